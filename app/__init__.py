@@ -1,0 +1,1 @@
+"""Use cases (ask, summarize, compare, export), the CLI and the Streamlit UI."""

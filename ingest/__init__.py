@@ -1,0 +1,1 @@
+"""PDF (and .txt/.md) → clean pages → structured chunks → embeddings → store."""

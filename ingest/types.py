@@ -1,0 +1,141 @@
+"""The things that flow through ingest. Frozen where possible so stages cannot mutate each other's output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PARSER_VERSION = "1"
+
+# Outcome statuses of one file (CLI --json and UI show these verbatim).
+INGESTED = "ingested"
+UNCHANGED = "unchanged"
+REPLACED = "replaced"
+FAILED = "failed"
+NEEDS_PASSWORD = "needs_password"
+NO_TEXT = "no_text"
+STATUSES = (INGESTED, UNCHANGED, REPLACED, FAILED, NEEDS_PASSWORD, NO_TEXT)
+
+DOMAINS = ("contract", "court opinion", "paper", "other")
+
+
+class IngestError(Exception):
+    """A failure the user caused (bad file, missing password): carries a status and a one-line message."""
+
+    def __init__(self, status: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based
+    text: str  # cleaned text of this page
+    char_start: int = 0  # offset of this page's text in the cleaned document text
+    ocr: bool = False
+
+    @property
+    def char_end(self) -> int:
+        return self.char_start + len(self.text)
+
+
+@dataclass(frozen=True)
+class Heading:
+    char_start: int  # offset in the cleaned document text
+    level: int  # 1 = top (ARTICLE / numbered section), deeper numbers deeper
+    title: str
+    is_references: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """One file after parsing and clean-up, before chunking."""
+
+    doc_id: str  # sha256 of the bytes
+    file: str  # file name (no directory)
+    path: str  # where it was read from
+    title: str
+    domain: str
+    text: str  # cleaned document text: pages joined by "\n\n"
+    pages: tuple[Page, ...]
+    page_count: int
+    failed_pages: tuple[int, ...] = ()
+    ocr_pages: tuple[int, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    metadata: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def page_at(self, offset: int) -> int:
+        """The page number holding character `offset` of `text`."""
+        lo = self.pages[0].number if self.pages else 1
+        for p in self.pages:
+            if p.char_start <= offset:
+                lo = p.number
+            else:
+                break
+        return lo
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str  # f"{doc_id}:{ordinal:05d}" — stable across runs
+    doc_id: str
+    ordinal: int
+    text: str
+    page_start: int
+    page_end: int
+    char_start: int  # offsets in the cleaned document text
+    char_end: int
+    section: tuple[str, ...] = ()
+    is_references: bool = False
+    ocr: bool = False
+
+    @property
+    def section_path(self) -> str:
+        return " > ".join(self.section)
+
+
+@dataclass
+class Document:
+    """A registry row: what the library lists."""
+
+    doc_id: str
+    file: str
+    title: str
+    domain: str
+    pages: int
+    chunks: int
+    status: str  # "ready" once all chunks are stored; "pending" while writing
+    parser_version: str = PARSER_VERSION
+    ingested_at: str = ""
+    path: str = ""
+    failed_pages: list[int] = field(default_factory=list)
+    ocr_pages: list[int] = field(default_factory=list)
+    bytes: int = 0
+
+    @property
+    def sha256(self) -> str:
+        return self.doc_id
+
+
+@dataclass
+class IngestResult:
+    """Outcome of one file, as printed by `longdoc ingest --json`."""
+
+    file: str
+    doc_id: str | None
+    status: str
+    pages: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "doc_id": self.doc_id,
+            "status": self.status,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+        }

@@ -1,0 +1,1 @@
+"""Every LLM backend behind one small interface; prices and usage accounting."""

@@ -1,0 +1,1 @@
+"""Hybrid search, fusion, the long-context packer, token counting, evaluation."""

@@ -217,7 +217,7 @@ class NoModel:
     reason: str = "no model configured — answers are extractive"
     name: str = "none"
     model: str | None = None
-    context_window: int = 131_072  # still sizes the extractive context like the default model would
+    context_window: int = 128_000  # still sizes the extractive context like the default model would
     max_output: int = 0
     prices: Prices | None = None
     is_configured: bool = False

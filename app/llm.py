@@ -1,0 +1,76 @@
+"""Settings → the model backend the app uses, and where the API key may come from.
+
+The key comes from Settings (environment / .env, read by app.config), else from Streamlit secrets
+when running inside Streamlit; `save_key` writes it to a settings file only the user can read.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from app.config import Settings
+from model.base import Backend, NoModel
+from model.redact import Secret, register
+from model.registry import make_backend
+
+KEY_VAR = "LONGDOC_API_KEY"
+
+
+def streamlit_key() -> str | None:
+    """The key from `.streamlit/secrets.toml` (LONGDOC_API_KEY, DEEPSEEK_API_KEY or COMETAPI_KEY),
+    only when this process is a running Streamlit app (st.secrets elsewhere would warn)."""
+    try:
+        import streamlit as st
+        from streamlit import runtime
+
+        if not runtime.exists():
+            return None
+        for name in (KEY_VAR, "DEEPSEEK_API_KEY", "COMETAPI_KEY"):
+            if name in st.secrets:
+                return str(st.secrets[name])
+    except Exception:  # no secrets file, or streamlit missing: simply no key from here
+        return None
+    return None
+
+
+def backend_for(settings: Settings) -> Backend | NoModel:
+    """The configured backend, or NoModel (with its reason) when none is usable."""
+    key = settings.api_key or streamlit_key()
+    return make_backend(
+        settings.backend,
+        settings.model,
+        settings.base_url,
+        Secret(key),
+        timeout_s=settings.timeout_s,
+        max_retries=settings.max_retries,
+        prices_file=settings.prices_file,
+    )
+
+
+def save_key(path: Path, key: str, var: str = KEY_VAR) -> Path:
+    """Write `var=key` into a dotenv file created with mode 0600, keeping its other lines.
+
+    Atomic (temp file + rename) so a crash never leaves a half-written file or a moment where the
+    key sits in a world-readable file."""
+    register(key)
+    if not key or any(c in key for c in "\r\n"):
+        raise ValueError("an API key must be one non-empty line")
+    path = Path(path).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = []
+    if path.exists():
+        lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.startswith(f"{var}=")]
+    lines.append(f"{var}={key}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.chmod(path, 0o600)
+    return path

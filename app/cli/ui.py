@@ -1,5 +1,66 @@
-"""CLI commands for this area (registered on import)."""
+"""`longdoc ui`: start the Streamlit app, headless, bound to localhost unless told otherwise."""
 
 from __future__ import annotations
 
-from app.cli import cli, settings  # noqa: F401
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from app.cli import cli, settings
+
+UI_SCRIPT = Path(__file__).resolve().parents[1] / "ui.py"
+
+
+def streamlit_command(port: int, address: str, max_upload_mb: int) -> list[str]:
+    """The exact command line; kept apart so tests start the UI the same way users do."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(UI_SCRIPT),
+        "--server.headless",
+        "true",
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(max_upload_mb),
+        "--server.fileWatcherType",
+        "none",
+        "--global.developmentMode",
+        "false",
+    ]
+
+
+@cli.command("ui")
+def ui(
+    port: int = typer.Option(None, "--port", help="Port (LONGDOC_UI_PORT, default 8501)."),
+    address: str = typer.Option(None, "--address", help="Address to bind (default 127.0.0.1: this machine only)."),
+) -> None:
+    """Open the web UI (Streamlit) on http://127.0.0.1:8501."""
+    s = settings(ui_port=port, ui_address=address)
+    if s.ui_address not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(
+            f"warning: binding to {s.ui_address} exposes your documents and API key to the network", err=True
+        )
+    env = dict(os.environ)
+    # the UI process builds its own Settings from the environment: hand the global flags down that way
+    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder"):
+        value = getattr(s, name)
+        if value is not None:
+            env["LONGDOC_" + name.upper()] = str(value)
+    env.setdefault("HF_HUB_OFFLINE", "1")
+    env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    typer.echo(f"longdoc UI on http://{s.ui_address}:{s.ui_port}  (data: {s.home}; Ctrl-C to stop)")
+    try:
+        code = subprocess.call(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env)
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)

@@ -1,0 +1,71 @@
+"""The Streamlit UI (`longdoc ui`): Library, Search, Ask, Summaries, Compare, Settings.
+
+Every area only draws: it calls the same `app/` functions as the CLI. Each area runs inside a
+guard, so a failure is a message in the page, never a Streamlit traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# `streamlit run app/ui.py` puts app/ first on sys.path, where app/config.py, app/export.py… would
+# shadow same-named top-level modules; the package root is what we want instead.
+_APP_DIR = str(Path(__file__).resolve().parent)
+_ROOT = str(Path(__file__).resolve().parents[1])
+sys.path[:] = [p for p in sys.path if str(Path(p or ".").resolve()) != _APP_DIR]
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st  # noqa: E402
+
+from app.ui_pages import common  # noqa: E402
+
+AREAS = ("Library", "Search", "Ask", "Summaries", "Compare", "Settings")
+
+
+def _doc_picker(settings) -> None:
+    """Sidebar document selection, shared by Search, Ask, Summaries and Compare."""
+    from app import library
+
+    docs = library.list_documents(settings)
+    by_id = {d.doc_id: d for d in docs}
+    chosen = [d for d in (st.session_state.get("selected_docs") or []) if d in by_id]
+    if chosen != (st.session_state.get("selected_docs") or []):
+        st.session_state.selected_docs = chosen
+    st.multiselect(
+        "Documents (none = all)",
+        options=list(by_id),
+        format_func=lambda i: by_id[i].file,
+        key="selected_docs",
+        help="The documents Search, Ask, Summaries and Compare work on.",
+    )
+    st.caption(f"{len(docs)} documents in the library · data in `{settings.home}`")
+
+
+def main() -> None:
+    st.set_page_config(page_title="longdoc", page_icon=":material/menu_book:", layout="wide")
+    st.sidebar.title("longdoc")
+    area = st.sidebar.radio("Area", AREAS, key="area", label_visibility="collapsed")
+    picker = st.sidebar.container()
+    settings = common.current_settings()
+
+    from app.ui_pages import ask, compare, library, search, settings_page, summaries
+
+    pages = {
+        "Library": library.render,
+        "Search": search.render,
+        "Ask": ask.render,
+        "Summaries": summaries.render,
+        "Compare": compare.render,
+        "Settings": settings_page.render,
+    }
+    with common.guard(area):
+        pages[area](settings)
+    # drawn last so that documents ingested or deleted in this run are already listed
+    with picker:
+        with common.guard("Documents"):
+            _doc_picker(settings)
+
+
+main()

@@ -1,0 +1,240 @@
+"""Ask area: a chat over the chosen documents with streamed answers and clickable page citations."""
+
+from __future__ import annotations
+
+import queue
+import re
+import threading
+
+import streamlit as st
+
+from app.ui_pages import common
+
+EXTRACTIVE_BANNER = (
+    "**Extractive mode** — no model is configured, so answers are the best-supported sentences quoted "
+    "from your documents, each with its page citation; nothing is generated. Choose a model in Settings."
+)
+_LABEL = re.compile(r"\[(D\d+ p\.[^\]]+)\]")
+
+
+def _chat() -> list[dict]:
+    return st.session_state.setdefault("chat", [])
+
+
+def history_messages(chat: list[dict]) -> list[dict]:
+    """The earlier turns as plain messages (answers without reasoning) — what ask() sends back to the model."""
+    out = []
+    for turn in chat:
+        if turn["role"] == "user":
+            out.append({"role": "user", "content": turn["content"]})
+        elif turn.get("answer") is not None:
+            out.append({"role": "assistant", "content": turn["answer"].answer})
+    return out
+
+
+def _md(text: str) -> str:
+    """Answer text as Markdown: dollar signs are money, not LaTeX; labels in bold."""
+    t = (text or "").replace("$", "\\$")
+    return _LABEL.sub(lambda m: f"**[{m.group(1)}]**", t)
+
+
+def _ranges(pages: list[int]) -> str:
+    pages = sorted(set(pages))
+    if not pages:
+        return "none"
+    out, start, prev = [], pages[0], pages[0]
+    for p in pages[1:] + [None]:
+        if p is not None and p == prev + 1:
+            prev = p
+            continue
+        out.append(str(start) if start == prev else f"{start}–{prev}")
+        if p is not None:
+            start = prev = p
+    return ", ".join(out)
+
+
+def usage_line(result) -> str:
+    u = result.usage or {}
+    parts = []
+    if u.get("prompt_tokens"):
+        cached = u.get("cached_tokens") or 0
+        parts.append(f"prompt {u['prompt_tokens']:,} tokens" + (f" ({cached:,} cached)" if cached else ""))
+    if u.get("output_tokens"):
+        parts.append(f"output {u['output_tokens']:,}")
+    if u.get("reasoning_tokens"):
+        parts.append(f"reasoning {u['reasoning_tokens']:,}")
+    packed = getattr(result, "packed_tokens", 0)
+    if packed:
+        parts.append(f"context {packed:,} tokens ({getattr(result, 'context_mode', '') or 'packed'})")
+    parts.append("cost " + common.money(result.cost_usd))
+    if result.mode == "extractive":
+        parts.append("extractive")
+    else:
+        parts.append(f"{result.backend} · {result.model}")
+    return " · ".join(parts)
+
+
+def draw_citations(settings, citations, key: str, terms: list[str]) -> None:
+    """One button per citation label; clicking it opens the cited passage in its page context."""
+    from app.ui_pages.search import show_in_context
+
+    if not citations:
+        return
+    cols = st.columns(min(len(citations), 6))
+    for i, c in enumerate(citations):
+        mark = "" if c.verified else " ⚠"
+        with cols[i % len(cols)].popover(f"[{c.label}]{mark}", width="stretch", key=f"{key}_cite{i}"):
+            st.markdown(f"**{c.file}** · {common.pages_label(c.page_start, c.page_end)}"
+                        + (f" · _{c.section}_" if c.section else ""))
+            st.caption("verified: the passage backs the sentence" if c.verified
+                       else "not verified: check the passage")
+            show_in_context(settings, c.doc_id, 0, 0, page_start=c.page_start, page_end=c.page_end,
+                            section=c.section, terms=terms, passage_text=c.text)
+
+
+def draw_coverage(coverage) -> None:
+    if not coverage:
+        return
+    with st.expander("Coverage: which pages were read", expanded=False):
+        for c in coverage:
+            missing = c.pages_missing if hasattr(c, "pages_missing") else []
+            whole = " (whole document)" if getattr(c, "whole", False) else ""
+            st.markdown(
+                f"**{getattr(c, 'label', '')} {c.file}**{whole}: pages {_ranges(c.pages_in_context)} of "
+                f"{c.pages_total} · {c.tokens:,} tokens"
+                + (f" · not in context: {_ranges(missing)}" if missing and not whole else "")
+            )
+
+
+def draw_answer(settings, ans, key: str) -> None:
+    if ans.reasoning:
+        with st.expander("Reasoning", expanded=False):
+            st.markdown(_md(ans.reasoning))
+    st.markdown(_md(ans.answer))
+    if ans.incomplete:
+        st.warning(f"The answer is incomplete (finish reason: {ans.finish_reason or 'cut off'}).")
+    unsupported = [s for s in ans.sentences if s.supported is False]
+    if unsupported:
+        st.warning(f"{len(unsupported)} sentence(s) are not backed by the passages they cite.")
+    draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
+    draw_coverage(ans.coverage)
+    share = "" if ans.verified_share is None else f" · {ans.verified_share:.0%} of cited sentences verified"
+    st.caption(usage_line(ans) + share)
+
+
+def _stream_answer(settings, kwargs: dict):
+    """Run ask() in a worker thread and yield its content deltas for st.write_stream."""
+    from app.ask import ask
+    from model.base import ContentDelta
+
+    q: queue.Queue = queue.Queue()
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["answer"] = ask(settings, on_event=q.put, **kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the script thread
+            box["error"] = e
+        finally:
+            q.put(None)
+
+    t = threading.Thread(target=work, daemon=True)
+    t.start()
+
+    def deltas():
+        while True:
+            ev = q.get()
+            if ev is None:
+                return
+            if isinstance(ev, ContentDelta) and ev.text:
+                yield ev.text.replace("$", "\\$")
+
+    return t, box, deltas
+
+
+def _send(settings, question: str) -> None:
+    chat = _chat()
+    history = history_messages(chat)
+    b = common.backend(settings)
+    kwargs = dict(
+        docs=common.selected_doc_ids(),
+        budget=settings.budget or None,
+        thinking=bool(settings.thinking),
+        history=history or None,
+    )
+    with st.chat_message("user"):
+        st.markdown(question.replace("$", "\\$"))
+    chat.append({"role": "user", "content": question})
+    with st.chat_message("assistant"):
+        if common.is_generative(b):
+            t, box, deltas = _stream_answer(settings, dict(question=question, **kwargs))
+            holder = st.empty()
+            with holder.container():
+                st.write_stream(deltas())
+            t.join()
+            if "error" in box:
+                raise box["error"]
+            ans = box["answer"]
+            holder.empty()
+        else:
+            from app.ask import ask
+
+            with st.spinner("Reading…"):
+                ans = ask(settings, question, **kwargs)
+        if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
+            st.caption(f"Searched for: {ans.rewritten_query}")
+        draw_answer(settings, ans, key=f"a{len(chat)}")
+    chat.append({"role": "assistant", "answer": ans})
+
+
+def _estimate(settings) -> None:
+    """The cost of sending the next question, before it is sent (a dry run: no model call)."""
+    from app.ask import ask
+
+    q = st.session_state.get("ask_estimate_q") or "What do these documents say?"
+    est = ask(settings, q, docs=common.selected_doc_ids(), budget=settings.budget or None,
+              thinking=bool(settings.thinking), history=history_messages(_chat()) or None, dry_run=True)
+    d = est.dry_run
+    if d is None:
+        st.caption("No estimate available.")
+        return
+    st.caption(
+        f"Next call: about {d.prompt_tokens:,} prompt tokens (context {d.packed_tokens:,} of a {d.budget:,} budget"
+        f"{', prefix likely cached' if d.prefix_cached_likely else ''}) + up to {d.max_output:,} output → "
+        f"at most {common.money(d.estimated_cost_usd)} on {d.backend} · {d.model}"
+    )
+
+
+def render(settings) -> None:
+    st.header("Ask")
+    b = common.backend(settings)
+    generative = common.is_generative(b)
+    top = st.columns([5, 1.4])
+    if not generative:
+        top[0].info(EXTRACTIVE_BANNER, icon=":material/format_quote:")
+    else:
+        top[0].caption(f"Answering with {b.name} · {b.model} (context window {b.context_window:,} tokens)")
+    if top[1].button("New conversation", icon=":material/add_comment:", key="new_chat"):
+        st.session_state.chat = []
+    chosen = common.selected_doc_ids()
+    st.caption("Over " + (f"{len(chosen)} selected document(s)" if chosen else "all documents")
+               + " — choose in the sidebar.")
+    chat = _chat()
+    for i, turn in enumerate(chat):
+        with st.chat_message(turn["role"]):
+            if turn["role"] == "user":
+                st.markdown(turn["content"].replace("$", "\\$"))
+            else:
+                ans = turn["answer"]
+                if ans.rewritten_query and ans.rewritten_query.strip() != ans.question.strip():
+                    st.caption(f"Searched for: {ans.rewritten_query}")
+                draw_answer(settings, ans, key=f"h{i}")
+    if generative:
+        with st.expander("Cost of the next question (before sending)", expanded=False):
+            if st.button("Estimate", key="ask_estimate"):
+                with common.guard("Estimate"):
+                    _estimate(settings)
+    question = st.chat_input("Ask about the documents…", key="ask_input")
+    if question and question.strip():
+        common.warm_up(settings)
+        _send(settings, question.strip())

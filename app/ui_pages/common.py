@@ -1,0 +1,175 @@
+"""What every area of the UI shares: the session's Settings, cached heavy objects, error guard, drawing helpers.
+
+Only drawing lives in `app/ui_pages/`; every decision (what to retrieve, how to answer, what to
+export) is a call into `app/` so the CLI can do the same.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import traceback
+from contextlib import contextmanager
+from typing import Iterator
+
+import streamlit as st
+
+from app.config import Settings, load_settings
+
+# settings a user may change in the Settings area; the rest come from the environment
+SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking")
+
+
+@st.cache_resource(show_spinner=False)
+def _base_settings() -> Settings:
+    return load_settings()
+
+
+def current_settings() -> Settings:
+    """Environment settings overlaid with what this session chose in the Settings area (kept in memory only)."""
+    over = st.session_state.setdefault("overrides", {})
+    base = _base_settings()
+    changes = {k: over[k] for k in SESSION_KEYS if k in over}
+    if not changes:
+        return base
+    import dataclasses
+
+    return dataclasses.replace(base, **changes)
+
+
+@st.cache_resource(show_spinner="Opening the library…")
+def _store(home: str, chroma_url: str | None, collection: str, embedder: str, _settings: Settings):
+    from app import library
+
+    return library.get_store(_settings)
+
+
+@st.cache_resource(show_spinner="Loading the embedder…")
+def _embedder(name: str, _settings: Settings):
+    from app import library
+
+    return library.get_embedder_for(_settings)
+
+
+@st.cache_resource(show_spinner="Loading the tokenizer…")
+def _tokenizer():
+    from retrieval.tokens import get_tokenizer
+
+    return get_tokenizer()
+
+
+def store(settings: Settings):
+    return _store(str(settings.home), settings.chroma_url, settings.collection, settings.embedder, settings)
+
+
+def embedder(settings: Settings):
+    return _embedder(settings.embedder, settings)
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the store, embedder and tokenizer once per process, so the first question is quick."""
+    store(settings)
+    embedder(settings)
+    _tokenizer()
+
+
+def backend(settings: Settings):
+    """The configured backend, or NoModel. Cheap (no network), so not cached across setting changes."""
+    from app.llm import backend_for
+
+    return backend_for(settings)
+
+
+def is_generative(b) -> bool:
+    return bool(getattr(b, "is_configured", True))
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+_HINTS = {
+    "AuthError": "Check the API key in Settings.",
+    "BalanceError": "Top up the account of this API key, or switch to another backend in Settings.",
+    "RateLimitError": "The provider is rate-limiting: wait a moment and try again.",
+    "ServerError": "The provider is having trouble: try again in a minute.",
+    "TimeoutError_": "The model did not answer in time: try again, or raise the timeout (LONGDOC_TIMEOUT_S).",
+    "BadRequestError": "Try a smaller context budget in Settings.",
+    "IncompleteError": "The answer was cut off; what arrived is shown above.",
+}
+
+
+def error_message(exc: BaseException) -> str:
+    """One line a person can act on, never a traceback."""
+    name = type(exc).__name__
+    msg = getattr(exc, "message", None) or str(exc) or name
+    if isinstance(exc, LookupError) and msg.startswith("'") and msg.endswith("'"):
+        msg = msg[1:-1]
+    hint = _HINTS.get(name)
+    return f"{msg} — {hint}" if hint else msg
+
+
+@contextmanager
+def guard(area: str) -> Iterator[None]:
+    """Show any failure in an area as an error message in the page; the traceback goes to the server log."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - the user must see a message, not a traceback
+        # (st.rerun / st.stop raise BaseException subclasses, so they pass through untouched)
+        traceback.print_exc()
+        st.error(f"{area}: {error_message(exc)}")
+
+
+# ---- drawing helpers ----------------------------------------------------------------------------
+
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]{1,}")
+_STOP = frozenset(
+    "a an and are as at be by for from has have how in is it its of on or that the this to was were what "
+    "when where which who why will with does do did can about into than then there these those they their "
+    "any all not no".split()
+)
+
+
+def query_terms(query: str) -> list[str]:
+    terms = {w.lower().strip("'-") for w in _WORD.findall(query or "")}
+    return sorted((t for t in terms if len(t) > 2 and t not in _STOP), key=len, reverse=True)
+
+
+def highlight_html(text: str, terms: list[str], focus: tuple[int, int] | None = None) -> str:
+    """Escape `text` and wrap query terms in <mark>; optionally shade the [a, b) span (the passage)."""
+
+    def marks(s: str) -> str:
+        s = html.escape(s)
+        if terms:
+            pat = re.compile(r"\b(" + "|".join(re.escape(html.escape(t)) for t in terms) + r")", re.IGNORECASE)
+            s = pat.sub(r"<mark>\1</mark>", s)
+        return s.replace("\n", "<br>")
+
+    if focus is None:
+        body = marks(text)
+    else:
+        a, b = focus
+        body = (
+            marks(text[:a])
+            + '<span style="background:#e8f0fe;border-left:3px solid #1a73e8;padding-left:4px">'
+            + marks(text[a:b])
+            + "</span>"
+            + marks(text[b:])
+        )
+    return f'<div class="ld-passage" style="font-size:0.92rem;line-height:1.5">{body}</div>'
+
+
+def pages_label(a: int, b: int) -> str:
+    return f"p.{a}" if a == b else f"p.{a}–{b}"
+
+
+def selected_doc_ids() -> list[str] | None:
+    """The documents chosen in the sidebar; None means all."""
+    ids = st.session_state.get("selected_docs") or []
+    return list(ids) or None
+
+
+def money(usd: float | None) -> str:
+    if usd is None:
+        return "price unknown"
+    if usd == 0:
+        return "$0"
+    return f"${usd:.4f}" if usd < 1 else f"${usd:.2f}"

@@ -1,0 +1,78 @@
+"""Compare area: documents × aspects, each cell a short answer with its page citation."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from app import library
+from app.ui_pages import common
+from app.ui_pages.summaries import draw_downloads, export_bytes
+
+FORMATS = {
+    ".csv": ("CSV", "text/csv"),
+    ".xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".md": ("Markdown", "text/markdown"),
+}
+
+
+def matrix_html(m) -> str:
+    """The matrix as an HTML table: one row per aspect, one column per document."""
+    head = "".join(f"<th>{html.escape(d.label + ' ' if d.label else '')}{html.escape(d.file)}</th>" for d in m.documents)
+    rows = []
+    for a in m.aspects:
+        cells = []
+        for d in m.documents:
+            c = m.cell(d.doc_id, a)
+            if c is None or not c.found:
+                cells.append('<td style="color:#888">not found</td>')
+                continue
+            cite = ""
+            if c.citation is not None:
+                cite = f' <b title="{html.escape(c.citation.file)}">[{html.escape(c.citation.label)}]</b>'
+            cells.append(f"<td>{html.escape(c.answer)}{cite}</td>")
+        rows.append(f"<tr><th style='text-align:left'>{html.escape(a)}</th>{''.join(cells)}</tr>")
+    return (
+        '<table style="width:100%;font-size:0.9rem;border-collapse:collapse" border="1" cellpadding="6">'
+        f"<thead><tr><th>aspect</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def render(settings) -> None:
+    st.header("Compare")
+    docs = library.list_documents(settings)
+    if not docs:
+        st.info("The library is empty: add documents in Library first.")
+        return
+    by_id = {d.doc_id: d for d in docs}
+    default = [i for i in (common.selected_doc_ids() or []) if i in by_id]
+    chosen = st.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
+                            format_func=lambda i: by_id[i].file, key="cmp_docs")
+    aspects_text = st.text_input(
+        "Aspects, comma-separated (empty = the default set for the documents' domain)",
+        key="cmp_aspects", placeholder="governing law, term, termination, liability cap",
+    )
+    if st.button("Compare", type="primary", icon=":material/table_chart:", key="cmp_go"):
+        common.warm_up(settings)
+        from app.compare import compare
+
+        aspects = [a.strip() for a in aspects_text.split(",") if a.strip()] or None
+        ids = chosen or common.selected_doc_ids() or list(by_id)
+        with st.spinner(f"Comparing {len(ids)} documents…"):
+            m = compare(settings, docs=ids, aspects=aspects)
+        st.session_state.matrix = (m, export_bytes(m, tuple(FORMATS), "comparison"))
+    if "matrix" not in st.session_state:
+        return
+    m, files = st.session_state.matrix
+    from app.ui_pages.ask import draw_citations, usage_line
+
+    with st.container(border=True):
+        if m.mode == "extractive":
+            st.info("Extractive comparison (no model configured): each cell quotes the best-matching clause.",
+                    icon=":material/format_quote:")
+        st.subheader(m.title)
+        st.markdown(matrix_html(m), unsafe_allow_html=True)
+        draw_citations(settings, m.citations, "cmp", [])
+        st.caption(usage_line(m))
+    draw_downloads(files, "comparison", FORMATS, key="cmp_dl")

@@ -1,0 +1,79 @@
+"""Search area: ranked passages over the chosen documents, matched terms highlighted, each openable in context."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import library
+from app.context_view import passage_in_context
+from app.ui_pages import common
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _document_text(home: str, doc_id: str, _store) -> str:
+    return _store.document_text(doc_id)
+
+
+def show_in_context(settings, doc_id: str, char_start: int, char_end: int, *, page_start: int, page_end: int,
+                    section: str, terms: list[str], passage_text: str | None = None) -> None:
+    """Draw a passage inside its surrounding page text (used by Search and by citations in Ask)."""
+    store = common.store(settings)
+    text = _document_text(str(settings.home), doc_id, store)
+    view = passage_in_context(
+        text, char_start, char_end, doc_id=doc_id, page_start=page_start, page_end=page_end,
+        section=section, passage_text=passage_text,
+    )
+    st.caption(f"{common.pages_label(page_start, page_end)}" + (f" · {section}" if section else ""))
+    st.markdown(common.highlight_html(view.text, terms, (view.focus_start, view.focus_end)), unsafe_allow_html=True)
+
+
+def render(settings) -> None:
+    st.header("Search")
+    docs = library.list_documents(settings)
+    if not docs:
+        st.info("The library is empty: add documents in Library first.")
+        return
+    by_id = {d.doc_id: d for d in docs}
+    c1, c2, c3 = st.columns([3, 1.2, 0.8])
+    query = c1.text_input("Search the documents", key="search_q", placeholder="e.g. governing law")
+    domains = sorted({d.domain for d in docs})
+    dom = c2.multiselect("Domain", domains, key="search_domains")
+    k = c3.number_input("Results", 1, 100, 10, key="search_k")
+    chosen = st.multiselect(
+        "Only these documents (default: the sidebar selection, or all)",
+        list(by_id), default=None, format_func=lambda i: by_id[i].file, key="search_docs",
+    )
+    ids = chosen or common.selected_doc_ids() or list(by_id)
+    if dom:
+        ids = [i for i in ids if by_id[i].domain in dom]
+    if not query.strip():
+        return
+    if not ids:
+        st.warning("No document matches these filters.")
+        return
+    from retrieval.search import search
+
+    store, emb = common.store(settings), common.embedder(settings)
+    hits = search(store, emb, query, k=int(k), doc_ids=ids, rerank_model=settings.rerank_model)
+    terms = common.query_terms(query)
+    st.caption(f"{len(hits)} passages from {len(ids)} document(s)")
+    if not hits:
+        st.info("Nothing relevant found in the chosen documents.")
+    for n, h in enumerate(hits, 1):
+        ch = h.chunk
+        d = by_id.get(ch.doc_id)
+        name = d.file if d else ch.doc_id[:12]
+        pages = common.pages_label(ch.page_start, ch.page_end)
+        with st.container(border=True):
+            st.markdown(
+                f"**{n}. {name}** · {pages}"
+                + (f" · _{ch.section_path}_" if ch.section_path else "")
+                + f" <small>score {h.score:.3f}</small>",
+                unsafe_allow_html=True,
+            )
+            st.markdown(common.highlight_html(ch.text, terms), unsafe_allow_html=True)
+            with st.expander(f"Open {pages} in context", expanded=False):
+                show_in_context(
+                    settings, ch.doc_id, ch.char_start, ch.char_end, page_start=ch.page_start,
+                    page_end=ch.page_end, section=ch.section_path, terms=terms, passage_text=ch.text,
+                )

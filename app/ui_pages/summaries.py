@@ -1,0 +1,96 @@
+"""Summaries area: choose documents and a style, follow the progress, read and download the result."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app import library
+from app.ui_pages import common
+
+STYLES = ("brief", "legal", "scientific", "detailed")
+FORMATS = {
+    ".md": ("Markdown", "text/markdown"),
+    ".docx": ("DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("PDF", "application/pdf"),
+    ".json": ("JSON", "application/json"),
+}
+
+
+def export_bytes(result, suffixes: tuple[str, ...], stem: str) -> dict[str, bytes]:
+    """Render `result` with app.export into each format (in a private temp folder) and return the bytes."""
+    from app.export import export
+
+    out: dict[str, bytes] = {}
+    with tempfile.TemporaryDirectory(prefix="longdoc-export-") as tmp:
+        for suf in suffixes:
+            path = Path(tmp) / f"{stem}{suf}"
+            export(result, path)
+            out[suf] = path.read_bytes()
+    return out
+
+
+def safe_stem(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "longdoc"
+
+
+def draw_downloads(files: dict[str, bytes], stem: str, formats: dict, key: str) -> None:
+    cols = st.columns(len(files))
+    for col, (suf, data) in zip(cols, files.items()):
+        name, mime = formats[suf]
+        col.download_button(
+            f"Download {name}", data=data, file_name=f"{stem}{suf}", mime=mime, key=f"{key}{suf}",
+            icon=":material/download:", on_click="ignore",
+        )
+
+
+def render(settings) -> None:
+    st.header("Summaries")
+    docs = library.list_documents(settings)
+    if not docs:
+        st.info("The library is empty: add documents in Library first.")
+        return
+    by_id = {d.doc_id: d for d in docs}
+    default = [i for i in (common.selected_doc_ids() or []) if i in by_id]
+    c1, c2 = st.columns([4, 1])
+    chosen = c1.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
+                            format_func=lambda i: by_id[i].file, key="sum_docs")
+    style = c2.selectbox("Style", STYLES, key="sum_style")
+    if st.button("Summarize", type="primary", icon=":material/summarize:", key="sum_go"):
+        common.warm_up(settings)
+        from app.summarize import summarize
+
+        bar = st.progress(0.0, text="Summarizing…")
+
+        def progress(event) -> None:
+            if isinstance(event, dict):
+                done, total = event.get("done"), event.get("total")
+                label = event.get("stage") or event.get("doc") or "working"
+            else:  # (done, total, label) tuples are accepted too
+                done, total, label = (list(event) + [None, None, None])[:3]
+            if done is not None and total:
+                bar.progress(min(1.0, done / total), text=f"Summarizing: {label} ({done}/{total})")
+
+        result = summarize(settings, docs=chosen or common.selected_doc_ids(), style=style,
+                           budget=settings.budget or None, progress=progress)
+        bar.empty()
+        stem = safe_stem(f"summary-{style}")
+        st.session_state.summary = (result, stem, export_bytes(result, tuple(FORMATS), stem))
+    if "summary" not in st.session_state:
+        return
+    result, stem, files = st.session_state.summary
+    from app.ui_pages.ask import _md, draw_citations, draw_coverage, usage_line
+
+    with st.container(border=True):
+        if result.mode == "extractive":
+            st.info("Extractive summary (no model configured): central sentences quoted from the documents.",
+                    icon=":material/format_quote:")
+        st.subheader(result.title)
+        st.markdown(_md(result.summary))
+        draw_citations(settings, result.citations, "sum", [])
+        draw_coverage(result.coverage)
+        st.caption(f"{result.strategy} · {usage_line(result)}")
+    draw_downloads(files, stem, FORMATS, key="sum_dl")

@@ -6,6 +6,7 @@ guard, so a failure is a message in the page, never a Streamlit traceback.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -21,7 +22,15 @@ import streamlit as st  # noqa: E402
 
 from app.ui_pages import common  # noqa: E402
 
-AREAS = ("Library", "Search", "Ask", "Summaries", "Compare", "Settings")
+PAGES = {
+    "Library": "library",
+    "Search": "search",
+    "Ask": "ask",
+    "Summaries": "summaries",
+    "Compare": "compare",
+    "Settings": "settings_page",
+}
+AREAS = tuple(PAGES)
 
 
 def _doc_picker(settings) -> None:
@@ -50,18 +59,10 @@ def main() -> None:
     picker = st.sidebar.container()
     settings = common.current_settings()
 
-    from app.ui_pages import ask, compare, library, search, settings_page, summaries
-
-    pages = {
-        "Library": library.render,
-        "Search": search.render,
-        "Ask": ask.render,
-        "Summaries": summaries.render,
-        "Compare": compare.render,
-        "Settings": settings_page.render,
-    }
     with common.guard(area):
-        pages[area](settings)
+        # imported here so that one area's failure (or heavy import) cannot take the others down
+        module = importlib.import_module(f"app.ui_pages.{PAGES[area]}")
+        module.render(settings)
     # drawn last so that documents ingested or deleted in this run are already listed
     with picker:
         with common.guard("Documents"):

@@ -164,7 +164,6 @@ def _send(settings, question: str) -> None:
     )
     with st.chat_message("user"):
         st.markdown(question.replace("$", "\\$"))
-    chat.append({"role": "user", "content": question})
     with st.chat_message("assistant"):
         if common.is_generative(b):
             t, box, deltas = _stream_answer(settings, dict(question=question, **kwargs))
@@ -184,7 +183,8 @@ def _send(settings, question: str) -> None:
         if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
             st.caption(f"Searched for: {ans.rewritten_query}")
         draw_answer(settings, ans, key=f"a{len(chat)}")
-    chat.append({"role": "assistant", "answer": ans})
+    # both turns are kept only once the answer exists, so a failed call leaves no dangling question
+    chat.extend([{"role": "user", "content": question}, {"role": "assistant", "answer": ans}])
 
 
 def _estimate(settings) -> None:

@@ -20,8 +20,8 @@ from app.config import Settings, load_settings
 SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking")
 
 
-@st.cache_resource(show_spinner=False)
 def _base_settings() -> Settings:
+    # read on every run (cheap): a changed .env or environment shows without a restart
     return load_settings()
 
 

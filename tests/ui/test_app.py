@@ -1,0 +1,350 @@
+"""Each UI area driven with Streamlit's AppTest against a real store (the samples), no mocks.
+
+The areas only call app/ functions, so what is checked here is the drawing and the wiring:
+the right call with the session's documents and settings, results shown with pages and
+citations, errors as messages (never an exception in the page), the key never echoed.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROBUST, SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+UI = str(ROOT / "app" / "ui.py")
+TIMEOUT = 180
+
+
+def _home(fixture) -> Path:
+    return Path(getattr(fixture, "home", fixture))
+
+
+def _app(monkeypatch, tmp_path, home: Path, **env) -> AppTest:
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's working directory
+    monkeypatch.setenv("LONGDOC_HOME", str(home))
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    at = AppTest.from_file(UI, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _go(at: AppTest, area: str) -> AppTest:
+    at.sidebar.radio(key="area").set_value(area).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [s.value for s in at.success] + [w.value for w in at.warning] + [e.value for e in at.error]
+    return "\n".join(str(p) for p in parts)
+
+
+# ---- Library -------------------------------------------------------------------------------
+
+
+def test_library_lists_the_samples(monkeypatch, tmp_path, samples_home):
+    at = _app(monkeypatch, tmp_path, _home(samples_home))
+    text = _text(at)
+    for pdf in SAMPLES.glob("*.[pP][dD][fF]"):
+        assert pdf.name in text
+    assert "Documents (4)" in [h.value for h in at.subheader][0]
+    # the sidebar picker offers every document
+    assert len(at.sidebar.multiselect(key="selected_docs").options) == 4
+
+
+def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
+    home = tmp_path / "home"
+    at = _app(monkeypatch, tmp_path, home)
+    assert "The library is empty" in _text(at)
+    small = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
+    files = [
+        (small.name, small.read_bytes(), "application/pdf"),
+        ("copy.pdf", small.read_bytes(), "application/pdf"),  # same bytes: a duplicate
+        ("notes.txt", b"This side letter is governed by the laws of Ontario.\n\nIt ends in 2031.", "text/plain"),
+        ("fake.pdf", b"<html>not a pdf</html>", "application/pdf"),
+    ]
+    encrypted = ROBUST / "encrypted_rc4_userpw_openpassword.pdf"
+    if encrypted.exists():
+        files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
+    at.file_uploader(key="uploader").set_value(files).run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = _text(at)
+    assert f"**{small.name}** — ingested" in text
+    assert "**copy.pdf** — duplicate of" in text
+    assert "**notes.txt** — ingested" in text
+    assert "**fake.pdf** — unreadable" in text and "not a PDF" in text
+    assert "Documents (2)" in at.subheader[0].value
+    # everything landed in the data folder, nothing in the working directory
+    assert not any(p.suffix.lower() in (".pdf", ".txt") for p in tmp_path.iterdir())
+    kept = sorted(p.name for p in (home / "uploads").rglob("*") if p.is_file() and ".staging" not in p.parts)
+    assert small.name in kept and "notes.txt" in kept
+
+    if encrypted.exists():
+        assert f"**{encrypted.name}** — needs a password" in text
+        i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
+        at.text_input(key=f"pw_{i}").input("wrong-one")
+        at.button(key=f"retry_{i}").click().run()
+        assert "wrong password" in _text(at).lower()
+        i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
+        at.text_input(key=f"pw_{i}").input("openpassword")
+        at.button(key=f"retry_{i}").click().run()
+        assert f"**{encrypted.name}** — ingested" in _text(at)
+        assert "Documents (3)" in at.subheader[0].value
+        # the password is never drawn back into the page
+        assert "openpassword" not in _text(at)
+
+    # delete the text file from the table
+    from app import library
+    from app.config import load_settings
+
+    s = load_settings(env={"LONGDOC_HOME": str(home)})
+    note = next(d for d in library.list_documents(s) if d.file == "notes.txt")
+    at.button(key=f"del_{note.doc_id}").click().run()
+    assert "Deleted notes.txt" in _text(at)
+    assert all(d.file != "notes.txt" for d in library.list_documents(s))
+
+
+def test_oversized_upload_is_refused(monkeypatch, tmp_path):
+    at = _app(monkeypatch, tmp_path, tmp_path / "home", LONGDOC_MAX_FILE_MB="1")
+    big = b"%PDF-1.4\n" + b"0" * (2 * 2**20)
+    at.file_uploader(key="uploader").set_value([("big.pdf", big, "application/pdf")]).run()
+    text = _text(at)
+    assert "**big.pdf** — refused: too large" in text and "1 MB limit" in text
+    assert "The library is empty" in text
+
+
+def test_a_broken_store_is_a_message_not_a_traceback(monkeypatch, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LONGDOC_HOME", str(blocker))
+    at = AppTest.from_file(UI, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert at.error, "expected an error message in the page"
+
+
+# ---- Search --------------------------------------------------------------------------------
+
+
+def test_search_shows_ranked_passages_with_pages_and_highlights(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Search")
+    at.text_input(key="search_q").input("governing law").run()
+    assert not at.exception and not at.error
+    md = [m.value for m in at.markdown]
+    heads = [m for m in md if m.startswith("**1. ")]
+    assert heads and " · p." in heads[0]
+    assert any("<mark>" in m and "governing" in m.lower() for m in md)
+    # each hit opens in its page context, with the passage shaded
+    assert any(e.label.startswith("Open p.") for e in at.expander)
+    assert any("border-left:3px solid" in m for m in md)
+
+
+def test_search_filters_by_document_and_domain(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Search")
+    docs = at.multiselect(key="search_docs")
+    scotus = next(o for o in docs.options if "scotus" in o.lower() or "tarrant" in o.lower())
+    docs.select(scotus)
+    at.text_input(key="search_q").input("water").run()
+    heads = [m.value for m in at.markdown if m.value.startswith("**1. ") or m.value.startswith("**2. ")]
+    assert heads and all("tarrant" in h.lower() for h in heads)
+    # a domain with no chosen document says so
+    dom = at.multiselect(key="search_domains")
+    other = [d for d in dom.options if d != "court opinion"]
+    if other:
+        dom.set_value([other[0]]).run()
+        assert "No document matches these filters." in _text(at)
+
+
+# ---- Ask -----------------------------------------------------------------------------------
+
+
+def test_ask_extractive_with_citations_followup_and_new_conversation(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Ask")
+    assert "Extractive mode" in _text(at)
+    at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert len(at.chat_message) == 2
+    answer_md = "\n".join(m.value for m in at.chat_message[1].markdown)
+    assert "[D" in answer_md and "p." in answer_md
+    # citations are popovers that open the cited passage in its page context
+    state = at.session_state["chat"]
+    ans = state[-1]["answer"]
+    assert ans.citations and ans.mode == "extractive"
+    assert any("ld-passage" in m.value for m in at.chat_message[1].markdown)
+    assert any("cost" in c.value for c in at.chat_message[1].caption)
+    assert any(e.label.startswith("Coverage") for e in at.expander)
+
+    at.chat_input(key="ask_input").set_value("and what about termination?").run()
+    assert not at.exception and not at.error
+    assert len(at.chat_message) == 4
+    follow = at.session_state["chat"][-1]["answer"]
+    assert follow.rewritten_query and follow.rewritten_query != "and what about termination?"
+    assert "termination" in follow.rewritten_query.lower()
+
+    at.button(key="new_chat").click().run()
+    assert len(at.chat_message) == 0 and at.session_state["chat"] == []
+
+
+def test_ask_uses_only_the_selected_documents(monkeypatch, tmp_path, samples_home):
+    at = _app(monkeypatch, tmp_path, _home(samples_home))
+    pick = at.sidebar.multiselect(key="selected_docs")
+    one = next(o for o in pick.options if "DYNAMEX" in pick.format_func(o).upper())
+    pick.set_value([one]).run()
+    _go(at, "Ask")
+    assert "1 selected document" in _text(at)
+    at.chat_input(key="ask_input").set_value("What is the term of the agreement?").run()
+    ans = at.session_state["chat"][-1]["answer"]
+    assert ans.citations and {c.doc_id for c in ans.citations} == {one}
+
+
+# ---- Summaries and Compare -----------------------------------------------------------------
+
+
+def test_summary_with_downloads(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Summaries")
+    docs = at.multiselect(key="sum_docs")
+    docs.set_value([docs.options[0]])
+    at.selectbox(key="sum_style").set_value("legal")
+    at.button(key="sum_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Download Markdown", "Download DOCX", "Download PDF", "Download JSON"]
+    result, stem, files = at.session_state["summary"]
+    import docx
+    import pypdf
+
+    d = docx.Document(io.BytesIO(files[".docx"]))
+    body = "\n".join(p.text for p in d.paragraphs)
+    assert result.citations and result.citations[0].label in body + "\n".join(
+        c.text for t in d.tables for r in t.rows for c in r.cells)
+    assert files[".pdf"][:5] == b"%PDF-" and len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages) >= 1
+    assert b'"summary"' in files[".json"] and files[".md"].strip()
+
+
+def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Compare")
+    docs = at.multiselect(key="cmp_docs")
+    contracts = [o for o in docs.options if "scotus" not in docs.format_func(o).lower()][:2]
+    docs.set_value(contracts)
+    at.text_input(key="cmp_aspects").input("governing law, term")
+    at.button(key="cmp_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = next(m.value for m in at.markdown if m.value.startswith("<table"))
+    assert "governing law" in table and "term" in table and table.count("<tr>") == 3
+    assert "[D" in table
+    assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download XLSX", "Download Markdown"]
+    m, files = at.session_state["matrix"]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(io.BytesIO(files[".xlsx"]))
+    assert wb.active.max_row >= 2
+    assert b"governing law" in files[".csv"].lower()
+
+
+# ---- Settings ------------------------------------------------------------------------------
+
+
+def test_settings_key_never_echoed_and_saved_0600_only_when_asked(monkeypatch, tmp_path, samples_home):
+    at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Settings")
+    key = "sk-test-DO-NOT-SHOW-4242"
+    at.selectbox(key="set_backend").set_value("deepseek")
+    at.text_input(key="set_model").input("deepseek-chat")
+    at.text_input(key="set_api_key").input(key)
+    at.button(key="FormSubmitter:model_form-Apply").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["overrides"]["api_key"] == key
+    assert at.text_input(key="set_api_key").value == ""
+    assert key not in _text(at)
+    assert "deepseek · deepseek-chat" in _text(at)
+    assert not (tmp_path / ".env").exists()
+    # the budget slider goes up to the model's window less the reserved answer and prompt
+    slider = at.slider(key="set_budget")
+    assert 100_000 < slider.max < 128_000
+    assert "$" in _text(at)  # the cost estimate for the next call
+    # now ask for it to be saved
+    at.text_input(key="set_api_key").input(key)
+    at.checkbox(key="set_save_key").check()
+    at.button(key="FormSubmitter:model_form-Apply").click().run()
+    env = tmp_path / ".env"
+    assert env.exists() and stat.S_IMODE(env.stat().st_mode) == 0o600
+    assert key in env.read_text()
+    assert key not in _text(at)
+    # and the Ask area now estimates before sending
+    _go(at, "Ask")
+    assert "Extractive mode" not in _text(at)
+    at.button(key="ask_estimate").click().run()
+    assert any("Next call: about" in c.value for c in at.caption), _text(at)
+
+
+# ---- Ask with a generative backend (a real OpenAI-protocol server on 127.0.0.1) --------------
+
+
+@pytest.fixture()
+def llm():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "tests" / "model"))
+    from fakeserver import FakeLLMServer
+
+    s = FakeLLMServer().start()
+    yield s
+    s.stop()
+
+
+def _generative(monkeypatch, tmp_path, home, url) -> AppTest:
+    return _app(monkeypatch, tmp_path, home, LONGDOC_BACKEND="openai", LONGDOC_BASE_URL=url + "/v1",
+                LONGDOC_MODEL="fake-model", LONGDOC_API_KEY="sk-test-UI-SECRET-123", LONGDOC_MAX_RETRIES="0")
+
+
+def test_ask_generative_streams_with_reasoning_usage_and_history(monkeypatch, tmp_path, samples_home, llm):
+    from fakeserver import Scenario
+
+    llm.push(
+        Scenario(content=["The agreements are governed by ", "the law of the stated state [D1 p.1]."],
+                 reasoning=["Looking for the ", "governing-law clause."]),
+        Scenario(content=["Either party may terminate on notice [D1 p.1]."]),
+    )
+    at = _go(_generative(monkeypatch, tmp_path, _home(samples_home), llm.url), "Ask")
+    text = _text(at)
+    assert "Extractive mode" not in text and "fake-model" in text
+    at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    ans = at.session_state["chat"][-1]["answer"]
+    assert ans.mode == "generative" and "governed by" in ans.answer
+    assert ans.reasoning.startswith("Looking for the")
+    exp = next(e for e in at.chat_message[1].expander if e.label == "Reasoning")
+    assert exp.proto.expanded is False
+    assert any("prompt 1,000 tokens (600 cached)" in c.value for c in at.chat_message[1].caption)
+    assert any(b.label.startswith("[D1 p.1]") for b in at.chat_message[1].get("popover"))
+
+    at.chat_input(key="ask_input").set_value("and what about termination?").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    sent = llm.requests[-1]["json"]["messages"]
+    contents = [m.get("content") or "" for m in sent]
+    assert any("governed by" in c for c in contents), "the earlier answer goes back to the model"
+    assert not any("governing-law clause" in c for c in contents), "reasoning is never sent back"
+    assert "sk-test-UI-SECRET-123" not in _text(at)
+
+
+def test_model_faults_are_messages_that_say_what_to_do(monkeypatch, tmp_path, samples_home, llm):
+    from fakeserver import Scenario
+
+    llm.push(Scenario(kind="status", status=401, body={"error": {"message": "Authentication Fails", "type": "auth"}}))
+    at = _go(_generative(monkeypatch, tmp_path, _home(samples_home), llm.url), "Ask")
+    at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "API key" in errors
+    assert "sk-test-UI-SECRET-123" not in errors

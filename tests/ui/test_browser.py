@@ -1,0 +1,208 @@
+"""End to end in a real browser: `longdoc ui` on a free port, Debian's chromium driven by Playwright.
+
+Upload a sample PDF, see it listed, search, ask and open a citation, summarize and download the
+DOCX (checked with python-docx). A screenshot is taken at every step into tests/output/ui/; the
+README's screenshots (docs/screenshots/) are small copies of these.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import OUTPUT, SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = OUTPUT / "ui"
+README_SHOTS = ROOT / "docs" / "screenshots"
+STEP_MS = 180_000  # one step may include loading the embedder on a busy 2-core machine
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def ui_server(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
+    env.update(LONGDOC_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = open(tmp_path / "ui.log", "wb")
+    longdoc = Path(sys.executable).with_name("longdoc")
+    cmd = [str(longdoc)] if longdoc.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
+    proc = subprocess.Popen(
+        cmd + ["ui", "--port", str(port), "--address", "127.0.0.1"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read().strip() == b"ok":
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("longdoc ui did not start:\n" + (tmp_path / "ui.log").read_text(errors="replace")[-3000:])
+        time.sleep(0.5)
+    yield url, tmp_path
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+def _shot(page, name: str, readme: str | None = None) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    if readme:
+        _small_copy(path, README_SHOTS / f"{readme}.png")
+
+
+def _small_copy(src: Path, dst: Path, width: int = 1000, max_bytes: int = 150_000) -> None:
+    """A README-sized copy: scaled down, palette-quantised PNG (≤ ~150 KB)."""
+    from PIL import Image
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    img = Image.open(src).convert("RGB")
+    for w, colours in ((width, 128), (width, 64), (900, 48), (800, 32)):
+        im = img.resize((w, round(img.height * w / img.width)), Image.LANCZOS) if img.width > w else img
+        im.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+        if dst.stat().st_size <= max_bytes:
+            return
+
+
+def _area(page, name: str) -> None:
+    page.locator('[data-testid="stSidebar"] label').filter(has_text=name).first.click()
+    page.get_by_role("heading", name=name).first.wait_for(timeout=STEP_MS)
+    _idle(page)
+
+
+def _idle(page, timeout: int = STEP_MS) -> None:
+    """Wait until Streamlit has finished the current run (its status widget shows 'Running…' meanwhile)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
+
+
+def _no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, "a traceback is shown in the page"
+
+
+def test_upload_search_ask_summarize_in_a_browser(ui_server):
+    from playwright.sync_api import sync_playwright
+
+    url, tmp = ui_server
+    pdf = next(SAMPLES.glob("DYNAMEX*.PDF"))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 800}, accept_downloads=True)
+        page.set_default_timeout(STEP_MS)
+        try:
+            page.goto(url)
+            page.get_by_role("heading", name="Library").wait_for()
+            _idle(page)
+            _shot(page, "00-empty")
+
+            # 1. upload a PDF and wait for it to be listed
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
+            page.get_by_text(f"{pdf.name} — ingested").wait_for()
+            page.get_by_text("Documents (1)").wait_for()
+            _idle(page)
+            _no_exception(page)
+            _shot(page, "01-library", readme="library")
+
+            # 2. search for a term and see a passage with its page
+            _area(page, "Search")
+            box = page.get_by_label("Search the documents")
+            box.fill("termination")
+            box.press("Enter")
+            first = page.locator("strong", has_text="1. ").first
+            first.wait_for()
+            _idle(page)
+            head = page.locator('[data-testid="stMarkdownContainer"]', has_text="1. ").first.inner_text()
+            assert pdf.name in head and "p." in head
+            assert page.locator("mark").count() > 0
+            page.get_by_text("in context").first.click()
+            _shot(page, "02-search", readme="search")
+
+            # 3. ask a question, see an answer with a citation, open the citation
+            _area(page, "Ask")
+            page.get_by_text("Extractive mode").wait_for()
+            chat = page.locator('[data-testid="stChatInputTextArea"]')
+            chat.fill("Which state's law governs this agreement?")
+            chat.press("Enter")
+            cite = page.locator('[data-testid="stPopover"] button', has_text="[D1 p.").first
+            cite.wait_for()
+            _idle(page)
+            answer = page.locator('[data-testid="stChatMessage"]').nth(1).inner_text()
+            assert "[D1 p." in answer
+            cite.click()
+            pop = page.locator('[data-testid="stPopoverBody"]').first
+            pop.wait_for()
+            assert pdf.name in pop.inner_text() and "p." in pop.inner_text()
+            _no_exception(page)
+            _shot(page, "03-ask-citation", readme="ask")
+            page.keyboard.press("Escape")
+
+            # 4. summarize and download the DOCX
+            _area(page, "Summaries")
+            page.get_by_role("button", name="Summarize").click()
+            dl = page.get_by_role("button", name="Download DOCX")
+            dl.wait_for()
+            _idle(page)
+            _no_exception(page)
+            _shot(page, "04-summary", readme="summaries")
+            with page.expect_download() as info:
+                dl.click()
+            target = SHOTS / "summary.docx"
+            info.value.save_as(str(target))
+
+            # 5. compare and settings, for the README
+            _area(page, "Compare")
+            page.get_by_label("Aspects, comma-separated").fill("governing law, term, termination")
+            page.get_by_role("button", name="Compare").click()
+            page.get_by_role("button", name="Download XLSX").wait_for()
+            _idle(page)
+            _no_exception(page)
+            _shot(page, "05-compare", readme="compare")
+            _area(page, "Settings")
+            page.get_by_text("Context budget").wait_for()
+            _shot(page, "06-settings", readme="settings")
+        except Exception:
+            _shot(page, "99-failure")
+            raise
+        finally:
+            browser.close()
+
+    import docx
+
+    doc = docx.Document(str(target))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    text += "\n".join(c.text for t in doc.tables for r in t.rows for c in r.cells)
+    assert "D1 p." in text
+    assert pdf.name in text or "Summary" in text
+    # uploads went to the data folder, nothing into the working directory
+    assert not list(tmp.glob("*.PDF")) and list((tmp / "home" / "uploads").rglob("*.PDF"))

@@ -1,0 +1,282 @@
+"""Clean the raw text of each page: furniture out, words and paragraphs back together.
+
+Hand-written on purpose: no library removes PDF running headers/footers, page stamps and line-end
+hyphenation reliably across legal and scientific layouts, and the rules below are small enough to
+test one by one on the real PDFs.
+
+What it does, in order (one page at a time, except the first step which looks across pages):
+1. characters: ligatures (ﬁ ﬂ ﬀ ﬃ ﬄ ﬅ ﬆ) spelled out; NBSP and the other odd spaces, tabs → a space;
+   zero-width characters dropped; a soft hyphen (U+00AD) at a line end joins the word, inside a line
+   it is a hyphen Westlaw prints as one ("three­story").
+2. running headers/footers: a line within the first/last few lines of a page that recurs (digits
+   ignored, so "Page 3 of 40" and "Page 4 of 40" match) on many pages is dropped everywhere it sits
+   in those zones.
+3. stamps: page numbers alone ("3", "- 12 -", "Page 3 of 40", "3 | Page", "ii"), Westlaw
+   ("© 2012 Thomson Reuters. No claim to …", "Westlaw"), EDGAR ("<PAGE>", "Source: …, 10-K, …").
+4. line-end hyphenation: "agree-" + "ment" → "agreement" when the next line starts lowercase. The
+   hyphen stays when the document itself spells the pair hyphenated elsewhere ("non-compete"), or,
+   failing evidence either way, when the first part is a prefix-like word ("non", "self", "co",
+   "cross", "third", "well", "long", "short", "pre", …) — those usually form real compounds.
+5. paragraphs: lines of one paragraph are joined with a space; blank lines stay paragraph breaks;
+   a line break is kept before list items ("(a)", "1.", "iv)", "•"), before and after heading-like
+   lines ("ARTICLE IV", "Section 4.2", "12.1 Title", short ALL-CAPS lines) and after a line that ends
+   a sentence well short of the page's usual line length.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+LIGATURES = {
+    "\ufb00": "ff",
+    "\ufb01": "fi",
+    "\ufb02": "fl",
+    "\ufb03": "ffi",
+    "\ufb04": "ffl",
+    "\ufb05": "st",
+    "\ufb06": "st",
+}
+_SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\x0b"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_CHAR_MAP = str.maketrans({**LIGATURES, **{c: " " for c in _SPACES}, **{c: None for c in _ZERO_WIDTH}})
+
+# Lines near the top/bottom of a page that can be running furniture.
+ZONE_LINES = 4
+
+# Prefix-like first parts: "non-\ncompete" keeps its hyphen unless the document says otherwise.
+KEEP_HYPHEN_PREFIXES = frozenset(
+    """non self co cross third second first well long short pre post anti multi semi quasi ex
+    counter sub inter intra over under out end full half high low mid part all one two three four
+    five six seven eight nine ten twenty thirty forty fifty hundred state court case time year
+    fixed real cost open close right left top bottom front back up down on off in de re""".split()
+)
+
+_ROMAN = r"(?=[ivxlcdm]+\b)m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+PAGE_NUMBER_RE = re.compile(
+    r"""^(?:
+        [-–—~\s]*\d{1,4}[-–—~\s]*                          # 3   - 12 -   — 4 —
+      | (?:page|pg\.?|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?   # Page 3, Page 3 of 40, p. 3
+      | \d{1,4}\s*(?:of|/)\s*\d{1,4}                       # 3 of 40, 3/40
+      | \d{1,4}\s*\|\s*page                                 # 3 | Page
+      | page\s*\|\s*\d{1,4}                                 # Page | 3
+      | [-–—\s]*""" + _ROMAN + r"""[-–—\s]*                 # ii, - iv -
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# Stamps that are furniture wherever they sit on the page.
+STAMP_RES = [
+    re.compile(r"^©\s*\d{4}\s+Thomson\s+Reuters\b.*$", re.IGNORECASE),
+    re.compile(r"^.{0,40}No\s+Claim\s+to\s+Orig(?:inal|\.)?\s+U\.?\s?S\.?\s+Gov(?:ernment|\.)?\s+Works\.?\s*$", re.IGNORECASE),
+    re.compile(r"^Westlaw(?:Next)?\.?\s*$", re.IGNORECASE),
+    re.compile(r"^\d{4}\s+WL\s+\d+\b.{0,40}\bpage\s*\d+\s*$", re.IGNORECASE),  # "2012 WL 3860732 … Page 2"
+    re.compile(r"^<\s*/?\s*PAGE\s*>\s*\d*\s*$", re.IGNORECASE),  # EDGAR <PAGE> markers
+    re.compile(r"^Source:\s.{0,120}\b(?:10-K|10-Q|8-K|S-1|S-4|20-F|10-K405|DEF\s?14A|F-1|6-K)\b.*$", re.IGNORECASE),
+]
+# Digits (and roman page numbers) ignored when comparing lines across pages.
+_NORM_DIGITS = re.compile(r"\d+")
+_NORM_SPACE = re.compile(r"\s+")
+
+# Lines that start a new block: list items and headings.
+LIST_START_RE = re.compile(
+    r"""^(?:
+        \(\s*(?:[a-z]{1,3}|[A-Z]|\d{1,3}|[ivxlc]{1,6})\s*\)      # (a) (iv) (12) (A)
+      | (?:[a-z]|[ivxlc]{1,6}|\d{1,3})\)\s                      # a) iv) 1)
+      | \d{1,3}(?:\.\d{1,3})*\.?\s+\S                           # 1. 1.2 12.1.3
+      | [A-Z]\.\s+\S                                            # A. Background
+      | [•◦▪■●○\-–—*]\s+                                        # bullets
+      | §\s*\d
+      | (?:ARTICLE|Article|SECTION|Section|SCHEDULE|Schedule|EXHIBIT|Exhibit|ANNEX|Annex|APPENDIX|Appendix)\s+[\dIVXLCA-Z]
+      | (?:WHEREAS|NOW,?\s+THEREFORE|IN\s+WITNESS\s+WHEREOF|RECITALS)\b
+      | \[\d{1,3}\]\s                                           # [12] reference entries
+      | \*\d+\s                                                 # Westlaw star pages *2
+      | FN\d+\.                                                 # Westlaw footnotes
+      | \#{1,6}\s                                               # markdown headings
+    )""",
+    re.VERBOSE,
+)
+_SENTENCE_END = re.compile(r"[.:;!?][\"'”’)\]]*$")
+_HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
+_WORD_START = re.compile(r"^([a-z][a-z]*)")
+
+
+def normalise_chars(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
+    # a discretionary hyphen at a line end joins the word; inside a line Westlaw prints it as "-"
+    text = re.sub(r"\u00ad[ \u00a0]*\n[ \u00a0]*", "", text)
+    text = text.replace("\u00ad", "-")
+    return text.translate(_CHAR_MAP)
+
+
+def _norm_key(line: str) -> str:
+    return _NORM_SPACE.sub(" ", _NORM_DIGITS.sub("#", line.lower())).strip()
+
+
+def is_page_number(line: str) -> bool:
+    s = line.strip()
+    return bool(s) and len(s) <= 20 and bool(PAGE_NUMBER_RE.match(s))
+
+
+def is_stamp(line: str) -> bool:
+    s = line.strip()
+    return any(r.match(s) for r in STAMP_RES)
+
+
+def _zone_indexes(lines: list[str]) -> set[int]:
+    idx = [i for i, ln in enumerate(lines) if ln.strip()]
+    return set(idx[:ZONE_LINES]) | set(idx[-ZONE_LINES:])
+
+
+def _running_keys(pages: list[list[str]]) -> set[str]:
+    """Normalised lines that recur in the top/bottom zones of many pages."""
+    n = len(pages)
+    if n < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        keys = {_norm_key(lines[i]) for i in _zone_indexes(lines)}
+        counts.update(k for k in keys if len(k) >= 3)
+    need = max(3, int(0.4 * n + 0.5)) if n < 10 else max(4, int(0.25 * n))
+    return {k for k, c in counts.items() if c >= need}
+
+
+def _strip_furniture(lines: list[str], running: set[str]) -> list[str]:
+    zone = _zone_indexes(lines)
+    keep: list[str] = []
+    drop = [False] * len(lines)
+    for i, ln in enumerate(lines):
+        s = ln.strip()
+        if not s:
+            continue
+        if is_stamp(s):
+            drop[i] = True
+        elif i in zone and (_norm_key(s) in running or is_page_number(s)):
+            drop[i] = True
+        elif re.match(r"^[-–—]\s*\d{1,4}\s*[-–—]$", s) or re.match(r"^page\s+\d{1,4}\s+of\s+\d{1,4}$", s, re.I):
+            drop[i] = True  # unambiguous page stamps, wherever a text layer put them
+    # a bare number beside a dropped stamp is the same page's number (EDGAR: "2" then "- 2 -")
+    for i, ln in enumerate(lines):
+        if drop[i] or not is_page_number(ln):
+            continue
+        nb = [j for j in (i - 1, i + 1) if 0 <= j < len(lines)]
+        if any(drop[j] and is_page_number(lines[j]) for j in nb):
+            drop[i] = True
+    for i, ln in enumerate(lines):
+        if not drop[i]:
+            keep.append(ln)
+    return keep
+
+
+def _is_heading_like(s: str) -> bool:
+    if not s or len(s) > 90:
+        return False
+    if re.match(r"^(?:ARTICLE|Article|SECTION|SCHEDULE|EXHIBIT|ANNEX|APPENDIX|Appendix|Schedule|Exhibit|Annex)\s+[\dIVXLCA-Z]", s):
+        return True
+    if re.match(r"^(?:Section|§)\s*\d+(?:\.\d+)*\.?\s*$", s):
+        return True
+    if re.match(r"^(?:RECITALS|WITNESSETH|Abstract|ABSTRACT|References|REFERENCES|Bibliography|BIBLIOGRAPHY|Acknowledge?ments?|ACKNOWLEDGE?MENTS?)\s*:?\s*$", s):
+        return True
+    if re.match(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,70}$", s) and len(s.split()) <= 10:
+        return True
+    if re.match(r"^[IVX]{1,5}\.?$", s) or re.match(r"^[A-Z]\.?$", s):  # court-opinion parts
+        return True
+    letters = [c for c in s if c.isalpha()]
+    if len(letters) >= 4 and len(s.split()) <= 12 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
+        return not s.endswith(",")
+    return False
+
+
+def _should_join_hyphen(first: str, second: str, vocab: set[str], hyphenated: set[str]) -> bool:
+    joined = (first + second).lower()
+    pair = f"{first}-{second}".lower()
+    if pair in hyphenated and joined not in vocab:
+        return False
+    if joined in vocab:
+        return True
+    return first.lower() not in KEEP_HYPHEN_PREFIXES
+
+
+def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
+    """Rebuild paragraphs from the lines of one page."""
+    lens = sorted(len(" ".join(ln.split())) for ln in lines if ln.strip())
+    typical = lens[int(len(lens) * 0.8)] if lens else 80
+    out: list[str] = []
+    buf = ""
+    last_len = 0  # length of the last physical line in buf: a short one ending a sentence ends a paragraph
+    prev_heading = False
+
+    def flush() -> None:
+        nonlocal buf
+        if buf:
+            out.append(buf)
+        buf = ""
+
+    for raw in lines:
+        indent = len(raw) - len(raw.lstrip(" "))
+        s = " ".join(raw.split())
+        if not s:
+            flush()
+            if out and out[-1] != "":
+                out.append("")
+            prev_heading = False
+            continue
+        heading = _is_heading_like(s)
+        if buf:
+            m = _HYPHEN_END.search(buf)
+            w = _WORD_START.match(s)
+            if m and w and not prev_heading:
+                buf = (buf[:-1] if _should_join_hyphen(m.group(1), w.group(1), vocab, hyphenated) else buf) + s
+                last_len = len(s)
+                prev_heading = False
+                continue
+            ends_sentence = _SENTENCE_END.search(buf) is not None
+            new_block = (
+                heading
+                or prev_heading
+                or LIST_START_RE.match(s) is not None
+                or (ends_sentence and last_len < 0.75 * typical)
+                or (ends_sentence and indent >= 3)
+            )
+            if not new_block:
+                buf = buf + " " + s
+                last_len = len(s)
+                prev_heading = False
+                continue
+            flush()
+        buf = s
+        last_len = len(s)
+        prev_heading = heading
+    flush()
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out)
+
+
+def _vocabulary(pages: list[list[str]]) -> tuple[set[str], set[str]]:
+    """Words and hyphenated pairs the document itself uses inside lines — evidence for step 4."""
+    vocab: set[str] = set()
+    hyph: set[str] = set()
+    word = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+    for lines in pages:
+        for ln in lines:
+            body = ln[:-1] if ln.endswith("-") else ln
+            for w in word.findall(body):
+                lw = w.lower()
+                if "-" in lw:
+                    parts = lw.split("-")
+                    for a, b in zip(parts, parts[1:]):
+                        hyph.add(f"{a}-{b}")
+                    vocab.update(parts)
+                else:
+                    vocab.add(lw)
+    return vocab, hyph
+
+
+def clean_pages(raw_pages: list[str]) -> list[str]:
+    """Cleaned text for each page (same count, same order; a page may become empty)."""
+    split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
+    running = _running_keys(split)
+    stripped = [_strip_furniture(lines, running) for lines in split]
+    vocab, hyphenated = _vocabulary(stripped)
+    return [_join_lines(lines, vocab, hyphenated) for lines in stripped]

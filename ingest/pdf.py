@@ -1,0 +1,324 @@
+"""Read a file into a ParsedDocument: pypdf text per page (or .txt/.md), clean-up, structure.
+
+Every failure a user can cause (not a PDF, encrypted, scanned, corrupt, too big) leaves this module
+as an `IngestError(status, one-line message)`; no pypdf exception escapes, because the CLI and the
+UI show the message and must never show a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import warnings
+from pathlib import Path
+
+from ingest.clean import clean_pages
+from ingest.structure import detect_headings, guess_domain, guess_title
+from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".text")
+PAGE_SEP = "\n\n"
+
+# A page whose text layer holds fewer visible characters than this is "thin": a scan with at most a
+# stamp line (the E.D. Mich. complaint carries ~70 characters of ECF stamp on every page image).
+THIN_PAGE_CHARS = 100
+# A document of at least this many pages is "no text layer" when this share of its pages is thin.
+THIN_DOC_MIN_PAGES = 3
+THIN_DOC_SHARE = 0.8
+
+# pypdf reports recoverable oddities (bad xref, odd fonts) through `logging` at WARNING level; they
+# are noise for a user who only wants the text, so only real errors reach the handlers.
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hash of the bytes: the document id, so identical bytes are recognised whatever the file name."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _visible(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = " ".join(str(exc).split()) or type(exc).__name__
+    return msg[:200]
+
+
+def _sniff_not_pdf(head: bytes) -> str:
+    """Why these first bytes are not a PDF, for the message."""
+    if not head:
+        return "empty file"
+    low = head.lstrip()[:200].lower()
+    if low.startswith((b"<!doctype html", b"<html")) or b"<html" in low or b"<body" in low:
+        return "looks like HTML"
+    if low.startswith(b"<?xml"):
+        return "looks like XML"
+    if head.startswith(b"PK\x03\x04"):
+        return "looks like a ZIP/Office file"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*")):
+        return "looks like an image"
+    try:
+        head.decode("utf-8")
+        return "looks like plain text"
+    except UnicodeDecodeError:
+        return "no %PDF- header"
+
+
+def _read_text_file(path: Path) -> str:
+    data = path.read_bytes()
+    for enc in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _ocr_module():
+    """The OCR module if it exists and can run here; None otherwise (OCR is optional)."""
+    try:
+        from ingest import ocr as ocr_mod  # owned by another area; may be absent
+    except Exception:  # noqa: BLE001 - any import problem simply means "no OCR"
+        return None
+    try:
+        return ocr_mod if ocr_mod.ocr_available() else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _open_pdf(path: Path, password: str | None):
+    """Open with pypdf and decrypt; map every failure to an IngestError."""
+    import pypdf
+    from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError, WrongPasswordError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reader = pypdf.PdfReader(str(path), strict=False)
+    except DependencyError as e:
+        raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
+    except (PdfReadError, WrongPasswordError, FileNotDecryptedError) as e:
+        raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
+    except RecursionError:
+        raise IngestError(FAILED, "unreadable PDF: object structure too deeply nested") from None
+    except MemoryError:
+        raise IngestError(FAILED, "unreadable PDF: ran out of memory while opening") from None
+    except Exception as e:  # noqa: BLE001 - pypdf raises many types on corrupt input
+        raise IngestError(FAILED, f"unreadable PDF: {type(e).__name__}: {_one_line(e)}") from None
+
+    try:
+        encrypted = reader.is_encrypted
+    except Exception as e:  # noqa: BLE001
+        raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
+    if encrypted:
+        _decrypt(reader, password)
+    return reader
+
+
+def _decrypt(reader, password: str | None) -> None:
+    from pypdf.errors import DependencyError
+
+    def attempt(pw: str) -> bool:
+        try:
+            return bool(reader.decrypt(pw))
+        except DependencyError as e:
+            raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
+        except NotImplementedError as e:
+            raise IngestError(FAILED, f"unreadable PDF: unsupported encryption ({_one_line(e)})") from None
+        except Exception:  # noqa: BLE001 - a malformed encryption dictionary reads as "not decrypted"
+            return False
+
+    if password and attempt(password):
+        return
+    # An empty user password opens transparently (permissions-only encryption); a batch-wide
+    # --password must not break such files.
+    if attempt(""):
+        return
+    if password:
+        raise IngestError(NEEDS_PASSWORD, "wrong password")
+    raise IngestError(NEEDS_PASSWORD, "needs a password (--password)")
+
+
+def _extract_pages(reader, max_pages: int) -> tuple[list[str | None], dict]:
+    """Text of each page, None where extraction raised. Page by page: memory stays bounded."""
+    try:
+        n = len(reader.pages)
+    except Exception as e:  # noqa: BLE001 - broken page tree
+        raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
+    if n == 0:
+        raise IngestError(FAILED, "unreadable PDF: it has no pages")
+    if n > max_pages:
+        raise IngestError(FAILED, f"too many pages ({n} > limit {max_pages}; raise --max-pages)")
+    meta: dict = {}
+    try:
+        info = reader.metadata
+        if info:
+            for key in ("/Title", "/Author", "/Subject", "/Producer", "/Creator"):
+                val = info.get(key)
+                if val is not None:
+                    meta[key.lstrip("/").lower()] = str(val)[:500]
+    except Exception:  # noqa: BLE001 - unreadable metadata is not a reason to drop the text
+        pass
+    out: list[str | None] = []
+    for i in range(n):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                page = reader.pages[i]
+                text = page.extract_text() or ""
+        except RecursionError:
+            text = None
+        except MemoryError:
+            text = None
+        except Exception:  # noqa: BLE001 - one bad page must not lose the others
+            text = None
+        out.append(text)
+    return out, meta
+
+
+def _is_thin(text: str | None) -> bool:
+    return text is None or _visible(text) < THIN_PAGE_CHARS
+
+
+def _textless(raw: list[str | None]) -> bool:
+    """No usable text layer: nothing at all, or (on a longer document) thin pages almost everywhere."""
+    good = [t for t in raw if t is not None]
+    if not any(_visible(t) for t in good):
+        return True
+    if len(raw) >= THIN_DOC_MIN_PAGES:
+        thin = sum(1 for t in raw if _is_thin(t))
+        return thin >= THIN_DOC_SHARE * len(raw)
+    return False
+
+
+def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
+    with open(path, "rb") as f:
+        head = f.read(1024)
+    if b"%PDF-" not in head:
+        raise IngestError(FAILED, f"not a PDF ({_sniff_not_pdf(head)})")
+    reader = _open_pdf(path, password)
+    raw, meta = _extract_pages(reader, max_pages)
+    del reader
+    n = len(raw)
+    failed = [i + 1 for i, t in enumerate(raw) if t is None]
+    ocr_pages: list[int] = []
+
+    textless = _textless(raw)
+    if ocr != "off":
+        if ocr == "force":
+            candidates = list(range(1, n + 1))
+        elif textless:
+            candidates = [i + 1 for i, t in enumerate(raw) if _is_thin(t)]
+        else:
+            candidates = []
+        if candidates:
+            mod = _ocr_module()
+            if mod is not None:
+                try:
+                    got = mod.ocr_pdf_pages(str(path), candidates, password=password)
+                except IngestError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - OCR trouble keeps the no_text outcome
+                    log.info("OCR failed on %s: %s", path, e)
+                    got = {}
+                for pno, text in (got or {}).items():
+                    cur = raw[pno - 1]
+                    if text and _visible(text) > (_visible(cur) if cur else 0):
+                        raw[pno - 1] = text
+                        ocr_pages.append(pno)
+                        if pno in failed:
+                            failed.remove(pno)
+                textless = _textless(raw)
+
+    if textless:
+        if len(failed) * 2 > n:
+            raise IngestError(FAILED, f"unreadable PDF: text extraction failed on {len(failed)} of {n} pages")
+        if ocr == "off":
+            raise IngestError(NO_TEXT, "no text layer — scanned? OCR is off (use --ocr auto)")
+        if ocr_pages or _ocr_module() is not None:
+            raise IngestError(NO_TEXT, "no text layer — scanned? OCR found no text either")
+        raise IngestError(NO_TEXT, "no text layer — scanned? OCR not enabled (install tesseract or use --ocr)")
+    return raw, failed, sorted(ocr_pages), meta
+
+
+def load_document(
+    path: str | Path,
+    *,
+    password: str | None = None,
+    ocr: str = "auto",
+    max_pages: int = 5000,
+    max_bytes: int = 200 * 2**20,
+) -> ParsedDocument:
+    """Parse, clean and structure one file. Raises IngestError for every user-caused failure."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise IngestError(FAILED, f"cannot read file: {e.strerror or e}") from None
+    if not path.is_file():
+        raise IngestError(FAILED, "not a file")
+    if size > max_bytes:
+        raise IngestError(
+            FAILED, f"file too big ({size / 2**20:.1f} MiB > limit {max_bytes / 2**20:.0f} MiB)"
+        )
+    try:
+        doc_id = sha256_file(path)
+    except OSError as e:
+        raise IngestError(FAILED, f"cannot read file: {e.strerror or e}") from None
+
+    meta: dict = {}
+    failed: list[int] = []
+    ocr_pages: list[int] = []
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        if size == 0:
+            raise IngestError(NO_TEXT, "empty text file")
+        text = _read_text_file(path)
+        # A form feed is the only page break plain text has.
+        raw: list[str | None] = text.split("\f") if "\f" in text else [text]
+        meta["format"] = "markdown" if path.suffix.lower() in (".md", ".markdown") else "text"
+    else:
+        try:
+            raw, failed, ocr_pages, meta = _read_pdf(path, password, ocr, max_pages)
+        except IngestError:
+            raise
+        except RecursionError:
+            raise IngestError(FAILED, "unreadable PDF: object structure too deeply nested") from None
+        except Exception as e:  # noqa: BLE001 - last line of defence: never a traceback
+            raise IngestError(FAILED, f"unreadable PDF: {type(e).__name__}: {_one_line(e)}") from None
+        meta["format"] = "pdf"
+
+    cleaned = clean_pages([t or "" for t in raw])
+    pages: list[Page] = []
+    offset = 0
+    ocr_set = set(ocr_pages)
+    for i, t in enumerate(cleaned):
+        pages.append(Page(number=i + 1, text=t, char_start=offset, ocr=(i + 1) in ocr_set))
+        offset += len(t) + len(PAGE_SEP)
+    full = PAGE_SEP.join(cleaned)
+    if not full.strip():
+        raise IngestError(NO_TEXT, "no text in the file")
+    headings = tuple(detect_headings(full))
+    title = guess_title(meta.get("title"), cleaned[0] if cleaned else "", path.name, headings)
+    domain = guess_domain(full, path.name)
+    return ParsedDocument(
+        doc_id=doc_id,
+        file=path.name,
+        path=str(path),
+        title=title,
+        domain=domain,
+        text=full,
+        pages=tuple(pages),
+        page_count=len(pages),
+        failed_pages=tuple(failed),
+        ocr_pages=tuple(sorted(ocr_set)),
+        headings=headings,
+        metadata={**meta, "bytes": size},
+    )

@@ -1,0 +1,269 @@
+"""Headings, section paths, domain and title of a cleaned document.
+
+Hand-written regex heuristics: layout-based heading detectors need fonts and positions pypdf does
+not give, and legal numbering (ARTICLE IV, Section 4.2, §, WHEREAS) is regular enough for rules.
+Each heading is one line of the cleaned text (clean.py keeps heading-like lines on their own line),
+or the start of a numbered clause with a short title ("12.1 Governing Law. This Agreement …").
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+
+from ingest.types import Heading
+
+TITLE_MAX = 80
+
+_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
+
+_MD = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_ARTICLE = re.compile(r"^(?:ARTICLE|Article)\s+([IVXLC]+|\d{1,3})\b\.?\s*[-–—:.]?\s*(.*)$")
+_SECTION = re.compile(r"^(?:SECTION|Section|§)\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s*[-–—:.]?\s*(.*)$")
+_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^\n]*)$")
+_ATTACH = re.compile(
+    r"^(EXHIBIT|Exhibit|SCHEDULE|Schedule|ANNEX|Annex|APPENDIX|Appendix|ATTACHMENT|Attachment|ADDENDUM|Addendum)"
+    r"(?:\s+([A-Z]{1,2}(?:-\d+)?|\d{1,3}(?:\.\d{1,3})*|[IVX]+)\b)?\.?\s*[-–—:.]?\s*(.*)$"
+)
+_SCI = re.compile(
+    r"^(Abstract|ABSTRACT|Introduction|INTRODUCTION|Conclusions?|CONCLUSIONS?|Related Work|RELATED WORK|"
+    r"Acknowledge?ments?|ACKNOWLEDGE?MENTS?|Discussion|DISCUSSION|Methods?|METHODS?|Results|RESULTS|"
+    r"Keywords|KEYWORDS|Syllabus|SYLLABUS)\s*[:.]?\s*$"
+)
+_REFS = re.compile(r"^(References|REFERENCES|Bibliography|BIBLIOGRAPHY|Works Cited|Literature Cited|REFERENCES AND NOTES)\s*:?\s*$")
+_RECITALS = re.compile(r"^(RECITALS|Recitals|BACKGROUND|W\s?I\s?T\s?N\s?E\s?S\s?S\s?E\s?T\s?H)\s*:?\s*$")
+_WHEREAS = re.compile(r"^(?:AND\s+)?WHEREAS\b")
+_WITNESS = re.compile(r"^IN\s+WITNESS\s+WHEREOF\b", re.IGNORECASE)
+_ROMAN_PART = re.compile(r"^([IVX]{1,5})\.?$")
+_LETTER_PART = re.compile(r"^([A-H])\.?$")
+_APPX_LETTER = re.compile(r"^([A-H](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,70})$")
+_TOC_TAIL = re.compile(r"(?:\.{3,}|…+|\s)\s*\d{1,4}$")
+_INLINE_CLAUSE = re.compile(r"^(?:(?:Section|SECTION)\s+)?(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,7}?)\.\s+\S")
+_SENT_END = re.compile(r"[.;,:]$")
+
+
+def _trim(title: str) -> str:
+    title = " ".join(title.split()).strip(" .:-–—")
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
+
+
+def _mostly_upper(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+
+
+def _short(s: str, words: int = 12) -> bool:
+    return len(s) <= 100 and len(s.split()) <= words
+
+
+def _title_case(s: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", s)]
+    if not words:
+        return False
+    small = {"and", "or", "of", "the", "to", "for", "in", "on", "a", "an", "with", "by", "at", "from", "vs", "via"}
+    return all(w[0].isupper() or w.lower() in small for w in words)
+
+
+def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
+    """(level, title, kind) if the line is a heading; kind is used for the references flag."""
+    s = line.strip()
+    if not s or len(s) > 160:
+        return None
+    m = _MD.match(s)
+    if m:
+        return len(m.group(1)), _trim(m.group(2)), "md"
+    if _TOC_TAIL.search(s) and re.match(r"^(?:ARTICLE|Article|SECTION|Section|\d)", s) and not s.endswith("."):
+        # "Section 4.02 Consummation of the Squeeze-out 15" — a table-of-contents line
+        if re.search(r"[A-Za-z]\s+\d{1,4}$", s) or re.search(r"\.{3,}", s):
+            return None
+    m = _REFS.match(s)
+    if m:
+        return 1, m.group(1).title() if m.group(1).isupper() else m.group(1), "refs"
+    m = _ARTICLE.match(s)
+    if m and (not m.group(2) or _short(m.group(2)) and not _SENT_END.search(m.group(2))):
+        title = f"Article {m.group(1)}"
+        rest = m.group(2)
+        if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt):
+            rest = nxt.strip()
+        return 1, _trim(f"{title} {rest}" if rest else title), "legal"
+    m = _SECTION.match(s)
+    if m and s[:1] in "S§":
+        rest = m.group(2)
+        depth = m.group(1).count(".") + 1
+        if depth == 2 and m.group(1).endswith((".0", ".00")):
+            depth = 1
+        if not rest or (_short(rest, 10) and not rest.endswith((";", ","))):
+            level = depth + (1 if state.get("articles") else 0)
+            return level, _trim(f"Section {m.group(1)} {rest}".strip()), "legal"
+        m2 = _INLINE_CLAUSE.match(s)
+        if m2:
+            level = depth + (1 if state.get("articles") else 0)
+            return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
+        return None
+    m = _ATTACH.match(s)
+    if m and (m.group(2) or s.isupper()) and _short(s, 10) and not _SENT_END.search(s.rstrip(".")):
+        word = m.group(1).title()
+        ident = m.group(2) or ""
+        rest = m.group(3) or ""
+        if word == "Appendix":
+            return 1, _trim(" ".join(x for x in (word, ident, rest) if x)), "appendix"
+        return 1, _trim(" ".join(x for x in (word, ident, rest) if x)), "attachment"
+    if _RECITALS.match(s):
+        return 1, "Recitals", "legal"
+    if _WHEREAS.match(s) and not state.get("recitals"):
+        state["recitals"] = True
+        return 1, "Recitals", "recitals"
+    if _WITNESS.match(s):
+        return 1, "IN WITNESS WHEREOF", "legal"
+    m = _SCI.match(s)
+    if m:
+        return 1, m.group(1).title() if m.group(1).isupper() else m.group(1), "sci"
+    m = _NUMBERED.match(s)
+    if m:
+        num, rest = m.group(1), m.group(2)
+        parts = num.split(".")
+        if int(parts[0]) == 0 or int(parts[0]) > 40:
+            return None
+        if len(parts) == 2 and parts[1] in ("0", "00"):
+            parts = parts[:1]
+        if _short(rest, 12) and not _SENT_END.search(rest) and (_title_case(rest) or _mostly_upper(rest) or len(rest.split()) <= 6):
+            if re.search(r"\d{3,}|\d+\.\d+|[=<>%$]", rest):  # table rows and numbers, not titles
+                return None
+            return len(parts), _trim(f"{num} {rest}"), "numbered"
+        m2 = _INLINE_CLAUSE.match(s)
+        if m2 and len(parts) >= 2:
+            return len(parts), _trim(f"{m2.group(1)} {m2.group(2)}"), "numbered"
+        return None
+    if state.get("after_refs"):
+        m = _APPX_LETTER.match(s)
+        if m and _short(m.group(2), 10) and not _SENT_END.search(s) and (_title_case(m.group(2)) or _mostly_upper(m.group(2))):
+            return m.group(1).count(".") + 1, _trim(s), "appendix"
+    if _ROMAN_PART.match(s):
+        return 1, s.rstrip("."), "part"
+    if _LETTER_PART.match(s) and state.get("parts"):
+        return 2, s.rstrip("."), "part"
+    if _mostly_upper(s) and _short(s, 12) and not s.endswith((",", ";")) and len(s) >= 5:
+        if re.search(r"\d{3,}", s) and not re.search(r"[A-Z]{3,}", s):
+            return None
+        return state.get("caps_level", 2), _trim(s), "caps"
+    return None
+
+
+def detect_headings(text: str) -> list[Heading]:
+    """Headings in document order. Levels: 1 = article/top section; numbered depth goes deeper."""
+    state: dict = {}
+    state["articles"] = bool(re.search(r"(?m)^(?:ARTICLE|Article)\s+(?:[IVXLC]+|\d+)\b", text))
+    state["parts"] = bool(re.search(r"(?m)^[IVX]{1,4}\.?$", text))
+    has_structure = state["articles"] or bool(re.search(r"(?m)^(?:Section\s+)?\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z]", text))
+    state["caps_level"] = 2 if has_structure else 1
+    out: list[Heading] = []
+    in_refs = False
+    pos = 0
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        start = pos
+        pos += len(line) + 1
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        got = _classify(line, nxt, state)
+        if got is None:
+            continue
+        level, title, kind = got
+        if not title:
+            continue
+        if kind == "refs":
+            in_refs = True
+            state["after_refs"] = True
+        elif in_refs and level == 1 and kind in ("appendix", "sci", "legal", "md", "attachment", "numbered"):
+            in_refs = False
+        elif in_refs and kind == "caps":
+            continue  # ALL-CAPS lines inside a bibliography are journal names, not headings
+        out.append(Heading(char_start=start + (len(line) - len(line.lstrip())), level=level, title=title, is_references=in_refs))
+    return out
+
+
+def section_path_at(headings: Sequence[Heading], offset: int) -> tuple[tuple[str, ...], bool]:
+    """The titles of the headings enclosing `offset`, outermost first, and the references flag."""
+    starts = [h.char_start for h in headings]
+    k = bisect.bisect_right(starts, offset)
+    stack: list[Heading] = []
+    for h in headings[:k]:
+        while stack and stack[-1].level >= h.level:
+            stack.pop()
+        stack.append(h)
+    if not stack:
+        return (), False
+    return tuple(h.title[:TITLE_MAX] for h in stack), stack[-1].is_references
+
+
+_CONTRACT = [r"\bAgreement\b", r"\bWHEREAS\b", r"IN WITNESS WHEREOF", r"\bhereinafter\b", r"\bParty\b|\bParties\b", r"\bshall\b", r"\bLicensee\b|\bLicensor\b"]
+_COURT = [r"\bCourt\b", r"\bv\.\s", r"\bOpinion\b|\bOPINION\b", r"\bPetitioner\b|\bRespondent\b|\bAppellant\b|\bAppellee\b", r"\baffirmed\b|\breversed\b|\bremanded\b", r"J\.,\s+delivered", r"\bplaintiff\b|\bdefendant\b", r"\bcertiorari\b"]
+_PAPER = [r"\bAbstract\b|\bABSTRACT\b", r"\bReferences\b|\bREFERENCES\b|\bBibliography\b", r"\barXiv\b", r"\bet al\.", r"\bdataset\b|\bexperiments?\b", r"\bTable \d|\bFigure \d|\bFig\. \d"]
+
+
+def guess_domain(text: str, file: str = "") -> str:
+    """contract / court opinion / paper / other, by keyword evidence (counted, capped per keyword)."""
+    sample = text[:200_000]
+
+    def score(patterns: list[str]) -> float:
+        total = 0.0
+        for p in patterns:
+            n = len(re.findall(p, sample))
+            total += min(n, 20) / 20 + (1 if n else 0)
+        return total
+
+    scores = {"contract": score(_CONTRACT), "court opinion": score(_COURT), "paper": score(_PAPER)}
+    if re.search(r"IN WITNESS WHEREOF|\bWHEREAS\b", sample):
+        scores["contract"] += 2
+    if re.search(r"J\.,\s+delivered the opinion|\bSUPREME COURT\b|\bOPINION OF THE COURT\b|Superior Court", sample, re.I):
+        scores["court opinion"] += 2
+    if re.search(r"\barXiv\b|^\s*Abstract\b", sample, re.M):
+        scores["paper"] += 2
+    fname = file.lower()
+    if re.search(r"agreement|contract|-ex-\d", fname):
+        scores["contract"] += 1.5
+    if re.match(r"^\d{4}\.\d{4,5}", fname):
+        scores["paper"] += 1.5
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 3 else "other"
+
+
+_BAD_TITLE = re.compile(
+    r"^(?:microsoft\s+(?:word|powerpoint|excel)\s*-|untitled|document\d*$|title$|none$|pdf$|"
+    r"slide\s*\d|[a-z]:\\|/|\d+$)",
+    re.IGNORECASE,
+)
+
+
+def _meaningful_meta_title(meta_title: str | None, file: str) -> str | None:
+    if not meta_title:
+        return None
+    t = " ".join(str(meta_title).split())
+    if len(t) < 4 or len(t) > 300 or _BAD_TITLE.match(t):
+        return None
+    if re.search(r"\.(?:docx?|pdf|rtf|tex|dvi|wpd|txt|html?|indd|pages)$", t, re.IGNORECASE):
+        return None
+    stem = file.rsplit(".", 1)[0].lower()
+    if t.lower() in (file.lower(), stem) or re.fullmatch(r"[\w.-]+", t) and "_" in t:
+        return None
+    if not re.search(r"[A-Za-z]{3,}", t):
+        return None
+    return t
+
+
+def guess_title(meta_title: str | None, first_page: str, file: str, headings: Sequence[Heading] = ()) -> str:
+    """PDF /Title when it is a real title; else the first heading-like line of page 1; else the file name."""
+    t = _meaningful_meta_title(meta_title, file)
+    if t:
+        return t[:200]
+    for line in first_page.split("\n")[:40]:
+        s = " ".join(line.split()).lstrip("# ").strip()
+        if len(s) < 4 or len(s) > 200 or not re.search(r"[A-Za-z]{3,}", s):
+            continue
+        if re.match(r"^(?:exhibit|execution copy|confidential|page\b|table of contents|arxiv:)", s, re.IGNORECASE):
+            continue
+        if re.match(r"^(?:ex-?)?\d+(?:\.\d+)*$", s, re.IGNORECASE):
+            continue
+        if _mostly_upper(s) or _title_case(s) or len(s.split()) <= 15:
+            return s[:200]
+    return file.rsplit(".", 1)[0]

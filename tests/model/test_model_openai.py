@@ -1,0 +1,235 @@
+"""The OpenAI-compatible backend against a real server on 127.0.0.1 that injects faults."""
+
+from __future__ import annotations
+
+import time
+from email.utils import formatdate
+
+import pytest
+from fakeserver import Scenario
+
+from model.base import (
+    AuthError,
+    BadRequestError,
+    BalanceError,
+    ChatOptions,
+    Completion,
+    ConnectError,
+    ContentDelta,
+    Finish,
+    IncompleteError,
+    RateLimitError,
+    ReasoningDelta,
+    ServerError,
+    TimeoutError_,
+    UsageEvent,
+)
+from model.openai_compat import OpenAICompatBackend
+from model.prices import lookup
+from model.redact import Secret
+from model.retry import RetryPolicy, parse_retry_after
+
+MSGS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+
+
+def make(fake, key, model="deepseek-chat", retries=3, timeout=5.0, total=None, sleeps=None, name="deepseek"):
+    info = lookup("deepseek", model)
+    policy = RetryPolicy(max_retries=retries, timeout_s=timeout, total_s=total, base_s=0.01, cap_s=0.05)
+    if sleeps is not None:
+        def sleep(s):
+            sleeps.append(s)
+            time.sleep(min(s, 0.05))
+        policy.sleep = sleep
+    return OpenAICompatBackend(
+        name=name, model=model, base_url=fake.url + "/v1", api_key=Secret(key),
+        context_window=info.context_window, max_output=info.max_output, prices=info.prices, policy=policy,
+        reasoner_max_output=lookup("deepseek", "deepseek-reasoner").max_output,
+    )
+
+
+def test_normal_stream_events_usage_and_cost(fake, key):
+    b = make(fake, key)
+    events = list(b.stream(MSGS, ChatOptions()))
+    assert [e.text for e in events if isinstance(e, ContentDelta)] == ["Hello", ", ", "world", "."]
+    assert isinstance(events[-1], Finish) and isinstance(events[-2], UsageEvent)
+    c = events[-1].completion
+    assert c.text == "Hello, world." and c.reasoning == "" and c.finish_reason == "stop" and not c.incomplete
+    assert (c.usage.prompt_tokens, c.usage.cached_tokens, c.usage.uncached_tokens, c.usage.output_tokens) == (1000, 600, 400, 20)
+    # 600 × 0.028 + 400 × 0.28 + 20 × 0.42 per 1M
+    assert c.cost_usd == pytest.approx((600 * 0.028 + 400 * 0.28 + 20 * 0.42) / 1e6)
+    req = fake.requests[-1]
+    assert req["json"]["stream"] is True and req["json"]["stream_options"] == {"include_usage": True}
+    assert req["json"]["max_tokens"] == 8192  # DeepSeek's own default (4K) would cut answers short
+    assert req["headers"]["authorization"] == f"Bearer {key}"
+
+
+def test_non_stream_call(fake, key):
+    fake.push(Scenario(content=["All", " good"]))
+    c = make(fake, key).complete(MSGS, ChatOptions(stream=False, temperature=0.2, json_mode=True))
+    assert c.text == "All good" and c.usage.cached_tokens == 600
+    req = fake.requests[-1]["json"]
+    assert "stream" not in req and req["temperature"] == 0.2 and req["response_format"] == {"type": "json_object"}
+
+
+def test_reasoner_stream_keeps_reasoning_apart_and_strips_it_from_history(fake, key):
+    fake.push(Scenario(reasoning=["Let me ", "think."], content=["42"], usage={
+        "prompt_tokens": 50, "completion_tokens": 30, "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 50,
+        "completion_tokens_details": {"reasoning_tokens": 25}}))
+    b = make(fake, key)
+    history = MSGS + [{"role": "assistant", "content": "old", "reasoning_content": "old thoughts"},
+                      {"role": "user", "content": "and?"}]
+    events = list(b.stream(history, ChatOptions(thinking=True, temperature=0.7)))
+    assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["Let me ", "think."]
+    c = events[-1].completion
+    assert c.text == "42" and c.reasoning == "Let me think." and c.usage.reasoning_tokens == 25
+    req = fake.requests[-1]["json"]
+    assert req["model"] == "deepseek-reasoner"
+    assert "temperature" not in req and "top_p" not in req and "logprobs" not in req
+    assert req["max_tokens"] == 65536
+    assert all("reasoning_content" not in m for m in req["messages"])
+
+
+def test_vllm_reasoning_field_and_openai_cached_tokens(fake, key):
+    fake.push(Scenario(reasoning=["hmm"], reasoning_field="reasoning", usage={
+        "prompt_tokens": 100, "completion_tokens": 5, "prompt_tokens_details": {"cached_tokens": 64}}))
+    c = make(fake, key, model="some-vllm-model", name="openai").complete(MSGS)
+    assert c.reasoning == "hmm" and c.text == "Hello, world."
+    assert (c.usage.cached_tokens, c.usage.uncached_tokens) == (64, 36)
+    assert c.cost_usd is None  # unknown model: price unknown, never a made-up 0
+
+
+def test_keepalive_comments_and_blank_lines_are_tolerated(fake, key):
+    fake.push(Scenario(kind="keepalive"))
+    c = make(fake, key).complete(MSGS)
+    assert c.text == "Hello, world." and c.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("reason", ["length", "insufficient_system_resource"])
+def test_incomplete_finish_reasons_are_surfaced(fake, key, reason):
+    fake.push(Scenario(finish_reason=reason), Scenario(finish_reason=reason))
+    c = make(fake, key).complete(MSGS)
+    assert c.finish_reason == reason and c.incomplete
+    c2 = make(fake, key).complete(MSGS, ChatOptions(stream=False))
+    assert c2.finish_reason == reason and c2.incomplete
+
+
+def test_stream_cut_midway_keeps_partial_text(fake, key):
+    fake.push(Scenario(kind="cut", cut_after=3))  # role chunk, "Hello", ", " then the socket closes
+    got = []
+    with pytest.raises(IncompleteError) as ei:
+        for ev in make(fake, key).stream(MSGS):
+            got.append(ev)
+    partial = ei.value.partial
+    assert isinstance(partial, Completion) and partial.incomplete
+    assert partial.text == "Hello, " and "".join(e.text for e in got if isinstance(e, ContentDelta)) == "Hello, "
+    assert "incomplete" in str(ei.value)
+    assert len(fake.requests) == 1  # never retried once text was shown
+
+
+def test_stream_ending_without_finish_reason_is_incomplete(fake, key):
+    fake.push(Scenario(finish_reason=""))
+    with pytest.raises(IncompleteError) as ei:
+        make(fake, key).complete(MSGS)
+    assert ei.value.partial.text == "Hello, world." and ei.value.partial.incomplete
+
+
+def test_error_event_inside_stream(fake, key):
+    fake.push(Scenario(kind="error_event", cut_after=2))
+    with pytest.raises(IncompleteError) as ei:
+        make(fake, key).complete(MSGS)
+    assert ei.value.partial.text == "Hello" and "upstream overloaded" in str(ei.value)
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_transient_status_is_retried(fake, key, status):
+    fake.push(Scenario(kind="status", status=status), Scenario(kind="status", status=status))
+    sleeps = []
+    c = make(fake, key, sleeps=sleeps).complete(MSGS)
+    assert c.text == "Hello, world." and len(fake.requests) == 3 and len(sleeps) == 2
+    assert all(0 <= s <= 0.05 for s in sleeps)  # jittered back-off within the cap
+
+
+def test_retry_after_seconds_and_http_date_are_honoured(fake, key):
+    fake.push(Scenario(kind="status", status=429, headers={"Retry-After": "0.3"}))
+    sleeps = []
+    make(fake, key, sleeps=sleeps).complete(MSGS)
+    assert sleeps == [pytest.approx(0.3)]
+    fake.push(Scenario(kind="status", status=503, headers={"Retry-After": formatdate(time.time() + 2, usegmt=True)}))
+    sleeps.clear()
+    make(fake, key, sleeps=sleeps).complete(MSGS)
+    assert 0.5 <= sleeps[0] <= 2.5
+
+
+def test_parse_retry_after_forms():
+    assert parse_retry_after({"retry-after": "7"}) == 7
+    assert parse_retry_after({"retry-after-ms": "1500"}) == 1.5
+    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0  # in the past
+    assert parse_retry_after({"retry-after": "soon"}) is None and parse_retry_after({}) is None
+
+
+def test_attempts_are_bounded(fake, key):
+    fake.push(*[Scenario(kind="status", status=503) for _ in range(10)])
+    with pytest.raises(ServerError) as ei:
+        make(fake, key, retries=2, sleeps=[]).complete(MSGS)
+    assert len(fake.requests) == 3 and "503" in str(ei.value) and "3 attempts" in str(ei.value)
+
+
+def test_total_time_is_bounded_by_retry_after(fake, key):
+    fake.push(*[Scenario(kind="status", status=429, headers={"Retry-After": "60"}) for _ in range(3)])
+    t0 = time.monotonic()
+    with pytest.raises(RateLimitError) as ei:
+        make(fake, key, retries=5, timeout=2, total=5, sleeps=[]).complete(MSGS)
+    assert time.monotonic() - t0 < 3 and "time budget" in str(ei.value) and len(fake.requests) == 1
+
+
+@pytest.mark.parametrize("status,cls,words", [
+    (401, AuthError, "invalid API key"),
+    (402, BalanceError, "insufficient balance"),
+    (400, BadRequestError, "bad request: "),
+    (422, BadRequestError, "bad request: "),
+])
+def test_client_errors_are_not_retried(fake, key, status, cls, words):
+    fake.push(Scenario(kind="status", status=status, body={"error": {"message": "Model Not Exist"}}))
+    with pytest.raises(cls) as ei:
+        make(fake, key).complete(MSGS)
+    assert words in str(ei.value) and len(fake.requests) == 1 and not ei.value.retryable
+    if status in (400, 422):
+        assert "Model Not Exist" in str(ei.value)
+
+
+def test_connection_errors_are_retried_then_reported(fake, key):
+    fake.push(Scenario(kind="drop"), Scenario(kind="drop"))
+    assert make(fake, key).complete(MSGS).text == "Hello, world."
+    assert len(fake.requests) == 3
+    dead = make(fake, key, retries=1, sleeps=[])
+    dead._client = dead._client.with_options(base_url="http://127.0.0.1:9/v1")  # nothing listens on port 9
+    with pytest.raises(ConnectError, match="cannot connect"):
+        dead.complete(MSGS)
+
+
+def test_hung_server_hits_the_timeout(fake, key):
+    fake.push(Scenario(kind="hang", delay_s=3), Scenario(kind="hang", delay_s=3))
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError_) as ei:
+        make(fake, key, retries=1, timeout=0.5, sleeps=[]).complete(MSGS)
+    assert time.monotonic() - t0 < 2.5 and "timeout" in str(ei.value)
+
+
+def test_server_hanging_mid_stream_times_out_with_partial(fake, key):
+    fake.push(Scenario(kind="hang_mid", cut_after=2, delay_s=3))
+    with pytest.raises(IncompleteError) as ei:
+        make(fake, key, timeout=0.5).complete(MSGS)
+    assert ei.value.partial.text == "Hello" and "timeout" in str(ei.value)
+
+
+def test_break_before_first_byte_is_retried(fake, key):
+    fake.push(Scenario(kind="cut", cut_after=0))
+    c = make(fake, key, sleeps=[]).complete(MSGS)
+    assert c.text == "Hello, world." and len(fake.requests) == 2
+
+
+def test_estimate_cost_before_sending(fake, key):
+    b = make(fake, key)
+    est = b.estimate_cost(100_000, 2_000, cached_tokens=40_000)
+    assert est == pytest.approx((40_000 * 0.028 + 60_000 * 0.28 + 2_000 * 0.42) / 1e6)
+    assert b.estimate_cost(1000) == pytest.approx((1000 * 0.28 + 8192 * 0.42) / 1e6)

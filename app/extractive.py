@@ -51,11 +51,12 @@ class Aspect:
     terms: str  # query expansion
     pattern: str = ""  # a clause pattern that marks a sentence as on-topic
     numbers: bool = False  # prefer sentences with figures (results)
+    early: bool = False  # stated in the opening lines (parties, dates)
 
 
 LEGAL_ASPECTS = [
-    Aspect("parties", "parties party between entered company corporation inc", r"by and between|entered into (?:by|between)|between\s+\S.{3,80}\band\b"),
-    Aspect("effective date", "effective date dated made entered day", r"effective date|dated as of|made (?:and entered into )?(?:as )?of|day of \w+,? \d{4}"),
+    Aspect("parties", "parties party between entered company corporation inc", r"by and between|entered into (?:by|between)|between\s+\S.{3,80}\band\b", early=True),
+    Aspect("effective date", "effective date dated made entered day", r"effective date|dated as of|made (?:and entered into )?(?:as )?of|day of \w+,? \d{4}", early=True),
     Aspect("term and renewal", "term commence continue until expire expiration years renewal renew extended successive period", r"\bterm\b[^.]{0,120}\b(?:commence|continue|until|expire|years?)\b|renew|extended for"),
     Aspect("obligations", "shall perform provide obligations responsible duties services efforts", r"shall (?:use|provide|perform|be responsible)|obligations? (?:of|to)"),
     Aspect("payment", "pay payment fee fees compensation invoice price royalty amount commission", r"shall pay|payments?\b|\bfees?\b|\$\s?\d|royalt"),
@@ -80,30 +81,73 @@ COURT_ASPECTS = [
     Aspect("reasoning", "because reasoning statute interpretation clause", r"because|therefore|thus"),
     Aspect("disposition", "affirmed reversed remanded judgment granted denied", r"affirm|revers|remand|grant|den(?:y|ied)"),
 ]
+# Clause types users ask about (CUAD's categories), beyond the summary aspects.
+CLAUSE_ASPECTS = [
+    Aspect("most favored nation", "most favored nation terms no less favorable better pricing", r"most favou?red|no less favou?rable|more favou?rable"),
+    Aspect("non-compete", "compete competing competitive product promote market distribute", r"shall not (?:promote|market|distribute|sell|compete|engage)|non-compet|compet"),
+    Aspect("no-solicit", "solicit solicitation employ hire employees customers", r"solicit|hire"),
+    Aspect("non-disparagement", "disparage disparaging statements", r"disparag"),
+    Aspect("right of first refusal", "right first refusal offer negotiation negotiate", r"first (?:refusal|offer|negotiation)|right to negotiate"),
+    Aspect("revenue sharing", "revenue profit share sharing percentage net sales", r"profit|revenue|net sales|percent"),
+    Aspect("minimum commitment", "minimum commitment least number details calls volume purchase", r"minimum|at least|not less than"),
+    Aspect("license grant", "license grant grants licensed right use trademark", r"licen[cs]e|hereby grants?"),
+    Aspect("insurance", "insurance insured coverage policy policies liability", r"insur"),
+    Aspect("covenant not to sue", "covenant sue challenge contest validity claim", r"not to sue|shall not (?:challenge|contest)|covenant"),
+    Aspect("audit rights", "audit inspect records books examination verify accountant", r"audit|inspect|examin"),
+    Aspect("third party beneficiary", "third party beneficiary beneficiaries", r"third[- ]party beneficiar|beneficiar"),
+    Aspect("change of control", "change control merger acquisition", r"change (?:in|of) control|merger|acqui"),
+    Aspect("post-termination", "after termination expiration survive continue obligations", r"after (?:the )?(?:termination|expiration)|surviv|following (?:the )?termination"),
+]
 ASPECTS_BY_DOMAIN = {"contract": LEGAL_ASPECTS, "court opinion": COURT_ASPECTS, "paper": SCIENTIFIC_ASPECTS}
 DEFAULT_COMPARE = {
     "contract": ["parties", "effective date", "term and renewal", "payment", "termination", "liability cap", "governing law"],
     "paper": ["research question", "method", "data", "results", "limitations"],
     "court opinion": ["question presented", "holding", "disposition"],
 }
-_ALL_ASPECTS = {a.name: a for a in LEGAL_ASPECTS + SCIENTIFIC_ASPECTS + COURT_ASPECTS}
+_ALL_ASPECTS = {a.name: a for a in LEGAL_ASPECTS + SCIENTIFIC_ASPECTS + COURT_ASPECTS + CLAUSE_ASPECTS}
 _ASPECT_ALIASES = {
-    "governing law": ["governing law", "governed", "choice of law", "which law", "what law", "jurisdiction"],
-    "term and renewal": ["expiration", "expire", "renewal", "renew", "term of", "duration", "how long", "term"],
+    "governing law": ["governing law", "governed", "governs", "choice of law", "which law", "what law", "jurisdiction"],
+    "term and renewal": ["expiration", "expire", "renewal", "renew", "term of", "duration", "how long", "the term"],
     "termination": ["terminat", "cancel"],
     "liability cap": ["cap on liability", "liability cap", "limitation of liability", "uncapped", "liable"],
     "indemnity": ["indemn"],
-    "payment": ["payment", "pay ", "fee", "royalt", "price", "compensation", "revenue"],
-    "effective date": ["effective date", "agreement date", "dated", "signed"],
-    "parties": ["parties", "party", "who are", "between whom"],
-    "assignment": ["assign", "change of control"],
+    "payment": ["payment", "pay ", "fee", "royalt", "price", "compensation"],
+    "effective date": ["effective date", "agreement date", "date of the contract", "dated", "signed"],
+    "parties": ["parties", "who are the part", "between whom"],
+    "assignment": ["assign"],
     "confidentiality": ["confidential", "non-disclosure"],
-    "exclusivity": ["exclusiv", "non-compete", "compete", "most favored"],
+    "exclusivity": ["exclusiv"],
+    "most favored nation": ["most favored", "most favoured"],
+    "non-compete": ["non-compete", "noncompete", "compete", "competitive restriction"],
+    "no-solicit": ["solicit"],
+    "non-disparagement": ["disparag"],
+    "right of first refusal": ["first refusal", "first offer", "first negotiation", "rofr"],
+    "revenue sharing": ["revenue", "profit"],
+    "minimum commitment": ["minimum"],
+    "license grant": ["licens"],
+    "insurance": ["insurance"],
+    "covenant not to sue": ["not to sue"],
+    "audit rights": ["audit"],
+    "third party beneficiary": ["beneficiar"],
+    "change of control": ["change of control", "change in control"],
+    "post-termination": ["after the termination", "after termination", "post-termination"],
     "results": ["result", "score", "accuracy", "perform", "achieve"],
-    "data": ["dataset", "data set", "corpus", "benchmark"],
+    "data": ["dataset", "data set", "corpus", "benchmark", "source of"],
     "method": ["method", "approach", "how does", "architecture"],
     "limitations": ["limitation", "weakness", "future work"],
+    "holding": ["hold", "held", "holding", "ruling", "decide"],
 }
+
+
+def focus_of(question: str) -> str:
+    """The part of a question that says what is asked (not which documents it is about)."""
+    q = question.strip()
+    m = re.search(r"\(1\)", q)
+    if m and m.start() > 10:
+        return q[: m.start()]
+    if ";" in q:
+        return q.rsplit(";", 1)[-1]
+    return q
 
 
 def aspect(name: str) -> Aspect:
@@ -120,7 +164,7 @@ def aspect(name: str) -> Aspect:
 
 def aspects_in(question: str) -> list[Aspect]:
     """Aspects a question is about (its focus: LegalBench-style questions put it after the ';')."""
-    focus = question.split(";")[-1].lower()
+    focus = focus_of(question).lower()
     return [_ALL_ASPECTS[k] for k, aliases in _ASPECT_ALIASES.items() if any(a in focus for a in aliases)]
 
 
@@ -132,7 +176,26 @@ def _is_noise(text: str) -> bool:
     if len(t) < MIN_CHARS or len(t.split()) < 5:
         return True
     letters = sum(c.isalpha() for c in t)
-    return letters < 0.5 * len(t)
+    if letters < 0.5 * len(t) or "....." in t or ". . . ." in t:
+        return True
+    # a table of contents line: many "Section 6.01"/"ARTICLE VI" references and little else
+    return len(re.findall(r"\b(?:Section|SECTION|Article|ARTICLE)\s+[\dIVX]", t)) >= 3 and "shall" not in t
+
+
+def _merge_short(pieces: list[str]) -> list[str]:
+    """A heading alone ("Section 8.01 Governing Law.") is no answer: glue it to the sentence after it."""
+    out: list[str] = []
+    carry = ""
+    for p in pieces:
+        p = (carry + " " + p).strip() if carry else p
+        if len(p.split()) < 8:
+            carry = p
+            continue
+        carry = ""
+        out.append(p)
+    if carry:
+        out.append(carry)
+    return out
 
 
 def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> list[Unit]:
@@ -140,8 +203,7 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
     seen: set[str] = set()
     out: list[Unit] = []
     for ch in chunks:
-        for s, e in sentence_spans(ch.text):
-            text = normalize(ch.text[s:e])
+        for text in _merge_short([normalize(ch.text[s:e]) for s, e in sentence_spans(ch.text)]):
             key = squash(text)
             if key in seen or _is_noise(text):
                 continue
@@ -171,14 +233,29 @@ def _chunk_pages_in(passage, chunks_by_id: dict) -> list[tuple[int, int, int, in
     return spans
 
 
+def _starts(text: str, merged: list[str], spans: list[tuple[int, int]]) -> list[int]:
+    """Start offset in `text` of each merged sentence (the first span it swallowed)."""
+    out, j = [], 0
+    for m in merged:
+        out.append(spans[j][0] if j < len(spans) else 0)
+        n = len(m)
+        consumed = 0
+        while j < len(spans) and consumed < n:
+            consumed += len(normalize(text[spans[j][0] : spans[j][1]])) + 1
+            j += 1
+    return out
+
+
 def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
     """Sentences of the packed passages with the narrowest page range the chunks allow."""
     seen: set[tuple[str, str]] = set()
     out: list[Unit] = []
     for p in packed.passages:
         spans = _chunk_pages_in(p, chunks_by_id) if chunks_by_id and p.page_start != p.page_end else []
-        for s, e in sentence_spans(p.text):
-            text = normalize(p.text[s:e])
+        spans_ = sentence_spans(p.text)
+        texts_ = _merge_short([normalize(p.text[s:e]) for s, e in spans_])
+        starts = _starts(p.text, texts_, spans_)
+        for text, s in zip(texts_, starts):
             key = (p.doc_id, squash(text))
             if key in seen or _is_noise(text):
                 continue
@@ -207,6 +284,9 @@ def _bm25_scores(units: list[Unit], query_terms: list[str]) -> np.ndarray:
 
 def _pattern_boost(units: list[Unit], aspects: list[Aspect]) -> np.ndarray:
     boost = np.zeros(len(units), dtype=np.float32)
+    first: dict[str, int] = {}
+    for u in units:
+        first.setdefault(u.doc_id, u.order)
     for a in aspects:
         rx = re.compile(a.pattern, re.I) if a.pattern else None
         head_words = set(a.name.split())
@@ -215,6 +295,8 @@ def _pattern_boost(units: list[Unit], aspects: list[Aspect]) -> np.ndarray:
                 boost[i] += 0.25
             if u.section and head_words & set(u.section.lower().replace(">", " ").split()):
                 boost[i] += 0.1
+            if a.early and u.order - first.get(u.doc_id, 0) < 12:
+                boost[i] += 0.15
             if a.numbers and re.search(r"\d+(?:\.\d+)?\s?%|\d+\.\d+", u.text):
                 boost[i] += 0.1
     return boost
@@ -267,33 +349,41 @@ class Ranked:
 
 def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SENTENCES,
          aspects: list[Aspect] | None = None, per_doc: bool = True) -> Ranked:
-    """The best `k` non-redundant sentences for `question` (plus each other document's best when close)."""
+    """The best `k` non-redundant sentences for `question` (plus each other document's best when close).
+
+    `found` needs absolute evidence — the question's own words, a clause pattern, or (with the
+    embedder) semantic closeness — because BM25 scores are relative and always crown a winner.
+    """
     units = [u for u in units if not u.is_references] or units
     if not units:
         return Ranked([], [], 0.0, False)
     aspects = aspects if aspects is not None else aspects_in(question)
-    focus = content_words(question.split(";")[-1])
-    terms = content_words(question) + focus  # the focus counts twice
+    focus_text = focus_of(question)
+    focus = content_words(focus_text)
+    terms = list(focus)
     for a in aspects:
         terms += content_words(a.terms)
     lex = _bm25_scores(units, terms)
     boost = _pattern_boost(units, aspects)
     cover = _focus_cover(units, focus)
     pre = 0.6 * lex + boost + 0.3 * cover
-    cand = list(np.argsort(-pre, kind="stable")[:CANDIDATES])
+    order = list(np.argsort(-pre, kind="stable"))
+    cand = order[:CANDIDATES]
     if per_doc:  # every document keeps its own best candidates in the running
-        for doc in {u.doc_id for u in units}:
-            idx = [i for i in np.argsort(-pre, kind="stable") if units[i].doc_id == doc][:3]
-            cand += [i for i in idx if i not in cand]
+        for doc in sorted({u.doc_id for u in units}):
+            cand += [i for i in [j for j in order if units[j].doc_id == doc][:3] if i not in cand]
+    cand_ix = np.asarray(cand)
     texts = [units[i].text for i in cand]
     vecs = _encode(embedder, texts)
     if vecs is not None:
-        q = np.asarray(embedder.encode_query(question.split(";")[-1] if ";" in question else question), dtype=np.float32)
-        dense = vecs @ q.reshape(-1)
-        final = 0.45 * lex[cand] + 0.5 * dense + boost[cand] + 0.2 * cover[cand]
+        q = np.asarray(embedder.encode_query(focus_text), dtype=np.float32).reshape(-1)
+        dense = vecs @ q
+        final = 0.45 * lex[cand_ix] + 0.5 * dense + boost[cand_ix] + 0.2 * cover[cand_ix]
+        relevance = 0.8 * dense + 0.4 * cover[cand_ix] + 1.2 * boost[cand_ix]
     else:
         dense = None
-        final = 0.7 * lex[cand] + boost[cand] + 0.35 * cover[cand]
+        final = 0.7 * lex[cand_ix] + boost[cand_ix] + 0.35 * cover[cand_ix]
+        relevance = 0.8 * cover[cand_ix] + 1.8 * boost[cand_ix]
     best = float(final.max())
     picked = _mmr(final, vecs, texts, k)
     if per_doc:
@@ -302,13 +392,13 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
             own = [i for i in range(len(cand)) if units[cand[i]].doc_id == doc]
             if own:
                 i = max(own, key=lambda j: final[j])
-                if final[i] >= 0.8 * best and final[i] >= NOT_FOUND_MIN:
+                if final[i] >= 0.75 * best and relevance[i] >= NOT_FOUND_MIN:
                     picked.append(i)
+    found_score = float(max(relevance[i] for i in picked)) if picked else 0.0
     out_units = [units[cand[i]] for i in picked]
     out_scores = [round(float(final[i]), 4) for i in picked]
-    found = best >= NOT_FOUND_MIN
-    extra = {"dense_best": float(dense.max()) if dense is not None else None, "lex_best": float(lex.max())}
-    return Ranked(out_units, out_scores, round(best, 4), found, extra)
+    extra = {"dense_best": float(dense.max()) if dense is not None else None, "relevance": round(found_score, 4)}
+    return Ranked(out_units, out_scores, round(found_score, 4), found_score >= NOT_FOUND_MIN, extra)
 
 
 def citations_for(units: list[Unit]) -> list[Citation]:

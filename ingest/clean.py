@@ -26,6 +26,7 @@ What it does, in order (one page at a time, except the first step which looks ac
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 
 LIGATURES = {
@@ -106,7 +107,8 @@ def normalise_chars(text: str) -> str:
     # a discretionary hyphen at a line end joins the word; inside a line Westlaw prints it as "-"
     text = re.sub(r"\u00ad[ \u00a0]*\n[ \u00a0]*", "", text)
     text = text.replace("\u00ad", "-")
-    return text.translate(_CHAR_MAP)
+    # NFC is canonical only (é stays é, ² stays ²) but folds look-alikes such as U+037E → ";"
+    return unicodedata.normalize("NFC", text.translate(_CHAR_MAP))
 
 
 def _norm_key(line: str) -> str:
@@ -168,18 +170,25 @@ def _strip_furniture(lines: list[str], running: set[str]) -> list[str]:
     return keep
 
 
+_HEAD_RES = [
+    re.compile(r"^(?:ARTICLE|Article|SECTION|SCHEDULE|EXHIBIT|ANNEX|APPENDIX|Appendix|Schedule|Exhibit|Annex)\s+[\dIVXLCA-Z]"),
+    re.compile(r"^(?:Section|§)\s*\d+(?:\.\d+)*\.?\s*$"),
+    re.compile(
+        r"^(?:RECITALS|WITNESSETH|Abstract|ABSTRACT|References|REFERENCES|Bibliography|BIBLIOGRAPHY"
+        r"|Acknowledge?ments?|ACKNOWLEDGE?MENTS?)\s*:?\s*$"
+    ),
+    re.compile(r"^[IVX]{1,5}\.?$|^[A-Z]\.?$"),  # court-opinion parts
+    re.compile(r"^(?:[IVX]{1,5}|[A-H])\.\s+[A-Z][\w'’]*(?:\s+[\w'’]+){0,7}$"),  # "IV. Joseph Nelson's Complaint"
+]
+_NUMBERED_HEAD = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,70}$")
+
+
 def _is_heading_like(s: str) -> bool:
     if not s or len(s) > 90:
         return False
-    if re.match(r"^(?:ARTICLE|Article|SECTION|SCHEDULE|EXHIBIT|ANNEX|APPENDIX|Appendix|Schedule|Exhibit|Annex)\s+[\dIVXLCA-Z]", s):
+    if any(r.match(s) for r in _HEAD_RES):
         return True
-    if re.match(r"^(?:Section|§)\s*\d+(?:\.\d+)*\.?\s*$", s):
-        return True
-    if re.match(r"^(?:RECITALS|WITNESSETH|Abstract|ABSTRACT|References|REFERENCES|Bibliography|BIBLIOGRAPHY|Acknowledge?ments?|ACKNOWLEDGE?MENTS?)\s*:?\s*$", s):
-        return True
-    if re.match(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,70}$", s) and len(s.split()) <= 10:
-        return True
-    if re.match(r"^[IVX]{1,5}\.?$", s) or re.match(r"^[A-Z]\.?$", s):  # court-opinion parts
+    if _NUMBERED_HEAD.match(s) and len(s.split()) <= 10:
         return True
     letters = [c for c in s if c.isalpha()]
     if len(letters) >= 4 and len(s.split()) <= 12 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
@@ -203,7 +212,7 @@ def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
     typical = lens[int(len(lens) * 0.8)] if lens else 80
     out: list[str] = []
     buf = ""
-    last_len = 0  # length of the last physical line in buf: a short one ending a sentence ends a paragraph
+    last = ""  # the last physical line in buf: a short one ending a sentence ends a paragraph
     prev_heading = False
 
     def flush() -> None:
@@ -223,29 +232,29 @@ def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
             continue
         heading = _is_heading_like(s)
         if buf:
-            m = _HYPHEN_END.search(buf)
+            m = _HYPHEN_END.search(last) if last.endswith("-") else None
             w = _WORD_START.match(s)
             if m and w and not prev_heading:
                 buf = (buf[:-1] if _should_join_hyphen(m.group(1), w.group(1), vocab, hyphenated) else buf) + s
-                last_len = len(s)
+                last = s
                 prev_heading = False
                 continue
-            ends_sentence = _SENTENCE_END.search(buf) is not None
+            ends_sentence = _SENTENCE_END.search(last) is not None
             new_block = (
                 heading
                 or prev_heading
                 or LIST_START_RE.match(s) is not None
-                or (ends_sentence and last_len < 0.75 * typical)
+                or (ends_sentence and len(last) < 0.75 * typical)
                 or (ends_sentence and indent >= 3)
             )
             if not new_block:
                 buf = buf + " " + s
-                last_len = len(s)
+                last = s
                 prev_heading = False
                 continue
             flush()
         buf = s
-        last_len = len(s)
+        last = s
         prev_heading = heading
     flush()
     while out and out[-1] == "":

@@ -23,7 +23,7 @@ _ARTICLE = re.compile(r"^(?:ARTICLE|Article)\s+([IVXLC]+|\d{1,3})\b\.?\s*[-–�
 _SECTION = re.compile(r"^(?:SECTION|Section|§)\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s*[-–—:.]?\s*(.*)$")
 _NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+([A-Z][^\n]*)$")
 _ATTACH = re.compile(
-    r"^(EXHIBIT|Exhibit|SCHEDULE|Schedule|ANNEX|Annex|APPENDIX|Appendix|ATTACHMENT|Attachment|ADDENDUM|Addendum)"
+    r"^(EXHIBIT|Exhibit|SCHEDULE|Schedule|ANNEX|Annex|APPENDIX|Appendix|ATTACHMENT|Attachment|ADDENDUM|Addendum)\b"
     r"(?:\s+([A-Z]{1,2}(?:-\d+)?|\d{1,3}(?:\.\d{1,3})*|[IVX]+)\b)?\.?\s*[-–—:.]?\s*(.*)$"
 )
 _SCI = re.compile(
@@ -37,14 +37,19 @@ _WHEREAS = re.compile(r"^(?:AND\s+)?WHEREAS\b")
 _WITNESS = re.compile(r"^IN\s+WITNESS\s+WHEREOF\b", re.IGNORECASE)
 _ROMAN_PART = re.compile(r"^([IVX]{1,5})\.?$")
 _LETTER_PART = re.compile(r"^([A-H])\.?$")
-_APPX_LETTER = re.compile(r"^([A-H](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,70})$")
+_APPX_LETTER = re.compile(r"^([A-Z](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,70})$")
 _TOC_TAIL = re.compile(r"(?:\.{3,}|…+|\s)\s*\d{1,4}$")
 _INLINE_CLAUSE = re.compile(r"^(?:(?:Section|SECTION)\s+)?(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,7}?)\.\s+\S")
+_INLINE_TOP = re.compile(r"^(\d{1,2})\.\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,6}?)\.\s+[A-Z]")
+_ROMAN_TITLE = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{1,80})$")
+_LETTER_TITLE = re.compile(r"^([A-H])\.\s+([A-Z][^\n]{1,80})$")
 _SENT_END = re.compile(r"[.;,:]$")
 
 
 def _trim(title: str) -> str:
-    title = " ".join(title.split()).strip(" .:-–—")
+    title = " ".join(title.split()).strip(" :-–—")
+    if title.endswith(".") and not re.search(r"(?:^|\s)\w{1,2}\.$", title):
+        title = title.rstrip(".")
     return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
 
 
@@ -65,11 +70,43 @@ def _title_case(s: str) -> bool:
     return all(w[0].isupper() or w.lower() in small for w in words)
 
 
+def _tabular(s: str) -> bool:
+    """A table row or label, not a title: several numbers, brackets, check marks, percentages."""
+    tokens = s.split()
+    numeric = sum(1 for t in tokens if re.fullmatch(r"[\d.,%()±+\-–]+", t) and re.search(r"\d", t))
+    if re.match(r"^(?:TABLE|FIGURE|FIG\.|Table|Figure|Fig\.)\s+[IVX\d]+", s) or re.search(r"\)\)|\(\(", s):
+        return True
+    if len(re.findall(r"\b[A-Z]-[A-Z]{2,}\b", s)) >= 2 or not re.search(r"[A-Za-z]{3,}", s):
+        return True
+    return numeric >= 2 or bool(re.search(r"[\[\]✓✗=<>%|]|\bReg\. No\b", s)) or (numeric >= 1 and len(tokens) <= 3)
+
+
+def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
+    """A long line can still open a section: "Section 2.1 Grant. During …", "WHEREAS, …"."""
+    m = _INLINE_CLAUSE.match(s)
+    if m:
+        depth = m.group(1).count(".") + 1
+        level = depth + (1 if state.get("articles") and depth == 1 else 0)
+        prefix = "Section " if s[:1] in "Ss" else ""
+        return level, _trim(f"{prefix}{m.group(1)} {m.group(2)}"), "legal"
+    m = _INLINE_TOP.match(s)
+    if m and int(m.group(1)) <= 60:
+        return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
+    if _WHEREAS.match(s) and not state.get("recitals"):
+        state["recitals"] = True
+        return 1, "Recitals", "recitals"
+    if _WITNESS.match(s):
+        return 1, "IN WITNESS WHEREOF", "legal"
+    return None
+
+
 def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     """(level, title, kind) if the line is a heading; kind is used for the references flag."""
     s = line.strip()
-    if not s or len(s) > 160:
+    if not s:
         return None
+    if len(s) > 160:
+        return _classify_paragraph(s, state)
     m = _MD.match(s)
     if m:
         return len(m.group(1)), _trim(m.group(2)), "md"
@@ -86,6 +123,7 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
         rest = m.group(2)
         if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt):
             rest = nxt.strip()
+            state["skip_next"] = True
         return 1, _trim(f"{title} {rest}" if rest else title), "legal"
     m = _SECTION.match(s)
     if m and s[:1] in "S§":
@@ -93,12 +131,16 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
         depth = m.group(1).count(".") + 1
         if depth == 2 and m.group(1).endswith((".0", ".00")):
             depth = 1
-        if not rest or (_short(rest, 10) and not rest.endswith((";", ","))):
-            level = depth + (1 if state.get("articles") else 0)
+        level = depth + (1 if state.get("articles") and depth == 1 else 0)
+        if not rest or (
+            _short(rest, 10)
+            and not rest.endswith((";", ","))
+            and rest[:1].isalpha()
+            and (_title_case(rest) or _mostly_upper(rest))
+        ):
             return level, _trim(f"Section {m.group(1)} {rest}".strip()), "legal"
         m2 = _INLINE_CLAUSE.match(s)
         if m2:
-            level = depth + (1 if state.get("articles") else 0)
             return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
         return None
     m = _ATTACH.match(s)
@@ -110,6 +152,7 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             return 1, _trim(" ".join(x for x in (word, ident, rest) if x)), "appendix"
         return 1, _trim(" ".join(x for x in (word, ident, rest) if x)), "attachment"
     if _RECITALS.match(s):
+        state["recitals"] = True
         return 1, "Recitals", "legal"
     if _WHEREAS.match(s) and not state.get("recitals"):
         state["recitals"] = True
@@ -139,12 +182,19 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
         m = _APPX_LETTER.match(s)
         if m and _short(m.group(2), 10) and not _SENT_END.search(s) and (_title_case(m.group(2)) or _mostly_upper(m.group(2))):
             return m.group(1).count(".") + 1, _trim(s), "appendix"
+    m = _ROMAN_TITLE.match(s)
+    if m and _short(m.group(2), 10) and not _SENT_END.search(s) and (_title_case(m.group(2)) or _mostly_upper(m.group(2))):
+        state["roman_titles"] = True
+        return 1, _trim(s), "numbered"
+    m = _LETTER_TITLE.match(s)
+    if m and state.get("roman_titles") and _short(m.group(2), 10) and not _SENT_END.search(s) and _title_case(m.group(2)):
+        return 2, _trim(s), "numbered"
     if _ROMAN_PART.match(s):
         return 1, s.rstrip("."), "part"
     if _LETTER_PART.match(s) and state.get("parts"):
         return 2, s.rstrip("."), "part"
     if _mostly_upper(s) and _short(s, 12) and not s.endswith((",", ";")) and len(s) >= 5:
-        if re.search(r"\d{3,}", s) and not re.search(r"[A-Z]{3,}", s):
+        if _tabular(s):
             return None
         return state.get("caps_level", 2), _trim(s), "caps"
     return None
@@ -157,29 +207,86 @@ def detect_headings(text: str) -> list[Heading]:
     state["parts"] = bool(re.search(r"(?m)^[IVX]{1,4}\.?$", text))
     has_structure = state["articles"] or bool(re.search(r"(?m)^(?:Section\s+)?\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z]", text))
     state["caps_level"] = 2 if has_structure else 1
-    out: list[Heading] = []
-    in_refs = False
+    found: list[tuple[int, int, str, str, int]] = []  # (start, level, title, kind, line index)
+    in_toc = False
     pos = 0
     lines = text.split("\n")
+    skip = -1
     for i, line in enumerate(lines):
         start = pos
         pos += len(line) + 1
+        if i == skip:
+            continue
+        s = line.strip()
+        if in_toc:
+            # a table of contents runs until the first real paragraph; its lines are not headings
+            if len(s) > 160 or (len(s) > 60 and _SENT_END.search(s) and not _TOC_TAIL.search(s)):
+                in_toc = False
+            else:
+                continue
+        if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents)\s*$", s):
+            in_toc = True
+            found.append((start + len(line) - len(line.lstrip()), 1, "Table of Contents", "toc", i))
+            continue
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        state.pop("skip_next", None)
         got = _classify(line, nxt, state)
+        if state.get("skip_next"):
+            skip = i + 1
         if got is None:
             continue
         level, title, kind = got
         if not title:
             continue
         if kind == "refs":
-            in_refs = True
             state["after_refs"] = True
+        prev = found[-1] if found else None
+        if (
+            kind == "caps"
+            and not re.match(r"^[A-Z]?\d*(?:\.\d+)+\s", title)
+            and prev is not None
+            and prev[4] == i - 1
+            and not lines[i - 1].rstrip().endswith((".", ":", ";", ")"))
+            and prev[3] in ("caps", "appendix", "numbered", "legal")
+            and _mostly_upper(prev[2])
+            and len(prev[2]) + len(title) <= 2 * TITLE_MAX
+        ):
+            # a title that wraps onto a second ALL-CAPS line is one heading
+            joined = prev[2][:-1] + title if prev[2].endswith("-") else f"{prev[2]} {title}"
+            found[-1] = (prev[0], prev[1], _trim(joined), prev[3], i)
+            continue
+        found.append((start + (len(line) - len(line.lstrip())), level, title, kind, i))
+    found = _drop_stray_numbers(found)
+    out: list[Heading] = []
+    in_refs = False
+    for start, level, title, kind, _ in found:
+        if kind == "refs":
+            in_refs = True
         elif in_refs and level == 1 and kind in ("appendix", "sci", "legal", "md", "attachment", "numbered"):
             in_refs = False
         elif in_refs and kind == "caps":
             continue  # ALL-CAPS lines inside a bibliography are journal names, not headings
-        out.append(Heading(char_start=start + (len(line) - len(line.lstrip())), level=level, title=title, is_references=in_refs))
+        out.append(Heading(char_start=start, level=level, title=title, is_references=in_refs))
     return out
+
+
+def _drop_stray_numbers(found: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str, int]]:
+    """Top-level numbered headings ("3 Methods") keep the document's style and go up; figure labels
+    and list items that look like them ("1 Clustering" after "2 Summarization") do not."""
+    tops = [f for f in found if f[3] == "numbered" and re.match(r"^\d{1,2} ", f[2])]
+    if len(tops) < 3:
+        return found
+    caps = sum(1 for f in tops if _mostly_upper(f[2]))
+    want_caps = caps * 2 > len(tops)
+    drop = set()
+    last = 0
+    for f in tops:
+        n = int(f[2].split()[0])
+        if _mostly_upper(f[2]) != want_caps or n < last:
+            drop.add(f[0])
+            continue
+        last = n
+    return [f for f in found if f[0] not in drop]
 
 
 def section_path_at(headings: Sequence[Heading], offset: int) -> tuple[tuple[str, ...], bool]:

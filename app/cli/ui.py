@@ -34,6 +34,8 @@ def streamlit_command(port: int, address: str, max_upload_mb: int) -> list[str]:
         str(max_upload_mb),
         "--server.fileWatcherType",
         "none",
+        "--client.toolbarMode",
+        "minimal",
         "--global.developmentMode",
         "false",
     ]
@@ -58,9 +60,25 @@ def ui(
             env["LONGDOC_" + name.upper()] = str(value)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from app import uploads
+
+    stale = uploads.clean_stale(s)
+    if stale:
+        typer.echo(f"removed {stale} abandoned upload folder(s) from earlier sessions")
     typer.echo(f"longdoc UI on http://{s.ui_address}:{s.ui_port}  (data: {s.home}; Ctrl-C to stop)")
     try:
         code = subprocess.call(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env)
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
+
+
+@cli.command("clean-uploads")
+def clean_uploads(
+    hours: float = typer.Option(24.0, "--hours", help="Remove staging folders idle for longer than this."),
+) -> None:
+    """Remove files that UI sessions uploaded but never ingested (the per-session staging folders)."""
+    from app import uploads
+
+    n = uploads.clean_stale(settings(), older_than_s=hours * 3600)
+    typer.echo(f"removed {n} staging folder(s)")

@@ -40,33 +40,52 @@ def _outcomes() -> list[dict]:
     return st.session_state.setdefault("outcomes", [])
 
 
-def _ingest_staged(settings, staged: uploads.StagedFile, password: str | None = None) -> dict:
-    """Ingest one staged file with its own progress bar; returns the outcome row shown in the list."""
-    bar = st.progress(0.0, text=f"{staged.name}: reading…")
+def _ingest_staged(settings, staged: list[uploads.StagedFile], password: str | None = None) -> list[dict]:
+    """Ingest staged files in one batch (parsing runs in parallel), one progress bar per file.
 
-    def progress(event: dict) -> None:
-        done, total = event.get("done") or event.get("pages_done"), event.get("total") or event.get("pages")
-        stage = event.get("stage") or event.get("status") or "working"
-        if done is not None and total:
-            bar.progress(min(1.0, float(done) / float(total)), text=f"{staged.name}: {stage} {done}/{total}")
-        else:
-            bar.progress(0.5, text=f"{staged.name}: {stage}…")
+    Returns one outcome row per file, in the order given."""
+    bars = {s.name: st.progress(0.0, text=f"{s.name}: waiting…") for s in staged}
 
-    results = library.ingest(settings, [staged.path], password=password or None, progress=progress)
-    bar.empty()
-    r = results[0] if results else None
-    row = {
-        "name": staged.name,
-        "status": r.status if r else FAILED,
-        "message": (r.message if r else "no result from ingest"),
-        "pages": r.pages if r else 0,
-        "chunks": r.chunks if r else 0,
-        "doc_id": r.doc_id if r else None,
-        "staged": staged,
-    }
-    if row["status"] in (INGESTED, REPLACED, UNCHANGED):
-        uploads.keep(settings, staged)
-    return row
+    def progress(ev: dict) -> None:
+        kind, bar = ev.get("event"), bars.get(ev.get("file", ""))
+        if kind == "wait":
+            for b in bars.values():
+                b.progress(0.0, text=ev.get("message") or "waiting for another ingest…")
+        if bar is None:
+            return
+        name = ev["file"]
+        if kind == "file":
+            bar.progress(0.05, text=f"{name}: {ev.get('stage', 'reading')}…")
+        elif kind == "parsed":
+            bar.progress(0.2, text=f"{name}: {ev.get('pages', '?')} pages, {ev.get('chunks', '?')} chunks — embedding…")
+        elif kind == "embedding" and ev.get("total"):
+            done, total = ev["done"], ev["total"]
+            bar.progress(0.2 + 0.7 * done / total, text=f"{name}: embedding {done}/{total} chunks")
+        elif kind == "storing":
+            bar.progress(0.92, text=f"{name}: storing…")
+        elif kind == "result":
+            bar.progress(1.0, text=f"{name}: {ev['result'].status}")
+
+    results = library.ingest(settings, [s.path for s in staged], password=password or None, progress=progress)
+    for b in bars.values():
+        b.empty()
+    by_name = {r.file: r for r in results}
+    rows = []
+    for s in staged:
+        r = by_name.get(s.name) or by_name.get(s.path.name)
+        row = {
+            "name": s.name,
+            "status": r.status if r else FAILED,
+            "message": (r.message if r else "no result from ingest"),
+            "pages": r.pages if r else 0,
+            "chunks": r.chunks if r else 0,
+            "doc_id": r.doc_id if r else None,
+            "staged": s,
+        }
+        if row["status"] in (INGESTED, REPLACED, UNCHANGED):
+            uploads.keep(settings, s)
+        rows.append(row)
+    return rows
 
 
 def _handle_uploads(settings, files) -> None:
@@ -79,17 +98,20 @@ def _handle_uploads(settings, files) -> None:
     out = _outcomes()
     for e in refused:
         out.insert(0, {"name": e.name, "status": "refused", "message": e.message})
-    known = {d.doc_id for d in library.list_documents(settings)}
+    known = {d.doc_id: d for d in library.list_documents(settings)}
+    todo = []
     for s in staged:
         if s.duplicate_of:
             out.insert(0, {"name": s.original_name, "status": "duplicate", "message": s.duplicate_of})
-            continue
-        if s.sha256 in known:
-            out.insert(0, {"name": s.name, "status": UNCHANGED, "message": "identical bytes already ingested",
-                           "doc_id": s.sha256})
+        elif s.sha256 in known:  # same bytes already in the library: only the hash was paid for
+            out.insert(0, {"name": s.name, "status": UNCHANGED, "doc_id": s.sha256,
+                           "message": f"identical to {known[s.sha256].file}"})
             uploads.keep(settings, s)
-            continue
-        out.insert(0, _ingest_staged(settings, s))
+        else:
+            todo.append(s)
+    if todo:
+        for row in reversed(_ingest_staged(settings, todo)):
+            out.insert(0, row)
 
 
 def _retry_with_password(settings, i: int) -> None:
@@ -97,9 +119,8 @@ def _retry_with_password(settings, i: int) -> None:
     pw = st.session_state.get(f"pw_{i}", "")
     if not pw:
         return
-    new = _ingest_staged(settings, row["staged"], password=pw)
+    _outcomes()[i] = _ingest_staged(settings, [row["staged"]], password=pw)[0]
     st.session_state[f"pw_{i}"] = ""
-    _outcomes()[i] = new
 
 
 def _draw_outcomes(settings) -> None:

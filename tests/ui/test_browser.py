@@ -93,7 +93,7 @@ def _small_copy(src: Path, dst: Path, width: int = 1000, max_bytes: int = 150_00
 
 
 def _area(page, name: str) -> None:
-    page.locator('[data-testid="stSidebar"] label').filter(has_text=name).first.click()
+    page.locator('[data-testid="stSidebar"] label[data-testid="stRadioOption"]').filter(has_text=name).first.click()
     page.get_by_role("heading", name=name).first.wait_for(timeout=STEP_MS)
     _idle(page)
 

@@ -234,7 +234,7 @@ def answer_sentences(text: str) -> list[tuple[str, list[Ref]]]:
     return pieces
 
 
-def _best_excerpt(claim: str, passage_text: str, limit: int = 600) -> str:
+def best_excerpt(claim: str, passage_text: str, limit: int = 600) -> str:
     """The passage sentence(s) that best back `claim`, so exports show evidence, not a wall of text."""
     cw = set(content_words(claim))
     best, best_score = "", -1.0
@@ -316,10 +316,10 @@ def verify(text: str, packed: PackedContext, embedder=None) -> Verification:
             prev = cites.get(ref.label)
             if prev is None:
                 order.append(ref.label)
-                cites[ref.label] = _citation(ref, found[0] if found else None, _best_excerpt(sent, own) if found else "", ok_own)
+                cites[ref.label] = _citation(ref, found[0] if found else None, best_excerpt(sent, own) if found else "", ok_own)
             elif ok_own and not prev.verified:
                 prev.verified = True
-                prev.text = _best_excerpt(sent, own)
+                prev.text = best_excerpt(sent, own)
             texts.append(own)
         ok, method, score = support(sent, "\n".join(texts), embedder) if any(texts) else (False, "", 0.0)
         supported_n += ok

@@ -77,6 +77,7 @@ def history_messages(history: list[dict] | None, max_turns: int = 6) -> list[dic
     for turn in (history or [])[-2 * max_turns :]:
         role = turn.get("role")
         content = turn.get("content") or turn.get("answer") or ""
+        content = getattr(content, "answer", content)  # an Answer object from the UI's chat
         if role in ("user", "assistant") and content:
             out.append({"role": role, "content": str(content)})
     return out

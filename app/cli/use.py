@@ -1,5 +1,329 @@
-"""CLI commands for this area (registered on import)."""
+"""`longdoc ask | summarize | compare` and `longdoc eval answers` (registered on import).
+
+Prints; the work is in app.ask / app.summarize / app.compare / app.export. User-caused failures
+(unknown document, bad export name, model errors) print one line saying what to do, exit 1.
+"""
 
 from __future__ import annotations
 
-from app.cli import cli, settings  # noqa: F401
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.cli import cli, settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+try:  # RETR's `eval` group; created here only when that module has not registered it
+    from app.cli.retrieval import eval_app  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the retrieval CLI being present
+    eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
+    cli.add_typer(eval_app, name="eval")
+
+
+MODEL_HINTS = {
+    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc models check`), or unset LONGDOC_BACKEND to answer extractively",
+    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
+    "RateLimitError": "wait a minute and retry",
+    "ServerError": "the provider is overloaded or failing: retry later",
+    "ConnectError": "check LONGDOC_BASE_URL and the network",
+    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
+    "BadRequestError": "lower --budget (the prompt may exceed the model's context) or check LONGDOC_MODEL",
+}
+
+
+def _fail(message: str, hint: str = "") -> None:
+    err.print(f"[red]error:[/red] {message}")
+    if hint:
+        err.print(f"[dim]→ {hint}[/dim]")
+    raise typer.Exit(1)
+
+
+def _guard(fn: Callable):
+    """Run a command body; turn the failures users cause into one line and exit 1 (never a traceback)."""
+    from app.export import ExportError
+    from model.base import ModelError
+
+    try:
+        return fn()
+    except ModelError as e:
+        _fail(f"model call failed: {e.message}", MODEL_HINTS.get(type(e).__name__, "retry, or unset LONGDOC_BACKEND to answer extractively"))
+    except ExportError as e:
+        _fail(str(e))
+    except LookupError as e:  # unknown document, empty library
+        _fail(str(e).strip("'\""))
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+
+
+def _docs(docs: Optional[list[str]]) -> Optional[list[str]]:
+    return [d for d in docs if d.strip()] if docs else None
+
+
+def _json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _money(cost) -> str:
+    return "price unknown" if cost is None else f"${cost:.4f}"
+
+
+def _usage_line(result) -> str:
+    if result.mode == "extractive":
+        return "extractive (no model configured) · $0"
+    u = result.usage or {}
+    return (
+        f"{result.backend} · {result.model} · prompt {u.get('prompt_tokens', 0):,} "
+        f"(cached {u.get('cached_tokens', 0):,}) · output {u.get('output_tokens', 0):,} · {_money(result.cost_usd)}"
+    )
+
+
+def _print_dry_run(d) -> None:
+    out.print(f"[bold]dry run[/bold] — nothing was sent")
+    out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget over {d.documents} document(s)")
+    if d.backend == "none":
+        out.print("no model configured — extractive, $0")
+        return
+    out.print(f"prompt: ~{d.prompt_tokens:,} tokens in {d.calls} call(s) · up to {d.max_output:,} output tokens per call")
+    out.print("prefix: " + ("likely cached (same documents as the last call)" if d.prefix_cached_likely else "not cached (new documents or first call)"))
+    out.print(f"estimated cost: at most {_money(d.estimated_cost_usd)} on {d.backend} · {d.model}")
+
+
+def _print_citations(citations) -> None:
+    if not citations:
+        return
+    out.print("\n[bold]Sources[/bold]")
+    for c in citations:
+        mark = "[green]✓[/green]" if c.verified else "[red]✗[/red]"
+        where = f"{c.file}, p. {c.page_start}" + (f"–{c.page_end}" if c.page_end != c.page_start else "") if c.file else "not in the context"
+        sec = f" · {c.section}" if c.section else ""
+        out.print(f" {mark} [{c.label}] {where}{sec}")
+
+
+def _print_coverage(coverage) -> None:
+    if not coverage:
+        return
+    out.print("\n[bold]Read[/bold]")
+    for c in coverage:
+        n = len(c.pages_in_context)
+        what = "whole document" if getattr(c, "whole", False) else f"{n} of {c.pages_total} pages"
+        out.print(f"  {c.label} {c.file}: {what} ({c.tokens:,} tokens)")
+
+
+def _export(result, path: Optional[Path]) -> None:
+    if path is None:
+        return
+    from app.export import export
+
+    written = export(result, path)
+    err.print(f"written: {written}")
+
+
+@cli.command("ask")
+def ask_cmd(
+    question: str = typer.Argument(..., help="The question (quote it)."),
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
+    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in DeepSeek tokens."),
+    thinking: bool = typer.Option(False, "--thinking", help="Use the reasoning (thinking) mode."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
+    export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
+) -> None:
+    """Ask a question across the documents; the answer cites pages like [D2 p.14]."""
+    from app.ask import ask
+    from model.base import ContentDelta, ReasoningDelta
+
+    streamed = {"any": False, "reasoning": False}
+    live = not as_json and not dry_run and sys.stdout.isatty()
+
+    def on_event(ev) -> None:
+        if not live:
+            return
+        if isinstance(ev, ReasoningDelta) and ev.text and thinking:
+            streamed["reasoning"] = True
+            err.print(ev.text, end="", style="dim", markup=False)
+        elif isinstance(ev, ContentDelta) and ev.text:
+            streamed["any"] = True
+            sys.stdout.write(ev.text)
+            sys.stdout.flush()
+
+    def body():
+        s = settings()
+        if thinking:
+            s = s.replace(thinking=True)
+        return ask(s, question, docs=_docs(docs), budget=budget, thinking=thinking, on_event=on_event, dry_run=dry_run)
+
+    started = time.monotonic()
+    ans = _guard(body)
+    if as_json:
+        _json(ans.to_json())
+        _guard(lambda: _export(ans, export_to))
+        return
+    if ans.dry_run is not None:
+        _print_dry_run(ans.dry_run)
+        return
+    if streamed["any"]:
+        sys.stdout.write("\n")
+    else:
+        out.print(ans.answer, markup=False)
+    if ans.incomplete:
+        err.print("[yellow]warning:[/yellow] the answer is incomplete (the model stopped early); what arrived is shown")
+    bad = [s for s in ans.sentences if s.supported is False]
+    if bad:
+        out.print(f"\n[yellow]Not backed by the cited passages ({len(bad)}):[/yellow]")
+        for s in bad:
+            out.print(f"  ✗ {s.text}", markup=False)
+    _print_citations(ans.citations)
+    _print_coverage(ans.coverage)
+    share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
+    out.print(f"\n[dim]{_usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")
+    _guard(lambda: _export(ans, export_to))
+
+
+class _Bar:
+    """A rich progress bar fed by the `progress` callbacks of summarize/compare (dict events)."""
+
+    def __init__(self, enabled: bool, label: str):
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.enabled = enabled
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                 TimeElapsedColumn(), console=err, transient=True, disable=not enabled)
+        self.task = self.progress.add_task(label, total=1)
+        self.label = label
+
+    def __enter__(self):
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.progress.__exit__(*exc)
+
+    def __call__(self, event: dict) -> None:
+        what = event.get("doc") or event.get("stage") or ""
+        self.progress.update(self.task, completed=event.get("done", 0), total=max(1, event.get("total") or 1),
+                             description=f"{self.label}: {what}"[:70])
+
+
+@cli.command("summarize")
+def summarize_cmd(
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
+    style: str = typer.Option("brief", "--style", help="brief | legal | scientific | detailed"),
+    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in DeepSeek tokens."),
+    export_to: Optional[Path] = typer.Option(None, "--export", help="Write the summary to FILE (.md .docx .pdf .json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
+) -> None:
+    """Summarize documents (one pass when they fit, else per document then a synthesis)."""
+    from app.summarize import STYLES, summarize
+
+    if style not in STYLES:
+        _fail(f"unknown style '{style}'", f"choose one of {', '.join(STYLES)}")
+    if export_to is not None:
+        from app.export import MATRIX_SUFFIXES, TEXT_SUFFIXES
+
+        if export_to.suffix.lower() not in TEXT_SUFFIXES:
+            _fail(f"cannot export a summary to '{export_to.name}'", f"use one of {', '.join(TEXT_SUFFIXES)}" +
+                  (" (.csv/.xlsx are for `longdoc compare`)" if export_to.suffix.lower() in MATRIX_SUFFIXES else ""))
+
+    with _Bar(not as_json and sys.stderr.isatty(), "summarizing") as bar:
+        result = _guard(lambda: summarize(settings(), docs=_docs(docs), style=style, budget=budget, progress=bar, dry_run=dry_run))
+    if result.dry_run is not None:
+        _json(result.to_json()) if as_json else _print_dry_run(result.dry_run)
+        return
+    if as_json:
+        _json(result.to_json())
+    else:
+        out.print(f"[bold]{result.title}[/bold]\n")
+        out.print(result.summary, markup=False)
+        if result.incomplete:
+            err.print("[yellow]warning:[/yellow] the summary is incomplete (the model stopped early)")
+        bad = [s for s in result.sentences if s.supported is False]
+        if bad:
+            out.print(f"\n[yellow]Not backed by the cited passages ({len(bad)}):[/yellow]")
+            for s in bad:
+                out.print(f"  ✗ {s.text}", markup=False)
+        out.print(f"\n[dim]{result.strategy} · {_usage_line(result)}[/dim]")
+    _guard(lambda: _export(result, export_to))
+
+
+@cli.command("compare")
+def compare_cmd(
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
+    aspects: Optional[str] = typer.Option(None, "--aspects", help='Comma-separated, e.g. "governing law,term,termination,liability cap" (default: by domain).'),
+    export_to: Optional[Path] = typer.Option(None, "--export", help="Write the matrix to FILE (.csv .xlsx .md .docx .pdf .json)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
+) -> None:
+    """Compare documents aspect by aspect: one cited cell per document × aspect."""
+    from app.compare import compare
+
+    with _Bar(not as_json and sys.stderr.isatty(), "comparing") as bar:
+        m = _guard(lambda: compare(settings(), docs=_docs(docs), aspects=aspects, dry_run=dry_run, progress=bar))
+    if m.dry_run is not None:
+        _json(m.to_json()) if as_json else _print_dry_run(m.dry_run)
+        return
+    if as_json:
+        _json(m.to_json())
+    else:
+        t = Table(title=m.title, show_lines=True)
+        t.add_column("aspect", style="bold")
+        for d in m.documents:
+            t.add_column(f"{d.label} {d.file}"[:40])
+        for a in m.aspects:
+            row = [a]
+            for d in m.documents:
+                c = m.cell(d.doc_id, a)
+                if c is None or not c.found:
+                    row.append("[dim]not found[/dim]")
+                else:
+                    from rich.markup import escape
+
+                    row.append(escape(c.answer) + (f" [bold]\\[{c.citation.label}][/bold]" if c.citation else ""))
+            t.add_row(*row)
+        out.print(t)
+        if m.mode == "extractive":
+            out.print("[dim]extractive comparison (no model configured): each cell quotes the best-matching sentence · $0[/dim]")
+        else:
+            out.print(f"[dim]{_usage_line(m)}[/dim]")
+    _guard(lambda: _export(m, export_to))
+
+
+@eval_app.command("answers")
+def eval_answers_cmd(
+    set_dir: Path = typer.Option(..., "--set", help="A folder of PDFs with questions.jsonl (e.g. ../shared/eval/dev)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N questions."),
+    generative: Optional[bool] = typer.Option(None, "--generative/--no-generative", help="Also score the configured model (default: when one is configured)."),
+) -> None:
+    """Score answers on a question set: expected text or evidence in the answer, and the cited page."""
+    from app.evaluate_answers import evaluate_answers
+
+    def body():
+        s = settings()
+        with _Bar(not as_json and sys.stderr.isatty(), "answering") as bar:
+            return evaluate_answers(s, set_dir, limit=limit, generative=generative, progress=bar)
+
+    report = _guard(body)
+    if as_json:
+        _json(report)
+        return
+    t = Table(title=f"answers on {set_dir} ({report['questions']} questions)")
+    for col in ("mode", "answerable", "answer ok", "cited page ok", "refused (unanswerable)", "mean s"):
+        t.add_column(col, justify="right" if col != "mode" else "left")
+    for row in report["modes"]:
+        t.add_row(
+            row["mode"], str(row["answerable"]), f"{row['answer_ok']:.0%}", f"{row['page_ok']:.0%}",
+            f"{row['refused_ok']}/{row['unanswerable']}", f"{row['mean_seconds']:.2f}",
+        )
+    out.print(t)
+    if report.get("notes"):
+        for n in report["notes"]:
+            out.print(f"[dim]{n}[/dim]")

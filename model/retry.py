@@ -17,8 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-import httpx
-
 from model.base import (
     AuthError,
     BadRequestError,
@@ -120,10 +118,11 @@ def classify(exc: BaseException, where: str) -> ModelError:
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", None) if response is not None else None
     name = type(exc).__name__
+    lineage = {c.__name__ for c in type(exc).__mro__}  # httpx and httpx2 share class names
     if status is None:
-        if "Timeout" in name or isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        if "Timeout" in name or "TimeoutException" in lineage or isinstance(exc, TimeoutError):
             return TimeoutError_(f"{where}: no answer within the timeout — the server is slow or hung", retryable=True)
-        if "Connection" in name or isinstance(exc, (ConnectionError, OSError, httpx.TransportError)):
+        if "Connection" in name or "TransportError" in lineage or isinstance(exc, (ConnectionError, OSError)):
             cause = scrub(exc.__cause__ or exc)
             return ConnectError(f"{where}: cannot connect ({cause})", retryable=True)
         return ModelError(f"{where}: {scrub(exc)}")

@@ -1,0 +1,204 @@
+"""Anthropic `/v1/messages` protocol, as DeepSeek (api.deepseek.com/anthropic) and CometAPI serve it.
+
+Messages arrive in OpenAI shape from the app; here system messages become the `system` field,
+thinking blocks become reasoning, and stop reasons are normalised to the OpenAI words
+("end_turn" → "stop", "max_tokens" → "length") so callers check one vocabulary.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import anthropic
+
+from model.base import (
+    INCOMPLETE_REASONS,
+    Backend,
+    ChatOptions,
+    Completion,
+    ContentDelta,
+    Event,
+    Finish,
+    IncompleteError,
+    Message,
+    Prices,
+    ReasoningDelta,
+    Usage,
+    UsageEvent,
+    strip_reasoning,
+)
+from model.redact import Secret
+from model.retry import RetryPolicy, classify, with_retries
+
+STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
+THINKING_BUDGET = 4096  # tokens of the output cap set aside for thinking when thinking is on
+
+
+def to_anthropic(messages: list[Message], json_mode: bool = False) -> tuple[str | None, list[dict]]:
+    """OpenAI-style messages → (system, messages) with alternating roles (consecutive ones merged)."""
+    system: list[str] = []
+    out: list[dict] = []
+    for m in strip_reasoning(messages):
+        role, content = m.get("role"), m.get("content") or ""
+        if not isinstance(content, str):
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        if role == "system":
+            system.append(content)
+            continue
+        role = "assistant" if role == "assistant" else "user"
+        if out and out[-1]["role"] == role:
+            out[-1]["content"] += "\n\n" + content
+        else:
+            out.append({"role": role, "content": content})
+    if json_mode:  # no response_format in this protocol: ask for it in words
+        system.append("Reply with one valid JSON object and nothing else.")
+    return ("\n\n".join(system) or None), out
+
+
+def usage_from(u: Any) -> Usage | None:
+    if u is None:
+        return None
+    fresh = int(getattr(u, "input_tokens", 0) or 0)
+    read = int(getattr(u, "cache_read_input_tokens", 0) or 0)
+    created = int(getattr(u, "cache_creation_input_tokens", 0) or 0)
+    out = int(getattr(u, "output_tokens", 0) or 0)
+    return Usage(fresh + read + created, read, fresh + created, out, 0)
+
+
+class AnthropicBackend(Backend):
+    name = "anthropic"
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str,
+        api_key: Secret,
+        context_window: int,
+        max_output: int,
+        prices: Prices | None,
+        policy: RetryPolicy,
+    ):
+        super().__init__(model, context_window, max_output, prices)
+        self.base_url = base_url
+        self.policy = policy
+        self._api_key = api_key
+        self._client = anthropic.Anthropic(
+            api_key=api_key.reveal() or "not-needed",
+            base_url=base_url,
+            max_retries=0,  # retries are ours (model/retry.py)
+            # this SDK sends "Authorization: Bearer"; compatible servers may expect the classic header
+            default_headers={"x-api-key": api_key.reveal()} if api_key else None,
+            timeout=policy.timeout_s,  # a float: this SDK runs on httpx2 and rejects httpx objects
+        )
+
+    def params(self, messages: list[Message], options: ChatOptions) -> dict:
+        system, msgs = to_anthropic(messages, options.json_mode)
+        max_tokens = min(options.max_tokens or self.max_output, self.max_output)
+        params: dict[str, Any] = {"model": self.model, "messages": msgs, "max_tokens": max_tokens}
+        if system:
+            params["system"] = system
+        if options.thinking and max_tokens > 1024 + 1:
+            params["thinking"] = {"type": "enabled", "budget_tokens": min(THINKING_BUDGET, max_tokens - 1)}
+        elif options.temperature is not None:
+            # not allowed together with thinking; this SDK version no longer declares it, the servers do
+            params["extra_body"] = {"temperature": options.temperature}
+        if options.stream:
+            params["stream"] = True
+        return params
+
+    def _done(self, text, reasoning, usage, stop, started, model, incomplete=None) -> Completion:
+        finish = STOP_REASONS.get(stop, stop) if stop else None
+        if incomplete is None:
+            incomplete = finish in INCOMPLETE_REASONS
+        return Completion(
+            text=text, reasoning=reasoning, usage=usage or Usage(),
+            cost_usd=self.cost(usage) if usage is not None else None, finish_reason=finish,
+            latency_s=time.monotonic() - started, model=model, incomplete=bool(incomplete),
+        )
+
+    def stream(self, messages: list[Message], options: ChatOptions | None = None) -> Iterator[Event]:
+        options = options or ChatOptions()
+        params = self.params(messages, options)
+        started = time.monotonic()
+        where = f"{self.name} ({self.model})"
+        if not options.stream:
+            resp = with_retries(
+                lambda t: self._client.with_options(timeout=t).messages.create(**params), self.policy, where
+            )
+            text = "".join(b.text for b in resp.content if getattr(b, "type", "") == "text")
+            reasoning = "".join(b.thinking for b in resp.content if getattr(b, "type", "") == "thinking")
+            if reasoning:
+                yield ReasoningDelta(reasoning)
+            if text:
+                yield ContentDelta(text)
+            usage = usage_from(resp.usage)
+            if usage is not None:
+                yield UsageEvent(usage)
+            yield Finish(self._done(text, reasoning, usage, resp.stop_reason, started, resp.model or self.model))
+            return
+
+        def open_stream(timeout: float):
+            s = self._client.with_options(timeout=timeout).messages.create(**params)
+            it = iter(s)
+            try:
+                first = next(it, None)
+            except BaseException:
+                s.close()
+                raise
+            return s, it, first
+
+        stream, it, first = with_retries(open_stream, self.policy, where)
+        text: list[str] = []
+        reasoning: list[str] = []
+        usage: Usage | None = None
+        stop: str | None = None
+        finished = False
+        model = self.model
+        try:
+            ev = first
+            while ev is not None:
+                kind = getattr(ev, "type", "")
+                if kind == "message_start":
+                    model = ev.message.model or model
+                    usage = usage_from(ev.message.usage)
+                elif kind == "content_block_delta":
+                    d = ev.delta
+                    if d.type == "text_delta" and d.text:
+                        text.append(d.text)
+                        yield ContentDelta(d.text)
+                    elif d.type == "thinking_delta" and d.thinking:
+                        reasoning.append(d.thinking)
+                        yield ReasoningDelta(d.thinking)
+                elif kind == "message_delta":
+                    stop = ev.delta.stop_reason or stop
+                    base = usage or Usage()
+                    out = int(getattr(ev.usage, "output_tokens", 0) or 0)
+                    usage = Usage(base.prompt_tokens, base.cached_tokens, base.uncached_tokens, out, 0)
+                elif kind == "message_stop":
+                    finished = True
+                ev = next(it, None)
+        except GeneratorExit:
+            stream.close()
+            raise
+        except Exception as exc:  # noqa: BLE001 - a break after the first byte is never retried
+            stream.close()
+            err = classify(exc, where)
+            partial = self._done("".join(text), "".join(reasoning), usage, stop, started, model, incomplete=True)
+            raise IncompleteError(
+                f"{where}: the answer stream broke after {len(''.join(text))} characters ({err.message}); "
+                "the partial answer is kept and marked incomplete",
+                partial,
+                status=err.status,
+            ) from None
+        if not finished or stop is None:
+            partial = self._done("".join(text), "".join(reasoning), usage, stop, started, model, incomplete=True)
+            raise IncompleteError(
+                f"{where}: the answer stream ended before the model finished; the partial answer is kept "
+                "and marked incomplete",
+                partial,
+            )
+        if usage is not None:
+            yield UsageEvent(usage)
+        yield Finish(self._done("".join(text), "".join(reasoning), usage, stop, started, model))

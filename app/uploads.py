@@ -39,7 +39,7 @@ except ImportError:  # pragma: no cover - depends on which modules have landed
             stem = stem[:-1]
         return stem + ("." + suf if suf else "") if stem else ""
 
-    def ensure_inside(path: Path, root: Path) -> Path:
+    def ensure_inside(root: Path, path: Path) -> Path:
         """`path`, resolved, if it lies inside `root`; ValueError otherwise."""
         p, r = Path(path).resolve(), Path(root).resolve()
         if p != r and r not in p.parents:
@@ -79,7 +79,7 @@ def new_session_id() -> str:
 def staging_dir(settings: Settings, session: str) -> Path:
     """The private folder of one UI session (or one CLI run)."""
     name = safe_filename(session) or "session"
-    return ensure_inside(Path(settings.uploads_dir) / STAGING / name, Path(settings.uploads_dir))
+    return ensure_inside(Path(settings.uploads_dir), Path(settings.uploads_dir) / STAGING / name)
 
 
 def max_bytes(settings: Settings) -> int:
@@ -112,8 +112,8 @@ def stage(
     limit = max_bytes(settings)
     folder = staging_dir(settings, session)
     folder.mkdir(parents=True, exist_ok=True)
-    target = ensure_inside(folder / clean, folder)
-    tmp = ensure_inside(folder / f".part-{uuid.uuid4().hex[:8]}", folder)
+    target = ensure_inside(folder, folder / clean)
+    tmp = ensure_inside(folder, folder / f".part-{uuid.uuid4().hex[:8]}")
     digest = hashlib.sha256()
     size = 0
     stream = _as_stream(data)
@@ -139,7 +139,7 @@ def stage(
             return StagedFile(clean, name, folder / earlier, sha, size, duplicate_of=earlier)
         # two different uploads with the same name in one batch keep both: prefix the later one
         if target.exists() and _sha256(target) != sha:
-            target = ensure_inside(folder / f"{sha[:8]}-{clean}", folder)
+            target = ensure_inside(folder, folder / f"{sha[:8]}-{clean}")
             clean = target.name
         os.replace(tmp, target)
     except BaseException:
@@ -168,9 +168,9 @@ def stage_many(
 def keep(settings: Settings, staged: StagedFile) -> Path:
     """Move an ingested file out of staging into the shared, content-addressed uploads folder."""
     root = Path(settings.uploads_dir)
-    dest_dir = ensure_inside(root / staged.sha256[:16], root)
+    dest_dir = ensure_inside(root, root / staged.sha256[:16])
     dest_dir.mkdir(parents=True, exist_ok=True)
-    dest = ensure_inside(dest_dir / staged.name, root)
+    dest = ensure_inside(root, dest_dir / staged.name)
     if staged.path.exists() and staged.path != dest:
         os.replace(staged.path, dest)
     return dest

@@ -1,5 +1,362 @@
-"""CLI commands for this area (registered on import)."""
+"""`longdoc search`, `longdoc context` and `longdoc eval retrieval` (registered on import).
+
+Prints; the work is in retrieval.search / retrieval.pack / retrieval.evaluate. Failures a user causes
+(unknown document, empty library, missing re-rank model, bad eval set) print one line and exit 1.
+`eval_app` is the `longdoc eval` group: other areas add their evaluations to it.
+"""
 
 from __future__ import annotations
 
-from app.cli import cli, settings  # noqa: F401
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.cli import cli, settings
+from app.config import Settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
+cli.add_typer(eval_app, name="eval")
+
+CONTEXT_WINDOW = 131072  # DeepSeek V3.2's 128K window: the default budget is this minus the reserves
+
+
+def default_budget(s: Settings) -> int:
+    """Settings.budget, or the model window minus the tokens kept back for the answer and the prompt."""
+    return int(s.budget) if s.budget and s.budget > 0 else CONTEXT_WINDOW - s.reserve_output - s.reserve_prompt
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def _guard(fn: Callable):
+    from retrieval.evaluate import EvalError
+    from retrieval.search import SearchError
+
+    try:
+        return fn()
+    except (LookupError, SearchError, EvalError) as e:
+        _fail(str(e).strip("'\""))
+    except (ValueError, OSError) as e:
+        _fail(str(e))
+
+
+def _split_refs(docs: Optional[list[str]]) -> Optional[list[str]]:
+    """--docs may repeat or hold a comma-separated list; file names may contain commas, so a piece that
+    is itself a whole ref is kept as given (resolution tries the whole string first)."""
+    if not docs:
+        return None
+    return [d.strip() for d in docs if d.strip()] or None
+
+
+def _resolve(s: Settings, refs: Optional[list[str]]):
+    from app import library
+
+    store = library.get_store(s)
+    if not store.documents():
+        raise LookupError("the library is empty — add documents with `longdoc ingest PATH`")
+    documents = library.resolve_docs(s, _expand_commas(s, refs))
+    return store, documents
+
+
+def _expand_commas(s: Settings, refs: Optional[list[str]]) -> Optional[list[str]]:
+    from app import library
+
+    if not refs:
+        return None
+    store = library.get_store(s)
+    outl: list[str] = []
+    for r in refs:
+        if "," in r and store.find_document(r) is None:
+            outl.extend(p.strip() for p in r.split(",") if p.strip())
+        else:
+            outl.append(r)
+    return outl
+
+
+def _write_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# search
+
+
+@cli.command("search")
+def search_cmd(
+    query: str = typer.Argument(..., help="What to look for."),
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name; repeat or comma-separate)."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="How many passages."),
+    mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Ranked passages for QUERY (dense + BM25 fused), with pages and sections."""
+
+    def body():
+        from app import library
+        from retrieval.pack import order_documents, page_label
+        from retrieval.search import search
+
+        s = settings()
+        store, documents = _resolve(s, _split_refs(docs))
+        embedder = library.get_embedder_for(s)
+        hits = search(store, embedder, query, k=k, doc_ids=[d.doc_id for d in documents], mode=mode, rerank_model=s.rerank_model)
+        index = {d.doc_id: i for i, d in enumerate(order_documents(documents), start=1)}
+        by_id = {d.doc_id: d for d in documents}
+        rows = []
+        for h in hits:
+            c = h.chunk
+            rows.append(
+                {
+                    "rank": h.rank + 1,
+                    "score": round(h.score, 6),
+                    "label": page_label(index.get(c.doc_id, 0), c.page_start, c.page_end),
+                    "doc_id": c.doc_id,
+                    "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
+                    "pages": [c.page_start, c.page_end],
+                    "section": c.section_path,
+                    "chunk_id": c.chunk_id,
+                    "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
+                    "bm25_rank": None if h.bm25_rank is None else h.bm25_rank + 1,
+                    "is_references": c.is_references,
+                    "text": c.text,
+                }
+            )
+        if as_json:
+            _write_json({"query": query, "mode": mode, "k": k, "hits": rows})
+            return
+        if not rows:
+            out.print("No matching passages.")
+            return
+        for r in rows:
+            why = ", ".join(
+                x for x in (
+                    f"dense #{r['dense_rank']}" if r["dense_rank"] else "",
+                    f"bm25 #{r['bm25_rank']}" if r["bm25_rank"] else "",
+                ) if x
+            )
+            out.print(f"[bold]{r['rank']:>3}. [{r['label']}][/bold] {r['file']}" + (f" — {r['section']}" if r["section"] else "") + f" [dim]({why})[/dim]")
+            text = " ".join(r["text"].split())
+            out.print("     " + (text[:400] + ("…" if len(text) > 400 else "")))
+
+    _guard(body)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# context
+
+
+def coverage_table(packed) -> Table:
+    t = Table(title=f"Coverage — {packed.tokens:,} of {packed.budget:,} tokens, mode: {packed.mode}")
+    for col in ("doc", "file", "pages in context", "pages missing", "tokens", "whole"):
+        t.add_column(col)
+    for c in packed.coverage:
+        t.add_row(
+            c.label,
+            c.file,
+            f"{len(c.pages_in_context)}/{c.pages_total}  {_ranges(c.pages_in_context)}",
+            _ranges(c.pages_missing) or "—",
+            f"{c.tokens:,}",
+            "yes" if c.whole else "no",
+        )
+    return t
+
+
+def _ranges(pages: list[int]) -> str:
+    out_: list[str] = []
+    for p in sorted(pages):
+        if out_ and p == out_[-1][1] + 1:
+            out_[-1][1] = p
+        else:
+            out_.append([p, p])
+    return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in out_)
+
+
+@cli.command("context")
+def context_cmd(
+    question: str = typer.Argument(..., help="The question the context is packed for."),
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name)."),
+    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET or 128K − reserves)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (passages, coverage and the rendered context)."),
+) -> None:
+    """The packed context a model would receive for QUESTION, and its coverage report."""
+
+    def body():
+        from app import library
+        from retrieval.pack import build_context, render_context
+
+        s = settings()
+        size = budget or default_budget(s)
+        store, documents = _resolve(s, _split_refs(docs))
+        embedder = library.get_embedder_for(s)
+        packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size, rerank_model=s.rerank_model)
+        text = render_context(packed)
+        if as_json:
+            _write_json(
+                {
+                    "question": question,
+                    "budget": packed.budget,
+                    "tokens": packed.tokens,
+                    "mode": packed.mode,
+                    "passages": [
+                        {
+                            "label": p.label,
+                            "doc_id": p.doc_id,
+                            "file": p.file,
+                            "title": p.title,
+                            "pages": [p.page_start, p.page_end],
+                            "section": p.section,
+                            "chunk_ids": list(p.chunk_ids),
+                            "tokens": p.tokens,
+                            "text": p.text,
+                        }
+                        for p in packed.passages
+                    ],
+                    "coverage": [
+                        {
+                            "label": c.label,
+                            "doc_id": c.doc_id,
+                            "file": c.file,
+                            "pages_total": c.pages_total,
+                            "pages_in_context": c.pages_in_context,
+                            "pages_missing": c.pages_missing,
+                            "tokens": c.tokens,
+                            "whole": c.whole,
+                        }
+                        for c in packed.coverage
+                    ],
+                    "context": text,
+                }
+            )
+            return
+        out.print(text, markup=False)
+        out.print()
+        out.print(coverage_table(packed))
+
+    _guard(body)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# eval retrieval
+
+
+def _parse_budgets(text: str) -> list[int]:
+    try:
+        vals = [int(x.strip().lower().replace("k", "000")) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise ValueError(f"--budgets must be comma-separated token counts, e.g. 4000,16000 (got {text!r})")
+    if not vals or any(v <= 0 for v in vals):
+        raise ValueError("--budgets must be positive token counts")
+    return vals
+
+
+def results_table(report) -> Table:
+    t = Table(title=f"Evidence recall (citation precision) — {report.set}, {'open' if report.open else 'closed'} setting, "
+                    f"{next(iter(next(iter(report.methods.values())).values()))['n'] if report.methods else 0} questions with evidence")
+    t.add_column("method")
+    for b in report.budgets:
+        t.add_column(f"{b // 1000}K" if b % 1000 == 0 else str(b), justify="right")
+    for m, row in report.methods.items():
+        cells = []
+        for b in report.budgets:
+            r = row[str(b)]
+            cells.append(f"{r['evidence_recall']:.3f} ({r['citation_precision']:.2f})")
+        t.add_row(m, *cells)
+    return t
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    set_dir: Path = typer.Option(..., "--set", help="Folder of PDFs + questions.jsonl."),
+    budgets: str = typer.Option("4000,16000,32000,64000,128000", "--budgets", help="Comma-separated token budgets."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    open_set: bool = typer.Option(False, "--open", help="Pack over the whole set, not just each question's documents."),
+    store_dir: Optional[Path] = typer.Option(None, "--store", help="Ingest into (and keep) this LONGDOC_HOME instead of a temporary one."),
+    limit: int = typer.Option(0, "--limit", min=0, help="Only the first N questions (quick runs)."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result to this file."),
+    methods: str = typer.Option("longdoc,naive,dense,bm25", "--methods", help="Which of longdoc,naive,dense,bm25 to run."),
+) -> None:
+    """Evidence recall and citation precision of the packer vs naive top-2 RAG, per token budget."""
+
+    def body():
+        from retrieval.evaluate import METHODS, EvalError
+
+        sizes = _parse_budgets(budgets)
+        chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+        bad = [m for m in chosen if m not in METHODS]
+        if bad or not chosen:
+            raise EvalError(f"unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
+        sd = set_dir.expanduser()
+        if not sd.is_dir():
+            raise EvalError(f"{sd} is not a folder")
+        if store_dir is not None:
+            report = _run_eval(settings(home=str(store_dir.expanduser())), sd, sizes, open_set, chosen, limit, as_json)
+        else:
+            with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
+                report = _run_eval(settings(home=tmp, chroma_url=None), sd, sizes, open_set, chosen, limit, as_json)
+        data = report.as_dict()
+        if out_file is not None:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+            out_file.write_text(json.dumps(report.as_dict(details=True), indent=2) + "\n", encoding="utf-8")
+        if as_json:
+            _write_json(data)
+            return
+        out.print(results_table(report))
+        u = report.unanswerable
+        out.print(f"Reported apart (no evidence to recall): {u['n']} question(s) — {u['not_answerable']} unanswerable, "
+                  f"{u['no_evidence_given']} without evidence annotations.  {report.seconds:.0f} s.")
+
+    _guard(body)
+
+
+def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, methods: tuple[str, ...], limit: int, quiet: bool):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from app import library
+    from retrieval.evaluate import EvalError, load_questions, run_eval
+
+    questions = load_questions(set_dir)
+    files = sorted({f for q in questions[: limit or None] for f in q.docs}) if not open_set else sorted(
+        p.name for p in set_dir.iterdir() if p.suffix.lower() in (".pdf", ".txt", ".md")
+    )
+    missing = [f for f in files if not (set_dir / f).is_file()]
+    if missing:
+        raise EvalError(f"{len(missing)} document(s) named in questions.jsonl are not in {set_dir}: {missing[0]}")
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("ingesting", total=len(files))
+        done: set[str] = set()
+
+        def on_ingest(ev: dict) -> None:
+            name = str(ev.get("file") or "")
+            if ev.get("status") and name:
+                done.add(name)
+            bar.update(task, completed=min(len(done), len(files)), description=f"ingesting {name[:40]}")
+
+        results = library.ingest(s, [set_dir / f for f in files], progress=on_ingest)
+        bad = [r for r in results if r.status not in ("ingested", "unchanged", "replaced")]
+        if bad:
+            raise EvalError(f"could not ingest {bad[0].file}: {bad[0].message or bad[0].status}")
+        bar.update(task, completed=len(files))
+        store = library.get_store(s)
+        embedder = library.get_embedder_for(s)
+        etask = bar.add_task("evaluating", total=None)
+
+        def on_eval(what: str, i: int, n: int) -> None:
+            bar.update(etask, completed=i, total=n, description=f"evaluating {what}")
+
+        try:
+            return run_eval(store, embedder, set_dir, budgets=budgets, open_set=open_set, methods=methods,
+                            limit=limit or None, progress=on_eval)
+        finally:
+            library.forget_stores()

@@ -1,0 +1,491 @@
+"""The evidence-recall harness: does the packed context hold the passages that answer each question?
+
+Scores, per method and budget:
+- evidence recall: for each question, the share of its evidence passages found in the packed context
+  (match insensitive to whitespace, line-end hyphenation, case, quotes and ligatures), or for page-level
+  items the share of its evidence pages with text in the context; averaged over questions;
+- citation precision: of the evidence passages found, the share whose holding passage carries a label
+  whose page range contains the evidence's true page (found in the document's own page map).
+
+Methods: `longdoc` (hybrid search + packer), `dense` and `bm25` (one side of the search, same packer),
+and `naive` — llama-index's default `VectorStoreIndex` retriever with top-k=2 and the same embedder over
+the same stored chunks (so the difference is retrieval depth and packing, not chunking), its two chunks
+concatenated and cut to the budget. Questions without evidence (answerable false, "No" answers) are
+reported apart: there is nothing to recall.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ingest.types import Chunk, Document
+from retrieval.pack import hits_for_budget, pack, page_label, render_context
+from retrieval.search import search
+from retrieval.tokens import count_tokens, truncate_to_tokens
+from retrieval.types import PackedContext
+
+METHODS = ("longdoc", "naive", "dense", "bm25")
+DEFAULT_BUDGETS = (4000, 16000, 32000, 64000, 128000)
+NAIVE_TOP_K = 2
+
+
+class EvalError(ValueError):
+    """The evaluation set is unusable (missing files, bad questions.jsonl): message for people."""
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    question: str
+    docs: tuple[str, ...]  # file names
+    evidence: tuple[str, ...] = ()
+    evidence_pages: tuple[int, ...] = ()
+    answerable: bool = True
+    kind: str = "single-doc"
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.answerable and bool(self.evidence or self.evidence_pages)
+
+
+def load_questions(set_dir: Path) -> list[Question]:
+    path = Path(set_dir) / "questions.jsonl"
+    if not path.is_file():
+        raise EvalError(f"{path} not found (an eval set is a folder of PDFs plus questions.jsonl)")
+    out = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            docs = d["doc"] if isinstance(d["doc"], list) else [d["doc"]]
+            out.append(
+                Question(
+                    id=str(d.get("id") or f"q{n}"),
+                    question=str(d["question"]),
+                    docs=tuple(str(x) for x in docs),
+                    evidence=tuple(str(e) for e in (d.get("evidence") or []) if str(e).strip()),
+                    evidence_pages=tuple(sorted({int(p) for p in (d.get("evidence_pages") or [])})),
+                    answerable=d.get("answerable") is not False,
+                    kind=str(d.get("kind") or ("cross-doc" if len(docs) > 1 else "single-doc")),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EvalError(f"{path}:{n}: bad question line ({type(exc).__name__}: {exc})") from exc
+    if not out:
+        raise EvalError(f"{path} holds no questions")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# matching
+
+
+_DROP = {"-", "\u00ad", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212"}
+_MAP = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+        "\u2032": "'", "\u2033": '"', "`": "'", "\u00b4": "'"}
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Text for matching, and for each of its characters the offset it came from in `text`.
+
+    Whitespace and hyphens/dashes are dropped entirely (so "agree- ment", "agree-\\nment" and "agreement"
+    all match), case folded, compatibility forms (ligatures, full-width) and typographic quotes unified.
+    """
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isspace() or ch in _DROP:
+            continue
+        ch = _MAP.get(ch, ch)
+        if ord(ch) > 127:
+            ch = unicodedata.normalize("NFKC", ch)
+        for c in ch.casefold():
+            if c.isspace() or c in _DROP:
+                continue
+            out.append(c)
+            where.append(i)
+    return "".join(out), where
+
+
+def normalize(text: str) -> str:
+    return normalize_with_map(text)[0]
+
+
+def find_all(hay: str, needle: str) -> list[int]:
+    out, i = [], hay.find(needle)
+    while i >= 0 and needle:
+        out.append(i)
+        i = hay.find(needle, i + 1)
+    return out
+
+
+@dataclass
+class DocText:
+    """A document's stored text and where each page starts, for locating evidence pages."""
+
+    doc: Document
+    norm: str
+    norm_pages: list[int]  # page of each normalised character
+
+    def pages_of(self, evidence: str) -> set[int]:
+        """Every page where `evidence` starts (several when the clause is repeated in the document)."""
+        n = normalize(evidence)
+        return {self.norm_pages[i] for i in find_all(self.norm, n)} if n else set()
+
+
+def doc_text_from_parsed(doc: Document, parsed: Any) -> DocText:
+    """Normalised text with the true page of every character, from the parser's page map.
+
+    This is the ground truth for citation precision: it does not depend on how chunks were cut.
+    """
+    norm, where = normalize_with_map(parsed.text)
+    starts = [(p.char_start, p.number) for p in parsed.pages]
+    pages: list[int] = []
+    j = 0
+    for off in where:
+        while j + 1 < len(starts) and starts[j + 1][0] <= off:
+            j += 1
+        pages.append(starts[j][1] if starts else 1)
+    return DocText(doc=doc, norm=norm, norm_pages=pages)
+
+
+def doc_text_from_chunks(doc: Document, chunks: list[Chunk]) -> DocText:
+    """Fallback when the file cannot be re-read: each character takes its chunk's first page."""
+    from retrieval.pack import overlap_chars
+
+    parts: list[str] = []
+    pages: list[int] = []
+    prev: Chunk | None = None
+    for c in chunks:
+        text = c.text
+        if prev is not None and prev.ordinal == c.ordinal - 1:
+            text = text[overlap_chars(prev, c):]
+        n, _ = normalize_with_map(text)
+        parts.append(n)
+        pages.extend([c.page_start] * len(n))
+        prev = c
+    return DocText(doc=doc, norm="".join(parts), norm_pages=pages)
+
+
+def load_doc_text(doc: Document, path: Path, chunks: list[Chunk]) -> DocText:
+    from ingest.pdf import load_document
+    from ingest.types import IngestError
+
+    try:
+        return doc_text_from_parsed(doc, load_document(path))
+    except (IngestError, OSError):
+        return doc_text_from_chunks(doc, chunks)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# scoring one packed context
+
+
+@dataclass
+class Score:
+    recall: float
+    cited: int  # evidence passages found whose label holds the true page
+    found: int  # evidence passages found (the citation-precision denominator)
+    tokens: int
+
+
+@dataclass
+class _Span:
+    doc_id: str
+    page_start: int
+    page_end: int
+    norm_start: int
+    norm_end: int
+
+
+def _layout(passages: list[tuple[str, int, int, int, int, str]]) -> tuple[dict[str, str], dict[str, list[_Span]]]:
+    """Per document: the normalised concatenation of its passages, and where each passage lies in it.
+
+    `passages` = (doc_id, page_start, page_end, char_start, char_end, text) in context order; passages
+    that continue each other in the document are joined without a break so evidence across a page
+    boundary still matches, others with a separator no evidence can match across.
+    """
+    texts: dict[str, list[str]] = {}
+    spans: dict[str, list[_Span]] = {}
+    last_end: dict[str, int] = {}
+    length: dict[str, int] = {}
+    for doc_id, a, b, cs, ce, text in passages:
+        n = normalize(text)
+        buf = texts.setdefault(doc_id, [])
+        if buf and cs > last_end.get(doc_id, -1) + 2:
+            buf.append("\x00")
+            length[doc_id] = length.get(doc_id, 0) + 1
+        start = length.get(doc_id, 0)
+        buf.append(n)
+        length[doc_id] = start + len(n)
+        last_end[doc_id] = max(ce, last_end.get(doc_id, -1))
+        spans.setdefault(doc_id, []).append(_Span(doc_id, a, b, start, start + len(n)))
+    return {d: "".join(t) for d, t in texts.items()}, spans
+
+
+def score_context(
+    q: Question,
+    passages: list[tuple[str, int, int, int, int, str]],
+    pages_in_context: dict[str, set[int]],
+    doc_texts: dict[str, DocText],
+    q_doc_ids: list[str],
+    tokens: int,
+) -> Score:
+    if q.evidence:
+        joined, spans = _layout(passages)
+        got = 0
+        found = 0
+        cited = 0
+        for ev in q.evidence:
+            n = normalize(ev)
+            if not n:
+                continue
+            true_pages: set[int] = set()
+            for did in q_doc_ids:
+                if did in doc_texts:
+                    true_pages |= doc_texts[did].pages_of(ev)
+            hit_doc, hit_at = None, -1
+            for did, text in joined.items():
+                i = text.find(n)
+                if i >= 0:
+                    hit_doc, hit_at = did, i
+                    break
+            if hit_doc is None:
+                continue
+            got += 1
+            found += 1
+            holder = next((s for s in spans[hit_doc] if s.norm_start <= hit_at < s.norm_end), None)
+            if holder is not None and _page_ok(holder, true_pages):
+                cited += 1
+        total = sum(1 for ev in q.evidence if normalize(ev))
+        return Score(recall=got / total if total else 0.0, cited=cited, found=found, tokens=tokens)
+    pages = set(q.evidence_pages)
+    have = set()
+    for did in q_doc_ids:
+        have |= pages_in_context.get(did, set())
+    return Score(recall=len(pages & have) / len(pages) if pages else 0.0, cited=0, found=0, tokens=tokens)
+
+
+def _page_ok(span: _Span, true_pages: set[int]) -> bool:
+    """The label's page range holds a page where the evidence starts (±0: chunk pages are exact)."""
+    if not true_pages:  # evidence not located in the stored text (the match was across a join): lenient
+        return True
+    return any(span.page_start <= p <= span.page_end for p in true_pages)
+
+
+def _packed_rows(packed: PackedContext) -> tuple[list, dict[str, set[int]]]:
+    rows = [(p.doc_id, p.page_start, p.page_end, p.char_start, p.char_end, p.text) for p in packed.passages]
+    pages = {c.doc_id: set(c.pages_in_context) for c in packed.coverage}
+    return rows, pages
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the naive baseline
+
+
+class _NaiveRetriever:
+    """llama-index's default retriever (VectorStoreIndex, in-memory, top-k=2) over the stored chunks."""
+
+    def __init__(self, store: Any, embedder: Any, docs: list[Document]):
+        from llama_index.core import VectorStoreIndex
+        from llama_index.core.schema import TextNode
+
+        self.embedder = embedder
+        nodes = []
+        self.chunks: dict[str, Chunk] = {}
+        for d in docs:
+            for c in store.chunks(d.doc_id):
+                self.chunks[c.chunk_id] = c
+                nodes.append(TextNode(text=c.text, id_=c.chunk_id, metadata={"doc_id": c.doc_id}))
+        self.index = VectorStoreIndex(nodes, embed_model=_embed_model(embedder), show_progress=False)
+
+    def retrieve(self, query: str, doc_ids: list[str] | None) -> list[Chunk]:
+        from llama_index.core.vector_stores.types import FilterOperator, MetadataFilter, MetadataFilters
+
+        filters = None
+        if doc_ids is not None:
+            filters = MetadataFilters(filters=[MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)])
+        retriever = self.index.as_retriever(similarity_top_k=NAIVE_TOP_K, filters=filters)
+        return [self.chunks[n.node.node_id] for n in retriever.retrieve(query)]
+
+
+def _embed_model(embedder: Any) -> Any:
+    """Our process-wide embedder behind llama-index's interface (loading the model twice costs seconds)."""
+    from llama_index.core.embeddings import BaseEmbedding
+
+    class _Embed(BaseEmbedding):
+        def _get_query_embedding(self, query: str) -> list[float]:
+            return embedder.encode_query(query).tolist()
+
+        async def _aget_query_embedding(self, query: str) -> list[float]:
+            return self._get_query_embedding(query)
+
+        def _get_text_embedding(self, text: str) -> list[float]:
+            return embedder.encode([text])[0].tolist()
+
+        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+            return embedder.encode(list(texts)).tolist()
+
+    return _Embed(model_name=str(getattr(embedder, "name", "embedder")), embed_batch_size=128)
+
+
+def naive_context(chunks: list[Chunk], docs_index: dict[str, int], budget: int) -> tuple[list, dict[str, set[int]], int]:
+    """The naive RAG prompt: the retrieved chunks in relevance order, each with its page label, cut to budget."""
+    rows, pages, used = [], {}, 0
+    for c in chunks:
+        header = f"[{page_label(docs_index.get(c.doc_id, 0), c.page_start, c.page_end)}]\n"
+        room = budget - used - count_tokens(header) - 1
+        if room <= 0:
+            break
+        text = truncate_to_tokens(c.text, room)
+        if not text:
+            break
+        used += count_tokens(header + text) + 1
+        rows.append((c.doc_id, c.page_start, c.page_end, c.char_start, c.char_start + len(text), text))
+        pages.setdefault(c.doc_id, set()).update(range(c.page_start, c.page_end + 1))
+    return rows, pages, used
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the run
+
+
+@dataclass
+class EvalReport:
+    set: str
+    questions: int
+    budgets: list[int]
+    methods: dict[str, dict[str, dict]]
+    unanswerable: dict
+    open: bool = False
+    per_question: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self, details: bool = False) -> dict:
+        d = {
+            "set": self.set,
+            "questions": self.questions,
+            "budgets": self.budgets,
+            "methods": self.methods,
+            "unanswerable": self.unanswerable,
+            "open": self.open,
+            "seconds": round(self.seconds, 1),
+        }
+        if details:
+            d["per_question"] = self.per_question
+        return d
+
+
+def run_eval(
+    store: Any,
+    embedder: Any,
+    set_dir: Path,
+    *,
+    budgets: list[int] | tuple[int, ...] = DEFAULT_BUDGETS,
+    open_set: bool = False,
+    methods: tuple[str, ...] = METHODS,
+    limit: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> EvalReport:
+    """Score every question × budget × method over documents already ingested into `store`."""
+    t_start = time.perf_counter()
+    questions = load_questions(set_dir)
+    if limit:
+        questions = questions[:limit]
+    budgets = sorted({int(b) for b in budgets})
+    if not budgets or budgets[0] <= 0:
+        raise EvalError("budgets must be positive token counts")
+    docs = list(store.documents())
+    by_file = {d.file: d for d in docs}
+    missing = sorted({f for q in questions for f in q.docs if f not in by_file})
+    if missing:
+        raise EvalError(f"documents named in questions.jsonl are not in the store: {', '.join(missing)}")
+
+    used_files = sorted({f for q in questions for f in q.docs})
+    doc_texts = {}
+    for f in used_files:
+        d = by_file[f]
+        doc_texts[d.doc_id] = load_doc_text(d, Path(set_dir) / f, [] if (Path(set_dir) / f).is_file() else store.chunks(d.doc_id))
+
+    scored = [q for q in questions if q.has_evidence]
+    apart = [q for q in questions if not q.has_evidence]
+    naive = _NaiveRetriever(store, embedder, docs) if "naive" in methods and scored else None
+    order = sorted(docs, key=lambda d: (d.file.lower(), d.file, d.doc_id))
+    all_index = {d.doc_id: i for i, d in enumerate(order, start=1)}
+
+    k = hits_for_budget(max(budgets))
+    acc: dict[str, dict[int, list[Score]]] = {m: {b: [] for b in budgets} for m in methods}
+    per_question: list[dict] = []
+    total_steps = len(scored) * len(methods)
+    step = 0
+    for q in scored:
+        q_ids = [by_file[f].doc_id for f in q.docs]
+        scope = None if open_set else q_ids
+        row: dict = {"id": q.id, "kind": q.kind}
+        for m in methods:
+            step += 1
+            if progress:
+                progress(f"{q.id} {m}", step, total_steps)
+            if m == "naive":
+                chunks = naive.retrieve(q.question, scope) if naive else []
+                idx = all_index if open_set else {d: i for i, d in enumerate(_order_ids(store, q_ids), start=1)}
+                for b in budgets:
+                    rows, pages, used = naive_context(chunks, idx, b)
+                    s = score_context(q, rows, pages, doc_texts, q_ids, used)
+                    acc[m][b].append(s)
+                    row[f"{m}@{b}"] = round(s.recall, 3)
+                continue
+            mode = "hybrid" if m == "longdoc" else m
+            hits = search(store, embedder, q.question, k=k, doc_ids=scope, mode=mode)
+            for b in budgets:
+                packed = pack(q.question, store, hits[: hits_for_budget(b)], budget=b, doc_ids=scope)
+                rows, pages = _packed_rows(packed)
+                s = score_context(q, rows, pages, doc_texts, q_ids, packed.tokens)
+                acc[m][b].append(s)
+                row[f"{m}@{b}"] = round(s.recall, 3)
+        per_question.append(row)
+
+    table: dict[str, dict[str, dict]] = {}
+    for m in methods:
+        table[m] = {}
+        for b in budgets:
+            ss = acc[m][b]
+            found = sum(s.found for s in ss)
+            table[m][str(b)] = {
+                "evidence_recall": round(sum(s.recall for s in ss) / len(ss), 4) if ss else 0.0,
+                "citation_precision": round(sum(s.cited for s in ss) / found, 4) if found else 0.0,
+                "n": len(ss),
+                "mean_tokens": round(sum(s.tokens for s in ss) / len(ss), 1) if ss else 0.0,
+            }
+    unanswerable = {
+        "n": len(apart),
+        "ids": [q.id for q in apart],
+        "not_answerable": sum(1 for q in apart if not q.answerable),
+        "no_evidence_given": sum(1 for q in apart if q.answerable),
+    }
+    return EvalReport(
+        set=str(set_dir),
+        questions=len(questions),
+        budgets=budgets,
+        methods=table,
+        unanswerable=unanswerable,
+        open=open_set,
+        per_question=per_question,
+        seconds=time.perf_counter() - t_start,
+    )
+
+
+def _order_ids(store: Any, doc_ids: list[str]) -> list[str]:
+    docs = [store.get_document(d) for d in dict.fromkeys(doc_ids)]
+    return [d.doc_id for d in sorted((d for d in docs if d), key=lambda d: (d.file.lower(), d.file, d.doc_id))]
+
+
+def context_text(packed: PackedContext) -> str:
+    """Re-exported for callers that only want the text a model would read."""
+    return render_context(packed)

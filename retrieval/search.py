@@ -1,0 +1,142 @@
+"""Hybrid search: dense (Chroma) + BM25, fused by reciprocal rank, references sections pushed down.
+
+Fusion is hand-written (a dozen lines) rather than llama-index's QueryFusionRetriever: that class wants
+both sides wrapped as llama-index retrievers and runs them through an asyncio loop, which costs more
+than the whole fusion and would hide the per-side timings the benchmark reports.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ingest.types import Chunk
+from retrieval.types import Hit
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60  # the constant of Cormack et al. (2009); robust across collections, no tuning
+REFERENCES_WEIGHT = 0.5  # bibliography chunks match every query term and answer none of them
+MIN_DEPTH = 50  # each side contributes at least this many candidates to the fusion
+
+
+class SearchError(ValueError):
+    """A search the user asked for cannot run (bad mode, missing re-rank model): message is for people."""
+
+
+def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
+    """Reciprocal-rank fusion: sum of 1/(k + rank) over the lists a key appears in (rank is 1-based)."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+@lru_cache(maxsize=2)
+def _cross_encoder(path: str) -> Any:
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(path, device="cpu", local_files_only=True)
+
+
+def load_reranker(path: str) -> Any:
+    """A sentence-transformers CrossEncoder from a local folder (offline: a hub name would hang)."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise SearchError(f"re-rank model not found: {path} (rerank_model must be a local CrossEncoder folder)")
+    try:
+        return _cross_encoder(str(p.resolve()))
+    except Exception as exc:  # a folder that is not a model
+        raise SearchError(f"cannot load re-rank model {path}: {exc}") from exc
+
+
+def search(
+    store: Any,
+    embedder: Any,
+    query: str,
+    *,
+    k: int = 50,
+    doc_ids: list[str] | None = None,
+    mode: str = "hybrid",
+    rerank_model: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> list[Hit]:
+    """The `k` best chunks for `query`, fused from dense and BM25 rankings.
+
+    `doc_ids` restricts both sides to those documents. `timings` (optional) receives seconds spent in
+    each stage (embed, dense, bm25, fusion, rerank) for the benchmark.
+    """
+    if mode not in MODES:
+        raise SearchError(f"unknown search mode {mode!r} (choose {', '.join(MODES)})")
+    query = (query or "").strip()
+    if not query or k <= 0:
+        return []
+    reranker = load_reranker(rerank_model) if rerank_model else None
+    if doc_ids is not None and not doc_ids:
+        return []
+    t = timings if timings is not None else {}
+    depth = max(k, MIN_DEPTH)
+
+    chunks: dict[str, Chunk] = {}
+    dense: list[tuple[Chunk, float]] = []
+    sparse: list[tuple[Chunk, float]] = []
+    if mode in ("hybrid", "dense"):
+        t0 = time.perf_counter()
+        vec = embedder.encode_query(query)
+        t1 = time.perf_counter()
+        dense = store.dense_search(vec, depth, doc_ids)
+        t2 = time.perf_counter()
+        t["embed"] = t.get("embed", 0.0) + t1 - t0
+        t["dense"] = t.get("dense", 0.0) + t2 - t1
+    if mode in ("hybrid", "bm25"):
+        t0 = time.perf_counter()
+        sparse = store.bm25_search(query, depth, doc_ids)
+        t["bm25"] = t.get("bm25", 0.0) + time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    dense_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(dense)}
+    bm25_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(sparse)}
+    for c, _ in dense:
+        chunks[c.chunk_id] = c
+    for c, _ in sparse:
+        chunks.setdefault(c.chunk_id, c)
+    fused = rrf([[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in sparse]])
+    for cid in fused:
+        if chunks[cid].is_references:
+            fused[cid] *= REFERENCES_WEIGHT
+    # ties (same fused score) break on document position so results are deterministic
+    order = sorted(fused, key=lambda cid: (-fused[cid], chunks[cid].doc_id, chunks[cid].ordinal))
+    t["fusion"] = t.get("fusion", 0.0) + time.perf_counter() - t0
+
+    if reranker is not None and order:
+        t0 = time.perf_counter()
+        head = order[: max(k, 20)]
+        scores = reranker.predict([(query, chunks[cid].text) for cid in head], show_progress_bar=False)
+        rerank_score = {cid: float(s) for cid, s in zip(head, scores)}
+        head.sort(key=lambda cid: -rerank_score[cid])
+        order = head + order[len(head):]
+        floor = min(rerank_score.values())
+        for cid in head:  # the re-ranker's scores replace the fused ones; the tail stays below
+            fused[cid] = rerank_score[cid]
+        for i, cid in enumerate(order[len(head):], start=1):
+            fused[cid] = floor - i
+        t["rerank"] = t.get("rerank", 0.0) + time.perf_counter() - t0
+
+    hits = []
+    for rank, cid in enumerate(order[:k]):
+        d = dense_info.get(cid)
+        b = bm25_info.get(cid)
+        hits.append(
+            Hit(
+                chunk=chunks[cid],
+                score=fused[cid],
+                rank=rank,
+                dense_score=float(d[0]) if d else None,
+                bm25_score=float(b[0]) if b else None,
+                dense_rank=d[1] if d else None,
+                bm25_rank=b[1] if b else None,
+            )
+        )
+    return hits

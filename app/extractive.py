@@ -52,12 +52,13 @@ class Aspect:
     pattern: str = ""  # a clause pattern that marks a sentence as on-topic
     numbers: bool = False  # prefer sentences with figures (results)
     early: bool = False  # stated in the opening lines (parties, dates)
+    k: int = 1  # sentences a summary quotes for it (term and renewal are often two clauses)
 
 
 LEGAL_ASPECTS = [
     Aspect("parties", "parties party between entered company corporation inc", r"by and between|entered into (?:by|between)|between\s+\S.{3,80}\band\b", early=True),
     Aspect("effective date", "effective date dated made entered day", r"effective date|dated as of|made (?:and entered into )?(?:as )?of|day of \w+,? \d{4}", early=True),
-    Aspect("term and renewal", "term commence continue until expire expiration years renewal renew extended successive period", r"\bterm\b[^.]{0,120}\b(?:commence|continue|until|expire|years?)\b|renew|extended for"),
+    Aspect("term and renewal", "term commence continue until expire expiration years renewal renew extended successive period", r"\bterm\b[^.]{0,160}\b(?:commence|continue|until|expire)s?\b|renew|extended for|(?:continue|remain) in (?:full )?(?:force|effect)", k=2),
     Aspect("obligations", "shall perform provide obligations responsible duties services efforts", r"shall (?:use|provide|perform|be responsible)|obligations? (?:of|to)"),
     Aspect("payment", "pay payment fee fees compensation invoice price royalty amount commission", r"shall pay|payments?\b|\bfees?\b|\$\s?\d|royalt"),
     Aspect("termination", "terminate termination notice breach days written cure", r"may terminate|right to terminate|terminate this agreement|termination"),
@@ -444,6 +445,9 @@ def answer(question: str, units: list[Unit], embedder=None, k: int = ANSWER_SENT
 # ---- summaries ----------------------------------------------------------------------------
 
 
+_DEFINITION = re.compile(r"[\"“][^\"”]{1,60}[\"”]\s*(?:\([^)]*\)\s*)?(?:means|shall mean|has the meaning|shall have the meaning)", re.I)
+
+
 def central(units: list[Unit], k: int, *, position_weight: float = 0.0, lam: float = 0.7) -> list[Unit]:
     """The `k` most central, mutually different sentences (TF-IDF cosine to the centroid + MMR)."""
     units = [u for u in units if not u.is_references] or units
@@ -464,6 +468,8 @@ def central(units: list[Unit], k: int, *, position_weight: float = 0.0, lam: flo
     centroid = vecs.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     score = vecs @ centroid
+    # definitions ("X" means …) are central to a contract's vocabulary but say nothing on their own
+    score = score * np.asarray([0.4 if _DEFINITION.search(u.text[:160]) else 1.0 for u in units], dtype=np.float32)
     if position_weight:
         pos = np.asarray([u.order for u in units], dtype=np.float32)
         score = score + position_weight * (1 - pos / max(pos.max(), 1))

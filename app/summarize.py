@@ -51,6 +51,7 @@ STYLE_QUERIES = {
     "detailed": "main points of each section",
 }
 BRIEF_SENTENCES = 4
+BRIEF_CONTRACT_ASPECTS = ("parties", "term and renewal", "payment", "termination", "governing law")
 DETAILED_SECTIONS = 14
 
 
@@ -199,13 +200,24 @@ def _doc_sections(style: str, d, units: list[extractive.Unit]) -> tuple[list[Sum
     """The sections of one document's extractive summary, and the units quoted."""
     used: list[extractive.Unit] = []
     sections: list[SummarySection] = []
-    if style == "brief":
-        picked = extractive.central(units, BRIEF_SENTENCES, position_weight=0.25)
+    if style == "brief" and d.domain == "contract":
+        # a contract's gist is who, how long, what is paid, how it ends, which law: one clause each
+        picked = []
+        for name in BRIEF_CONTRACT_ASPECTS:
+            r = extractive.best_for_aspect(units, extractive.aspect(name), None, k=1)
+            if r.found and r.units and r.units[0] not in picked:
+                picked.append(r.units[0])
+        picked.sort(key=lambda u: u.order)
+        used += picked
+        sections.append(SummarySection(d.title or d.file, _line(picked), [u.label for u in picked], d.doc_id))
+    elif style == "brief":
+        # papers and opinions front-load their gist (abstract, syllabus): centrality with a position prior
+        picked = extractive.central(units, BRIEF_SENTENCES, position_weight=0.6)
         used += picked
         sections.append(SummarySection(d.title or d.file, _line(picked), [u.label for u in picked], d.doc_id))
     elif style in ("legal", "scientific"):
         for a in _aspects_for(style, d.domain):
-            r = extractive.best_for_aspect(units, a, None, k=1)
+            r = extractive.best_for_aspect(units, a, None, k=a.k)
             if r.found and r.units:
                 used += r.units
                 sections.append(SummarySection(a.name.capitalize(), _line(r.units), [u.label for u in r.units], d.doc_id))

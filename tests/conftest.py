@@ -28,3 +28,51 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present")
     return SHARED
+
+
+# ---- library fixtures (STORE): a real Chroma store with real PDFs ingested once per session ----------
+import uuid  # noqa: E402
+
+# HARDEN appends "server" here and provides a session fixture `chroma_server` returning its URL.
+STORE_MODES = ["embedded"]
+
+
+def _ingest_home(home: Path, paths: list[Path]):
+    """A Settings whose LONGDOC_HOME holds `paths` ingested (asserts every file made it)."""
+    from app import library
+    from app.config import load_settings
+
+    settings = load_settings(env={}, dotenv=home / ".env", home=home)
+    results = library.ingest(settings, paths)
+    bad = [r for r in results if r.status not in ("ingested", "unchanged", "replaced")]
+    assert not bad, f"fixture ingest failed: {[r.as_dict() for r in bad]}"
+    return settings
+
+
+@pytest.fixture(scope="session")
+def samples_home(tmp_path_factory):
+    """Settings for a temp LONGDOC_HOME with data/samples ingested (4 documents)."""
+    return _ingest_home(tmp_path_factory.mktemp("samples_home"), [SAMPLES])
+
+
+@pytest.fixture(scope="session")
+def dev_home(tmp_path_factory, shared_dir):
+    """Settings for a temp LONGDOC_HOME with the 10 PDFs of ../shared/eval/dev ingested."""
+    pdfs = sorted(p for p in DEV.iterdir() if p.suffix.lower() == ".pdf")
+    return _ingest_home(tmp_path_factory.mktemp("dev_home"), pdfs)
+
+
+@pytest.fixture(params=STORE_MODES)
+def store_factory(request):
+    """`store_factory(home) -> Store`, embedded or against a Chroma server; a fresh collection per test."""
+    from ingest.store import open_store
+
+    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    name = "t" + uuid.uuid4().hex[:12]
+
+    def make(home: Path):
+        return open_store(Path(home), chroma_url=url, collection=name)
+
+    make.chroma_url = url
+    make.mode = request.param
+    return make

@@ -1,0 +1,215 @@
+"""Sentence-aware chunks that never exceed the embedder's window and leave no text unembedded.
+
+Hand-rolled rather than llama-index's SentenceSplitter because we need two guarantees it does not
+give: exact character offsets into the cleaned text (for the page map and citations — its
+`start_char_idx` comes from a text search that fails on repeated boilerplate) and a hard bound checked
+with the embedder's own tokenizer on the final chunk text (it sums per-split counts and keeps going
+when a single split is too long). The chunks tile the text: their cores are contiguous, so every
+character lies in at least one chunk and the document text can be rebuilt from the store.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Callable
+
+from ingest.types import Chunk, ParsedDocument
+
+# Break strengths: the packer prefers the strongest boundary in the back half of a full chunk.
+WORD, SENTENCE, PARAGRAPH, HEADING = 0, 1, 2, 3
+
+_SENTENCE_END = re.compile(r"[.!?]['\"”’)\]]*\s+|;[ \t]*\n\s*")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"\n\s*")
+_SPACE = re.compile(r"\s+")
+_NONSPACE = re.compile(r"\S")
+
+
+@dataclass
+class _Unit:
+    start: int
+    end: int
+    tokens: int
+    strength: int  # strength of the boundary *before* this unit
+
+
+def _boundaries(text: str, heading_starts: list[int]) -> dict[int, int]:
+    """Offsets where a unit may start, with the strength of a break there."""
+    cuts: dict[int, int] = {}
+    for m in _SENTENCE_END.finditer(text):
+        cuts[m.end()] = max(cuts.get(m.end(), 0), SENTENCE)
+    for m in _PARAGRAPH.finditer(text):
+        cuts[m.end()] = max(cuts.get(m.end(), 0), PARAGRAPH)
+    for h in heading_starts:
+        if 0 < h < len(text):
+            cuts[h] = HEADING
+    cuts.pop(len(text), None)
+    cuts.pop(0, None)
+    return cuts
+
+
+def _split_by(pattern: re.Pattern, text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """Split text[s:e] after each match of `pattern` (the separator stays with the left part)."""
+    parts, last = [], s
+    for m in pattern.finditer(text, s, e):
+        if m.end() <= last or m.end() >= e:
+            continue
+        parts.append((last, m.end()))
+        last = m.end()
+    parts.append((last, e))
+    return parts
+
+
+def _fit(text: str, s: int, e: int, limit: int, count: Callable[[str], int], level: int = 0) -> list[tuple[int, int, int]]:
+    """Cut text[s:e] into spans of at most `limit` word pieces: at line breaks, then spaces, then characters."""
+    n = count(text[s:e])
+    if n <= limit:
+        return [(s, e, n)]
+    out: list[tuple[int, int, int]] = []
+    for lvl, pattern in ((0, _LINE), (1, _SPACE)):
+        if level > lvl:
+            continue
+        parts = _split_by(pattern, text, s, e)
+        if len(parts) > 1:
+            for ps, pe in parts:
+                out.extend(_fit(text, ps, pe, limit, count, lvl + 1))
+            return out
+    # one "word" longer than the window (a URL, a table row without spaces): largest prefixes that fit
+    while s < e:
+        lo, hi = s + 1, e
+        while lo < hi:  # largest end with count <= limit
+            mid = (lo + hi + 1) // 2
+            if count(text[s:mid]) <= limit:
+                lo = mid
+            else:
+                hi = mid - 1
+        out.append((s, lo, count(text[s:lo])))
+        s = lo
+    return out
+
+
+def _units(text: str, heading_starts: list[int], limit: int, count: Callable[[str], int]) -> list[_Unit]:
+    cuts = _boundaries(text, heading_starts)
+    starts = [0] + sorted(cuts)
+    units: list[_Unit] = []
+    for i, s in enumerate(starts):
+        e = starts[i + 1] if i + 1 < len(starts) else len(text)
+        if e <= s:
+            continue
+        strength = cuts.get(s, HEADING)
+        for k, (ps, pe, n) in enumerate(_fit(text, s, e, limit, count)):
+            units.append(_Unit(ps, pe, n, strength if k == 0 else WORD))
+    return units
+
+
+def chunk_document(
+    doc: ParsedDocument,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    overlap: int = 32,
+) -> list[Chunk]:
+    """Pack sentences into chunks of at most `max_tokens` word pieces (by `count_tokens`).
+
+    A chunk repeats up to `overlap` word pieces of whole trailing units of its predecessor. Breaks
+    prefer, in the back half of a full chunk: a heading, then a paragraph, then a sentence end.
+    """
+    from ingest.structure import section_path_at  # PARSE's; imported late so chunk.py stays light
+
+    text = doc.text
+    if not text.strip():
+        return []
+    limit = max(8, int(max_tokens))
+    overlap = max(0, min(int(overlap), limit // 4))
+    heading_starts = [h.char_start for h in doc.headings]
+    units = _units(text, heading_starts, limit, count_tokens)
+
+    page_starts = [p.char_start for p in doc.pages]
+    page_numbers = [p.number for p in doc.pages]
+    ocr_pages = set(doc.ocr_pages)
+
+    def page_at(offset: int) -> int:
+        if not page_numbers:
+            return 1
+        return page_numbers[max(0, bisect_right(page_starts, offset) - 1)]
+
+    chunks: list[Chunk] = []
+    i = 0  # first unit of the core (the new text) of the next chunk
+    ov = 0  # first unit of the next chunk (ov <= i; units ov..i-1 are the overlap)
+    half = limit // 2
+    while i < len(units):
+        total = sum(u.tokens for u in units[ov:i])
+        j = i
+        while j < len(units) and total + units[j].tokens <= limit:
+            total += units[j].tokens
+            j += 1
+        if j == i:  # the overlap leaves no room for the next unit: drop it
+            ov, total = i, 0
+            while j < len(units) and total + units[j].tokens <= limit:
+                total += units[j].tokens
+                j += 1
+        if j < len(units):  # not the last chunk: move the break back to a stronger boundary
+            best, best_strength = j, units[j].strength
+            acc = total
+            for k in range(j - 1, i, -1):
+                acc -= units[k].tokens
+                if acc < half:
+                    break
+                if units[k].strength > best_strength:
+                    best, best_strength = k, units[k].strength
+            j = best
+        # the bound is checked on the real text: word pieces are not always additive across cuts
+        while True:
+            s, e = units[ov].start, units[j - 1].end
+            chunk_text = text[s:e]
+            if count_tokens(chunk_text) <= limit:
+                break
+            if j - 1 > i:
+                j -= 1
+            elif ov < i:
+                ov = i
+            else:  # a single unit was fitted alone, so this cannot happen; never emit an oversize chunk
+                raise AssertionError("unit exceeds the token bound")
+        core = units[i].start
+        m = _NONSPACE.search(text, core, e)
+        first = m.start() if m else core
+        last = len(chunk_text.rstrip()) + s - 1
+        m0 = _NONSPACE.search(text, s, e)
+        p_start, p_end = page_at(m0.start() if m0 else s), page_at(max(last, s))
+        section, is_refs = section_path_at(doc.headings, first)
+        ordinal = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=f"{doc.doc_id}:{ordinal:05d}",
+                doc_id=doc.doc_id,
+                ordinal=ordinal,
+                text=chunk_text,
+                page_start=p_start,
+                page_end=p_end,
+                char_start=s,
+                char_end=e,
+                section=tuple(section),
+                is_references=bool(is_refs),
+                ocr=any(p in ocr_pages for p in range(p_start, p_end + 1)),
+            )
+        )
+        # the next chunk repeats whole trailing units worth at most `overlap` word pieces
+        nxt, acc = j, 0
+        while overlap and nxt - 1 > i and acc + units[nxt - 1].tokens <= overlap:
+            nxt -= 1
+            acc += units[nxt].tokens
+        ov, i = nxt, j
+    return chunks
+
+
+def embedded_share(text: str, chunks: list[Chunk]) -> float:
+    """Share of the non-whitespace characters of `text` that lie inside at least one chunk."""
+    total = len(text) - sum(1 for c in text if c.isspace())
+    if total == 0:
+        return 1.0
+    covered = bytearray(len(text))
+    for c in chunks:
+        covered[c.char_start : c.char_end] = b"\x01" * (c.char_end - c.char_start)
+    hit = sum(1 for k, c in enumerate(text) if covered[k] and not c.isspace())
+    return hit / total

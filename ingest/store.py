@@ -1,0 +1,555 @@
+"""The store: chunks + vectors in Chroma, the document registry in Chroma too, a BM25 index beside it.
+
+The only module that talks to Chroma. Both collections live in the same Chroma (embedded
+`PersistentClient` under home/chroma, or a server via `HttpClient`), so app instances sharing a server
+share the library. The BM25 index is derived data kept per instance under home/bm25 and rebuilt
+whenever its fingerprint (the ready documents) no longer matches the registry.
+
+Atomic per document: the registry row is written "pending" first, then the chunks, then the row
+turns "ready"; readers only ever see ready documents. A pending row whose writer is gone (killed
+mid-ingest) is cleaned up — chunks deleted, row removed — the next time a store is opened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.types import PARSER_VERSION, Chunk, Document
+
+READY = "ready"
+PENDING = "pending"
+# A pending row from another machine (server mode) is presumed dead after this long.
+STALE_PENDING_S = 6 * 3600
+
+_HOST = socket.gethostname()
+_MEMO: dict[tuple, object] = {}
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _chunk_meta(c: Chunk, file: str) -> dict:
+    return {
+        "doc_id": c.doc_id,
+        "ordinal": int(c.ordinal),
+        "page_start": int(c.page_start),
+        "page_end": int(c.page_end),
+        "char_start": int(c.char_start),
+        "char_end": int(c.char_end),
+        "section": c.section_path,
+        "section_json": json.dumps(list(c.section), ensure_ascii=False),
+        "is_references": bool(c.is_references),
+        "ocr": bool(c.ocr),
+        "file": file,
+    }
+
+
+def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
+    try:
+        section = tuple(json.loads(m.get("section_json") or "[]"))
+    except ValueError:
+        section = tuple(s for s in (m.get("section") or "").split(" > ") if s)
+    return Chunk(
+        chunk_id=cid,
+        doc_id=m["doc_id"],
+        ordinal=int(m["ordinal"]),
+        text=text or "",
+        page_start=int(m["page_start"]),
+        page_end=int(m["page_end"]),
+        char_start=int(m["char_start"]),
+        char_end=int(m["char_end"]),
+        section=section,
+        is_references=bool(m.get("is_references", False)),
+        ocr=bool(m.get("ocr", False)),
+    )
+
+
+def _doc_row(d: Document, status: str) -> dict:
+    return {
+        "doc_id": d.doc_id,
+        "file": d.file,
+        "title": d.title or d.file,
+        "domain": d.domain or "other",
+        "pages": int(d.pages),
+        "chunks": int(d.chunks),
+        "status": status,
+        "parser_version": d.parser_version or PARSER_VERSION,
+        "ingested_at": d.ingested_at or _now_iso(),
+        "path": d.path or "",
+        "failed_pages": json.dumps(list(d.failed_pages)),
+        "ocr_pages": json.dumps(list(d.ocr_pages)),
+        "bytes": int(d.bytes),
+        "owner": f"{_HOST}:{os.getpid()}",
+        "started": time.time(),
+    }
+
+
+def _doc_from(m: dict) -> Document:
+    return Document(
+        doc_id=m["doc_id"],
+        file=m.get("file", ""),
+        title=m.get("title", ""),
+        domain=m.get("domain", "other"),
+        pages=int(m.get("pages", 0)),
+        chunks=int(m.get("chunks", 0)),
+        status=m.get("status", PENDING),
+        parser_version=m.get("parser_version", PARSER_VERSION),
+        ingested_at=m.get("ingested_at", ""),
+        path=m.get("path", ""),
+        failed_pages=list(json.loads(m.get("failed_pages") or "[]")),
+        ocr_pages=list(json.loads(m.get("ocr_pages") or "[]")),
+        bytes=int(m.get("bytes", 0)),
+    )
+
+
+def _bm25_tokenize(texts: list[str]) -> list[list[str]]:
+    import bm25s
+
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False, lower=True
+    )
+
+
+def _stemmer():
+    if "stemmer" not in _MEMO:
+        try:
+            import Stemmer
+
+            _MEMO["stemmer"] = Stemmer.Stemmer("english")
+        except ImportError:  # PyStemmer is a dependency of bm25s[full]; without it plain tokens
+            _MEMO["stemmer"] = None
+    return _MEMO["stemmer"]
+
+
+class _Bm25:
+    """A bm25s index over the ready chunks, aligned with `ids` / `doc_ids`."""
+
+    def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever):
+        self.fingerprint = fingerprint
+        self.ids = ids
+        self.doc_ids = np.asarray(doc_ids, dtype=object)
+        self.retriever = retriever
+
+
+class Store:
+    def __init__(self, home: Path, chroma_url: str | None = None, collection: str = "longdoc"):
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.chroma_url = chroma_url
+        self.collection_name = collection
+        self.on_wait: Callable[[str], None] | None = None
+        self._lock_path = self.home / "lock"
+        self._gen_path = self.home / "generation"
+        self._gen_seen = self._read_generation()
+        self._tlock = threading.RLock()
+        self._bm25: _Bm25 | None = None
+        self._connect()
+        self.cleanup_interrupted()
+
+    # ---- connection -------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        cs = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        if self.chroma_url:
+            u = urlparse(self.chroma_url if "://" in self.chroma_url else "http://" + self.chroma_url)
+            self.client = chromadb.HttpClient(
+                host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=cs
+            )
+        else:
+            path = self.home / "chroma"
+            path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(path), settings=cs)
+        self._chunks = self.client.get_or_create_collection(
+            self.collection_name,
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,
+        )
+        self._reg = self.client.get_or_create_collection(
+            self.collection_name + "_registry", embedding_function=None
+        )
+        try:
+            self._batch = max(100, min(int(self.client.get_max_batch_size()), 4000))
+        except Exception:  # older servers do not report it
+            self._batch = 1000
+
+    @property
+    def embedded(self) -> bool:
+        return not self.chroma_url
+
+    def _read_generation(self) -> str:
+        try:
+            return self._gen_path.read_text()
+        except OSError:
+            return ""
+
+    def _bump_generation(self) -> None:
+        g = f"{time.time_ns()}:{os.getpid()}"
+        tmp = self._gen_path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(g)
+        os.replace(tmp, self._gen_path)
+        self._gen_seen = g
+
+    def _refresh(self) -> None:
+        """Another process wrote to the embedded store since we loaded it: reload Chroma's view."""
+        if not self.embedded:
+            return
+        g = self._read_generation()
+        if g != self._gen_seen:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()
+            self._connect()
+            self._gen_seen = g
+
+    @contextlib.contextmanager
+    def _write_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Serialise writers on this machine (fcntl lock on home/lock); tells the user when it waits.
+
+        Yields False (and holds nothing) when `wait` is False and another process holds the lock.
+        """
+        with self._tlock:
+            fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    if not wait:
+                        yield False
+                        return
+                    if self.on_wait:
+                        self.on_wait(f"waiting for another longdoc process writing to {self.home} …")
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                self._refresh()
+                try:
+                    yield True
+                finally:
+                    if self.embedded:
+                        self._bump_generation()
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+    # ---- registry ---------------------------------------------------------------------------------
+    def _rows(self, where: dict | None = None) -> list[dict]:
+        self._refresh()
+        got = self._reg.get(where=where, include=["metadatas"])
+        return [m for m in (got.get("metadatas") or []) if m]
+
+    def documents(self) -> list[Document]:
+        docs = [_doc_from(m) for m in self._rows({"status": READY})]
+        return sorted(docs, key=lambda d: (d.file.lower(), d.doc_id))
+
+    def all_rows(self) -> list[Document]:
+        """Every registry row, pending ones included (for the pipeline and consistency checks)."""
+        return [_doc_from(m) for m in self._rows()]
+
+    def get_document(self, doc_id: str) -> Document | None:
+        self._refresh()
+        got = self._reg.get(ids=[doc_id], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        if not metas or not metas[0] or metas[0].get("status") != READY:
+            return None
+        return _doc_from(metas[0])
+
+    def find_document(self, ref: str) -> Document | None:
+        """By full id, a unique id prefix of at least 6 characters, or file name (exact, then case-insensitive)."""
+        ref = (ref or "").strip()
+        if not ref:
+            return None
+        docs = self.documents()
+        for d in docs:
+            if d.doc_id == ref:
+                return d
+        if len(ref) >= 6:
+            hits = [d for d in docs if d.doc_id.startswith(ref.lower())]
+            if len(hits) == 1:
+                return hits[0]
+        name = Path(ref).name
+        for key in (lambda d: d.file == name, lambda d: d.file.lower() == name.lower()):
+            hits = [d for d in docs if key(d)]
+            if len(hits) == 1:
+                return hits[0]
+        return None
+
+    # ---- chunks -----------------------------------------------------------------------------------
+    def chunks(self, doc_id: str) -> list[Chunk]:
+        self._refresh()
+        got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        out = [_chunk_from(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(out, key=lambda c: c.ordinal)
+
+    def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        if not ids:
+            return []
+        self._refresh()
+        by_id: dict[str, Chunk] = {}
+        for k in range(0, len(ids), self._batch):
+            got = self._chunks.get(ids=list(ids[k : k + self._batch]), include=["documents", "metadatas"])
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                by_id[i] = _chunk_from(i, t, m)
+        return [by_id[i] for i in ids if i in by_id]
+
+    def count_chunks(self) -> int:
+        self._refresh()
+        return int(self._chunks.count())
+
+    def document_text(self, doc_id: str) -> str:
+        """The cleaned text rebuilt from the chunks: each chunk contributes what its predecessor did not."""
+        parts: list[str] = []
+        end = 0
+        for c in self.chunks(doc_id):
+            if c.char_end <= end:
+                continue
+            skip = max(0, end - c.char_start)
+            if c.char_start > end:  # chunks tile the text; a gap would be whitespace only
+                parts.append(" " * (c.char_start - end))
+            parts.append(c.text[skip:])
+            end = c.char_end
+        return "".join(parts)
+
+    # ---- writes -----------------------------------------------------------------------------------
+    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+        """Store a document atomically: pending row → chunks in batches → ready row."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        doc.chunks = len(chunks)
+        doc.ingested_at = doc.ingested_at or _now_iso()
+        emb = np.asarray(embeddings, dtype=np.float32)
+        with self._write_lock():
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
+            )
+            # stale chunks of an earlier interrupted attempt with more chunks than this one
+            self._chunks.delete(where={"doc_id": doc.doc_id})
+            for k in range(0, len(chunks), self._batch):
+                part = chunks[k : k + self._batch]
+                self._chunks.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=emb[k : k + self._batch],
+                    documents=[c.text for c in part],
+                    metadatas=[_chunk_meta(c, doc.file) for c in part],
+                )
+            doc.status = READY
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
+            )
+
+    def mark_pending(self, doc: Document) -> None:
+        """Write a pending row only (what an ingest killed before completion leaves behind)."""
+        with self._write_lock():
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
+            )
+
+    def add_chunks_unchecked(self, chunks: list[Chunk], embeddings: np.ndarray, file: str = "") -> None:
+        """Chunks without touching the registry: only for simulating an interrupted write in tests."""
+        with self._write_lock():
+            self._chunks.upsert(
+                ids=[c.chunk_id for c in chunks],
+                embeddings=np.asarray(embeddings, dtype=np.float32),
+                documents=[c.text for c in chunks],
+                metadatas=[_chunk_meta(c, file) for c in chunks],
+            )
+
+    def remove_document(self, doc_id: str) -> bool:
+        with self._write_lock():
+            got = self._reg.get(ids=[doc_id])
+            existed = bool(got.get("ids"))
+            n = len(self._chunks.get(where={"doc_id": doc_id}, include=[])["ids"])
+            # the row goes first: a reader never sees a ready document with missing chunks
+            self._reg.delete(ids=[doc_id])
+            self._chunks.delete(where={"doc_id": doc_id})
+            return existed or n > 0
+
+    def _stale(self, m: dict) -> bool:
+        host, _, pid = str(m.get("owner", "")).rpartition(":")
+        if host == _HOST and pid.isdigit():
+            return int(pid) == os.getpid() or not _pid_alive(int(pid))
+        return time.time() - float(m.get("started", 0) or 0) > STALE_PENDING_S
+
+    def cleanup_interrupted(self) -> list[str]:
+        """Remove documents whose ingest was interrupted (pending rows whose writer is gone) and their chunks."""
+        pending = self._rows({"status": PENDING})
+        if not pending:
+            return []
+        removed: list[str] = []
+        with self._write_lock(wait=False) as held:
+            if not held:  # another process is writing right now; its pending row may be live
+                return []
+            for m in self._reg.get(where={"status": PENDING}, include=["metadatas"]).get("metadatas") or []:
+                if m and (self.embedded or self._stale(m)):
+                    # embedded mode: we hold the write lock, so no writer is in the middle of this row
+                    self._chunks.delete(where={"doc_id": m["doc_id"]})
+                    self._reg.delete(ids=[m["doc_id"]])
+                    removed.append(m["doc_id"])
+        return removed
+
+    # ---- search -----------------------------------------------------------------------------------
+    def _ready_ids(self) -> list[str]:
+        return [m["doc_id"] for m in self._rows({"status": READY})]
+
+    def dense_search(
+        self, embedding: np.ndarray, k: int, doc_ids: list[str] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 − Chroma's cosine distance), ready documents only."""
+        ready = set(self._ready_ids())
+        allowed = [d for d in (doc_ids if doc_ids is not None else ready) if d in ready]
+        if not allowed or k <= 0:
+            return []
+        where = {"doc_id": allowed[0]} if len(allowed) == 1 else {"doc_id": {"$in": sorted(allowed)}}
+        res = self._chunks.query(
+            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+            n_results=int(k),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for i, t, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
+            out.append((_chunk_from(i, t, m), 1.0 - float(dist)))
+        return out
+
+    def _fingerprint(self, rows: list[dict]) -> str:
+        h = hashlib.sha256()
+        for m in sorted(rows, key=lambda m: m["doc_id"]):
+            h.update(f"{m['doc_id']}:{m.get('chunks', 0)};".encode())
+        return h.hexdigest()[:20]
+
+    def _bm25_dir(self) -> Path:
+        name = self.collection_name if not self.chroma_url else f"{self.collection_name}@{urlparse(self.chroma_url).netloc}"
+        safe = "".join(ch if ch.isalnum() or ch in "-_.@" else "_" for ch in name)
+        return self.home / "bm25" / safe
+
+    def bm25_index(self) -> _Bm25:
+        """The BM25 index matching the current ready documents: in memory, on disk, or rebuilt from Chroma."""
+        import bm25s
+
+        with self._tlock:
+            rows = self._rows({"status": READY})
+            fp = self._fingerprint(rows)
+            if self._bm25 is not None and self._bm25.fingerprint == fp:
+                return self._bm25
+            base = self._bm25_dir()
+            target = base / fp
+            meta = target / "ids.json"
+            if meta.is_file():
+                try:
+                    info = json.loads(meta.read_text())
+                    retriever = bm25s.BM25.load(str(target)) if info["ids"] else None
+                    self._bm25 = _Bm25(fp, info["ids"], info["doc_ids"], retriever)
+                    return self._bm25
+                except (OSError, ValueError, KeyError):
+                    pass  # unreadable: rebuild below
+            ids, doc_ids, texts = [], [], []
+            ready = {m["doc_id"] for m in rows}
+            total = self.count_chunks()
+            for off in range(0, total, self._batch):
+                got = self._chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
+                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                    if m["doc_id"] in ready:
+                        ids.append(i)
+                        doc_ids.append(m["doc_id"])
+                        texts.append(t or "")
+            retriever = None
+            if ids:
+                retriever = bm25s.BM25()
+                retriever.index(_bm25_tokenize(texts), show_progress=False)
+            tmp = base / f".{fp}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True, exist_ok=True)
+            if retriever is not None:
+                retriever.save(str(tmp), show_progress=False)
+            (tmp / "ids.json").write_text(json.dumps({"ids": ids, "doc_ids": doc_ids}))
+            try:
+                if target.exists():
+                    shutil.rmtree(target, ignore_errors=True)
+                os.replace(tmp, target)
+            except OSError:  # another process published the same fingerprint first
+                shutil.rmtree(tmp, ignore_errors=True)
+            for old in base.iterdir():
+                if old.name != fp and not old.name.startswith("."):
+                    shutil.rmtree(old, ignore_errors=True)
+            self._bm25 = _Bm25(fp, ids, doc_ids, retriever)
+            return self._bm25
+
+    def refresh_bm25(self) -> None:
+        self.bm25_index()
+
+    def bm25_search(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[Chunk, float]]:
+        idx = self.bm25_index()
+        if idx.retriever is None or k <= 0:
+            return []
+        tokens = _bm25_tokenize([query])[0]
+        if not tokens:
+            return []
+        mask = None
+        if doc_ids is not None:
+            mask = np.isin(idx.doc_ids, list(doc_ids)).astype(np.float32)
+            if not mask.any():
+                return []
+        scores = idx.retriever.get_scores(tokens, weight_mask=mask)
+        k = min(int(k), len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = [int(t) for t in top[np.argsort(-scores[top])] if scores[t] > 0]
+        chunks = self.get_chunks([idx.ids[t] for t in top])
+        by_id = {c.chunk_id: c for c in chunks}
+        return [(by_id[idx.ids[t]], float(scores[t])) for t in top if idx.ids[t] in by_id]
+
+    # ---- checks -----------------------------------------------------------------------------------
+    def check_consistency(self) -> list[str]:
+        """Problems found between registry, Chroma and BM25; [] when they agree."""
+        problems: list[str] = []
+        rows = self._rows()
+        ready = {m["doc_id"]: m for m in rows if m.get("status") == READY}
+        for m in rows:
+            if m.get("status") != READY:
+                problems.append(f"document {m['doc_id'][:12]} ({m.get('file')}) is {m.get('status')}")
+        counts: dict[str, int] = {}
+        chroma_ids: set[str] = set()
+        total = self.count_chunks()
+        for off in range(0, total, self._batch):
+            got = self._chunks.get(include=["metadatas"], limit=self._batch, offset=off)
+            for i, m in zip(got["ids"], got["metadatas"]):
+                counts[m["doc_id"]] = counts.get(m["doc_id"], 0) + 1
+                chroma_ids.add(i)
+        for d, m in ready.items():
+            if counts.get(d, 0) != int(m.get("chunks", 0)):
+                problems.append(f"document {d[:12]} ({m.get('file')}): registry says {m.get('chunks')} chunks, Chroma has {counts.get(d, 0)}")
+        for d, n in counts.items():
+            if d not in ready and d not in {m["doc_id"] for m in rows}:
+                problems.append(f"{n} orphan chunks of unknown document {d[:12]}")
+        idx = self.bm25_index()
+        want = {i for i in chroma_ids if i.rsplit(":", 1)[0] in ready}
+        if set(idx.ids) != want:
+            problems.append(f"BM25 index has {len(idx.ids)} chunks, Chroma has {len(want)} ready chunks")
+        return problems
+
+
+def open_store(home: Path, chroma_url: str | None = None, collection: str = "longdoc") -> Store:
+    return Store(Path(home), chroma_url=chroma_url, collection=collection)

@@ -45,12 +45,17 @@ _CHAR_MAP = str.maketrans({**LIGATURES, **{c: " " for c in _SPACES}, **{c: None 
 # Lines near the top/bottom of a page that can be running furniture.
 ZONE_LINES = 4
 
-# Prefix-like first parts: "non-\ncompete" keeps its hyphen unless the document says otherwise.
+# Prefix-like first parts: "non-\ncompete" keeps its hyphen when the second part is a word of its own.
 KEEP_HYPHEN_PREFIXES = frozenset(
-    """non self co cross third second first well long short pre post anti multi semi quasi ex
-    counter sub inter intra over under out end full half high low mid part all one two three four
-    five six seven eight nine ten twenty thirty forty fifty hundred state court case time year
-    fixed real cost open close right left top bottom front back up down on off in de re""".split()
+    """non self co cross third second first well long short pre post anti multi semi quasi counter
+    inter intra over under out half high low mid all one two three four five six seven eight nine
+    ten twenty thirty forty fifty sixty seventy eighty ninety hundred then fine real end full""".split()
+)
+
+# Second parts that are suffixes, not words: "arrest-" + "ing" is one word even though "ing" occurs.
+WORD_SUFFIXES = frozenset(
+    """ing ings ity ities ed er ers est ly ment ments ness tion tions sion able ible ance ence ful
+    less ous ive man men ship ward wards ism ist ists ize ise ized ised al ally ary ery ory""".split()
 )
 
 _ROMAN = r"(?=[ivxlcdm]+\b)m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
@@ -97,7 +102,7 @@ LIST_START_RE = re.compile(
     re.VERBOSE,
 )
 _SENTENCE_END = re.compile(r"[.:;!?][\"'”’)\]]*$")
-_HYPHEN_END = re.compile(r"([A-Za-z]+)-$")
+_HYPHEN_END = re.compile(r"([A-Za-z]+(?:-[A-Za-z]+)*)-$")
 _WORD_START = re.compile(r"^([a-z][a-z]*)")
 
 
@@ -197,13 +202,28 @@ def _is_heading_like(s: str) -> bool:
 
 
 def _should_join_hyphen(first: str, second: str, vocab: set[str], hyphenated: set[str]) -> bool:
-    joined = (first + second).lower()
-    pair = f"{first}-{second}".lower()
-    if pair in hyphenated and joined not in vocab:
+    """Rule for "first-" at a line end followed by "second…" (lowercase) on the next line.
+
+    Evidence from the document wins: the joined word used elsewhere → join; the hyphenated pair used
+    elsewhere → keep. Otherwise keep the hyphen for compounds — the first part already hyphenated
+    ("state-of-the-"), or a prefix-like word ("non", "self", "cross", …) or a longer word of the
+    document followed by a word the document also uses on its own ("domain-specific") — and join
+    everything else ("agree-" + "ment"), the common case of a word broken by the typesetter.
+    """
+    if "-" in first:
         return False
+    f, sec = first.lower(), second.lower()
+    joined = f + sec
     if joined in vocab:
         return True
-    return first.lower() not in KEEP_HYPHEN_PREFIXES
+    if f"{f}-{sec}" in hyphenated:
+        return False
+    if sec in vocab and len(sec) >= 3 and sec not in WORD_SUFFIXES:
+        if f in KEEP_HYPHEN_PREFIXES:
+            return False
+        if len(f) >= 4 and f in vocab:
+            return False
+    return True
 
 
 def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
@@ -268,9 +288,17 @@ def _vocabulary(pages: list[list[str]]) -> tuple[set[str], set[str]]:
     hyph: set[str] = set()
     word = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
     for lines in pages:
+        prev_hyphen = False
         for ln in lines:
-            body = ln[:-1] if ln.endswith("-") else ln
-            for w in word.findall(body):
+            ln = ln.rstrip()
+            words = word.findall(ln)
+            # the two halves of a line-end break are not words of the document
+            if ln.endswith("-") and words:
+                words = words[:-1]
+            if prev_hyphen and words:
+                words = words[1:]
+            prev_hyphen = ln.endswith("-")
+            for w in words:
                 lw = w.lower()
                 if "-" in lw:
                     parts = lw.split("-")

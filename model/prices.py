@@ -41,8 +41,17 @@ def provider_for(backend: str, base_url: str | None) -> str:
     return host or backend
 
 
-@lru_cache(maxsize=8)
 def _load(path: str) -> dict:
+    try:
+        mtime = Path(path).stat().st_mtime_ns
+    except OSError:
+        mtime = 0
+    return _load_cached(path, mtime)
+
+
+@lru_cache(maxsize=16)
+def _load_cached(path: str, mtime: int) -> dict:
+    """Cached per (path, mtime): an edited prices file is read again."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:

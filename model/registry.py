@@ -83,6 +83,7 @@ def make_backend(
         name=kind, model=model, base_url=base_url, api_key=key, context_window=info.context_window,
         max_output=info.max_output, prices=info.prices, policy=policy, known_limits=known,
         reasoner_max_output=thinking.max_output,
+        self_hosted=info.key.split("/")[0] not in ("deepseek", "cometapi"),
     )
 
 

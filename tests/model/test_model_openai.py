@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from email.utils import formatdate
 
@@ -233,3 +234,44 @@ def test_estimate_cost_before_sending(fake, key):
     est = b.estimate_cost(100_000, 2_000, cached_tokens=40_000)
     assert est == pytest.approx((40_000 * 0.028 + 60_000 * 0.28 + 2_000 * 0.42) / 1e6)
     assert b.estimate_cost(1000) == pytest.approx((1000 * 0.28 + 8192 * 0.42) / 1e6)
+
+
+def test_thinking_on_a_self_hosted_server_uses_the_chat_template_switch(fake, key):
+    from model.registry import make_backend
+
+    b = make_backend("openai", "deepseek-ai/DeepSeek-V3.2-Exp", fake.url + "/v1", None, timeout_s=5, max_retries=0)
+    assert b.prices is None and b.context_window == 128_000
+    b.complete(MSGS, ChatOptions(thinking=True))
+    req = fake.requests[-1]["json"]
+    assert req["chat_template_kwargs"] == {"thinking": True, "enable_thinking": True}
+    assert req["model"] == "deepseek-ai/DeepSeek-V3.2-Exp" and "max_tokens" not in req  # server's own cap
+    b.complete(MSGS, ChatOptions(thinking=False))
+    assert "chat_template_kwargs" not in fake.requests[-1]["json"]
+
+
+def test_cometapi_model_names_prices_and_thinking_twin():
+    from model.registry import make_backend
+
+    b = make_backend("openai", None, "https://api.cometapi.com/v1", "sk-cometkey-123456", timeout_s=5, max_retries=0)
+    assert b.model == "deepseek-v3.2-exp" and b.prices.input_cache_miss == 0.22 and b.prices.output == 0.35
+    assert b.model_for(ChatOptions(thinking=True)) == "DeepSeek-V3.2-Exp-thinking"
+    assert b.estimate_cost(1_000_000, 0) == pytest.approx(0.22)
+
+
+def test_prices_file_overrides_and_adds_models(fake, key, tmp_path):
+    import json
+
+    from model.registry import make_backend
+
+    f = tmp_path / "prices.json"
+    f.write_text(json.dumps({"127.0.0.1/my-model": {"input": 1.0, "output": 2.0, "context_window": 4096, "max_output": 512}}))
+    b = make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, prices_file=f)
+    assert (b.context_window, b.max_output) == (4096, 512)
+    c = b.complete(MSGS)
+    assert c.cost_usd == pytest.approx((1000 * 1.0 + 20 * 2.0) / 1e6)  # no cache discount given → miss price
+    f.write_text("{not json")
+    os.utime(f, ns=(1, 1))  # a different mtime even on coarse-clock filesystems
+    from model.base import ModelError
+
+    with pytest.raises(ModelError, match="not valid JSON"):
+        make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, prices_file=f)

@@ -231,7 +231,9 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
                     got = {}
                 for pno, text in (got or {}).items():
                     cur = raw[pno - 1]
-                    if text and _visible(text) > (_visible(cur) if cur else 0):
+                    # force means the OCR text is used wherever OCR read something (a bad text layer
+                    # can be long and still wrong); auto only fills thin pages.
+                    if text and (ocr == "force" or _visible(text) > (_visible(cur) if cur else 0)):
                         raw[pno - 1] = text
                         ocr_pages.append(pno)
                         if pno in failed:

@@ -66,10 +66,11 @@ PAGE_NUMBER_RE = re.compile(
       | \d{1,4}\s*(?:of|/)\s*\d{1,4}                       # 3 of 40, 3/40
       | \d{1,4}\s*\|\s*page                                 # 3 | Page
       | page\s*\|\s*\d{1,4}                                 # Page | 3
-      | [-–—\s]*""" + _ROMAN + r"""[-–—\s]*                 # ii, - iv -
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
+# roman page numbers are lowercase ("ii", "- iv -"); "I", "II" alone are opinion part headings
+ROMAN_PAGE_RE = re.compile(r"^[-–—\s]*" + _ROMAN + r"[-–—\s]*$")
 # Stamps that are furniture wherever they sit on the page.
 STAMP_RES = [
     re.compile(r"^©\s*\d{4}\s+Thomson\s+Reuters\b.*$", re.IGNORECASE),
@@ -122,7 +123,7 @@ def _norm_key(line: str) -> str:
 
 def is_page_number(line: str) -> bool:
     s = line.strip()
-    return bool(s) and len(s) <= 20 and bool(PAGE_NUMBER_RE.match(s))
+    return bool(s) and len(s) <= 20 and bool(PAGE_NUMBER_RE.match(s) or ROMAN_PAGE_RE.match(s))
 
 
 def is_stamp(line: str) -> bool:
@@ -188,12 +189,20 @@ _HEAD_RES = [
 _NUMBERED_HEAD = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,70}$")
 
 
+_SMALL_WORDS = frozenset("a an and as at by for from in of on or the to with via vs".split())
+
+
+def _titleish(s: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", s) if w.lower() not in _SMALL_WORDS]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.75 * len(words)
+
+
 def _is_heading_like(s: str) -> bool:
     if not s or len(s) > 90:
         return False
     if any(r.match(s) for r in _HEAD_RES):
         return True
-    if _NUMBERED_HEAD.match(s) and len(s.split()) <= 10:
+    if _NUMBERED_HEAD.match(s) and len(s.split()) <= 10 and _titleish(s.split(None, 1)[1]):
         return True
     letters = [c for c in s if c.isalpha()]
     if len(letters) >= 4 and len(s.split()) <= 12 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
@@ -310,9 +319,32 @@ def _vocabulary(pages: list[list[str]]) -> tuple[set[str], set[str]]:
     return vocab, hyph
 
 
+_BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+
+
+def _drop_page_number_chain(pages: list[list[str]]) -> None:
+    """Bare numbers that count up one per page (2, 3, 4 …) are page numbers even mid-page: EDGAR
+    conversions put the old page break anywhere in the new page. Blanked in place."""
+    chain: list[tuple[int, int]] = []
+    last_val = 0
+    for pi, lines in enumerate(pages):
+        for li, ln in enumerate(lines):
+            m = _BARE_NUMBER.match(ln)
+            if not m:
+                continue
+            v = int(m.group(1))
+            if v == last_val + 1 or (not chain and v <= 3):
+                chain.append((pi, li))
+                last_val = v
+    if len({pi for pi, _ in chain}) >= 3:
+        for pi, li in chain:
+            pages[pi][li] = ""
+
+
 def clean_pages(raw_pages: list[str]) -> list[str]:
     """Cleaned text for each page (same count, same order; a page may become empty)."""
     split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
+    _drop_page_number_chain(split)
     running = _running_keys(split)
     stripped = [_strip_furniture(lines, running) for lines in split]
     vocab, hyphenated = _vocabulary(stripped)

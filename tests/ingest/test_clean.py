@@ -1,0 +1,180 @@
+"""Clean-up rules, one by one on small inputs, then on the real texts they were written for."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pytest
+from parse_cache import CUAD, DEV, DYNAMEX, KING, OFFENSIVE, WESTLAW, dev, need
+
+from ingest.clean import clean_pages, is_page_number, normalise_chars
+
+
+@lru_cache(maxsize=None)
+def raw_pages(path: str) -> tuple[str, ...]:
+    from pypdf import PdfReader
+
+    return tuple(p.extract_text() for p in PdfReader(need(DEV / path) if "/" not in path else path).pages)
+
+
+# -- characters -------------------------------------------------------------------------------
+
+
+def test_ligatures_and_odd_spaces_are_normalised():
+    s = normalise_chars("e\ufb00ort \ufb01rst \ufb02ow o\ufb03ce ba\ufb04e\u00a0a\u2009b\u202fc\td\u200bx\ufeffy")
+    assert s == "effort first flow office baffle a b c dxy"
+
+
+def test_soft_hyphen_at_line_end_joins_and_inside_a_line_is_a_hyphen():
+    assert normalise_chars("Integ\u00ad\nrity three\u00adstory") == "Integrity three-story"
+
+
+def test_greek_question_mark_is_a_semicolon():
+    # CUAD PDFs print ";" as U+037E; evidence quotes and searches use ";"
+    assert normalise_chars("writing\u037e and") == "writing; and"
+
+
+# -- page furniture ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["3", "- 12 -", "— 4 —", "Page 3 of 40", "page 3", "3 of 40", "3 | Page", "Page | 3", "ii", "- iv -"])
+def test_page_number_forms(line):
+    assert is_page_number(line)
+
+
+@pytest.mark.parametrize("line", ["1.1 Definitions", "Section 3", "(a)", "I", "2012 WL 3860732", "The 3 parties"])
+def test_not_page_numbers(line):
+    # "I" is a court-opinion part heading, kept: roman page numbers are lowercase
+    assert not is_page_number(line)
+
+
+def test_running_header_footer_and_page_numbers_removed():
+    words = ["alpha", "bravo", "charlie", "delta", "echo"]
+    pages = [
+        f"ACME CORP — CONFIDENTIAL\nBody text about {w} that is long enough to be a paragraph.\nMore words on {w}.\nPage {i} of 5"
+        for i, w in enumerate(words, 1)
+    ]
+    out = clean_pages(pages)
+    assert len(out) == 5
+    for w, t in zip(words, out):
+        assert "CONFIDENTIAL" not in t and "Page" not in t
+        assert t == f"Body text about {w} that is long enough to be a paragraph. More words on {w}."
+
+
+def test_a_line_repeated_in_the_body_is_kept():
+    body = "\n".join(f"Clause {c} on page {{i}} says something else." for c in "abcde")
+    pages = [f"Head {i}\n{body}\nThe Licensee shall pay.\n{body}\nfoot {i}".format(i=i) for i in range(6)]
+    out = clean_pages(pages)
+    assert all("The Licensee shall pay." in t for t in out)  # not in the top/bottom zone
+
+
+def test_edgar_and_westlaw_stamps_removed():
+    page = (
+        "<PAGE> 7\nSource: ACME INC, 10-K, March 3, 2001\nThe parties agree as follows.\n"
+        "© 2012 Thomson Reuters. No claim to original U.S. Government Works.\nWestlaw\n"
+    )
+    assert clean_pages([page]) == ["The parties agree as follows."]
+
+
+# -- hyphenation --------------------------------------------------------------------------------
+
+
+def test_line_end_hyphenation_joined_but_real_hyphens_kept():
+    # the prefix rule needs the second part to be a word the document uses on its own
+    vocab = "They compete, are insured, a party that is known. "
+    text = vocab + "the agree-\nment of the parties and a non-\ncompete clause for a self-\ninsured third-\nparty with well-\nknown rules"
+    out = clean_pages([text])[0]
+    assert "agreement of the parties" in out
+    assert "non-compete" in out and "self-insured" in out and "third-party" in out and "well-known" in out
+
+
+def test_document_evidence_decides_hyphenation():
+    # "co-\noperation" would keep its hyphen by the prefix rule, but the document writes "cooperation"
+    out = clean_pages(["The cooperation of both.\nFull co-\noperation is required."])[0]
+    assert "Full cooperation is required" in out
+    # and a compound the document hyphenates elsewhere stays hyphenated
+    out = clean_pages(["A rights-based view.\nWe take a rights-\nbased view."])[0]
+    assert "a rights-based view" in out
+
+
+def test_suffix_is_never_a_word_of_its_own():
+    assert "arresting" in clean_pages(["being arrest-\ning is ing"])[0]
+
+
+# -- paragraphs ---------------------------------------------------------------------------------
+
+
+def test_paragraph_lines_joined_list_items_and_headings_kept_on_their_own_line():
+    text = (
+        "ARTICLE IV\nCONFIDENTIALITY\n"
+        "4.1 Each party shall keep the other party's information in\nconfidence and shall not disclose it except:\n"
+        "(a) to its advisers; and\n(b) as required by law.\n\n"
+        "Section 4.2 Survival. This Article survives\ntermination."
+    )
+    out = clean_pages([text])[0].split("\n")
+    assert out[:2] == ["ARTICLE IV", "CONFIDENTIALITY"]
+    assert "4.1 Each party shall keep the other party's information in confidence and shall not disclose it except:" in out
+    assert "(a) to its advisers; and" in out and "(b) as required by law." in out
+    assert "" in out  # the blank line between paragraphs survives
+    assert out[-1] == "Section 4.2 Survival. This Article survives termination."
+
+
+# -- the real texts -----------------------------------------------------------------------------
+
+
+def test_westlaw_copyright_and_running_heads_removed():
+    raw = "\n".join(raw_pages(WESTLAW))
+    assert "Thomson\xa0Reuters" in raw and "(Cite\xa0as:" in raw  # the stamps are there to remove
+    doc = dev(WESTLAW)
+    assert "Thomson Reuters" not in doc.text
+    assert "No Claim to Orig" not in doc.text
+    assert "(Cite as:" not in doc.text
+    assert not re.search(r"(?m)^Page \d+$", doc.text)
+    # Westlaw's soft hyphens: line-end ones join, inline ones are real hyphens
+    assert "Delaware State Public Integrity Commission" in doc.text
+    assert "three-story, mixed-use structure" in doc.text
+
+
+def test_cuad_page_of_n_footers_removed():
+    path = need(CUAD / "DRIVENDELIVERIES,INC_05_22_2020-EX-10.4-CONSULTING AGREEMENT.PDF")
+    raw = "\n".join(raw_pages(str(path)))
+    assert len(re.findall(r"(?im)^\s*page\s+\d+\s+of\s+\d+\s*$", raw)) >= 5
+    from parse_cache import parsed
+
+    doc = parsed(str(path))
+    assert not re.search(r"(?i)\bpage\s+\d+\s+of\s+\d+\b", doc.text)
+
+
+def test_edgar_dash_page_numbers_removed_mid_page():
+    raw = "\n".join(raw_pages(DYNAMEX))
+    assert re.search(r"(?m)^\s*- 2 -\s*$", raw)
+    doc = dev(DYNAMEX)
+    assert not re.search(r"(?m)^\s*-\s*\d+\s*-\s*$", doc.text)
+    assert not re.search(r"(?m)^\d{1,2}$", doc.text)
+
+
+def test_real_paper_hyphenation_and_ligatures():
+    raw = "\n".join(raw_pages(OFFENSIVE))
+    assert "cyberbul-\nlying" in raw and "\ufb00" in raw
+    doc = dev(OFFENSIVE)
+    assert "cyberbullying" in doc.text and "cyberbul-" not in doc.text
+    assert "Offensive" in doc.text and "\ufb00" not in doc.text
+    assert "content-based" in doc.text  # a real compound split at the line end keeps its hyphen
+
+
+def test_real_contract_keeps_real_hyphens():
+    raw = "\n".join(raw_pages(KING))
+    assert "non-\nsublicensable" in raw
+    doc = dev(KING)
+    assert "non-assignable, non-sublicensable, non-exclusive, royalty-free" in doc.text
+    assert "then-current" in doc.text
+
+
+def test_real_contract_paragraphs_kept():
+    doc = dev(KING)
+    lines = doc.text.split("\n")
+    assert any(ln.startswith("Section 2.2 Sublicense. Except pursuant to Section 16.9") for ln in lines)
+    assert "ARTICLE I" in lines
+    # a sentence broken across PDF lines is one line again
+    assert "the parties hereto intending to be legally bound hereby agree as follows:" in doc.text

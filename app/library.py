@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from app.config import Settings
-from ingest.embed import Embedder, get_embedder
+from ingest.embed import Embedder, LazyEmbedder, get_embedder
 from ingest.pipeline import ingest_paths
 from ingest.store import Store, open_store
 from ingest.types import Document, IngestResult
@@ -48,7 +48,7 @@ def ingest(
     return ingest_paths(
         [Path(p) for p in paths],
         store=get_store(settings),
-        embedder=get_embedder_for(settings),
+        embedder=LazyEmbedder(settings.embedder or "default"),
         password=password,
         workers=settings.workers,
         ocr=settings.ocr,

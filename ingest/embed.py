@@ -124,3 +124,44 @@ def get_embedder(name_or_path: str = DEFAULT) -> Embedder:
         emb = Embedder(name=key, model=model, max_tokens=window - 2, dim=dim)
         _CACHE[key] = emb
         return emb
+
+
+class LazyEmbedder:
+    """Stands in for an Embedder until something must be embedded.
+
+    A re-ingest of unchanged files then costs only the hashes, not the seconds of loading torch.
+    """
+
+    def __init__(self, name_or_path: str = DEFAULT):
+        self.name = name_or_path or DEFAULT
+        self._real: Embedder | None = _CACHE.get(self.name)
+
+    def load(self) -> Embedder:
+        if self._real is None:
+            self._real = get_embedder(self.name)
+        return self._real
+
+    @property
+    def max_tokens(self) -> int:
+        if self._real is None:
+            cfg = Path(resolve_model(self.name)) / "sentence_bert_config.json"
+            try:
+                import json
+
+                return int(json.loads(cfg.read_text())["max_seq_length"]) - 2
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+        return self.load().max_tokens
+
+    @property
+    def tokenizer_file(self) -> str | None:
+        return tokenizer_file(self.name)
+
+    def count_tokens(self, text: str) -> int:
+        return self.load().count_tokens(text)
+
+    def encode(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+        return self.load().encode(texts, batch_size=batch_size)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.load().encode_query(text)

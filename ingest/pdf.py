@@ -230,6 +230,8 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
                     log.info("OCR failed on %s: %s", path, e)
                     got = {}
                 for pno, text in (got or {}).items():
+                    if not 1 <= pno <= n:
+                        continue
                     cur = raw[pno - 1]
                     # force means the OCR text is used wherever OCR read something (a bad text layer
                     # can be long and still wrong); auto only fills thin pages.

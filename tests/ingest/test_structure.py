@@ -1,0 +1,205 @@
+"""Headings, section paths, domain and title: on small texts and on the real contracts and papers."""
+
+from __future__ import annotations
+
+from parse_cache import DYNAMEX, KING, OFFENSIVE, RAPTOR, SCOTUS, SUCAMPO, WESTLAW, dev
+
+from ingest.structure import detect_headings, guess_domain, guess_title, section_path_at
+from ingest.types import Heading
+
+CONTRACT = """MASTER SUPPLY AGREEMENT
+RECITALS
+WHEREAS, the Supplier makes widgets; and
+WHEREAS, the Buyer wishes to buy them;
+NOW, THEREFORE, the parties agree as follows:
+ARTICLE I
+DEFINITIONS
+Section 1.1 Defined Terms. In this Agreement the following terms have these meanings.
+Section 1.2 Interpretation. Headings do not affect interpretation.
+ARTICLE II PRICE
+2.1 Price. The Buyer shall pay the price in Schedule 1.
+2.1.1 Adjustments
+The price is adjusted yearly.
+§ 3 Notices
+Notices must be in writing.
+IN WITNESS WHEREOF, the parties have signed this Agreement.
+SCHEDULE 1
+PRICES
+EXHIBIT A
+FORM OF ORDER
+"""
+
+PAPER = """A Study of Things
+Abstract
+We study things.
+1 Introduction
+Things matter.
+2 Method
+2.1 Data
+We used data.
+3 Results
+It worked.
+References
+[1] A. Author. A paper. 2020.
+ACM COMPUTING SURVEYS
+[2] B. Author. Another paper. 2021.
+Appendix
+A Additional Experiments
+More results.
+"""
+
+
+def titles(hs):
+    return [h.title for h in hs]
+
+
+def test_legal_headings_and_levels():
+    hs = detect_headings(CONTRACT)
+    got = [(h.level, h.title) for h in hs]
+    assert (1, "Recitals") in got
+    assert titles(hs).count("Recitals") == 1  # the RECITALS line and the WHEREAS clauses are one section
+    assert (1, "Article I DEFINITIONS") in got
+    assert (2, "Section 1.1 Defined Terms") in got
+    assert (1, "Article II PRICE") in got
+    assert (2, "2.1 Price") in got and (3, "2.1.1 Adjustments") in got
+    assert any(t.startswith("Section 3") and "Notices" in t for t in titles(hs))
+    assert "IN WITNESS WHEREOF" in titles(hs)
+    assert any(t.startswith("Schedule 1") for t in titles(hs))
+    assert any(t.startswith("Exhibit A") for t in titles(hs))
+    assert "DEFINITIONS" not in titles(hs)  # folded into its ARTICLE line, not a second heading
+    assert not any(h.is_references for h in hs)
+
+
+def test_section_path_follows_nesting():
+    hs = detect_headings(CONTRACT)
+    at = CONTRACT.index("The price is adjusted yearly")
+    path, refs = section_path_at(hs, at)
+    assert path == ("Article II PRICE", "2.1 Price", "2.1.1 Adjustments") and refs is False
+    assert section_path_at(hs, 0) == ((), False) or section_path_at(hs, 0)[0][0] == "MASTER SUPPLY AGREEMENT"
+
+
+def test_scientific_headings_and_references_flag():
+    hs = detect_headings(PAPER)
+    assert titles(hs)[:1] == ["Abstract"] or "Abstract" in titles(hs)
+    assert {"1 Introduction", "2 Method", "2.1 Data", "3 Results", "References"} <= set(titles(hs))
+    assert "ACM COMPUTING SURVEYS" not in titles(hs)  # all-caps journal names in a bibliography
+    refs = PAPER.index("[2] B. Author")
+    assert section_path_at(hs, refs) == (("References",), True)
+    appendix = PAPER.index("More results.")
+    path, is_refs = section_path_at(hs, appendix)
+    assert is_refs is False and path[-1] == "A Additional Experiments"
+
+
+def test_markdown_headings():
+    text = "# Title\n\nIntro.\n\n## Part one\n\nBody.\n\n### Detail\n\nMore."
+    hs = detect_headings(text)
+    assert [(h.level, h.title) for h in hs] == [(1, "Title"), (2, "Part one"), (3, "Detail")]
+    assert section_path_at(hs, text.index("More."))[0] == ("Title", "Part one", "Detail")
+
+
+def test_table_of_contents_lines_are_not_headings():
+    text = "TABLE OF CONTENTS\nARTICLE I DEFINITIONS 1\nSection 1.01 Definitions 2\nARTICLE II SALE 5\n" + (
+        "This Agreement is made between the parties named below and sets out the whole of their bargain "
+        "about the sale of the goods described in it.\nARTICLE I DEFINITIONS\nSection 1.01 Definitions\n"
+    )
+    hs = detect_headings(text)
+    assert titles(hs) == ["Table of Contents", "Article I DEFINITIONS", "Section 1.01 Definitions"]
+    assert hs[1].char_start == text.index("ARTICLE I DEFINITIONS\nSection")
+
+
+def test_titles_are_trimmed():
+    hs = detect_headings("ARTICLE IV " + "VERY LONG TITLE WORDS " * 3 + "\nSection 4.1 " + "Word " * 9 + "\n")
+    assert all(len(h.title) <= 80 for h in hs)
+    long = Heading(0, 1, "x" * 200)
+    assert len(section_path_at([long], 5)[0][0]) <= 80
+
+
+def test_section_path_with_no_headings():
+    assert section_path_at([], 100) == ((), False)
+
+
+# -- real documents ---------------------------------------------------------------------------------
+
+
+def test_cuad_contract_articles_and_sections():
+    doc = dev(KING)
+    t = titles(doc.headings)
+    assert "Article I DEFINITIONS" in t and "Article XVI MISCELLANEOUS" in t
+    assert "Section 2.1 Grant of Promotion Rights" in t and "Section 16.11 Governing Law" in t
+    assert "IN WITNESS WHEREOF" in t
+    assert "Recitals" in t
+    at = doc.text.index("The term of this Agreement shall commence on the Effective Date")
+    path, refs = section_path_at(doc.headings, at)
+    assert path[-2:] == ("Article VIII TERM AND TERMINATION", "Section 8.1 Term") and not refs
+    # definitions ("Section 1.12 “Annual Plan” has the meaning …") are clauses, not headings
+    assert not any("has the meaning" in x for x in t)
+
+
+def test_cuad_contract_with_table_of_contents():
+    doc = dev(SUCAMPO)
+    t = titles(doc.headings)
+    assert t.count("Article I DEFINITIONS AND INTERPRETATION") == 1
+    assert "Section 8.01 Governing Law" in t
+    # the heading points at the body, after the table of contents
+    first = next(h for h in doc.headings if h.title == "Article I DEFINITIONS AND INTERPRETATION")
+    assert first.char_start > doc.text.index("TABLE OF CONTENTS") + 500
+
+
+def test_numbered_contract_sections():
+    doc = dev(DYNAMEX)
+    t = titles(doc.headings)
+    assert {"1.0 DEFINITIONS", "2.0 TERM", "9.0 INSURANCE", "22.0 FORCE MAJEURE"} <= set(t)
+    assert next(h for h in doc.headings if h.title == "9.0 INSURANCE").level == 1
+
+
+def test_paper_sections_and_references():
+    doc = dev(OFFENSIVE)
+    t = titles(doc.headings)
+    assert t[0] == "Abstract"
+    assert {"1 Introduction", "2 Methodology", "2.1 Data Pre-processing", "5 Conclusion", "References"} <= set(t)
+    refs = next(h for h in doc.headings if h.title == "References")
+    assert refs.is_references
+    tail = section_path_at(doc.headings, len(doc.text) - 10)
+    assert tail == (("References",), True)
+    h = next(h for h in doc.headings if h.title == "1 Introduction")
+    assert doc.text[h.char_start :].startswith("1. Introduction")  # offsets point at the heading line
+    assert section_path_at(doc.headings, h.char_start + 20) == (("1 Introduction",), False)
+
+
+def test_paper_appendix_after_references_is_not_references():
+    doc = dev(RAPTOR)
+    t = titles(doc.headings)
+    assert "References" in t and "1 INTRODUCTION" in t
+    app = next(h for h in doc.headings if h.title.startswith("B ABLATION STUDY"))
+    assert not app.is_references
+    assert all(not h.is_references for h in doc.headings if h.title.startswith(("B.1", "E.2")))
+    # figure labels that look like numbered headings ("1 Clustering") are not sections
+    assert not any(x in t for x in ("1 Clustering", "2 Summarization"))
+
+
+def test_court_opinion_parts():
+    doc = dev(WESTLAW)
+    t = titles(doc.headings)
+    assert {"I. Ruddertowne", "II. The Federal Case", "IX. Conclusion"} <= set(t)
+    scotus = dev(SCOTUS)
+    assert "Syllabus" in titles(scotus.headings)
+    assert {"I", "II"} <= set(titles(scotus.headings))
+
+
+def test_domain_guess_on_real_documents():
+    assert dev(KING).domain == "contract"
+    assert dev(DYNAMEX).domain == "contract"
+    assert dev(WESTLAW).domain == "court opinion"
+    assert dev(SCOTUS).domain == "court opinion"
+    assert dev(OFFENSIVE).domain == "paper"
+    assert dev(RAPTOR).domain == "paper"
+    assert guess_domain("Shopping list: eggs, milk, bread.", "list.txt") == "other"
+
+
+def test_title_guess():
+    assert dev(KING).title == "PROMOTION AGREEMENT"
+    assert dev(OFFENSIVE).title.startswith("Offensive Language Detection")
+    assert guess_title("Microsoft Word - draft7.doc", "SUPPLY AGREEMENT\nbetween A and B", "x.pdf") == "SUPPLY AGREEMENT"
+    assert guess_title("contract_final_v2", "Exhibit 10.1\nLICENSE AGREEMENT", "contract_final_v2.pdf") == "LICENSE AGREEMENT"
+    assert guess_title("untitled.pdf", "", "memo.pdf") == "memo"
+    assert guess_title("The Economics of Things", "whatever", "a.pdf") == "The Economics of Things"

@@ -46,6 +46,7 @@ def backend_for(settings: Settings) -> Backend | NoModel:
         timeout_s=settings.timeout_s,
         max_retries=settings.max_retries,
         prices_file=settings.prices_file,
+        thinking=settings.thinking,
     )
 
 

@@ -79,8 +79,10 @@ class AnthropicBackend(Backend):
         max_output: int,
         prices: Prices | None,
         policy: RetryPolicy,
+        thinking: bool = False,
     ):
         super().__init__(model, context_window, max_output, prices)
+        self.thinking = thinking  # thinking on for every call (settings.thinking)
         self.base_url = base_url
         self.policy = policy
         self._api_key = api_key
@@ -99,7 +101,7 @@ class AnthropicBackend(Backend):
         params: dict[str, Any] = {"model": self.model, "messages": msgs, "max_tokens": max_tokens}
         if system:
             params["system"] = system
-        if options.thinking and max_tokens > 1024 + 1:
+        if (options.thinking or self.thinking) and max_tokens > 1024 + 1:
             params["thinking"] = {"type": "enabled", "budget_tokens": min(THINKING_BUDGET, max_tokens - 1)}
         elif options.temperature is not None:
             # not allowed together with thinking; this SDK version no longer declares it, the servers do

@@ -94,6 +94,7 @@ class OpenAICompatBackend(Backend):
         known_limits: bool = True,
         reasoner_max_output: int | None = None,
         self_hosted: bool = False,
+        thinking: bool = False,
     ):
         super().__init__(model, context_window, max_output, prices)
         self.name = name
@@ -102,6 +103,7 @@ class OpenAICompatBackend(Backend):
         self._known_limits = known_limits  # False: don't impose our guessed cap on the server
         self._reasoner_max_output = reasoner_max_output or max_output
         self._self_hosted = self_hosted  # vLLM/SGLang/llama.cpp: thinking is a chat-template switch
+        self.thinking = thinking  # thinking on for every call (settings.thinking)
         self._api_key = api_key
         self._client = openai.OpenAI(
             api_key=api_key.reveal() or "not-needed",  # local servers take any key; the SDK demands one
@@ -132,7 +134,7 @@ class OpenAICompatBackend(Backend):
             params["temperature"] = options.temperature  # the reasoner ignores it; don't send it
         if options.json_mode:
             params["response_format"] = {"type": "json_object"}
-        if options.thinking and model == self.model and self._self_hosted:
+        if (options.thinking or self.thinking) and model == self.model and self._self_hosted:
             # vLLM and SGLang switch DeepSeek V3.1/V3.2 (`thinking`) and Qwen3 (`enable_thinking`)
             # into thinking mode through the chat template; templates ignore keys they don't use.
             params["extra_body"] = {"chat_template_kwargs": {"thinking": True, "enable_thinking": True}}

@@ -28,7 +28,10 @@ def make_backend(
     timeout_s: float,
     max_retries: int,
     prices_file: Path | None = None,
+    thinking: bool = False,
 ) -> Backend | NoModel:
+    """`thinking=True` picks the model's thinking twin (deepseek-reasoner, …-thinking) up front, so
+    `model`, `max_output` and prices describe the model that will actually answer."""
     install_log_redaction()
     key = api_key if isinstance(api_key, Secret) else Secret(api_key)
     kind = (backend or "none").strip().lower()
@@ -62,28 +65,31 @@ def make_backend(
             else:
                 return NoModel(reason=f"backend 'openai' needs LONGDOC_MODEL (the model name {base_url} serves)")
 
+    if thinking and kind != "anthropic":  # the Anthropic route asks for thinking blocks instead
+        model = _thinking_name(model)
     remote = not _is_local(base_url)
     if remote and not key:
         hint = "DEEPSEEK_API_KEY" if "deepseek.com" in base_url else "COMETAPI_KEY" if "cometapi" in base_url else "LONGDOC_API_KEY"
         return NoModel(reason=f"backend '{kind}' at {base_url} needs an API key: set {hint} or LONGDOC_API_KEY")
 
     info = lookup(kind, model, base_url, prices_file)
-    thinking = lookup(kind, _thinking_name(model), base_url, prices_file)
+    twin = lookup(kind, _thinking_name(model), base_url, prices_file)
     known = info.key in _known_keys(prices_file)
     if kind == "anthropic":
         from model.anthropic_compat import AnthropicBackend
 
         return AnthropicBackend(
             model=model, base_url=base_url, api_key=key, context_window=info.context_window,
-            max_output=info.max_output, prices=info.prices, policy=policy,
+            max_output=info.max_output, prices=info.prices, policy=policy, thinking=thinking,
         )
     from model.openai_compat import OpenAICompatBackend
 
     return OpenAICompatBackend(
         name=kind, model=model, base_url=base_url, api_key=key, context_window=info.context_window,
         max_output=info.max_output, prices=info.prices, policy=policy, known_limits=known,
-        reasoner_max_output=thinking.max_output,
+        reasoner_max_output=twin.max_output,
         self_hosted=info.key.split("/")[0] not in ("deepseek", "cometapi"),
+        thinking=thinking,
     )
 
 

@@ -275,3 +275,16 @@ def test_prices_file_overrides_and_adds_models(fake, key, tmp_path):
 
     with pytest.raises(ModelError, match="not valid JSON"):
         make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, prices_file=f)
+
+
+def test_settings_thinking_selects_the_reasoner_up_front(fake, key):
+    from app.config import load_settings
+    from app.llm import backend_for
+
+    s = load_settings(env={"LONGDOC_BACKEND": "deepseek", "LONGDOC_BASE_URL": fake.url, "DEEPSEEK_API_KEY": key,
+                           "LONGDOC_THINKING": "1"})
+    b = backend_for(s)
+    assert b.model == "deepseek-reasoner" and b.max_output == 65536
+    fake.push(Scenario(reasoning=["r"]))
+    c = b.complete(MSGS, ChatOptions(temperature=0.3))
+    assert c.reasoning == "r" and "temperature" not in fake.requests[-1]["json"]

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Build llama-cpp-python[server] once (no wheel on PyPI for this platform: ~3-5 min compile),
-# caching the wheel under .ci/cache so later runs on the same machine reuse it.
+# Build llama-cpp-python[server] once (no wheel on PyPI for this platform: ~3-5 min compile on a quiet
+# 2-core machine), caching the wheel under .ci/cache so later runs on the same machine reuse it.
+# Used by tests/model/test_model_llamacpp.py (which skips, saying why, when llama_cpp is missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 if $BIN/python -c "import llama_cpp.server" 2>/dev/null; then exit 0; fi
 mkdir -p .ci/cache
 if ! ls .ci/cache/llama_cpp_python-*.whl >/dev/null 2>&1; then
-  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF" MAKEFLAGS="-j2" \
+  # portable CPU build (no -march=native: the cached wheel must run on the next CI machine too)
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" MAKEFLAGS="-j$(nproc)" \
     $BIN/pip wheel --no-deps -w .ci/cache llama-cpp-python
 fi
-$BIN/pip install -q .ci/cache/llama_cpp_python-*.whl
-$BIN/pip install -q "llama-cpp-python[server]" --find-links .ci/cache
+WHEEL="$(ls -t .ci/cache/llama_cpp_python-*.whl | head -1)"
+# the cached wheel itself plus the server extra's pure-Python dependencies (uvicorn, fastapi, …)
+$BIN/pip install -q "${WHEEL}[server]"
+$BIN/python -c "import llama_cpp.server" && echo "llama-cpp-python ready: $WHEEL"

@@ -46,6 +46,8 @@ def load_reranker(path: str) -> Any:
     p = Path(path).expanduser()
     if not p.exists():
         raise SearchError(f"re-rank model not found: {path} (rerank_model must be a local CrossEncoder folder)")
+    if not p.is_dir() or not (p / "config.json").is_file():
+        raise SearchError(f"cannot load re-rank model {path}: not a model folder (no config.json)")
     try:
         return _cross_encoder(str(p.resolve()))
     except Exception as exc:  # a folder that is not a model

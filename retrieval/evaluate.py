@@ -302,7 +302,7 @@ class _NaiveRetriever:
         for d in docs:
             for c in store.chunks(d.doc_id):
                 self.chunks[c.chunk_id] = c
-                nodes.append(TextNode(text=c.text, id_=c.chunk_id, metadata={"doc_id": c.doc_id}))
+                nodes.append(TextNode(text=c.text, id_=c.chunk_id, metadata={"source_doc": c.doc_id}))  # "doc_id" is reserved by llama-index
         self.index = VectorStoreIndex(nodes, embed_model=_embed_model(embedder), show_progress=False)
 
     def retrieve(self, query: str, doc_ids: list[str] | None) -> list[Chunk]:
@@ -310,7 +310,7 @@ class _NaiveRetriever:
 
         filters = None
         if doc_ids is not None:
-            filters = MetadataFilters(filters=[MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)])
+            filters = MetadataFilters(filters=[MetadataFilter(key="source_doc", value=list(doc_ids), operator=FilterOperator.IN)])
         retriever = self.index.as_retriever(similarity_top_k=NAIVE_TOP_K, filters=filters)
         return [self.chunks[n.node.node_id] for n in retriever.retrieve(query)]
 

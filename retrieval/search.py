@@ -7,6 +7,7 @@ than the whole fusion and would hide the per-side timings the benchmark reports.
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -19,6 +20,23 @@ MODES = ("hybrid", "dense", "bm25")
 RRF_K = 60  # the constant of Cormack et al. (2009); robust across collections, no tuning
 REFERENCES_WEIGHT = 0.5  # bibliography chunks match every query term and answer none of them
 MIN_DEPTH = 50  # each side contributes at least this many candidates to the fusion
+
+
+_CLAUSE = re.compile(r"(?<=[;?!])\s+|(?<=[.])\s+(?=[A-Z(])|\n+")
+MAX_PARTS = 4
+
+
+def query_parts(query: str) -> list[str]:
+    """The query, plus its clauses when it has several (a preamble naming the document, then the ask).
+
+    Questions like "Consider the Promotion Agreement between X and Y; what is the governing law?" embed
+    mostly as their preamble, which every chunk of that agreement matches; searching the clauses on
+    their own as well (and fusing all rankings) lets the actual ask find its passage.
+    """
+    parts = [p.strip() for p in _CLAUSE.split(query) if p and len(p.split()) >= 3]
+    if len(parts) <= 1:
+        return [query]
+    return [query] + parts[:MAX_PARTS]
 
 
 class SearchError(ValueError):
@@ -81,30 +99,32 @@ def search(
     t = timings if timings is not None else {}
     depth = max(k, MIN_DEPTH)
 
+    parts = query_parts(query)
     chunks: dict[str, Chunk] = {}
-    dense: list[tuple[Chunk, float]] = []
-    sparse: list[tuple[Chunk, float]] = []
+    dense_lists: list[list[tuple[Chunk, float]]] = []
+    sparse_lists: list[list[tuple[Chunk, float]]] = []
     if mode in ("hybrid", "dense"):
         t0 = time.perf_counter()
-        vec = embedder.encode_query(query)
+        vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(query)]
         t1 = time.perf_counter()
-        dense = store.dense_search(vec, depth, doc_ids)
+        dense_lists = [store.dense_search(v, depth, doc_ids) for v in vecs]
         t2 = time.perf_counter()
         t["embed"] = t.get("embed", 0.0) + t1 - t0
         t["dense"] = t.get("dense", 0.0) + t2 - t1
     if mode in ("hybrid", "bm25"):
         t0 = time.perf_counter()
-        sparse = store.bm25_search(query, depth, doc_ids)
+        sparse_lists = [store.bm25_search(p, depth, doc_ids) for p in parts]
         t["bm25"] = t.get("bm25", 0.0) + time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    dense = dense_lists[0] if dense_lists else []
+    sparse = sparse_lists[0] if sparse_lists else []
     dense_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(dense)}
     bm25_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(sparse)}
-    for c, _ in dense:
-        chunks[c.chunk_id] = c
-    for c, _ in sparse:
-        chunks.setdefault(c.chunk_id, c)
-    fused = rrf([[c.chunk_id for c, _ in dense], [c.chunk_id for c, _ in sparse]])
+    for lst in dense_lists + sparse_lists:
+        for c, _ in lst:
+            chunks.setdefault(c.chunk_id, c)
+    fused = rrf([[c.chunk_id for c, _ in lst] for lst in dense_lists + sparse_lists])
     for cid in fused:
         if chunks[cid].is_references:
             fused[cid] *= REFERENCES_WEIGHT

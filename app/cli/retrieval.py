@@ -339,7 +339,7 @@ def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, me
 
         def on_ingest(ev: dict) -> None:
             name = str(ev.get("file") or "")
-            if ev.get("status") and name:
+            if ev.get("event") == "result" and name:
                 done.add(name)
             bar.update(task, completed=min(len(done), len(files)), description=f"ingesting {name[:40]}")
 

@@ -4,7 +4,8 @@ An answer counts when it contains the expected answer text or the evidence passa
 letters-and-digits only, so spacing, hyphenation and punctuation do not matter; dates also in
 their written forms), and its citation counts when it names a page that holds the evidence.
 Unanswerable items (and clauses the contract lacks) count when the answer says "not in the documents".
-The set is ingested into its own data folder (`<home>/eval/<set name>`) so the user's library is untouched.
+The set's files are read from the library when it already holds them (same sha256); otherwise they are
+ingested into their own data folder (`<home>/eval/<set name>`) so the user's library is untouched.
 """
 
 from __future__ import annotations
@@ -117,19 +118,25 @@ def evaluate_answers(settings: Settings, set_dir: Path, *, limit: int | None = N
     if not set_dir.is_dir():
         raise EvalSetError(f"{set_dir} is not a folder")
     items = load_items(set_dir)[: limit or None]
-    es = settings.replace(home=Path(settings.home) / "eval" / set_dir.name)
     files = sorted({f for it in items for f in it.docs})
     missing = [f for f in files if not (set_dir / f).is_file()]
     if missing:
         raise EvalSetError(f"{len(missing)} document(s) named in questions.jsonl are not in {set_dir}: {missing[0]}")
+    from ingest.pdf import sha256_file
+
+    ids = {f: sha256_file(set_dir / f) for f in files}
+    main = library.get_store(settings)
+    if all(main.get_document(i) is not None for i in ids.values()):
+        es = settings  # the library already holds these exact files: no second copy
+    else:
+        es = settings.replace(home=Path(settings.home) / "eval" / set_dir.name)
     store = library.get_store(es)
-    have = {d.file for d in store.documents()}
-    todo = [set_dir / f for f in files if f not in have]
+    todo = [set_dir / f for f in files if store.get_document(ids[f]) is None]
     if todo:
         if progress:
             progress({"done": 0, "total": len(todo), "stage": f"ingesting {len(todo)} documents"})
         library.ingest(es, todo)
-    by_file = {d.file: d for d in store.documents()}
+    by_file = {f: store.get_document(i) for f, i in ids.items() if store.get_document(i) is not None}
     texts: dict[str, object] = {}
 
     modes = [("extractive", es.replace(backend="none"))]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale"]
+BENCHES = ["ingest", "retrieval", "scale", "answers"]
 
 
 def main(argv: list[str]) -> int:

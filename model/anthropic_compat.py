@@ -115,7 +115,7 @@ class AnthropicBackend(Backend):
         if incomplete is None:
             incomplete = finish in INCOMPLETE_REASONS
         return Completion(
-            text=text, reasoning=reasoning, usage=usage or Usage(),
+            text=text, reasoning=reasoning, usage=usage or Usage(reported=False),
             cost_usd=self.cost(usage) if usage is not None else None, finish_reason=finish,
             latency_s=time.monotonic() - started, model=model, incomplete=bool(incomplete),
         )

@@ -31,6 +31,7 @@ class Usage:
     uncached_tokens: int = 0
     output_tokens: int = 0  # includes reasoning tokens, as providers bill them
     reasoning_tokens: int = 0
+    reported: bool = True  # False: the server sent no usage (e.g. a stream without include_usage)
 
     @property
     def total_tokens(self) -> int:

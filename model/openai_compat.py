@@ -166,7 +166,7 @@ class OpenAICompatBackend(Backend):
         return Completion(
             text=text,
             reasoning=reasoning,
-            usage=usage or Usage(),
+            usage=usage or Usage(reported=False),
             cost_usd=self.cost(usage) if usage is not None else None,  # no usage → unknown, not 0
             finish_reason=finish_reason,
             latency_s=time.monotonic() - started,

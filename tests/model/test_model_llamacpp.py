@@ -96,7 +96,9 @@ def test_streaming_call(llama_server):
     assert c.text == "".join(deltas) and len(deltas) >= 1
     assert c.finish_reason in ("stop", "length")
     if any(isinstance(e, UsageEvent) for e in events):  # servers that honour stream_options.include_usage
-        assert c.usage.prompt_tokens > 0 and 0 < c.usage.output_tokens <= 12
+        assert c.usage.reported and c.usage.prompt_tokens > 0 and 0 < c.usage.output_tokens <= 12
+    else:  # llama-cpp-python streams no usage: say "unknown", never invent zeros as a price
+        assert not c.usage.reported and c.cost_usd is None
 
 
 def test_length_finish_is_surfaced(llama_server):

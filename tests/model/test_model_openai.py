@@ -288,3 +288,11 @@ def test_settings_thinking_selects_the_reasoner_up_front(fake, key):
     fake.push(Scenario(reasoning=["r"]))
     c = b.complete(MSGS, ChatOptions(temperature=0.3))
     assert c.reasoning == "r" and "temperature" not in fake.requests[-1]["json"]
+
+
+def test_stream_without_usage_reports_usage_unknown(fake, key):
+    fake.push(Scenario(usage={}))  # the server ignores stream_options.include_usage
+    events = list(make(fake, key).stream(MSGS))
+    c = events[-1].completion
+    assert not any(isinstance(e, UsageEvent) for e in events)
+    assert c.text == "Hello, world." and not c.usage.reported and c.cost_usd is None

@@ -38,7 +38,8 @@ def doctor(
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
-    t.add_row("backend", s.backend if backend.is_configured else f"{s.backend} → none")
+    configured_name = (s.backend or "none").lower()
+    t.add_row("backend", configured_name if backend.is_configured or configured_name == "none" else f"{configured_name} → none")
     if not backend.is_configured:
         t.add_row("model", backend.reason)
         t.add_row("api key", "set" if (s.api_key or streamlit_key()) else "unset")
@@ -69,7 +70,7 @@ def doctor(
         )
         est = backend.estimate_cost(100_000, 2_000)
         t.add_row("example", f"100K-token prompt + 2K answer ≈ ${est:.4f} (no cache)")
-    t.add_row("timeouts", f"{s.timeout_s:g} s per attempt, up to {s.max_retries} retries")
+    t.add_row("timeouts", f"{s.timeout_s:g} s per attempt, up to {s.max_retries} {'retry' if s.max_retries == 1 else 'retries'}")
     out.print(t)
     if not call:
         return

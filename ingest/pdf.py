@@ -29,9 +29,11 @@ THIN_PAGE_CHARS = 100
 THIN_DOC_MIN_PAGES = 3
 THIN_DOC_SHARE = 0.8
 
-# pypdf reports recoverable oddities (bad xref, odd fonts) through `logging` at WARNING level; they
-# are noise for a user who only wants the text, so only real errors reach the handlers.
-logging.getLogger("pypdf").setLevel(logging.ERROR)
+# pypdf reports recoverable oddities (bad xref, odd fonts: "Advanced encoding … not implemented")
+# through `logging` at WARNING and ERROR level, and with no handler configured Python prints them to
+# stderr. They are noise for a user who only wants the text; what really fails raises, and becomes
+# an IngestError or a failed page here.
+logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -277,3 +277,37 @@ def test_every_robustness_file_gives_a_document_or_an_ingest_error(caplog):
         r = outcome(path.name)
         assert isinstance(r, IngestError) or r.text.strip(), path.name
     assert not [rec for rec in caplog.records if rec.name.startswith("pypdf")]
+
+
+def test_mutated_pdfs_never_raise_anything_but_ingest_error(tmp_path, capsys):
+    """Seeded byte mutations of small real PDFs: a document or an IngestError, nothing else, and
+    nothing printed (pypdf's recoverable-error log lines stay quiet)."""
+    import random
+
+    rng = random.Random(20261128)
+    sources = [need(ROBUST / n) for n in ("encrypted_rc4_userpw_openpassword.pdf", "malformed_xref_keyword_missing.pdf", "two_column_layout.pdf")]
+    seen = set()
+    for i in range(40):
+        src = rng.choice(sources)
+        data = bytearray(src.read_bytes())
+        for _ in range(rng.randint(1, 20)):
+            pos = rng.randrange(len(data))
+            op = rng.random()
+            if op < 0.5:
+                data[pos] = rng.randrange(256)
+            elif op < 0.75:
+                del data[pos : pos + rng.randint(1, 200)]
+            else:
+                data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 50)))
+        p = tmp_path / f"m{i}.pdf"
+        p.write_bytes(bytes(data))
+        try:
+            doc = load_document(p, password="openpassword", ocr="off")
+            seen.add("ingested")
+            assert doc.text.strip()
+        except IngestError as e:
+            seen.add(e.status)
+            assert e.message and "\n" not in e.message
+    assert "ingested" in seen and FAILED in seen
+    out = capsys.readouterr()
+    assert out.err == "" and out.out == ""

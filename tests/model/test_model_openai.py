@@ -180,7 +180,7 @@ def test_total_time_is_bounded_by_retry_after(fake, key):
     t0 = time.monotonic()
     with pytest.raises(RateLimitError) as ei:
         make(fake, key, retries=5, timeout=2, total=5, sleeps=[]).complete(MSGS)
-    assert time.monotonic() - t0 < 3 and "time budget" in str(ei.value) and len(fake.requests) == 1
+    assert time.monotonic() - t0 < 10 and "time budget" in str(ei.value) and len(fake.requests) == 1  # not 60 s
 
 
 @pytest.mark.parametrize("status,cls,words", [
@@ -209,11 +209,11 @@ def test_connection_errors_are_retried_then_reported(fake, key):
 
 
 def test_hung_server_hits_the_timeout(fake, key):
-    fake.push(Scenario(kind="hang", delay_s=3), Scenario(kind="hang", delay_s=3))
+    fake.push(Scenario(kind="hang", delay_s=8), Scenario(kind="hang", delay_s=8))
     t0 = time.monotonic()
     with pytest.raises(TimeoutError_) as ei:
         make(fake, key, retries=1, timeout=0.5, sleeps=[]).complete(MSGS)
-    assert time.monotonic() - t0 < 2.5 and "timeout" in str(ei.value)
+    assert time.monotonic() - t0 < 5 and "timeout" in str(ei.value)  # 2 × 0.5 s, far below the 8 s hang
 
 
 def test_server_hanging_mid_stream_times_out_with_partial(fake, key):

@@ -296,3 +296,13 @@ def test_stream_without_usage_reports_usage_unknown(fake, key):
     c = events[-1].completion
     assert not any(isinstance(e, UsageEvent) for e in events)
     assert c.text == "Hello, world." and not c.usage.reported and c.cost_usd is None
+
+
+def test_backoff_is_exponential_with_full_jitter_and_capped():
+    import random
+
+    p = RetryPolicy(base_s=0.5, cap_s=4.0, rng=random.Random(1))
+    for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (6, 4.0)]:
+        waits = [p.backoff(attempt, None) for _ in range(200)]
+        assert all(0 <= w <= ceiling for w in waits) and max(waits) > ceiling * 0.8  # spread over the range
+    assert p.backoff(5, 7.5) == 7.5  # Retry-After wins

@@ -67,6 +67,13 @@ def main() -> None:
     with picker:
         with common.guard("Documents"):
             _doc_picker(settings)
+    # after the page is drawn: load the embedder, store and tokenizer once per process, so the
+    # first question is answered without waiting for them
+    with common.guard("Loading"):
+        common.warm_up(settings)
 
 
-main()
+# Streamlit runs this file as __main__; worker processes that ingest spawns re-import it as
+# __mp_main__ and must not draw (or load the embedder) again.
+if __name__ == "__main__":
+    main()

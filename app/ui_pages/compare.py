@@ -59,8 +59,15 @@ def render(settings) -> None:
 
         aspects = [a.strip() for a in aspects_text.split(",") if a.strip()] or None
         ids = chosen or common.selected_doc_ids() or list(by_id)
-        with st.spinner(f"Comparing {len(ids)} documents…"):
-            m = compare(settings, docs=ids, aspects=aspects)
+        bar = st.progress(0.0, text=f"Comparing {len(ids)} documents…")
+
+        def progress(ev: dict) -> None:
+            if ev.get("total"):
+                bar.progress(min(1.0, ev["done"] / ev["total"]),
+                             text=f"Comparing: {ev.get('stage', '')} {ev.get('doc', '')} ({ev['done']}/{ev['total']})")
+
+        m = compare(settings, docs=ids, aspects=aspects, progress=progress)
+        bar.empty()
         st.session_state.matrix = (m, export_bytes(m, tuple(FORMATS), "comparison"))
     if "matrix" not in st.session_state:
         return

@@ -165,7 +165,7 @@ def _draw_documents(settings) -> None:
         return
     widths = [4, 1.3, 0.7, 0.7, 1.6, 0.6]
     head = st.columns(widths)
-    for col, name in zip(head, ["Title / file", "Domain", "Pages", "Chunks", "Ingested", ""]):
+    for col, name in zip(head, ["Title / file", "Domain", "Pages", "Chunks", "Ingested"]):
         col.markdown(f"**{name}**")
     for d in docs:
         c = st.columns(widths, vertical_alignment="center")

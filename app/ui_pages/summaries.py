@@ -68,7 +68,7 @@ def render(settings) -> None:
         def progress(event) -> None:
             if isinstance(event, dict):
                 done, total = event.get("done"), event.get("total")
-                label = event.get("stage") or event.get("doc") or "working"
+                label = " ".join(x for x in (event.get("stage"), event.get("doc")) if x) or "working"
             else:  # (done, total, label) tuples are accepted too
                 done, total, label = (list(event) + [None, None, None])[:3]
             if done is not None and total:

@@ -23,7 +23,10 @@ TIMEOUT = 180
 
 
 def _home(fixture) -> Path:
-    return Path(getattr(fixture, "home", fixture))
+    """The fixture may give the home folder itself or a Settings object."""
+    if isinstance(fixture, (str, Path)):
+        return Path(fixture)
+    return Path(fixture.home)
 
 
 def _app(monkeypatch, tmp_path, home: Path, **env) -> AppTest:
@@ -42,6 +45,14 @@ def _go(at: AppTest, area: str) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
+
+
+def _docs(home: Path) -> dict[str, str]:
+    """file name → doc_id of the documents in `home` (AppTest shows options by their labels)."""
+    from app import library
+    from app.config import load_settings
+
+    return {d.file: d.doc_id for d in library.list_documents(load_settings(env={"LONGDOC_HOME": str(home)}))}
 
 
 def _text(at: AppTest) -> str:
@@ -101,8 +112,9 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
         at.button(key=f"retry_{i}").click().run()
         assert f"**{encrypted.name}** — ingested" in _text(at)
         assert "Documents (3)" in at.subheader[0].value
-        # the password is never drawn back into the page
-        assert "openpassword" not in _text(at)
+        # the password is never drawn back into the page (the file's own name happens to contain it)
+        assert "openpassword" not in _text(at).replace("userpw_openpassword", "")
+        assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
 
     # delete the text file from the table
     from app import library
@@ -153,9 +165,9 @@ def test_search_shows_ranked_passages_with_pages_and_highlights(monkeypatch, tmp
 
 def test_search_filters_by_document_and_domain(monkeypatch, tmp_path, samples_home):
     at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Search")
-    docs = at.multiselect(key="search_docs")
-    scotus = next(o for o in docs.options if "scotus" in o.lower() or "tarrant" in o.lower())
-    docs.select(scotus)
+    ids = _docs(_home(samples_home))
+    scotus = next(i for f, i in ids.items() if "scotus" in f.lower())
+    at.multiselect(key="search_docs").set_value([scotus])
     at.text_input(key="search_q").input("water").run()
     heads = [m.value for m in at.markdown if m.value.startswith("**1. ") or m.value.startswith("**2. ")]
     assert heads and all("tarrant" in h.lower() for h in heads)
@@ -199,9 +211,8 @@ def test_ask_extractive_with_citations_followup_and_new_conversation(monkeypatch
 
 def test_ask_uses_only_the_selected_documents(monkeypatch, tmp_path, samples_home):
     at = _app(monkeypatch, tmp_path, _home(samples_home))
-    pick = at.sidebar.multiselect(key="selected_docs")
-    one = next(o for o in pick.options if "DYNAMEX" in pick.format_func(o).upper())
-    pick.set_value([one]).run()
+    one = next(i for f, i in _docs(_home(samples_home)).items() if f.upper().startswith("DYNAMEX"))
+    at.sidebar.multiselect(key="selected_docs").set_value([one]).run()
     _go(at, "Ask")
     assert "1 selected document" in _text(at)
     at.chat_input(key="ask_input").set_value("What is the term of the agreement?").run()
@@ -214,8 +225,8 @@ def test_ask_uses_only_the_selected_documents(monkeypatch, tmp_path, samples_hom
 
 def test_summary_with_downloads(monkeypatch, tmp_path, samples_home):
     at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Summaries")
-    docs = at.multiselect(key="sum_docs")
-    docs.set_value([docs.options[0]])
+    ids = _docs(_home(samples_home))
+    at.multiselect(key="sum_docs").set_value([ids[min(ids)]])
     at.selectbox(key="sum_style").set_value("legal")
     at.button(key="sum_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -235,9 +246,9 @@ def test_summary_with_downloads(monkeypatch, tmp_path, samples_home):
 
 def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):
     at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Compare")
-    docs = at.multiselect(key="cmp_docs")
-    contracts = [o for o in docs.options if "scotus" not in docs.format_func(o).lower()][:2]
-    docs.set_value(contracts)
+    ids = _docs(_home(samples_home))
+    contracts = [i for f, i in sorted(ids.items()) if "scotus" not in f.lower()][:2]
+    at.multiselect(key="cmp_docs").set_value(contracts)
     at.text_input(key="cmp_aspects").input("governing law, term")
     at.button(key="cmp_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -327,7 +338,7 @@ def test_ask_generative_streams_with_reasoning_usage_and_history(monkeypatch, tm
     exp = next(e for e in at.chat_message[1].expander if e.label == "Reasoning")
     assert exp.proto.expanded is False
     assert any("prompt 1,000 tokens (600 cached)" in c.value for c in at.chat_message[1].caption)
-    assert any(b.label.startswith("[D1 p.1]") for b in at.chat_message[1].get("popover"))
+    assert any(b.proto.popover.label.startswith("[D1 p.1]") for b in at.chat_message[1].get("popover"))
 
     at.chat_input(key="ask_input").set_value("and what about termination?").run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -78,6 +78,7 @@ STAMP_RES = [
     re.compile(r"^Westlaw(?:Next)?\.?\s*$", re.IGNORECASE),
     re.compile(r"^\d{4}\s+WL\s+\d+\b.{0,40}\bpage\s*\d+\s*$", re.IGNORECASE),  # "2012 WL 3860732 … Page 2"
     re.compile(r"^<\s*/?\s*PAGE\s*>\s*\d*\s*$", re.IGNORECASE),  # EDGAR <PAGE> markers
+    re.compile(r"^arXiv:\d{4}\.\d{4,5}(?:v\d+)?\s+\[[^\]]{1,20}\]\s+\d{1,2}\s+[A-Z][a-z]{2}\s+\d{4}$"),  # arXiv margin stamp
     re.compile(r"^Source:\s.{0,120}\b(?:10-K|10-Q|8-K|S-1|S-4|20-F|10-K405|DEF\s?14A|F-1|6-K)\b.*$", re.IGNORECASE),
 ]
 # Digits (and roman page numbers) ignored when comparing lines across pages.
@@ -343,9 +344,15 @@ def _drop_page_number_chain(pages: list[list[str]]) -> None:
 
 def clean_pages(raw_pages: list[str]) -> list[str]:
     """Cleaned text for each page (same count, same order; a page may become empty)."""
+    return clean_pages_and_lines(raw_pages)[0]
+
+
+def clean_pages_and_lines(raw_pages: list[str]) -> tuple[list[str], list[list[str]]]:
+    """The cleaned pages, and each page's lines with the furniture gone but before paragraphs are
+    rebuilt (what a title guess wants: a two-line title must not run into the authors)."""
     split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
     _drop_page_number_chain(split)
     running = _running_keys(split)
     stripped = [_strip_furniture(lines, running) for lines in split]
     vocab, hyphenated = _vocabulary(stripped)
-    return [_join_lines(lines, vocab, hyphenated) for lines in stripped]
+    return [_join_lines(lines, vocab, hyphenated) for lines in stripped], stripped

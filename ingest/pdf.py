@@ -13,7 +13,7 @@ import re
 import warnings
 from pathlib import Path
 
-from ingest.clean import clean_pages
+from ingest.clean import clean_pages_and_lines
 from ingest.structure import detect_headings, guess_domain, guess_title
 from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
 
@@ -301,7 +301,7 @@ def load_document(
             raise IngestError(FAILED, f"unreadable PDF: {type(e).__name__}: {_one_line(e)}") from None
         meta["format"] = "pdf"
 
-    cleaned = clean_pages([t or "" for t in raw])
+    cleaned, page_lines = clean_pages_and_lines([t or "" for t in raw])
     pages: list[Page] = []
     offset = 0
     ocr_set = set(ocr_pages)
@@ -312,8 +312,9 @@ def load_document(
     if not full.strip():
         raise IngestError(NO_TEXT, "no text in the file")
     headings = tuple(detect_headings(full))
-    title = guess_title(meta.get("title"), cleaned[0] if cleaned else "", path.name, headings)
     domain = guess_domain(full, path.name)
+    first_lines = next(("\n".join(lines) for lines in page_lines if any(ln.strip() for ln in lines)), "")
+    title = guess_title(meta.get("title"), first_lines, path.name, headings, domain)
     return ParsedDocument(
         doc_id=doc_id,
         file=path.name,

@@ -41,6 +41,7 @@ _APPX_LETTER = re.compile(r"^([A-Z](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,7
 _TOC_TAIL = re.compile(r"(?:\.{3,}|…+|\s)\s*\d{1,4}$")
 _INLINE_CLAUSE = re.compile(r"^(?:(?:Section|SECTION)\s+)?(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,7}?)\.\s+\S")
 _INLINE_TOP = re.compile(r"^(\d{1,2})\.\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,6}?)\.\s+[A-Z]")
+_ABSTRACT_INLINE = re.compile(r"^(?:Abstract|ABSTRACT)\s*[—–:.-]\s*\S")  # IEEE "Abstract—We …"
 _ROMAN_TITLE = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{1,80})$")
 _LETTER_TITLE = re.compile(r"^([A-H])\.\s+([A-Z][^\n]{1,80})$")
 _SENT_END = re.compile(r"[.;,:]$")
@@ -97,6 +98,8 @@ def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
         return 1, "Recitals", "recitals"
     if _WITNESS.match(s):
         return 1, "IN WITNESS WHEREOF", "legal"
+    if _ABSTRACT_INLINE.match(s):
+        return 1, "Abstract", "sci"
     return None
 
 
@@ -110,6 +113,8 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     m = _MD.match(s)
     if m:
         return len(m.group(1)), _trim(m.group(2)), "md"
+    if _ABSTRACT_INLINE.match(s):
+        return 1, "Abstract", "sci"
     if _TOC_TAIL.search(s) and re.match(r"^(?:ARTICLE|Article|SECTION|Section|\d)", s) and not s.endswith("."):
         # "Section 4.02 Consummation of the Squeeze-out 15" — a table-of-contents line
         if re.search(r"[A-Za-z]\s+\d{1,4}$", s) or re.search(r"\.{3,}", s):
@@ -358,19 +363,65 @@ def _meaningful_meta_title(meta_title: str | None, file: str) -> str | None:
     return t
 
 
-def guess_title(meta_title: str | None, first_page: str, file: str, headings: Sequence[Heading] = ()) -> str:
-    """PDF /Title when it is a real title; else the first heading-like line of page 1; else the file name."""
+_NOT_TITLE = re.compile(
+    r"^(?:exhibit|execution (?:copy|version)|confidential|page\b|table of contents|contents$|arxiv:|"
+    r"abstract|index terms|keywords|only the westlaw|unpublished opinion|not reported|\(cite as|"
+    r"(?:[IVX]+|\d+)\.?\s+introduction|introduction$|draft\b|by and between|dated\b|among$|and$|between$|"
+    r"published as a conference paper|under review|preprint\b|proceedings of)",
+    re.IGNORECASE,
+)
+_CAPTION = re.compile(r"\bvs?\.(?:\s|$)")
+
+
+def _title_line(s: str) -> bool:
+    if len(s) < 4 or len(s) > 200 or not re.search(r"[A-Za-z]{3,}", s):
+        return False
+    if _NOT_TITLE.match(s) or re.match(r"^(?:ex-?)?\d+(?:\.\d+)*$", s, re.IGNORECASE):
+        return False
+    return _mostly_upper(s) or _title_case(s) or len(s.split()) <= 12
+
+
+def _continues_title(prev: str, s: str) -> bool:
+    """A title wrapped onto a second line: same style, no authors' commas, digits or footnote marks."""
+    if not s or re.search(r"[,∗*†‡@\d]", s) or len(prev) + len(s) > 180 or prev.endswith((".", ":")) and not prev.endswith(":"):
+        return False
+    if _NOT_TITLE.match(s):
+        return False
+    return (_mostly_upper(prev) and _mostly_upper(s)) or (not _mostly_upper(prev) and _title_case(s))
+
+
+def guess_title(
+    meta_title: str | None, first_page: str, file: str, headings: Sequence[Heading] = (), domain: str = ""
+) -> str:
+    """PDF /Title when it is a real title; else the title lines of page 1 (the raw lines, before
+    paragraphs are rebuilt, so a two-line title does not run into the authors); else the file name.
+    Court opinions prefer their caption ("Re: Diane HANSON v. DELAWARE STATE …")."""
     t = _meaningful_meta_title(meta_title, file)
     if t:
         return t[:200]
-    for line in first_page.split("\n")[:40]:
-        s = " ".join(line.split()).lstrip("# ").strip()
-        if len(s) < 4 or len(s) > 200 or not re.search(r"[A-Za-z]{3,}", s):
+    from ingest.clean import is_page_number, is_stamp
+
+    lines = [" ".join(ln.split()).lstrip("# ").strip() for ln in first_page.split("\n")[:60]]
+    lines = [ln for ln in lines if ln and not is_stamp(ln) and not is_page_number(ln)]
+    if domain == "court opinion":
+        for i, s in enumerate(lines[:40]):
+            if _CAPTION.search(s) and len(s) <= 160:
+                out = f"{lines[i - 1]} {s}" if re.match(r"^vs?\.", s) and i > 0 else s
+                for nxt in lines[i + 1 : i + 3]:
+                    if out.endswith(("v.", "v", "vs.")) or (_mostly_upper(nxt) and len(out) + len(nxt) <= 160 and not nxt.startswith(("C.A.", "No."))):
+                        out = f"{out} {nxt}"
+                    else:
+                        break
+                return out.rstrip(".")[:200]
+    for i, s in enumerate(lines[:40]):
+        if not _title_line(s):
             continue
-        if re.match(r"^(?:exhibit|execution copy|confidential|page\b|table of contents|arxiv:)", s, re.IGNORECASE):
-            continue
-        if re.match(r"^(?:ex-?)?\d+(?:\.\d+)*$", s, re.IGNORECASE):
-            continue
-        if _mostly_upper(s) or _title_case(s) or len(s.split()) <= 15:
-            return s[:200]
+        out = s
+        for nxt in lines[i + 1 : i + 3]:
+            if _continues_title(out, nxt):
+                broken = out.endswith("-") and (nxt[:1].islower() or len(re.split(r"[\s-]", out[:-1])[-1]) <= 3)
+                out = f"{out[:-1]}{nxt}" if broken else f"{out} {nxt}"
+            else:
+                break
+        return out[:200]
     return file.rsplit(".", 1)[0]

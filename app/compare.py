@@ -128,5 +128,4 @@ def _generative(settings, b, store, embedder, documents, aspects, infos, dry_run
                 citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end,
                                     local[0].section if local else "", excerpt, ok)
             cells.append(Cell(d.doc_id, d.file, name, _short(cite.strip_labels(answer).strip()), citation, True))
-    infos = [type(x)(**{**x.__dict__, "label": f"D{n}"}) for n, x in enumerate(infos, 1)]
     return Matrix(aspects, infos, cells, GENERATIVE, b.name, b.model, usage=sum_usage(usages), cost_usd=sum_cost(costs))

@@ -64,7 +64,7 @@ LEGAL_ASPECTS = [
     Aspect("termination", "terminate termination notice breach days written cure", r"may terminate|right to terminate|terminate this agreement|termination"),
     Aspect("liability cap", "liability limitation exceed aggregate liable damages consequential limited", r"in no event[^.]{0,80}liab|liabilit[^.]{0,80}(?:not exceed|limited to|exceed)|aggregate liability|consequential damages"),
     Aspect("indemnity", "indemnify indemnification harmless defend claims losses", r"indemnif|hold[^.]{0,20}harmless"),
-    Aspect("governing law", "governed laws law state governing construed jurisdiction", r"governed by|laws of the (?:state|province|commonwealth)|governing law|construed (?:under|in accordance)"),
+    Aspect("governing law", "governed laws law state governing construed jurisdiction", r"governed (?:\w+ ){0,4}by|\blaws of (?:the )?(?:state|province|commonwealth|[A-Z]\w+)|governing law|construed (?:under|in accordance)"),
     Aspect("assignment", "assign assignment transfer consent successors", r"assign"),
     Aspect("confidentiality", "confidential confidentiality disclose information", r"confidential"),
     Aspect("exclusivity", "exclusive exclusivity compete non-compete competitive", r"exclusiv|not compete|non-compet|competitive"),

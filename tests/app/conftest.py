@@ -51,3 +51,54 @@ def page_of(packed, doc_index: int, needle: str) -> int:
         if p.doc_index == doc_index and n in squash(p.text):
             return p.page_start
     raise AssertionError(f"{needle!r} not found in D{doc_index}")
+
+
+# ---- a real OpenAI-protocol server on 127.0.0.1 (MODEL's fault server, reused) --------------------
+
+sys.path.insert(0, str(ROOT / "tests" / "model"))
+from fakeserver import FakeLLMServer, Scenario  # noqa: E402
+
+KEY = "sk-test-SECRETKEY-0123456789abcdef"
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    s = FakeLLMServer().start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def llm(llm_server):
+    llm_server.queue.clear()
+    llm_server.requests.clear()
+    yield llm_server
+    llm_server.queue.clear()
+
+
+def generative(settings, server, **more):
+    """`settings` pointed at the fake server as a DeepSeek-compatible backend (priced like deepseek-chat)."""
+    return settings.replace(backend="deepseek", base_url=server.url + "/v1", api_key=KEY, model="deepseek-chat",
+                            max_retries=0, timeout_s=20.0, **more)
+
+
+def env_for(settings, server=None) -> dict:
+    env = {"LONGDOC_HOME": str(settings.home)}
+    if server is not None:
+        env.update(LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=server.url + "/v1", LONGDOC_API_KEY=KEY,
+                   LONGDOC_MODEL="deepseek-chat", LONGDOC_MAX_RETRIES="0")
+    return env
+
+
+def find_page(settings, file_prefix: str, needle: str) -> tuple[str, int]:
+    """(doc_id, page) of the stored chunk holding `needle` in the document whose file starts with `file_prefix`."""
+    from app import library
+    from app.cite import squash
+
+    store = library.get_store(settings)
+    doc = next(d for d in store.documents() if d.file.startswith(file_prefix))
+    n = squash(needle)
+    for c in store.chunks(doc.doc_id):
+        if n in squash(c.text):
+            return doc.doc_id, c.page_start
+    raise AssertionError(f"{needle!r} not in {doc.file}")

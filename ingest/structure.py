@@ -327,8 +327,14 @@ def guess_domain(text: str, file: str = "") -> str:
     scores = {"contract": score(_CONTRACT), "court opinion": score(_COURT), "paper": score(_PAPER)}
     if re.search(r"IN WITNESS WHEREOF|\bWHEREAS\b", sample):
         scores["contract"] += 2
-    if re.search(r"J\.,\s+delivered the opinion|\bSUPREME COURT\b|\bOPINION OF THE COURT\b|Superior Court", sample, re.I):
+    strong_court = (
+        r"J\.,\s+delivered the opinion|\bSUPREME COURT OF\b|\bOPINION OF THE COURT\b|Superior Court of|"
+        r"\bIT IS SO ORDERED\b|\bPetitioners?\b|\bAppellants?\b|\bAppellees?\b|\bPlaintiffs?\b|\bDefendants?\b"
+    )
+    if len(re.findall(strong_court, sample)) >= 3:
         scores["court opinion"] += 2
+    else:
+        scores["court opinion"] /= 2  # a book about law cites courts too; an opinion names its parties
     if re.search(r"\barXiv\b|^\s*Abstract\b", sample, re.M):
         scores["paper"] += 2
     fname = file.lower()

@@ -201,6 +201,11 @@ def test_domain_guess_on_real_documents():
     assert dev(OFFENSIVE).domain == "paper"
     assert dev(RAPTOR).domain == "paper"
     assert guess_domain("Shopping list: eggs, milk, bread.", "list.txt") == "other"
+    # a book about law cites courts and cases, but names no parties: not an opinion
+    book = "The Court held in Eldred v. Ashcroft that the term was valid. The Court affirmed. " * 30
+    assert guess_domain(book, "free-culture.pdf") == "other"
+    opinion = book + "Petitioner argues otherwise. Petitioner's claim fails. The judgment for Respondent is affirmed. IT IS SO ORDERED."
+    assert guess_domain(opinion, "op.pdf") == "court opinion"
 
 
 def test_title_guess():

@@ -27,6 +27,8 @@ DPI = 200  # 300 dpi read no more of the test scans and took ~2-3x longer
 # otherwise need gigabytes of pixels. 40 MP is an A0 sheet at ~150 dpi.
 MAX_PIXELS = 40_000_000
 PAGE_TIMEOUT_S = 120
+# Address-space cap of the OCR child process (PDFium + one page image + Tesseract's input).
+MEMORY_MB = 1536
 
 
 @lru_cache(maxsize=8)
@@ -84,29 +86,17 @@ def _tesseract(image, binary: str, timeout_s: float) -> str:
     return out.stdout.decode("utf-8", "replace").replace("\f", "").strip()
 
 
-def ocr_pdf_pages(
-    path: str,
-    page_numbers: list[int],
-    password: str | None = None,
-    *,
-    dpi: int = DPI,
-    page_timeout_s: float = PAGE_TIMEOUT_S,
-) -> dict[int, str]:
-    """Text of the given 1-based pages, read by OCR. Pages that fail or time out are left out.
-
-    Raises RuntimeError when OCR is not available or the file cannot be opened for rendering; the
-    caller (ingest.pdf) keeps its own "no text layer" outcome then.
-    """
-    binary = tesseract_path()
-    if not binary or not _probe(binary):
-        raise RuntimeError("OCR not available: tesseract with English data is not installed")
+def _ocr_here(path: str, page_numbers: list[int], password: str | None, dpi: int, page_timeout_s: float, emit) -> None:
+    """Render and read each page in this process, handing `emit(page, text)` each result as it comes."""
     import pypdfium2 as pdfium
 
+    binary = tesseract_path()
+    if not binary:
+        raise RuntimeError("OCR not available: tesseract is not installed")
     try:
         pdf = pdfium.PdfDocument(str(path), password=password or None)
     except pdfium.PdfiumError as e:
         raise RuntimeError(f"cannot render the PDF for OCR: {e}") from None
-    out: dict[int, str] = {}
     try:
         count = len(pdf)
         for number in page_numbers:
@@ -118,9 +108,88 @@ def ocr_pdf_pages(
                     image = _render(page, dpi)
                 finally:
                     page.close()
-                out[number] = _tesseract(image, binary, page_timeout_s)
+                emit(number, _tesseract(image, binary, page_timeout_s))
             except (pdfium.PdfiumError, RuntimeError, subprocess.TimeoutExpired, OSError, ValueError):
                 continue  # one unreadable page must not lose the others
     finally:
         pdf.close()
+
+
+def _child_main() -> int:
+    """`python -m ingest.ocr`: read one job (JSON on stdin), print one JSON line per page read."""
+    import json
+    import resource
+    import sys
+
+    job = json.loads(sys.stdin.read())
+    cap = int(job.get("memory_mb") or 0) * 2**20
+    if cap:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    def emit(number: int, text: str) -> None:
+        sys.stdout.write(json.dumps({"page": number, "text": text}) + "\n")
+        sys.stdout.flush()
+
+    try:
+        _ocr_here(job["path"], job["pages"], job.get("password"), job["dpi"], job["page_timeout_s"], emit)
+    except RuntimeError as e:
+        sys.stdout.write(json.dumps({"error": str(e)}) + "\n")
+        return 1
+    return 0
+
+
+def ocr_pdf_pages(
+    path: str,
+    page_numbers: list[int],
+    password: str | None = None,
+    *,
+    dpi: int = DPI,
+    page_timeout_s: float = PAGE_TIMEOUT_S,
+    memory_mb: int = MEMORY_MB,
+) -> dict[int, str]:
+    """Text of the given 1-based pages, read by OCR. Pages that fail or time out are left out.
+
+    Runs in a child process with its own address-space cap: PDFium aborts the whole process when an
+    allocation fails (a decompression bomb in a content stream, an image claiming 40 G pixels), and
+    that must cost the OCR, not the ingest worker or a UI that parses in-process. Pages read before
+    such a crash are kept. The password travels on stdin, never on the command line.
+    Raises RuntimeError when OCR is not available or the file cannot be rendered at all; the caller
+    (ingest.pdf) keeps its own "no text layer" outcome then.
+    """
+    import json
+    import sys
+
+    if not ocr_available():
+        raise RuntimeError("OCR not available: tesseract with English data is not installed")
+    pages = [int(n) for n in page_numbers]
+    if not pages:
+        return {}
+    job = {"path": str(path), "pages": pages, "password": password, "dpi": dpi,
+           "page_timeout_s": page_timeout_s, "memory_mb": memory_mb}
+    total_timeout = 30 + page_timeout_s * len(pages)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ingest.ocr"], input=json.dumps(job).encode(), capture_output=True,
+            timeout=total_timeout, check=False,
+        )
+        stdout = proc.stdout
+    except subprocess.TimeoutExpired as e:
+        stdout = e.stdout or b""
+    out: dict[int, str] = {}
+    error = None
+    for line in stdout.decode("utf-8", "replace").splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue  # a line cut by a crash
+        if "error" in msg:
+            error = msg["error"]
+        elif "page" in msg:
+            out[int(msg["page"])] = msg.get("text") or ""
+    if error and not out:
+        raise RuntimeError(error)
     return out
+
+
+if __name__ == "__main__":
+    raise SystemExit(_child_main())

@@ -1,0 +1,58 @@
+"""kill -9 in the middle of ingesting the 352-page book: the store stays consistent and re-ingest completes."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+
+import pytest
+
+from ingest.store import open_store
+from tests.conftest import ROBUST
+from tests.hardening.helpers import cli_env, json_results, run_longdoc, start_longdoc
+
+BOOK = ROBUST / "huge_352pp_free-culture_lessig.pdf"
+SEED = int(os.environ.get("LONGDOC_CRASH_SEED", "20261128"))
+KILLS = 2
+
+
+def _assert_consistent_and_whole(home) -> list:
+    store = open_store(home)  # opening cleans up what a killed writer left behind
+    assert store.check_consistency() == []
+    docs = store.documents()
+    for d in docs:  # a visible document is a complete one
+        assert d.status == "ready"
+        assert len(store.chunks(d.doc_id)) == d.chunks
+    assert all(r.status == "ready" for r in store.all_rows())
+    assert store.count_chunks() == sum(d.chunks for d in docs)
+    return docs
+
+
+@pytest.mark.slow
+def test_kill_9_mid_ingest_leaves_a_consistent_store(shared_dir, tmp_path):
+    rng = random.Random(SEED)
+    home = tmp_path / "home"
+    env = cli_env(LONGDOC_HOME=str(home), LONGDOC_WORKERS="1")
+    killed_at = []
+    for attempt in range(KILLS):
+        proc = start_longdoc(["ingest", str(BOOK), "--json"], env, tmp_path / f"kill{attempt}.log")
+        delay = rng.uniform(6.0, 45.0)
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.2)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the CLI and its parser workers, as a hard crash would
+            killed_at.append(round(delay, 1))
+        proc.wait(timeout=60)
+        docs = _assert_consistent_and_whole(home)
+        assert [d.file for d in docs] in ([], [BOOK.name])
+    assert killed_at, "the ingest finished before any kill: nothing was tested"
+
+    out = run_longdoc(["ingest", str(BOOK), "--json"], env, timeout=1500)
+    assert out.returncode == 0, out.stderr[-3000:]
+    (result,) = json_results(out.stdout)
+    assert result["status"] in ("ingested", "unchanged") and result["pages"] == 352
+    docs = _assert_consistent_and_whole(home)
+    assert [d.file for d in docs] == [BOOK.name] and docs[0].pages == 352

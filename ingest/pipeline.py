@@ -40,8 +40,8 @@ Progress = Callable[[dict], None]
 
 
 # ---- worker side --------------------------------------------------------------------------------
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """BaseException so that the loader's own `except Exception` page guards cannot swallow it."""
 
 
 def _on_alarm(signum, frame):  # pragma: no cover - runs in the worker
@@ -129,6 +129,8 @@ def parse_file(
             out.doc = doc
         return out
     except IngestError as e:
+        if "MemoryError" in e.message:  # the loader's catch-all saw our address-space cap
+            return (FAILED, f"ran out of memory while parsing (limit {memory_mb} MiB per parser)")
         return (e.status, e.message)
     except _Timeout:
         return (FAILED, f"gave up after {timeout_s} s (per-file time limit)")
@@ -178,6 +180,10 @@ def expand_paths(paths: list[Path]) -> tuple[list[Path], list[IngestResult]]:
                 seen.add(r)
                 files.append(f)
     return files, missing
+
+
+def _plural(pages) -> str:
+    return "page" if len(pages) == 1 else "pages"
 
 
 def _pages_phrase(pages: tuple[int, ...] | list[int]) -> str:
@@ -343,9 +349,9 @@ def ingest_paths(
             status = REPLACED
             notes.append("replaced the earlier version " + ", ".join(d.doc_id[:12] for d in old))
         if parsed.failed_pages:
-            notes.append(f"pages {_pages_phrase(parsed.failed_pages)} could not be read")
+            notes.append(f"{_plural(parsed.failed_pages)} {_pages_phrase(parsed.failed_pages)} could not be read")
         if parsed.ocr_pages:
-            notes.append(f"OCR on pages {_pages_phrase(parsed.ocr_pages)}")
+            notes.append(f"OCR on {_plural(parsed.ocr_pages)} {_pages_phrase(parsed.ocr_pages)}")
         finish(i, IngestResult(f.name, doc_id, status, parsed.pages, len(chunks), time.perf_counter() - t0, "; ".join(notes)))
 
     args = lambda f: (  # noqa: E731

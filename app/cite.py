@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable
 
 import numpy as np
@@ -59,9 +60,13 @@ def squash(text: str) -> str:
 
 def stem(word: str) -> str:
     w = word.lower().strip("'’")
-    for suf in ("ations", "ation", "ings", "ing", "ies", "ied", "edly", "ed", "es", "ly", "s"):
+    if len(w) > 5 and w.endswith(("ies", "ied")):
+        return w[:-3] + "y"
+    for suf in ("ations", "ation", "ings", "ing", "edly", "ed", "es", "ly"):
         if len(w) > len(suf) + 3 and w.endswith(suf):
             return w[: -len(suf)]
+    if len(w) >= 4 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
     return w
 
 
@@ -71,13 +76,18 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> list[str]:
     """Lower-cased stems of the words that carry meaning (no stopwords, no citation labels)."""
+    return list(_content_words(text))
+
+
+@lru_cache(maxsize=200_000)  # summaries rank the same sentences once per aspect
+def _content_words(text: str) -> tuple[str, ...]:
     out = []
     for w in words(strip_labels(text)):
         lw = w.lower()
         if lw in STOPWORDS or (len(lw) < 3 and not lw[0].isdigit()):
             continue
         out.append(stem(lw))
-    return out
+    return tuple(out)
 
 
 def numbers(text: str) -> list[str]:

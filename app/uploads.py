@@ -20,31 +20,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from app.config import Settings
-
-try:  # the shared guard (HARDEN) when present; the same rules otherwise
-    from ingest.safety import ensure_inside, safe_filename
-except ImportError:  # pragma: no cover - depends on which modules have landed
-    import re as _re
-    import unicodedata as _ud
-
-    def safe_filename(name: str, max_bytes: int = 200) -> str:
-        """Last path component only, no control/reserved characters, no leading dots, bounded length."""
-        name = _ud.normalize("NFC", str(name or "")).replace("\\", "/").split("/")[-1]
-        name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*\x00')
-        name = _re.sub(r"\s+", " ", name).strip(" .")
-        stem, dot, suf = name.rpartition(".")
-        if not dot or len(suf) > 8:
-            stem, suf = name, ""
-        while len((stem + ("." + suf if suf else "")).encode()) > max_bytes and stem:
-            stem = stem[:-1]
-        return stem + ("." + suf if suf else "") if stem else ""
-
-    def ensure_inside(root: Path, path: Path) -> Path:
-        """`path`, resolved, if it lies inside `root`; ValueError otherwise."""
-        p, r = Path(path).resolve(), Path(root).resolve()
-        if p != r and r not in p.parents:
-            raise ValueError(f"refusing to write outside {r}: {path}")
-        return p
+from ingest.safety import ensure_inside, safe_filename
 
 ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md")
 STAGING = ".staging"

@@ -85,7 +85,7 @@ def render(settings) -> None:
     from app.ui_pages.ask import _md, draw_citations, draw_coverage, usage_line
 
     with st.container(border=True):
-        if result.mode == "extractive":
+        if result.mode == "extractive" and "extractive" not in result.summary[:200].lower():
             st.info("Extractive summary (no model configured): central sentences quoted from the documents.",
                     icon=":material/format_quote:")
         st.subheader(result.title)

@@ -99,9 +99,11 @@ def _area(page, name: str) -> None:
 
 
 def _idle(page, timeout: int = STEP_MS) -> None:
-    """Wait until Streamlit has finished the current run (its status widget shows 'Running…' meanwhile)."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
+    """Wait until Streamlit has finished the current script run (and its skeletons are drawn)."""
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
+    page.wait_for_timeout(400)
+    page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
 
 
 def _no_exception(page) -> None:
@@ -159,12 +161,13 @@ def test_upload_search_ask_summarize_in_a_browser(ui_server):
             _idle(page)
             answer = page.locator('[data-testid="stChatMessage"]').nth(1).inner_text()
             assert "[D1 p." in answer
+            _shot(page, "03-ask", readme="ask")
             cite.click()
             pop = page.locator('[data-testid="stPopoverBody"]').first
             pop.wait_for()
             assert pdf.name in pop.inner_text() and "p." in pop.inner_text()
             _no_exception(page)
-            _shot(page, "03-ask-citation", readme="ask")
+            _shot(page, "03b-ask-citation", readme="ask-citation")
             page.keyboard.press("Escape")
 
             # 4. summarize and download the DOCX

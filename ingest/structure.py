@@ -334,7 +334,7 @@ def guess_domain(text: str, file: str = "") -> str:
     if len(re.findall(strong_court, sample)) >= 3:
         scores["court opinion"] += 2
     else:
-        scores["court opinion"] /= 2  # a book about law cites courts too; an opinion names its parties
+        scores["court opinion"] /= 3  # a book about law cites courts too; an opinion names its parties
     if re.search(r"\barXiv\b|^\s*Abstract\b", sample, re.M):
         scores["paper"] += 2
     fname = file.lower()

@@ -65,15 +65,29 @@ def huge_image(width: int = 200_000, height: int = 200_000) -> bytes:
     return _page_doc(b"/XObject << /Im1 6 0 R >>", [image], content=b"q 612 0 0 792 0 0 cm /Im1 Do Q")
 
 
+def bomb_stream(gigabytes: float = 3.0) -> bytes:
+    """A valid zlib stream of a few MB that inflates to `gigabytes` GB of spaces.
+
+    Built in seconds, not minutes: after one 64 MiB block the compressor's window is all spaces, so
+    every further block compresses (sync-flushed) to the same bytes, which are simply repeated; the
+    Adler-32 trailer is then recomputed for the full content so strict decoders accept it too.
+    """
+    head = b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n"
+    block = b" " * (64 << 20)
+    blocks = max(2, int(gigabytes * 1024 / 64))
+    comp = zlib.compressobj(9)
+    first = comp.compress(head) + comp.compress(block) + comp.flush(zlib.Z_SYNC_FLUSH)
+    again = comp.compress(block) + comp.flush(zlib.Z_SYNC_FLUSH)
+    tail = comp.flush()
+    checksum = zlib.adler32(head)
+    for _ in range(blocks):
+        checksum = zlib.adler32(block, checksum)
+    return first + again * (blocks - 1) + tail[:-4] + checksum.to_bytes(4, "big")
+
+
 def decompression_bomb(gigabytes: float = 3.0) -> bytes:
     """The page's content stream: a few MB of deflate that inflates to `gigabytes` GB of spaces."""
-    comp = zlib.compressobj(9)
-    block = b" " * (64 << 20)
-    parts = [comp.compress(b"BT /F1 12 Tf 72 720 Td (bomb) Tj ET\n")]
-    for _ in range(int(gigabytes * 1024 / 64)):
-        parts.append(comp.compress(block))
-    parts.append(comp.flush())
-    data = b"".join(parts)
+    data = bomb_stream(gigabytes)
     objs = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

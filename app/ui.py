@@ -49,7 +49,7 @@ def _doc_picker(settings) -> None:
         key="selected_docs",
         help="The documents Search, Ask, Summaries and Compare work on.",
     )
-    st.caption(f"{len(docs)} documents in the library · data in `{settings.home}`")
+    st.caption(f"{len(docs)} document{'' if len(docs) == 1 else 's'} in the library · data in `{settings.home}`")
 
 
 def main() -> None:

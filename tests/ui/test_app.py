@@ -76,7 +76,8 @@ def test_library_lists_the_samples(monkeypatch, tmp_path, samples_home):
 
 def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     home = tmp_path / "home"
-    at = _app(monkeypatch, tmp_path, home)
+    # parse in-process: this checks the page's wiring; the worker pool has its own tests (and the browser test)
+    at = _app(monkeypatch, tmp_path, home, LONGDOC_WORKERS="1")
     assert "The library is empty" in _text(at)
     small = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
     files = [

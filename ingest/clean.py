@@ -150,7 +150,10 @@ def _running_keys(pages: list[list[str]]) -> set[str]:
     return {k for k, c in counts.items() if c >= need}
 
 
-def _strip_furniture(lines: list[str], running: set[str]) -> list[str]:
+def _strip_furniture(lines: list[str], running: set[str], first_page: bool = False) -> list[str]:
+    """Drop stamps and furniture. On the first page a running line is kept once (unless it carries a
+    page number): a name or notice repeated as a running head ("Global Maintenance Agreement",
+    "Portions of this Exhibit were omitted …") still says something about the document."""
     zone = _zone_indexes(lines)
     keep: list[str] = []
     drop = [False] * len(lines)
@@ -160,7 +163,9 @@ def _strip_furniture(lines: list[str], running: set[str]) -> list[str]:
             continue
         if is_stamp(s):
             drop[i] = True
-        elif i in zone and (_norm_key(s) in running or is_page_number(s)):
+        elif i in zone and is_page_number(s):
+            drop[i] = True
+        elif i in zone and _norm_key(s) in running and not (first_page and not _PAGE_WORD.search(s)):
             drop[i] = True
         elif re.match(r"^[-–—]\s*\d{1,4}\s*[-–—]$", s) or re.match(r"^page\s+\d{1,4}\s+of\s+\d{1,4}$", s, re.I):
             drop[i] = True  # unambiguous page stamps, wherever a text layer put them
@@ -320,6 +325,7 @@ def _vocabulary(pages: list[list[str]]) -> tuple[set[str], set[str]]:
     return vocab, hyph
 
 
+_PAGE_WORD = re.compile(r"\b(?:page|pg\.?)\s*\d|\b\d+\s*(?:of|/)\s*\d+\s*$|PageID", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
@@ -353,6 +359,6 @@ def clean_pages_and_lines(raw_pages: list[str]) -> tuple[list[str], list[list[st
     split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
     _drop_page_number_chain(split)
     running = _running_keys(split)
-    stripped = [_strip_furniture(lines, running) for lines in split]
+    stripped = [_strip_furniture(lines, running, first_page=(i == 0)) for i, lines in enumerate(split)]
     vocab, hyphenated = _vocabulary(stripped)
     return [_join_lines(lines, vocab, hyphenated) for lines in stripped], stripped

@@ -190,14 +190,26 @@ def _is_thin(text: str | None) -> bool:
     return text is None or _visible(text) < THIN_PAGE_CHARS
 
 
+def _stamp_key(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
+
+
 def _textless(raw: list[str | None]) -> bool:
-    """No usable text layer: nothing at all, or (on a longer document) thin pages almost everywhere."""
+    """No usable text layer: nothing at all, or (on a longer document) thin pages almost everywhere
+    whose little text is empty or one repeated stamp (digits aside) — a scan with an ECF line, not a
+    slide deck with short but different text on each page."""
     good = [t for t in raw if t is not None]
     if not any(_visible(t) for t in good):
         return True
     if len(raw) >= THIN_DOC_MIN_PAGES:
-        thin = sum(1 for t in raw if _is_thin(t))
-        return thin >= THIN_DOC_SHARE * len(raw)
+        thin = [t for t in raw if _is_thin(t)]
+        if len(thin) < THIN_DOC_SHARE * len(raw):
+            return False
+        keys = [_stamp_key(t) for t in thin if t and t.strip()]
+        if not keys:
+            return True
+        most = max(keys.count(k) for k in set(keys))
+        return most >= 0.5 * len(keys)
     return False
 
 

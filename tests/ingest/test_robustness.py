@@ -311,3 +311,35 @@ def test_mutated_pdfs_never_raise_anything_but_ingest_error(tmp_path, capsys):
     assert "ingested" in seen and FAILED in seen
     out = capsys.readouterr()
     assert out.err == "" and out.out == ""
+
+
+def test_short_but_varied_pages_are_text_not_a_scan(tmp_path):
+    """Slides with a line or two each are a text layer; only empty pages or one repeated stamp per
+    page (digits aside) read as a scan."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=24)
+    for title in ("Quarterly results", "Revenue grew", "Costs fell", "Outlook: stable", "Questions?"):
+        pdf.add_page()
+        pdf.cell(0, 20, title)
+    slides = tmp_path / "slides.pdf"
+    pdf.output(str(slides))
+    doc = load_document(slides, ocr="off")
+    assert doc.page_count == 5 and "Outlook: stable" in doc.text
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=8)
+    for i in range(1, 6):
+        pdf.add_page()
+        pdf.cell(0, 10, f"Case 2:18-cv-12857 ECF No. 1 filed 09/13/18 PageID.{i} Page {i} of 5")
+    stamped = tmp_path / "stamped.pdf"
+    pdf.output(str(stamped))
+    assert_error(outcome_of(stamped), NO_TEXT, "no text layer")
+
+
+def outcome_of(path):
+    try:
+        return load_document(path, ocr="off")
+    except IngestError as e:
+        return e

@@ -131,7 +131,8 @@ def _draw_outcomes(settings) -> None:
     for i, row in enumerate(rows):
         status = row["status"]
         words = _WORDS.get(status, status)
-        detail = row.get("message") or ""
+        # the pipeline's messages name CLI flags; here the remedy is the field below
+        detail = (row.get("message") or "").replace(" (--password)", "")
         if status == "duplicate":
             line = f"{_ICON[status]} **{row['name']}** — {words} {detail} (same bytes, skipped)"
         elif status in (INGESTED, REPLACED):

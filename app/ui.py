@@ -59,6 +59,7 @@ def main() -> None:
     picker = st.sidebar.container()
     settings = common.current_settings()
 
+    common.show_callback_errors()
     with common.guard(area):
         # imported here so that one area's failure (or heavy import) cannot take the others down
         module = importlib.import_module(f"app.ui_pages.{PAGES[area]}")

@@ -3,9 +3,10 @@
 Why a module of its own: an upload is untrusted on three counts — its name (path traversal, control
 characters), its size, and whether we already have it — and each session must not see another's
 half-written file. So bytes are first written into a private staging folder
-(`uploads/.staging/<session>/`), hashed and size-checked while they stream in, ingested from there,
-and only then moved into `uploads/<sha256[:16]>/<name>` (content-addressed, so two sessions uploading
-the same bytes converge on one file and different bytes under one name never overwrite each other).
+(`uploads/.staging/<session>/`), hashed and size-checked while they stream in, and only when complete
+moved (one atomic rename) into `uploads/<sha256[:16]>/<name>` and ingested from there — content-
+addressed, so two sessions uploading the same bytes converge on one file, different bytes under one
+name never overwrite each other, and the path the library records stays valid.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def stage_many(
 
 
 def keep(settings: Settings, staged: StagedFile) -> Path:
-    """Move an ingested file out of staging into the shared, content-addressed uploads folder."""
+    """Move a complete upload out of staging into the shared, content-addressed uploads folder."""
     root = Path(settings.uploads_dir)
     dest_dir = ensure_inside(root, root / staged.sha256[:16])
     dest_dir.mkdir(parents=True, exist_ok=True)
@@ -150,6 +151,13 @@ def keep(settings: Settings, staged: StagedFile) -> Path:
     if staged.path.exists() and staged.path != dest:
         os.replace(staged.path, dest)
     return dest
+
+
+def forget(settings: Settings, sha256: str) -> None:
+    """Remove the kept copy of a document that left the library (its folder is named by its hash)."""
+    root = Path(settings.uploads_dir)
+    if len(sha256) >= 16 and all(c in "0123456789abcdef" for c in sha256):
+        shutil.rmtree(ensure_inside(root, root / sha256[:16]), ignore_errors=True)
 
 
 def discard(settings: Settings, session: str) -> None:

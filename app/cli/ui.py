@@ -34,6 +34,8 @@ def streamlit_command(port: int, address: str, max_upload_mb: int) -> list[str]:
         str(max_upload_mb),
         "--server.fileWatcherType",
         "none",
+        "--client.showErrorDetails",
+        "none",
         "--client.toolbarMode",
         "minimal",
         "--global.developmentMode",

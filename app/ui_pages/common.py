@@ -6,6 +6,7 @@ export) is a call into `app/` so the CLI can do the same.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import traceback
@@ -116,6 +117,28 @@ def guard(area: str) -> Iterator[None]:
         # (st.rerun / st.stop raise BaseException subclasses, so they pass through untouched)
         traceback.print_exc()
         st.error(f"{area}: {error_message(exc)}")
+
+
+def safe_callback(area: str):
+    """Widget callbacks run before the script, outside any guard: keep their failures as messages too."""
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - shown by show_callback_errors()
+                traceback.print_exc()
+                st.session_state.setdefault("callback_errors", []).append(f"{area}: {error_message(exc)}")
+
+        return wrapper
+
+    return deco
+
+
+def show_callback_errors() -> None:
+    for msg in st.session_state.pop("callback_errors", []):
+        st.error(msg)
 
 
 # ---- drawing helpers ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from app import library, uploads
@@ -43,7 +45,11 @@ def _outcomes() -> list[dict]:
 def _ingest_staged(settings, staged: list[uploads.StagedFile], password: str | None = None) -> list[dict]:
     """Ingest staged files in one batch (parsing runs in parallel), one progress bar per file.
 
-    Returns one outcome row per file, in the order given."""
+    Files are first moved from the session's staging folder to their kept, content-addressed place
+    and ingested from there, so the library's recorded path stays valid. Returns one outcome row
+    per file, in the order given."""
+    kept_before = {d.doc_id for d in library.list_documents(settings)}
+    staged = [dataclasses.replace(s, path=uploads.keep(settings, s)) for s in staged]
     bars = {s.name: st.progress(0.0, text=f"{s.name}: waiting…") for s in staged}
 
     def progress(ev: dict) -> None:
@@ -82,8 +88,8 @@ def _ingest_staged(settings, staged: list[uploads.StagedFile], password: str | N
             "doc_id": r.doc_id if r else None,
             "staged": s,
         }
-        if row["status"] in (INGESTED, REPLACED, UNCHANGED):
-            uploads.keep(settings, s)
+        if row["status"] in (FAILED, NO_TEXT) and s.sha256 not in kept_before:
+            uploads.forget(settings, s.sha256)  # nothing in the library refers to it
         rows.append(row)
     return rows
 
@@ -114,6 +120,7 @@ def _handle_uploads(settings, files) -> None:
             out.insert(0, row)
 
 
+@common.safe_callback("Library")
 def _retry_with_password(settings, i: int) -> None:
     row = _outcomes()[i]
     pw = st.session_state.get(f"pw_{i}", "")
@@ -151,8 +158,10 @@ def _draw_outcomes(settings) -> None:
             c2.button("Retry", key=f"retry_{i}", on_click=_retry_with_password, args=(settings, i))
 
 
+@common.safe_callback("Library")
 def _delete(settings, doc_id: str, file: str) -> None:
     library.remove(settings, doc_id)
+    uploads.forget(settings, doc_id)
     sel = st.session_state.get("selected_docs") or []
     st.session_state.selected_docs = [d for d in sel if d != doc_id]
     st.session_state.flash = f"Deleted {file}"

@@ -29,6 +29,7 @@ def dotenv_path() -> Path:
     return Path.cwd() / ".env"
 
 
+@common.safe_callback("Settings")
 def _apply() -> None:
     ss = st.session_state
     over = dict(ss.get("overrides", {}))
@@ -50,6 +51,7 @@ def _apply() -> None:
     ss.set_save_key = False
 
 
+@common.safe_callback("Settings")
 def _forget_key() -> None:
     over = dict(st.session_state.get("overrides", {}))
     over["api_key"] = None
@@ -57,6 +59,7 @@ def _forget_key() -> None:
     st.session_state.settings_flash = "The API key was removed from this session."
 
 
+@common.safe_callback("Settings")
 def _budget_changed() -> None:
     over = dict(st.session_state.get("overrides", {}))
     over["budget"] = int(st.session_state.set_budget)

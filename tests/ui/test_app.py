@@ -100,7 +100,13 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     # everything landed in the data folder, nothing in the working directory
     assert not any(p.suffix.lower() in (".pdf", ".txt") for p in tmp_path.iterdir())
     kept = sorted(p.name for p in (home / "uploads").rglob("*") if p.is_file() and ".staging" not in p.parts)
-    assert small.name in kept and "notes.txt" in kept
+    assert small.name in kept and "notes.txt" in kept and "fake.pdf" not in kept
+    # the library records where the kept copy lies
+    from app import library as _lib
+    from app.config import load_settings as _ls
+
+    for d in _lib.list_documents(_ls(env={"LONGDOC_HOME": str(home)})):
+        assert Path(d.path).is_file() and ".staging" not in Path(d.path).parts
 
     if encrypted.exists():
         assert f"**{encrypted.name}** — needs a password" in text
@@ -126,6 +132,7 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     at.button(key=f"del_{note.doc_id}").click().run()
     assert "Deleted notes.txt" in _text(at)
     assert all(d.file != "notes.txt" for d in library.list_documents(s))
+    assert not list((home / "uploads").rglob("notes.txt")), "the kept copy goes with the document"
 
 
 def test_oversized_upload_is_refused(monkeypatch, tmp_path):

@@ -125,3 +125,12 @@ def test_encrypted_pdf_is_staged_like_any_other(settings):
         pytest.skip("../shared robustness files are not present")
     s = uploads.stage(settings, "s", pdf.name, pdf.read_bytes())
     assert s.path.read_bytes()[:5] == b"%PDF-"
+
+
+def test_forget_removes_the_kept_copy_only(settings):
+    a = uploads.keep(settings, uploads.stage(settings, "s", "a.txt", b"aaa"))
+    b = uploads.keep(settings, uploads.stage(settings, "s", "b.txt", b"bbb"))
+    uploads.forget(settings, hashlib.sha256(b"aaa").hexdigest())
+    assert not a.exists() and b.exists()
+    uploads.forget(settings, "../../etc")  # not a hash: ignored
+    assert b.exists()

@@ -103,6 +103,8 @@ LIST_START_RE = re.compile(
     )""",
     re.VERBOSE,
 )
+# A line ending like this continues on the next line, whatever that line looks like.
+_CONTINUES = re.compile(r"(?:,|\b(?:and|or|of|the|to|a|an|in|for|with|by|that|which|any|all|such|as|nor)\s*)$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.:;!?][\"'”’)\]]*$")
 _HYPHEN_END = re.compile(r"([A-Za-z]+(?:-[A-Za-z]+)*)-$")
 _WORD_START = re.compile(r"^([a-z][a-z]*)")
@@ -195,6 +197,14 @@ _HEAD_RES = [
 _NUMBERED_HEAD = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,70}$")
 
 
+def _mostly_caps(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+
+
+_CAPS_CONNECTORS = frozenset(
+    "A AN AND ANY ALL AS AT BE BY FOR FROM IN INTO IS OF ON OR NOT THAT THE THIS TO WITH WHICH OTHER SUCH".split()
+)
 _SMALL_WORDS = frozenset("a an and as at by for from in of on or the to with via vs".split())
 
 
@@ -212,7 +222,11 @@ def _is_heading_like(s: str) -> bool:
         return True
     letters = [c for c in s if c.isalpha()]
     if len(letters) >= 4 and len(s.split()) <= 12 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
-        return not s.endswith(",")
+        words = re.findall(r"[A-Za-z]+", s)
+        # a line out of an ALL-CAPS paragraph ends on a connector ("… WARRANTIES OF") or a comma
+        if s.endswith(".") and len(words) > 5:
+            return False  # an ALL-CAPS sentence
+        return not s.endswith(",") and words[-1].upper() not in _CAPS_CONNECTORS
     return False
 
 
@@ -266,6 +280,8 @@ def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
             prev_heading = False
             continue
         heading = _is_heading_like(s)
+        if heading and typical >= 40 and len(s) >= 0.75 * typical and _mostly_caps(s):
+            heading = False  # a full-width ALL-CAPS line is a disclaimer paragraph, not a title
         if buf:
             m = _HYPHEN_END.search(last) if last.endswith("-") else None
             w = _WORD_START.match(s)
@@ -275,13 +291,18 @@ def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
                 prev_heading = False
                 continue
             ends_sentence = _SENTENCE_END.search(last) is not None
-            new_block = (
-                heading
-                or prev_heading
-                or LIST_START_RE.match(s) is not None
-                or (ends_sentence and len(last) < 0.75 * typical)
-                or (ends_sentence and indent >= 3)
-            )
+            list_item = LIST_START_RE.match(s) is not None
+            caps_run = _mostly_caps(s) and _mostly_caps(last) and len(last) >= 60 and not ends_sentence
+            if not prev_heading and not list_item and (_CONTINUES.search(last) or caps_run):
+                new_block = False  # "… HEREBY DISCLAIMS AND" + "EXCLUDES …": a sentence goes on
+            else:
+                new_block = (
+                    heading
+                    or prev_heading
+                    or list_item
+                    or (ends_sentence and len(last) < 0.75 * typical)
+                    or (ends_sentence and indent >= 3)
+                )
             if not new_block:
                 buf = buf + " " + s
                 last = s

@@ -71,6 +71,20 @@ def _title_case(s: str) -> bool:
     return all(w[0].isupper() or w.lower() in small for w in words)
 
 
+_CONNECTORS = frozenset(
+    "A AN AND ANY ALL AS AT BE BY FOR FROM IN INTO IS OF ON OR NOT THAT THE THIS TO WITH WHICH OTHER SUCH".split()
+)
+
+
+def _caps_fragment(s: str) -> bool:
+    """A line out of an ALL-CAPS paragraph (warranty disclaimers), not a title: it ends on a connector
+    word ("… ALL IMPLIED WARRANTIES OF") or starts with one that continues a sentence ("OR (C) …")."""
+    words = re.findall(r"[A-Za-z]+", s)
+    if not words:
+        return False
+    return words[-1].upper() in _CONNECTORS or words[0].upper() in {"AND", "OR", "OF", "TO", "FOR", "BY", "WITH", "FROM", "INTO"}
+
+
 def _tabular(s: str) -> bool:
     """A table row or label, not a title: several numbers, brackets, check marks, percentages."""
     tokens = s.split()
@@ -199,7 +213,7 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     if _LETTER_PART.match(s) and state.get("parts"):
         return 2, s.rstrip("."), "part"
     if _mostly_upper(s) and _short(s, 12) and not s.endswith((",", ";")) and len(s) >= 5:
-        if _tabular(s):
+        if _tabular(s) or _caps_fragment(s):
             return None
         return state.get("caps_level", 2), _trim(s), "caps"
     return None
@@ -384,6 +398,8 @@ def _title_line(s: str) -> bool:
         return False
     if _NOT_TITLE.match(s) or re.match(r"^(?:ex-?)?\d+(?:\.\d+)*$", s, re.IGNORECASE):
         return False
+    if s[0].islower() or (s.endswith(".") and len(s.split()) > 6 and not _mostly_upper(s)):
+        return False  # the tail of a sentence, or a notice ("… if publicly disclosed.")
     return _mostly_upper(s) or _title_case(s) or len(s.split()) <= 12
 
 

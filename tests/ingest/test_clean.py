@@ -181,3 +181,19 @@ def test_real_contract_paragraphs_kept():
     assert "ARTICLE I" in lines
     # a sentence broken across PDF lines is one line again
     assert "the parties hereto intending to be legally bound hereby agree as follows:" in doc.text
+
+
+def test_all_caps_disclaimer_lines_are_one_paragraph():
+    text = (
+        "11. Liability. THE SERVICE IS PROVIDED “AS IS”. EQUIDATA DISCLAIMS ANY WARRANTY OF ANY KIND, AND HEREBY DISCLAIMS AND\n"
+        "EXCLUDES FROM THIS AGREEMENT ALL IMPLIED WARRANTIES, INCLUDING WITHOUT LIMITATION\n"
+        "WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE.\n"
+        "12. Miscellaneous. This Agreement is the entire agreement."
+    )
+    out = clean_pages([text])[0].split("\n")
+    assert len(out) == 2 and out[0].endswith("FITNESS FOR A PARTICULAR PURPOSE.")
+
+
+def test_a_list_item_after_and_still_starts_a_line():
+    out = clean_pages(["The Buyer shall:\n(a) pay the price; and\n(b) take delivery."])[0].split("\n")
+    assert out == ["The Buyer shall:", "(a) pay the price; and", "(b) take delivery."]

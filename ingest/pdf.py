@@ -226,6 +226,9 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
     ocr_pages: list[int] = []
 
     textless = _textless(raw)
+    if textless and len(failed) * 2 > n:
+        # pages that raise are a damaged file, not a scan: OCR of garbage would only take time
+        raise IngestError(FAILED, f"unreadable PDF: text extraction failed on {len(failed)} of {n} pages")
     if ocr != "off":
         if ocr == "force":
             candidates = list(range(1, n + 1))
@@ -257,8 +260,6 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
                 textless = _textless(raw)
 
     if textless:
-        if len(failed) * 2 > n:
-            raise IngestError(FAILED, f"unreadable PDF: text extraction failed on {len(failed)} of {n} pages")
         if ocr == "off":
             raise IngestError(NO_TEXT, "no text layer — scanned? OCR is off (use --ocr auto)")
         if ocr_pages or _ocr_module() is not None:

@@ -21,6 +21,7 @@ from app.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
 ANSWER_SENTENCES = 3
 CANDIDATES = 24  # sentences re-scored with the embedder
+ASPECT_CANDIDATES = 10  # per aspect of one document (compare runs documents × aspects of these)
 NOT_FOUND_MIN = 0.42  # best combined score below this → "not in the documents"
 MIN_CHARS = 30
 
@@ -56,14 +57,14 @@ class Aspect:
 
 
 LEGAL_ASPECTS = [
-    Aspect("parties", "parties party between entered company corporation inc", r"by and between|entered into (?:by|between)|between\s+\S.{3,80}\band\b", early=True),
+    Aspect("parties", "parties party between entered company corporation inc", r"by and between|entered into (?:by|between)|between\s+\S.{3,80}\band\b|b ?e ?t ?w ?e ?e ?n ?:", early=True),
     Aspect("effective date", "effective date dated made entered day", r"effective date|dated as of|made (?:and entered into )?(?:as )?of|day of \w+,? \d{4}", early=True),
-    Aspect("term and renewal", "term commence continue until expire expiration years renewal renew extended successive period", r"\bterm\b[^.]{0,160}\b(?:commence|continue|until|expire)s?\b|renew|extended for|(?:continue|remain) in (?:full )?(?:force|effect)", k=2),
+    Aspect("term and renewal", "term commence continue until expire expiration years renewal renew extended successive period", r"\bterm\b.{0,160}\b(?:commence|continue|until|expire)s?\b|renew|extended for|(?:continue|remain) in (?:full )?(?:force|effect)", k=2),
     Aspect("obligations", "shall perform provide obligations responsible duties services efforts", r"shall (?:use|provide|perform|be responsible)|obligations? (?:of|to)"),
     Aspect("payment", "pay payment fee fees compensation invoice price royalty amount commission", r"shall pay|payments?\b|\bfees?\b|\$\s?\d|royalt"),
     Aspect("termination", "terminate termination notice breach days written cure", r"may terminate|right to terminate|terminate this agreement|termination"),
-    Aspect("liability cap", "liability limitation exceed aggregate liable damages consequential limited", r"in no event[^.]{0,80}liab|liabilit[^.]{0,80}(?:not exceed|limited to|exceed)|aggregate liability|consequential damages"),
-    Aspect("indemnity", "indemnify indemnification harmless defend claims losses", r"indemnif|hold[^.]{0,20}harmless"),
+    Aspect("liability cap", "liability limitation exceed aggregate liable damages consequential limited", r"in no event.{0,80}liab|liabilit.{0,80}(?:not exceed|limited to|exceed)|aggregate liability|consequential damages"),
+    Aspect("indemnity", "indemnify indemnification harmless defend claims losses", r"indemnif|hold.{0,20}harmless"),
     Aspect("governing law", "governed laws law state governing construed jurisdiction", r"governed (?:\w+ ){0,4}by|\blaws of (?:the )?(?:state|province|commonwealth|[A-Z]\w+)|governing law|construed (?:under|in accordance)"),
     Aspect("assignment", "assign assignment transfer consent successors", r"assign"),
     Aspect("confidentiality", "confidential confidentiality disclose information", r"confidential"),
@@ -296,8 +297,8 @@ def _pattern_boost(units: list[Unit], aspects: list[Aspect]) -> np.ndarray:
                 boost[i] += 0.25
             if u.section and head_words & set(u.section.lower().replace(">", " ").split()):
                 boost[i] += 0.1
-            if a.early and u.order - first.get(u.doc_id, 0) < 12:
-                boost[i] += 0.15
+            if a.early and u.order - first.get(u.doc_id, 0) < 8:
+                boost[i] += 0.6
             if a.numbers and re.search(r"\d+(?:\.\d+)?\s?%|\d+\.\d+", u.text):
                 boost[i] += 0.1
     return boost
@@ -349,7 +350,7 @@ class Ranked:
 
 
 def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SENTENCES,
-         aspects: list[Aspect] | None = None, per_doc: bool = True) -> Ranked:
+         aspects: list[Aspect] | None = None, per_doc: bool = True, candidates: int = CANDIDATES) -> Ranked:
     """The best `k` non-redundant sentences for `question` (plus each other document's best when close).
 
     `found` needs absolute evidence — the question's own words, a clause pattern, or (with the
@@ -369,7 +370,7 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
     cover = _focus_cover(units, focus)
     pre = 0.6 * lex + boost + 0.3 * cover
     order = list(np.argsort(-pre, kind="stable"))
-    cand = order[:CANDIDATES]
+    cand = order[:candidates]
     if per_doc:  # every document keeps its own best candidates in the running
         for doc in sorted({u.doc_id for u in units}):
             cand += [i for i in [j for j in order if units[j].doc_id == doc][:3] if i not in cand]
@@ -479,7 +480,7 @@ def central(units: list[Unit], k: int, *, position_weight: float = 0.0, lam: flo
 
 def best_for_aspect(units: list[Unit], a: Aspect, embedder=None, k: int = 1) -> Ranked:
     """The sentence(s) of one document that state `a` (pattern + BM25 + optional dense re-score)."""
-    return rank(a.name + " " + a.terms, units, embedder, k=k, aspects=[a], per_doc=False)
+    return rank(a.name + " " + a.terms, units, embedder, k=k, aspects=[a], per_doc=False, candidates=ASPECT_CANDIDATES)
 
 
 def _cite_line(units: list[Unit]) -> str:

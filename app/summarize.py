@@ -292,7 +292,9 @@ def _extractive(settings, store, documents, style, progress) -> Summary:
         _progress(progress, len(documents), total, "comparing")
         sections.append(_agreements(documents, units_by_doc, index))
     _progress(progress, total, total, "done")
-    label = "Extractive summary (no model configured): central sentences quoted from the documents."
+    how = {"legal": "the sentence that states each legal aspect", "scientific": "the sentence that states each aspect",
+           "detailed": "the central sentences of each section"}.get(style, "key sentences")
+    label = f"Extractive summary (no model configured): {how}, quoted from the documents."
     body = [label, ""]
     for s in sections:
         if not s.text:

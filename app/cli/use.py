@@ -250,7 +250,8 @@ def summarize_cmd(
             out.print(f"\n[yellow]Not backed by the cited passages ({len(bad)}):[/yellow]")
             for s in bad:
                 out.print(f"  ✗ {s.text}", markup=False)
-        out.print(f"\n[dim]{result.strategy} · {_usage_line(result)}[/dim]")
+        strategy = "" if result.mode == "extractive" else f"{result.strategy} · "
+        out.print(f"\n[dim]{strategy}{_usage_line(result)}[/dim]")
     _guard(lambda: _export(result, export_to))
 
 

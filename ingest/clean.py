@@ -134,9 +134,9 @@ def is_stamp(line: str) -> bool:
     return any(r.match(s) for r in STAMP_RES)
 
 
-def _zone_indexes(lines: list[str]) -> set[int]:
+def _zone_indexes(lines: list[str], size: int = ZONE_LINES) -> set[int]:
     idx = [i for i, ln in enumerate(lines) if ln.strip()]
-    return set(idx[:ZONE_LINES]) | set(idx[-ZONE_LINES:])
+    return set(idx[:size]) | set(idx[-size:])
 
 
 def _running_keys(pages: list[list[str]]) -> set[str]:
@@ -152,22 +152,75 @@ def _running_keys(pages: list[list[str]]) -> set[str]:
     return {k for k, c in counts.items() if c >= need}
 
 
-def _strip_furniture(lines: list[str], running: set[str], first_page: bool = False) -> list[str]:
+def _everywhere_keys(pages: list[list[str]], running: set[str]) -> set[str]:
+    """Running lines found in the zones of at least half the pages ("4TH PASS PAGES" printer marks):
+    furniture wherever the text layer happens to put them on the other pages."""
+    n = len(pages)
+    if n < 6 or not running:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_norm_key(lines[i]) for i in _zone_indexes(lines)} & running)
+    return {k for k, c in counts.items() if c >= 0.5 * n}
+
+
+_ONE_NUMBER = re.compile(r"^\D*(\d{1,4})\D*$")
+_NUMBERED_PART = re.compile(
+    r"^(?:article|section|chapter|part|schedule|exhibit|annex|appendix|step|table|figure|fig\.|§|claim|item|rule)\b"
+)
+
+
+def _page_tied_lines(pages: list[list[str]]) -> set[tuple[int, int]]:
+    """(page, line) of short lines that carry the page's own number anywhere on the page — a
+    running head such as "12 FREE CULTURE" that the text layer put mid-page: the same words on
+    many pages, and a number that moves in step with the page index (book page = PDF page - offset)."""
+    n = len(pages)
+    if n < 6:
+        return set()
+    seen: dict[str, list[tuple[int, int, int]]] = {}
+    for pi, lines in enumerate(pages):
+        for li, ln in enumerate(lines):
+            s = ln.strip()
+            if not s or len(s) > 80:
+                continue
+            m = _ONE_NUMBER.match(s)
+            if m:
+                seen.setdefault(_norm_key(s), []).append((pi, li, int(m.group(1)) - pi))
+    out: set[tuple[int, int]] = set()
+    for key, hits in seen.items():
+        if len({pi for pi, _, _ in hits}) < max(4, n // 5) or not re.search(r"[a-z]{3,}", key):
+            continue  # bare numbers are the chain rule's business
+        if _NUMBERED_PART.match(key):
+            continue  # "ARTICLE 7", "Chapter 3" also count up through a document
+        values = [(pi, o + pi) for pi, _, o in hits]
+        steps = [(b[1] - a[1], b[0] - a[0]) for a, b in zip(values, values[1:]) if b[0] > a[0]]
+        if steps and sum(1 for dv, dp in steps if 0 < dv <= 3 * dp) >= 0.8 * len(steps):
+            out.update((pi, li) for pi, li, _ in hits)
+    return out
+
+
+def _strip_furniture(
+    lines: list[str], running: set[str], first_page: bool = False, everywhere: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """Drop stamps and furniture. On the first page a running line is kept once (unless it carries a
     page number): a name or notice repeated as a running head ("Global Maintenance Agreement",
     "Portions of this Exhibit were omitted …") still says something about the document."""
     zone = _zone_indexes(lines)
+    # a line already known to run across pages is dropped a little further in too: footnotes or a
+    # figure can push it past the last few lines on some pages
+    wide = _zone_indexes(lines, 2 * ZONE_LINES)
     keep: list[str] = []
     drop = [False] * len(lines)
     for i, ln in enumerate(lines):
         s = ln.strip()
         if not s:
             continue
+        key = _norm_key(s)
         if is_stamp(s):
             drop[i] = True
         elif i in zone and is_page_number(s):
             drop[i] = True
-        elif i in zone and _norm_key(s) in running and not (first_page and not _PAGE_WORD.search(s)):
+        elif (i in wide or key in everywhere) and key in running and not (first_page and not _PAGE_WORD.search(s)):
             drop[i] = True
         elif re.match(r"^[-–—]\s*\d{1,4}\s*[-–—]$", s) or re.match(r"^page\s+\d{1,4}\s+of\s+\d{1,4}$", s, re.I):
             drop[i] = True  # unambiguous page stamps, wherever a text layer put them
@@ -379,7 +432,12 @@ def clean_pages_and_lines(raw_pages: list[str]) -> tuple[list[str], list[list[st
     rebuilt (what a title guess wants: a two-line title must not run into the authors)."""
     split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
     _drop_page_number_chain(split)
+    for pi, li in _page_tied_lines(split):
+        split[pi][li] = ""
     running = _running_keys(split)
-    stripped = [_strip_furniture(lines, running, first_page=(i == 0)) for i, lines in enumerate(split)]
+    everywhere = _everywhere_keys(split, running)
+    stripped = [
+        _strip_furniture(lines, running, first_page=(i == 0), everywhere=everywhere) for i, lines in enumerate(split)
+    ]
     vocab, hyphenated = _vocabulary(stripped)
     return [_join_lines(lines, vocab, hyphenated) for lines in stripped], stripped

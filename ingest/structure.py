@@ -85,6 +85,17 @@ def _caps_fragment(s: str) -> bool:
     return words[-1].upper() in _CONNECTORS or words[0].upper() in {"AND", "OR", "OF", "TO", "FOR", "BY", "WITH", "FROM", "INTO"}
 
 
+_NOTE_START = re.compile(r"^(?:See|Id\b|Cf\.|Ibid|Interview|Quoted|Compare|Accord)\b|[“\"]")
+
+
+def _note_like(rest: str) -> bool:
+    """Footnote or citation text behind a number ("6. See Salil K. Mehra …"), not a section title."""
+    words = rest.split()
+    return bool(_NOTE_START.search(rest[:12])) or bool(re.search(r"[“”\"]", rest)) or (
+        bool(words) and len(words[-1].strip(".,")) == 1
+    )
+
+
 def _tabular(s: str) -> bool:
     """A table row or label, not a title: several numbers, brackets, check marks, percentages."""
     tokens = s.split()
@@ -99,13 +110,13 @@ def _tabular(s: str) -> bool:
 def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
     """A long line can still open a section: "Section 2.1 Grant. During …", "WHEREAS, …"."""
     m = _INLINE_CLAUSE.match(s)
-    if m:
+    if m and not _note_like(m.group(2)):
         depth = m.group(1).count(".") + 1
         level = depth + (1 if state.get("articles") and depth == 1 else 0)
         prefix = "Section " if s[:1] in "Ss" else ""
         return level, _trim(f"{prefix}{m.group(1)} {m.group(2)}"), "legal"
     m = _INLINE_TOP.match(s)
-    if m and int(m.group(1)) <= 60:
+    if m and int(m.group(1)) <= 60 and not _note_like(m.group(2)):
         return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
     if _WHEREAS.match(s) and not state.get("recitals"):
         state["recitals"] = True
@@ -189,6 +200,8 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             return None
         if len(parts) == 2 and parts[1] in ("0", "00"):
             parts = parts[:1]
+        if _note_like(rest) or len(rest.strip()) < 3:
+            return None
         if _short(rest, 12) and not _SENT_END.search(rest) and (_title_case(rest) or _mostly_upper(rest) or len(rest.split()) <= 6):
             if re.search(r"\d{3,}|\d+\.\d+|[=<>%$]", rest):  # table rows and numbers, not titles
                 return None

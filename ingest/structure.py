@@ -91,8 +91,11 @@ _NOTE_START = re.compile(r"^(?:See|Id\b|Cf\.|Ibid|Interview|Quoted|Compare|Accor
 def _note_like(rest: str) -> bool:
     """Footnote or citation text behind a number ("6. See Salil K. Mehra …"), not a section title."""
     words = rest.split()
-    return bool(_NOTE_START.search(rest[:12])) or bool(re.search(r"[“”\"]", rest)) or (
-        bool(words) and len(words[-1].strip(".,")) == 1
+    last = words[-1].strip(".,") if words else ""
+    return (
+        bool(_NOTE_START.search(rest[:12]))
+        or bool(re.search(r",\s*[“\"]", rest))  # Author, “Title” — a citation
+        or (len(last) == 1 and last.isalpha() and last.isupper())  # ends on an initial: "See Salil K."
     )
 
 

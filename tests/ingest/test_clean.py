@@ -65,8 +65,11 @@ def test_running_header_footer_and_page_numbers_removed():
 
 
 def test_a_line_repeated_in_the_body_is_kept():
-    body = "\n".join(f"Clause {c} on page {{i}} says something else." for c in "abcde")
-    pages = [f"Head {i}\n{body}\nThe Licensee shall pay.\n{body}\nfoot {i}".format(i=i) for i in range(6)]
+    topics = ["price", "delivery", "warranty", "notice", "term", "law"]
+    pages = []
+    for i, t in enumerate(topics):
+        body = "\n".join(f"Clause {c} on the {t} says something else." for c in "abcde")
+        pages.append(f"Head {i}\n{body}\nThe Licensee shall pay.\n{body}\nfoot {i}")
     out = clean_pages(pages)
     assert all("The Licensee shall pay." in t for t in out)  # not in the top/bottom zone
 

@@ -316,7 +316,9 @@ def ingest_paths(
         if not chunks:
             finish(i, IngestResult(f.name, doc_id, NO_TEXT, parsed.pages, 0, time.perf_counter() - t0, "no text in the file"))
             return
-        emit({"event": "parsed", "index": i, "total": total, "file": f.name, "pages": parsed.pages, "chunks": len(chunks)})
+        share = parsed.share if parsed.doc is None else None
+        emit({"event": "parsed", "index": i, "total": total, "file": f.name, "pages": parsed.pages,
+              "chunks": len(chunks), "chars": parsed.chars, "share": share})
         import numpy as np
 
         vecs = []

@@ -82,7 +82,7 @@ STAMP_RES = [
     re.compile(r"^Source:\s.{0,120}\b(?:10-K|10-Q|8-K|S-1|S-4|20-F|10-K405|DEF\s?14A|F-1|6-K)\b.*$", re.IGNORECASE),
 ]
 # Digits (and roman page numbers) ignored when comparing lines across pages.
-_NORM_DIGITS = re.compile(r"\d+")
+_NORM_DIGITS = re.compile(r"\d+(?:st|nd|rd|th)?\b|\d+", re.IGNORECASE)  # "1ST"/"4TH" alike
 _NORM_SPACE = re.compile(r"\s+")
 
 # Lines that start a new block: list items and headings.

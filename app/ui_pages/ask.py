@@ -191,7 +191,9 @@ def _estimate(settings) -> None:
     """The cost of sending the next question, before it is sent (a dry run: no model call)."""
     from app.ask import ask
 
-    q = st.session_state.get("ask_estimate_q") or "What do these documents say?"
+    # the context depends on the question only when the documents do not fit whole; the last one is a fair guess
+    asked = [t["content"] for t in _chat() if t["role"] == "user"]
+    q = asked[-1] if asked else "What do these documents say?"
     est = ask(settings, q, docs=common.selected_doc_ids(), budget=settings.budget or None,
               thinking=bool(settings.thinking), history=history_messages(_chat()) or None, dry_run=True)
     d = est.dry_run

@@ -162,7 +162,9 @@ def highlight_html(text: str, terms: list[str], focus: tuple[int, int] | None = 
     def marks(s: str) -> str:
         s = html.escape(s)
         if terms:
-            pat = re.compile(r"\b(" + "|".join(re.escape(html.escape(t)) for t in terms) + r")", re.IGNORECASE)
+            # a crude stem, so "termination" also marks "terminated" and "governing" marks "governed"
+            stems = [re.escape(html.escape(t if len(t) <= 5 else t[: max(5, len(t) - 3)])) + r"\w*" for t in terms]
+            pat = re.compile(r"\b(" + "|".join(stems) + r")", re.IGNORECASE)
             s = pat.sub(r"<mark>\1</mark>", s)
         return s.replace("\n", "<br>")
 

@@ -367,3 +367,8 @@ def test_model_faults_are_messages_that_say_what_to_do(monkeypatch, tmp_path, sa
     errors = " ".join(e.value for e in at.error)
     assert "API key" in errors
     assert "sk-test-UI-SECRET-123" not in errors
+    assert at.session_state["chat"] == [], "a failed call leaves no dangling question"
+    llm.push(Scenario(kind="status", status=429, body={"error": {"message": "Rate limit reached", "type": "rate"}}))
+    at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
+    assert not at.exception
+    assert "wait a moment" in " ".join(e.value for e in at.error)

@@ -27,7 +27,7 @@ from app.results import (
 )
 from model.base import ChatOptions, ContentDelta, Finish, IncompleteError
 
-EXTRACTIVE_BUDGET = 16_000  # the extractive answerer reads the best passages, not whole libraries
+EXTRACTIVE_BUDGET = 24_000  # the extractive answerer reads the best passages, not whole libraries
 PREFIX_FILE = "last_prefix.json"
 
 
@@ -121,15 +121,16 @@ def remember_prefix(settings: Settings, fingerprint: str) -> None:
 
 def dry_run_info(settings: Settings, b, calls: list[list[dict]], packed_tokens: int, budget: int, n_docs: int) -> DryRun:
     """Token count and cost estimate of the calls that would be made, without making them."""
-    prompt = sum(count_prompt_tokens(m) for m in calls) if calls else 0
+    counts = [count_prompt_tokens(m) for m in calls]
+    prompt = sum(counts)
     if not is_generative(b):
         return DryRun(prompt, packed_tokens, budget, n_docs, False, 0.0, "none", None, 0, len(calls),
                       "no model configured — extractive, $0")
     cached_likely = bool(calls) and prefix_seen(settings, prefix_fingerprint(calls[0], b))
     cached = count_prompt_tokens(calls[0][:1]) if cached_likely else 0
     total = 0.0
-    for i, msgs in enumerate(calls):
-        est = b.estimate_cost(count_prompt_tokens(msgs), b.max_output, cached if i == 0 else 0)
+    for i, n in enumerate(counts):
+        est = b.estimate_cost(n, b.max_output, cached if i == 0 else 0)
         if est is None:
             total = None
             break
@@ -203,7 +204,11 @@ def ask(
     embedder = library.get_embedder_for(settings)
     query = rewrite_followup(question, history)
     size = context_budget(settings, b, budget)
-    packed = build_context(store, embedder, query, doc_ids=[d.doc_id for d in documents], budget=size)
+    search_query = query
+    if not is_generative(b):  # the extractive answerer only sees what is packed: add the clause vocabulary
+        terms = " ".join(a.terms for a in extractive.aspects_in(query))
+        search_query = f"{query}; {terms}" if terms else query
+    packed = build_context(store, embedder, search_query, doc_ids=[d.doc_id for d in documents], budget=size)
     infos = doc_infos(documents, packed.coverage)
     common = dict(question=question, coverage=packed.coverage, documents=infos, packed_tokens=packed.tokens,
                   context_mode=packed.mode, rewritten_query=query if query != question else None)

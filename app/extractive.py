@@ -349,6 +349,9 @@ class Ranked:
     extra: dict = field(default_factory=dict)
 
 
+_EVERY_DOC = re.compile(r"\(1\)|\beach\b|\bthese\b|\bwhich of\b|\ball (?:the|of)\b|\bevery\b", re.I)
+
+
 def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SENTENCES,
          aspects: list[Aspect] | None = None, per_doc: bool = True, candidates: int = CANDIDATES) -> Ranked:
     """The best `k` non-redundant sentences for `question` (plus each other document's best when close).
@@ -388,13 +391,15 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
         relevance = 0.8 * cover[cand_ix] + 1.8 * boost[cand_ix]
     best = float(final.max())
     picked = _mmr(final, vecs, texts, k)
+    # "which of the following (1)…(2)…", "each", "these agreements": every document gets its say
+    every_doc = bool(_EVERY_DOC.search(question))
     if per_doc:
         docs_in = {units[cand[i]].doc_id for i in picked}
         for doc in sorted({u.doc_id for u in units} - docs_in):
             own = [i for i in range(len(cand)) if units[cand[i]].doc_id == doc]
             if own:
                 i = max(own, key=lambda j: final[j])
-                if final[i] >= 0.75 * best and relevance[i] >= NOT_FOUND_MIN:
+                if (every_doc or final[i] >= 0.75 * best) and relevance[i] >= NOT_FOUND_MIN:
                     picked.append(i)
     found_score = float(max(relevance[i] for i in picked)) if picked else 0.0
     out_units = [units[cand[i]] for i in picked]

@@ -44,7 +44,10 @@ def llama_server(tmp_path_factory):
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "gemma3-270m"],
+             "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--model_alias", "gemma3-270m",
+             # a base model: under its own Gemma chat template it ends the turn at once (0 tokens);
+             # a plain instruction/response template lets it continue text
+             "--chat_format", "alpaca"],
             stdout=fh, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
@@ -70,7 +73,7 @@ def llama_server(tmp_path_factory):
             proc.kill()
 
 
-MSGS = [{"role": "user", "content": "Name one planet."}]
+MSGS = [{"role": "user", "content": "Continue counting: 1, 2, 3, 4,"}]
 
 
 def backend(url):
@@ -81,9 +84,10 @@ def test_non_streaming_call_with_usage(llama_server):
     b = backend(llama_server)
     assert b.prices is None and b.context_window > 0  # a self-hosted model: price unknown, not 0
     c = b.complete(MSGS, ChatOptions(stream=False, max_tokens=8, temperature=0))
-    assert c.usage.prompt_tokens > 0 and 0 < c.usage.output_tokens <= 8
+    assert c.usage.reported and c.usage.prompt_tokens > 0 and 0 < c.usage.output_tokens <= 8
+    assert c.usage.uncached_tokens == c.usage.prompt_tokens and c.model == "gemma3-270m"
     assert c.finish_reason in ("stop", "length") and c.incomplete == (c.finish_reason == "length")
-    assert isinstance(c.text, str) and c.cost_usd is None
+    assert c.text.strip() and c.cost_usd is None
 
 
 def test_streaming_call(llama_server):
@@ -104,7 +108,5 @@ def test_streaming_call(llama_server):
 
 
 def test_length_finish_is_surfaced(llama_server):
-    c = backend(llama_server).complete(
-        [{"role": "user", "content": "Write a long story about the sea."}], ChatOptions(max_tokens=3, temperature=0)
-    )
+    c = backend(llama_server).complete(MSGS, ChatOptions(max_tokens=3, temperature=0))
     assert c.finish_reason == "length" and c.incomplete

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from parse_cache import ROBUST, need, parsed
 
-from ingest.pdf import load_document, sha256_file
+from ingest.pdf import load_document
 from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError
 
 

@@ -7,12 +7,18 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 if $BIN/python -c "import llama_cpp.server" 2>/dev/null; then exit 0; fi
 mkdir -p .ci/cache
+# A wheel built earlier on this machine (outside the clone, since CI clones afresh) is reused.
+MACHINE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/longdoc-ci"
+if ! ls .ci/cache/llama_cpp_python-*.whl >/dev/null 2>&1 && ls "$MACHINE_CACHE"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  cp "$MACHINE_CACHE"/llama_cpp_python-*.whl .ci/cache/
+fi
 if ! ls .ci/cache/llama_cpp_python-*.whl >/dev/null 2>&1; then
   # portable CPU build (no -march=native: the cached wheel must run on the next CI machine too)
   CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_BLAS=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" MAKEFLAGS="-j$(nproc)" \
     $BIN/pip wheel --no-deps -w .ci/cache llama-cpp-python
 fi
 WHEEL="$(ls -t .ci/cache/llama_cpp_python-*.whl | head -1)"
+mkdir -p "$MACHINE_CACHE" && cp -n "$WHEEL" "$MACHINE_CACHE"/ 2>/dev/null || true
 # the cached wheel itself plus the server extra's pure-Python dependencies (uvicorn, fastapi, …)
 $BIN/pip install -q "${WHEEL}[server]"
 $BIN/python -c "import llama_cpp.server" && echo "llama-cpp-python ready: $WHEEL"

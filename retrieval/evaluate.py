@@ -91,30 +91,44 @@ _MAP = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u201c": '"
         "\u2032": "'", "\u2033": '"', "`": "'", "\u00b4": "'"}
 
 
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Text for matching, and for each of its characters the offset it came from in `text`.
+class _Table(dict):
+    """str.translate table built lazily: each character maps to its normalised form (maybe empty).
 
-    Whitespace and hyphens/dashes are dropped entirely (so "agree- ment", "agree-\\nment" and "agreement"
-    all match), case folded, compatibility forms (ligatures, full-width) and typographic quotes unified.
+    Per character: compatibility form (NFKC: ligatures, full-width), case folded, typographic quotes
+    unified, whitespace and hyphens/dashes dropped — so "agree- ment", "agree-\nment" and "agreement"
+    all read the same. `translate` runs in C and calls this only once per distinct character.
     """
-    out: list[str] = []
-    where: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isspace() or ch in _DROP:
-            continue
-        ch = _MAP.get(ch, ch)
-        if ord(ch) > 127:
-            ch = unicodedata.normalize("NFKC", ch)
-        for c in ch.casefold():
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        out = []
+        for c in unicodedata.normalize("NFKC", ch).casefold():
+            c = _MAP.get(c, c)
             if c.isspace() or c in _DROP:
                 continue
             out.append(c)
-            where.append(i)
-    return "".join(out), where
+        self[code] = "".join(out)
+        return self[code]
+
+
+_TABLE = _Table()
 
 
 def normalize(text: str) -> str:
-    return normalize_with_map(text)[0]
+    """Text for matching (see `_Table`)."""
+    return text.translate(_TABLE)
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """`normalize(text)`, and for each of its characters the offset it came from in `text`."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        n = _TABLE[ord(ch)]
+        if n:
+            out.append(n)
+            where.extend([i] * len(n))
+    return "".join(out), where
 
 
 def find_all(hay: str, needle: str) -> list[int]:
@@ -139,24 +153,12 @@ class DocText:
         return {self.norm_pages[i] for i in find_all(self.norm, n)} if n else set()
 
 
-def doc_text_from_parsed(doc: Document, parsed: Any) -> DocText:
-    """Normalised text with the true page of every character, from the parser's page map.
-
-    This is the ground truth for citation precision: it does not depend on how chunks were cut.
-    """
-    norm, where = normalize_with_map(parsed.text)
-    starts = [(p.char_start, p.number) for p in parsed.pages]
-    pages: list[int] = []
-    j = 0
-    for off in where:
-        while j + 1 < len(starts) and starts[j + 1][0] <= off:
-            j += 1
-        pages.append(starts[j][1] if starts else 1)
-    return DocText(doc=doc, norm=norm, norm_pages=pages)
-
-
 def doc_text_from_chunks(doc: Document, chunks: list[Chunk]) -> DocText:
-    """Fallback when the file cannot be re-read: each character takes its chunk's first page."""
+    """Normalised document text from the stored chunks; each character takes its chunk's first page.
+
+    Page truth this way is only as good as the chunker's page attribution: the harness prefers
+    `page_truth_from_pdf`, which reads the PDF with a different extractor.
+    """
     from retrieval.pack import overlap_chars
 
     parts: list[str] = []
@@ -166,21 +168,57 @@ def doc_text_from_chunks(doc: Document, chunks: list[Chunk]) -> DocText:
         text = c.text
         if prev is not None and prev.ordinal == c.ordinal - 1:
             text = text[overlap_chars(prev, c):]
-        n, _ = normalize_with_map(text)
+        n = normalize(text)
         parts.append(n)
         pages.extend([c.page_start] * len(n))
         prev = c
     return DocText(doc=doc, norm="".join(parts), norm_pages=pages)
 
 
-def load_doc_text(doc: Document, path: Path, chunks: list[Chunk]) -> DocText:
-    from ingest.pdf import load_document
-    from ingest.types import IngestError
+@dataclass
+class PdfPages:
+    """Ground truth for citation precision: the normalised text of each PDF page, read with pdfium.
 
+    A different extractor from the ingest path (pypdf), so a chunker or parser that mislabels pages
+    is caught rather than agreed with.
+    """
+
+    pages: list[str]
+
+    def pages_of(self, evidence: str) -> set[int]:
+        n = normalize(evidence)
+        if not n:
+            return set()
+        found = {i + 1 for i, t in enumerate(self.pages) if n in t}
+        if not found:  # evidence running over a page break starts on the first of the two pages
+            for i in range(len(self.pages) - 1):
+                joined = self.pages[i] + self.pages[i + 1]
+                at = joined.find(n)
+                if at >= 0 and at < len(self.pages[i]):
+                    found.add(i + 1)
+        return found
+
+
+def page_truth_from_pdf(path: Path) -> PdfPages | None:
+    if Path(path).suffix.lower() != ".pdf" or not Path(path).is_file():
+        return None
     try:
-        return doc_text_from_parsed(doc, load_document(path))
-    except (IngestError, OSError):
-        return doc_text_from_chunks(doc, chunks)
+        import pypdfium2 as pdfium
+
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            texts = []
+            for i in range(len(pdf)):
+                page = pdf[i]
+                tp = page.get_textpage()
+                texts.append(normalize(tp.get_text_range()))
+                tp.close()
+                page.close()
+        finally:
+            pdf.close()
+        return PdfPages(texts)
+    except Exception:  # an unreadable file: fall back to the chunks' pages
+        return None
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -356,6 +394,31 @@ def naive_context(chunks: list[Chunk], docs_index: dict[str, int], budget: int) 
 # the run
 
 
+class _MemoEmbedder:
+    """Each question is searched by three methods: embed its text once (queries only, not documents)."""
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self._memo: dict[tuple, Any] = {}
+
+    def encode_query(self, text: str):
+        key = ("q", text)
+        if key not in self._memo:
+            self._memo[key] = self.inner.encode_query(text)
+        return self._memo[key]
+
+    def encode(self, texts: list[str], batch_size: int = 128):
+        if len(texts) > 8:  # documents: no point remembering
+            return self.inner.encode(texts, batch_size=batch_size)
+        key = ("b",) + tuple(texts)
+        if key not in self._memo:
+            self._memo[key] = self.inner.encode(list(texts), batch_size=batch_size)
+        return self._memo[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 @dataclass
 class EvalReport:
     set: str
@@ -395,6 +458,7 @@ def run_eval(
 ) -> EvalReport:
     """Score every question × budget × method over documents already ingested into `store`."""
     t_start = time.perf_counter()
+    embedder = _MemoEmbedder(embedder)
     questions = load_questions(set_dir)
     if limit:
         questions = questions[:limit]
@@ -408,10 +472,10 @@ def run_eval(
         raise EvalError(f"documents named in questions.jsonl are not in the store: {', '.join(missing)}")
 
     used_files = sorted({f for q in questions for f in q.docs})
-    doc_texts = {}
+    doc_texts: dict[str, Any] = {}
     for f in used_files:
         d = by_file[f]
-        doc_texts[d.doc_id] = load_doc_text(d, Path(set_dir) / f, [] if (Path(set_dir) / f).is_file() else store.chunks(d.doc_id))
+        doc_texts[d.doc_id] = page_truth_from_pdf(Path(set_dir) / f) or doc_text_from_chunks(d, store.chunks(d.doc_id))
 
     scored = [q for q in questions if q.has_evidence]
     apart = [q for q in questions if not q.has_evidence]

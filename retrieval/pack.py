@@ -276,12 +276,35 @@ def _fetch(store: Any, plans: dict[str, _DocPlan], wanted: dict[str, set[int]]) 
             plan.chunks[c.ordinal] = c
 
 
+_CHUNKS: dict[tuple, list[Chunk]] = {}  # a document's chunks, by (doc_id, ingested_at, count): immutable
+_BODY: dict[tuple, int] = {}  # tokens of a document packed whole, without its header line
+
+
+def _doc_key(doc: Document) -> tuple:
+    return (doc.doc_id, doc.ingested_at, doc.chunks)
+
+
+def doc_chunks(store: Any, doc: Document) -> list[Chunk]:
+    """All chunks of `doc`, cached per process (a re-ingest changes `ingested_at`, so the key)."""
+    key = _doc_key(doc)
+    got = _CHUNKS.get(key)
+    if got is None:
+        got = store.chunks(doc.doc_id)
+        if len(_CHUNKS) >= 256:
+            _CHUNKS.pop(next(iter(_CHUNKS)))
+        _CHUNKS[key] = got
+    return got
+
+
 def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
     """Select every chunk of every document if the whole set fits; False (plans untouched) if not."""
     if sum(max(p.doc.chunks, 1) for p in plans.values()) * 16 > budget * 1.5:
         return False  # cheap early out: far more chunks than the budget could hold
+    known = [_BODY.get(_doc_key(p.doc)) for p in plans.values()]
+    if sum(k for k in known if k) + sum(p.header_cost for p in plans.values()) > budget:
+        return False  # known from an earlier call: the documents do not fit
     for plan in plans.values():
-        for c in store.chunks(plan.doc.doc_id):
+        for c in doc_chunks(store, plan.doc):
             plan.chunks[c.ordinal] = c
     # prime the token cache in one batch: whole texts for run starts, tails for the rest
     items = []
@@ -299,6 +322,7 @@ def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
         if not plan.chunks:
             continue
         cost, changed = plan.cost_with(sorted(plan.chunks))
+        _BODY[_doc_key(plan.doc)] = cost - plan.header_cost
         total += cost
         if total > budget:
             for p in plans.values():  # reset: retrieved mode starts from nothing

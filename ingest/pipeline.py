@@ -49,14 +49,51 @@ def _on_alarm(signum, frame):  # pragma: no cover - runs in the worker
 
 
 def _worker_init(memory_mb: int) -> None:
-    """Runs once in each parser process: cap its memory, leave Ctrl-C to the parent."""
+    """Runs once in each parser process: leave Ctrl-C to the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if memory_mb and memory_mb > 0:
-        cap = int(memory_mb) * 2**20
-        try:
-            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-        except (ValueError, OSError):
-            pass
+
+
+def _vm_size() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+class _MemoryCap:
+    """Lower RLIMIT_AS to (address space now + `mb`) while one file is parsed, then restore it.
+
+    Relative to the worker's own size, so the cap means "what one parse may allocate" whatever the
+    interpreter and its imports already take.
+    """
+
+    def __init__(self, mb: int):
+        self.mb = mb
+        self.old = None
+
+    def __enter__(self):
+        if self.mb and self.mb > 0 and hasattr(resource, "RLIMIT_AS"):
+            try:
+                self.old = resource.getrlimit(resource.RLIMIT_AS)
+                cap = _vm_size() + int(self.mb) * 2**20
+                hard = self.old[1]
+                if hard != resource.RLIM_INFINITY:
+                    cap = min(cap, hard)
+                resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+            except (ValueError, OSError):
+                self.old = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.old is not None:
+            try:
+                resource.setrlimit(resource.RLIMIT_AS, self.old)
+            except (ValueError, OSError):
+                pass
 
 
 _COUNTERS: dict[str, Callable[[str], int]] = {}
@@ -105,8 +142,16 @@ def parse_file(
             signal.alarm(int(timeout_s))
         except ValueError:  # not the main thread (inline mode from a UI thread): no alarm
             old = None
+    count = None
+    if tokenizer_json:
+        count = _COUNTERS.get(tokenizer_json)
+        if count is None:
+            count = _COUNTERS[tokenizer_json] = load_token_counter(tokenizer_json)
+            count("warm up")  # the tokenizer's threads and buffers exist before the memory cap
+    cap = _MemoryCap(memory_mb)
     try:
-        doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes)
+        with cap:
+            doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes)
         out = _Parsed(
             doc_id=doc.doc_id,
             file=doc.file,
@@ -119,12 +164,10 @@ def parse_file(
             ocr_pages=tuple(doc.ocr_pages),
             bytes=int(doc.metadata.get("bytes", 0) or 0),
         )
-        if tokenizer_json:
-            count = _COUNTERS.get(tokenizer_json)
-            if count is None:
-                count = _COUNTERS[tokenizer_json] = load_token_counter(tokenizer_json)
-            out.chunks = chunk_document(doc, count, max_tokens, overlap)
-            out.share = embedded_share(doc.text, out.chunks)
+        if count is not None:
+            with cap:
+                out.chunks = chunk_document(doc, count, max_tokens, overlap)
+                out.share = embedded_share(doc.text, out.chunks)
         else:
             out.doc = doc
         return out

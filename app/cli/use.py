@@ -87,7 +87,10 @@ def _usage_line(result) -> str:
 
 def _print_dry_run(d) -> None:
     out.print(f"[bold]dry run[/bold] — nothing was sent")
-    out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget over {d.documents} document(s)")
+    if d.budget:
+        out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget over {d.documents} document(s)")
+    else:
+        out.print(f"{d.documents} document(s), read in full")
     if d.backend == "none":
         out.print("no model configured — extractive, $0")
         return

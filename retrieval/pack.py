@@ -31,7 +31,6 @@ re-tokenising 128K tokens per question.
 
 from __future__ import annotations
 
-import bisect
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable

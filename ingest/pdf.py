@@ -149,8 +149,23 @@ def _decrypt(reader, password: str | None) -> None:
     raise IngestError(NEEDS_PASSWORD, "needs a password (--password)")
 
 
-def _extract_pages(reader, max_pages: int) -> tuple[list[str | None], dict]:
-    """Text of each page, None where extraction raised. Page by page: memory stays bounded."""
+def _page_has_image(page) -> bool:
+    """A thin page that draws an image XObject is most likely a scanned page (cheap: no decoding)."""
+    try:
+        xobjects = page["/Resources"].get_object().get("/XObject")
+        if not xobjects:
+            return False
+        for ref in xobjects.get_object().values():
+            if ref.get_object().get("/Subtype") == "/Image":
+                return True
+    except Exception:  # noqa: BLE001 - odd resources: treat as no image
+        return False
+    return False
+
+
+def _extract_pages(reader, max_pages: int) -> tuple[list[str | None], dict, set[int]]:
+    """Text of each page, None where extraction raised, and the thin pages that carry an image
+    (scanned pages inside an otherwise digital document). Page by page: memory stays bounded."""
     try:
         n = len(reader.pages)
     except Exception as e:  # noqa: BLE001 - broken page tree
@@ -170,7 +185,9 @@ def _extract_pages(reader, max_pages: int) -> tuple[list[str | None], dict]:
     except Exception:  # noqa: BLE001 - unreadable metadata is not a reason to drop the text
         pass
     out: list[str | None] = []
+    imaged: set[int] = set()
     for i in range(n):
+        page = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -182,8 +199,10 @@ def _extract_pages(reader, max_pages: int) -> tuple[list[str | None], dict]:
             text = None
         except Exception:  # noqa: BLE001 - one bad page must not lose the others
             text = None
+        if text is not None and page is not None and _is_thin(text) and _page_has_image(page):
+            imaged.add(i + 1)
         out.append(text)
-    return out, meta
+    return out, meta, imaged
 
 
 def _is_thin(text: str | None) -> bool:
@@ -219,7 +238,7 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
     if b"%PDF-" not in head:
         raise IngestError(FAILED, f"not a PDF ({_sniff_not_pdf(head)})")
     reader = _open_pdf(path, password)
-    raw, meta = _extract_pages(reader, max_pages)
+    raw, meta, imaged = _extract_pages(reader, max_pages)
     del reader
     n = len(raw)
     failed = [i + 1 for i, t in enumerate(raw) if t is None]
@@ -235,7 +254,9 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
         elif textless:
             candidates = [i + 1 for i, t in enumerate(raw) if _is_thin(t)]
         else:
-            candidates = []
+            # some pages scanned (an exhibit, a signature page): OCR the thin pages that carry an image;
+            # blank pages without images are left alone so digital documents pay nothing
+            candidates = sorted(imaged)
         if candidates:
             mod = _ocr_module()
             if mod is not None:

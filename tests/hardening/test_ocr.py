@@ -101,3 +101,34 @@ def test_render_is_bounded_for_poster_sized_pages(tmp_path):
     page = pdf[0]
     image = ocr._render(page, 200)
     assert image.width * image.height <= ocr.MAX_PIXELS * 1.01
+
+
+@needs_tesseract
+def test_scanned_page_inside_a_digital_document_is_ocrd_in_auto_mode(shared_dir, tmp_path):
+    """'or some pages': a digital contract with one scanned page appended gets that page read by OCR,
+    while its digital pages (and digital documents in general) are left alone."""
+    from pypdf import PdfReader, PdfWriter
+
+    from tests.conftest import SAMPLES
+
+    contract = SAMPLES / "DYNAMEXINC_06_06_1996-EX-10.4-TRANSPORTATION SERVICES AGREEMENT.PDF"
+    writer = PdfWriter()
+    digital = PdfReader(str(contract))
+    for page in digital.pages:
+        writer.add_page(page)
+    writer.add_page(PdfReader(str(COURT)).pages[0])
+    mixed = tmp_path / "mixed.pdf"
+    with open(mixed, "wb") as f:
+        writer.write(f)
+    n = len(digital.pages)
+
+    doc = load_document(mixed, ocr="auto")
+    assert doc.ocr_pages == (n + 1,)
+    assert doc.pages[-1].ocr and not any(p.ocr for p in doc.pages[:-1])
+    assert "TARRANT" in doc.pages[-1].text.upper()
+
+    plain = load_document(contract, ocr="auto")
+    assert plain.ocr_pages == ()
+
+    off = load_document(mixed, ocr="off")
+    assert off.ocr_pages == () and not off.pages[-1].text.strip()

@@ -20,7 +20,7 @@ from app.cite import content_words, make_label, normalize, sentence_spans, squas
 from app.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
 ANSWER_SENTENCES = 3
-CANDIDATES = 24  # sentences re-scored with the embedder
+CANDIDATES = 16  # sentences re-scored with the embedder
 ASPECT_CANDIDATES = 10  # per aspect of one document (compare runs documents × aspects of these)
 NOT_FOUND_MIN = 0.42  # best combined score below this → "not in the documents"
 MIN_CHARS = 30
@@ -376,7 +376,7 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
     cand = order[:candidates]
     if per_doc:  # every document keeps its own best candidates in the running
         for doc in sorted({u.doc_id for u in units}):
-            cand += [i for i in [j for j in order if units[j].doc_id == doc][:3] if i not in cand]
+            cand += [i for i in [j for j in order if units[j].doc_id == doc][:2] if i not in cand]
     cand_ix = np.asarray(cand)
     texts = [units[i].text for i in cand]
     vecs = _encode(embedder, texts)

@@ -412,27 +412,39 @@ class Store:
         return removed
 
     # ---- search -----------------------------------------------------------------------------------
-    def _ready_ids(self) -> list[str]:
-        return [m["doc_id"] for m in self._rows({"status": READY})]
-
     def dense_search(
         self, embedding: np.ndarray, k: int, doc_ids: list[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 − Chroma's cosine distance), ready documents only."""
-        ready = set(self._ready_ids())
+        """Nearest chunks by cosine similarity (1 − Chroma's cosine distance), ready documents only.
+
+        A search over the whole library sends no `$in` list of every document id: Chroma evaluates such a
+        filter per candidate, which cost ~1 s per query at 100K chunks. Pending documents are excluded
+        with a short `$nin` instead, and results are checked against the ready set.
+        """
+        rows = self._rows()
+        ready = {m["doc_id"] for m in rows if m.get("status") == READY}
         allowed = [d for d in (doc_ids if doc_ids is not None else ready) if d in ready]
         if not allowed or k <= 0:
             return []
-        where = {"doc_id": allowed[0]} if len(allowed) == 1 else {"doc_id": {"$in": sorted(allowed)}}
-        res = self._chunks.query(
+        if set(allowed) == ready:
+            others = sorted({m["doc_id"] for m in rows} - ready)
+            where = {"doc_id": {"$nin": others}} if others else None
+        elif len(allowed) == 1:
+            where = {"doc_id": allowed[0]}
+        else:
+            where = {"doc_id": {"$in": sorted(allowed)}}
+        query = dict(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
             n_results=int(k),
-            where=where,
             include=["documents", "metadatas", "distances"],
         )
+        if where is not None:
+            query["where"] = where
+        res = self._chunks.query(**query)
         out = []
         for i, t, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
-            out.append((_chunk_from(i, t, m), 1.0 - float(dist)))
+            if m and m.get("doc_id") in ready:
+                out.append((_chunk_from(i, t, m), 1.0 - float(dist)))
         return out
 
     def _fingerprint(self, rows: list[dict]) -> str:

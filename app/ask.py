@@ -208,7 +208,10 @@ def ask(
     if not is_generative(b):  # the extractive answerer only sees what is packed: add the clause vocabulary
         terms = " ".join(a.terms for a in extractive.aspects_in(query))
         search_query = f"{query}; {terms}" if terms else query
-    packed = build_context(store, embedder, search_query, doc_ids=[d.doc_id for d in documents], budget=size)
+    packed = build_context(
+        store, embedder, search_query, doc_ids=[d.doc_id for d in documents], budget=size,
+        rerank_model=settings.rerank_model,
+    )
     infos = doc_infos(documents, packed.coverage)
     common = dict(question=question, coverage=packed.coverage, documents=infos, packed_tokens=packed.tokens,
                   context_mode=packed.mode, rewritten_query=query if query != question else None)

@@ -303,6 +303,7 @@ def _citation(ref: Ref, passage: Passage | None, excerpt: str, verified: bool) -
         section=passage.section,
         text=excerpt,
         verified=verified,
+        ocr=bool(getattr(passage, "ocr", False)),
     )
 
 

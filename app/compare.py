@@ -66,7 +66,8 @@ def compare(settings: Settings, *, docs: list[str] | None, aspects: list[str] | 
                 r = extractive.best_for_aspect(units, extractive.aspect(name), embedder, k=1)
                 if r.found and r.units:
                     u = r.units[0]
-                    c = Citation(u.label, u.doc_id, u.file, u.page_start, u.page_end, u.section, u.text, True)
+                    c = Citation(u.label, u.doc_id, u.file, u.page_start, u.page_end, u.section, u.text, True,
+                                 ocr=u.ocr)
                     cells.append(Cell(d.doc_id, d.file, name, _short(u.text), c, True))
                 else:
                     cells.append(Cell(d.doc_id, d.file, name, NOT_FOUND, None, False))
@@ -126,6 +127,7 @@ def _generative(settings, b, store, embedder, documents, aspects, infos, dry_run
                 ok = bool(local) and cite.support(answer, own, embedder)[0]
                 excerpt = cite.best_excerpt(answer, own) if local else ""
                 citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end,
-                                    local[0].section if local else "", excerpt, ok)
+                                    local[0].section if local else "", excerpt, ok,
+                                    ocr=any(p.ocr for p in local))
             cells.append(Cell(d.doc_id, d.file, name, _short(cite.strip_labels(answer).strip()), citation, True))
     return Matrix(aspects, infos, cells, GENERATIVE, b.name, b.model, usage=sum_usage(usages), cost_usd=sum_cost(costs))

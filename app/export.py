@@ -95,7 +95,7 @@ def source_rows(result) -> list[tuple[str, str, str, str, str, str]]:
     """(label, file, pages, section, passage, verified) — the sources list every export carries."""
     rows = []
     for c in result.citations:
-        pages = str(c.page_start) if c.page_start == c.page_end else f"{c.page_start}–{c.page_end}"
+        pages = c.pages.removeprefix("p.")
         rows.append((c.label, c.file or "(not in the context)", pages, c.section or "", c.text, "yes" if c.verified else "no"))
     return rows
 

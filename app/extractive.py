@@ -40,6 +40,7 @@ class Unit:
     section: str
     order: int  # position in the document (for reading order)
     is_references: bool = False
+    ocr: bool = False
 
     @property
     def label(self) -> str:
@@ -212,7 +213,8 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
             seen.add(key)
             out.append(
                 Unit(text, ch.doc_id, doc_index, file, title, ch.page_start, ch.page_end,
-                     getattr(ch, "section_path", ""), len(out), bool(getattr(ch, "is_references", False)))
+                     getattr(ch, "section_path", ""), len(out), bool(getattr(ch, "is_references", False)),
+                     bool(getattr(ch, "ocr", False)))
             )
     return out
 
@@ -266,7 +268,8 @@ def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
             inside = [(pe - ps, ps, pe) for cs, ce, ps, pe in spans if cs <= s < ce]
             if inside:
                 _, a, b = min(inside)
-            out.append(Unit(text, p.doc_id, p.doc_index, p.file, p.title, a, b, p.section, len(out)))
+            out.append(Unit(text, p.doc_id, p.doc_index, p.file, p.title, a, b, p.section, len(out),
+                            ocr=bool(getattr(p, "ocr", False))))
     return out
 
 
@@ -414,7 +417,8 @@ def citations_for(units: list[Unit]) -> list[Citation]:
     for u in units:
         c = by_label.get(u.label)
         if c is None:
-            by_label[u.label] = Citation(u.label, u.doc_id, u.file, u.page_start, u.page_end, u.section, u.text, True)
+            by_label[u.label] = Citation(u.label, u.doc_id, u.file, u.page_start, u.page_end, u.section, u.text, True,
+                                         ocr=u.ocr)
         elif u.text not in c.text:
             c.text += " … " + u.text
     return list(by_label.values())

@@ -34,6 +34,13 @@ class Citation:
     section: str
     text: str  # the passage (or sentence, for extractive answers) the label stands for
     verified: bool
+    ocr: bool = False  # the cited text was read by OCR from a scanned page: shown as "p.4, OCR"
+
+    @property
+    def pages(self) -> str:
+        """"p.4" / "p.4–5", with ", OCR" when the text came from OCR — how citations are shown to people."""
+        pages = f"p.{self.page_start}" if self.page_start == self.page_end else f"p.{self.page_start}–{self.page_end}"
+        return pages + (", OCR" if self.ocr else "")
 
     def to_json(self) -> dict:
         return asdict(self)

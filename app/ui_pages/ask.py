@@ -84,7 +84,7 @@ def draw_citations(settings, citations, key: str, terms: list[str]) -> None:
     for i, c in enumerate(citations):
         mark = "" if c.verified else " ⚠"
         with cols[i % len(cols)].popover(f"[{c.label}]{mark}", width="stretch", key=f"{key}_cite{i}"):
-            st.markdown(f"**{c.file}** · {common.pages_label(c.page_start, c.page_end)}"
+            st.markdown(f"**{c.file}** · {c.pages}"
                         + (f" · _{c.section}_" if c.section else ""))
             st.caption("verified: the passage backs the sentence" if c.verified
                        else "not verified: check the passage")

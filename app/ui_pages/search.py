@@ -63,7 +63,7 @@ def render(settings) -> None:
         ch = h.chunk
         d = by_id.get(ch.doc_id)
         name = d.file if d else ch.doc_id[:12]
-        pages = common.pages_label(ch.page_start, ch.page_end)
+        pages = common.pages_label(ch.page_start, ch.page_end) + (", OCR" if ch.ocr else "")
         with st.container(border=True):
             st.markdown(
                 f"**{n}. {name}** · {pages}"

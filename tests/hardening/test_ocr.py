@@ -132,3 +132,22 @@ def test_scanned_page_inside_a_digital_document_is_ocrd_in_auto_mode(shared_dir,
 
     off = load_document(mixed, ocr="off")
     assert off.ocr_pages == () and not off.pages[-1].text.strip()
+
+
+@needs_tesseract
+def test_ocr_pages_are_marked_in_citations_and_exports(shared_dir, tmp_path):
+    """Issue 6: OCR'd pages are marked in citations ("p.1, OCR"), end to end through store, ask, export."""
+    from app import library
+    from app.ask import ask
+    from app.config import load_settings
+    from app.export import export
+
+    settings = load_settings(env={}, home=tmp_path / "home")
+    results = library.ingest(settings, [COURT])
+    assert results[0].status == "ingested", results[0].message
+    answer = ask(settings, "Who is the petitioner, Tarrant Regional Water District?")
+    assert answer.citations, answer.answer
+    assert all(c.ocr for c in answer.citations)
+    assert any(c.pages.endswith(", OCR") for c in answer.citations)
+    out = export(answer, tmp_path / "answer.md")
+    assert ", OCR" in out.read_text(encoding="utf-8")

@@ -74,7 +74,9 @@ def _tesseract(image, binary: str, timeout_s: float) -> str:
     image.save(buf, format="PNG")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     out = subprocess.run(
-        [binary, "stdin", "stdout", "-l", LANG, "--psm", "3"],
+        # psm 1 = automatic layout WITH orientation detection (osd.traineddata, a Depends of Debian's
+        # tesseract-ocr): rotated pages (landscape maps, tables in an appendix) read as text, not noise
+        [binary, "stdin", "stdout", "-l", LANG, "--psm", "1"],
         input=buf.getvalue(),
         capture_output=True,
         timeout=timeout_s,

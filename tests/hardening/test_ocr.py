@@ -151,3 +151,15 @@ def test_ocr_pages_are_marked_in_citations_and_exports(shared_dir, tmp_path):
     assert any(c.pages.endswith(", OCR") for c in answer.citations)
     out = export(answer, tmp_path / "answer.md")
     assert ", OCR" in out.read_text(encoding="utf-8")
+
+
+@needs_tesseract
+def test_rotated_scanned_appendix_pages_read_as_text(shared_dir):
+    """The slip opinion's last two pages are landscape map images: orientation detection (psm 1) turns
+    them into words ("APPENDIX A", "Map of Reach II") instead of rotated-glyph noise."""
+    from tests.conftest import SAMPLES
+
+    doc = load_document(SAMPLES / "scotus_tarrant-v-herrmann_569US614_2013_slip.pdf", ocr="auto")
+    assert doc.ocr_pages == (29, 30)
+    assert "APPENDIX" in doc.pages[28].text.upper()
+    assert "MAP OF REACH" in doc.pages[28].text.upper()

@@ -192,6 +192,16 @@ def selected_doc_ids() -> list[str] | None:
     return list(ids) or None
 
 
+def pick_documents(container, docs, key: str) -> list[str]:
+    """A per-area document picker defaulting to the sidebar selection; returns the chosen ids
+    (nothing picked = the sidebar selection, or every document)."""
+    by_id = {d.doc_id: d for d in docs}
+    default = [i for i in (selected_doc_ids() or []) if i in by_id]
+    chosen = container.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
+                                   format_func=lambda i: by_id[i].file, key=key)
+    return list(chosen) or selected_doc_ids() or list(by_id)
+
+
 def money(usd: float | None) -> str:
     if usd is None:
         return "price unknown"

@@ -45,10 +45,7 @@ def render(settings) -> None:
     if not docs:
         st.info("The library is empty: add documents in Library first.")
         return
-    by_id = {d.doc_id: d for d in docs}
-    default = [i for i in (common.selected_doc_ids() or []) if i in by_id]
-    chosen = st.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
-                            format_func=lambda i: by_id[i].file, key="cmp_docs")
+    ids = common.pick_documents(st, docs, key="cmp_docs")
     aspects_text = st.text_input(
         "Aspects, comma-separated (empty = the default set for the documents' domain)",
         key="cmp_aspects", placeholder="governing law, term, termination, liability cap",
@@ -58,7 +55,6 @@ def render(settings) -> None:
         from app.compare import compare
 
         aspects = [a.strip() for a in aspects_text.split(",") if a.strip()] or None
-        ids = chosen or common.selected_doc_ids() or list(by_id)
         bar = st.progress(0.0, text=f"Comparing {len(ids)} documents…")
 
         def progress(ev: dict) -> None:

@@ -53,11 +53,8 @@ def render(settings) -> None:
     if not docs:
         st.info("The library is empty: add documents in Library first.")
         return
-    by_id = {d.doc_id: d for d in docs}
-    default = [i for i in (common.selected_doc_ids() or []) if i in by_id]
     c1, c2 = st.columns([4, 1])
-    chosen = c1.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
-                            format_func=lambda i: by_id[i].file, key="sum_docs")
+    ids = common.pick_documents(c1, docs, key="sum_docs")
     style = c2.selectbox("Style", STYLES, key="sum_style")
     if st.button("Summarize", type="primary", icon=":material/summarize:", key="sum_go"):
         common.warm_up(settings)
@@ -74,7 +71,7 @@ def render(settings) -> None:
             if done is not None and total:
                 bar.progress(min(1.0, done / total), text=f"Summarizing: {label} ({done}/{total})")
 
-        result = summarize(settings, docs=chosen or common.selected_doc_ids(), style=style,
+        result = summarize(settings, docs=ids, style=style,
                            budget=settings.budget or None, progress=progress)
         bar.empty()
         stem = safe_stem(f"summary-{style}")

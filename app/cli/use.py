@@ -105,7 +105,7 @@ def _print_citations(citations) -> None:
     out.print("\n[bold]Sources[/bold]")
     for c in citations:
         mark = "[green]✓[/green]" if c.verified else "[red]✗[/red]"
-        where = f"{c.file}, p. {c.page_start}" + (f"–{c.page_end}" if c.page_end != c.page_start else "") if c.file else "not in the context"
+        where = f"{c.file}, {c.pages}" if c.file else "not in the context"
         sec = f" · {c.section}" if c.section else ""
         out.print(f" {mark} [{c.label}] {where}{sec}")
 

@@ -15,6 +15,7 @@ from ingest.embed import Embedder, LazyEmbedder, get_embedder
 from ingest.pipeline import ingest_paths
 from ingest.store import Store, open_store
 from ingest.types import Document, IngestResult
+from retrieval.tokens import tokenizer_id, tokenizer_path
 
 _STORES: dict[tuple, Store] = {}
 _LOCK = threading.Lock()
@@ -59,6 +60,7 @@ def ingest(
         file_timeout_s=settings.file_timeout_s,
         progress=progress,
         embed_batch=settings.embed_batch,
+        context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
     )
 
 

@@ -123,19 +123,23 @@ def build_store(limit: int | None, target: int, embedder):
     offsets shifted so the volume reads like one long filing): one atomic write per replica keeps the
     build to minutes on 2 cores, while the searched and packed collection is the same 100K chunks.
     """
+    from ingest.chunk import with_context_counts
     from ingest.store import open_store
     from ingest.types import Document
+    from retrieval.tokens import count_tokens_batch, tokenizer_id
 
     docs, chunks, vecs = _base(limit, embedder)
     base_n = sum(len(c) for c in chunks)
     reps = max(1, -(-target // base_n))
-    home = CACHE / f"store-{len(docs)}docs-x{reps}-volumes"
+    # v2: chunks carry their DeepSeek token counts, as `longdoc ingest` stores them
+    home = CACHE / f"store-{len(docs)}docs-x{reps}-volumes-v2"
     store = open_store(home)
     if store.count_chunks() >= base_n * reps and len(store.documents()) == reps:
         return store, store.count_chunks(), reps
     rng = np.random.default_rng(7)
     t0 = time.perf_counter()
     have = {d.doc_id for d in store.documents()}
+    counts: list[tuple[int, int]] = []  # (ctx_tokens, ctx_tail) by position in a volume: the same in every one
     for r in range(reps):
         vid = hashlib.sha256(f"{len(docs)}:{base_n}:volume{r}".encode()).hexdigest()
         if vid in have:
@@ -148,10 +152,13 @@ def build_store(limit: int | None, target: int, embedder):
                                    char_start=c.char_start + char_off, char_end=c.char_end + char_off))
             page_off += d.pages
             char_off = out[-1].char_end + 2
+        if not counts:
+            counts = [(c.ctx_tokens, c.ctx_tail) for c in with_context_counts(out, count_tokens_batch)]
+        out = [replace(c, ctx_tokens=n, ctx_tail=t) for c, (n, t) in zip(out, counts)]
         v = vecs if r == 0 else vecs + rng.normal(0, 0.02, vecs.shape).astype(np.float32)
         v = v / np.linalg.norm(v, axis=1, keepdims=True)
         doc = Document(doc_id=vid, file=f"volume{r:03d}.pdf", title=f"CUAD volume {r}", domain="contract",
-                       pages=page_off, chunks=len(out), status="pending")
+                       pages=page_off, chunks=len(out), status="pending", ctx_tokenizer=tokenizer_id())
         store.add_document(doc, out, v.astype(np.float32))
         if (r + 1) % 10 == 0 or r + 1 == reps:
             print(f"  volume {r + 1}/{reps} stored ({time.perf_counter() - t0:.0f} s)", flush=True)

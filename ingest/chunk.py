@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ingest.types import Chunk, ParsedDocument
@@ -213,3 +213,71 @@ def embedded_share(text: str, chunks: list[Chunk]) -> float:
         covered[c.char_start : c.char_end] = b"\x01" * (c.char_end - c.char_start)
     hit = sum(1 for k, c in enumerate(text) if covered[k] and not c.isspace())
     return hit / total
+
+
+# ---------------------------------------------------------------------------------------------------------
+# what a chunk adds after its predecessor (the packer joins neighbours without repeating the overlap)
+
+
+def overlap_chars(prev: Chunk, cur: Chunk) -> int:
+    """How many leading characters of `cur.text` repeat the end of `prev.text` (the chunker's overlap).
+
+    Offsets give the answer when chunk texts are exact slices of the document text; when they are not
+    (stripped or cleaned chunks), fall back to matching the longest suffix of `prev` that prefixes `cur`.
+    """
+    k = prev.char_end - cur.char_start
+    if k <= 0:
+        return 0
+    k = min(k, len(cur.text), len(prev.text))
+    if k and prev.text.endswith(cur.text[:k]):
+        return k
+    probe = prev.text[-24:].strip()
+    if not probe:
+        return 0
+    limit = min(len(cur.text), len(prev.text))
+    pos = cur.text.rfind(probe, 0, limit)
+    while pos >= 0:
+        end = pos + len(probe)
+        if prev.text.endswith(cur.text[:end]):
+            return end
+        pos = cur.text.rfind(probe, 0, pos + len(probe) - 1)
+    return 0
+
+
+_TAILS: dict[tuple[str, int, int], str] = {}
+
+
+def tail_text(prev: Chunk, cur: Chunk) -> str:
+    """`cur`'s text minus what `prev` already holds; a separator stands in for a gap between them."""
+    key = (cur.chunk_id, len(prev.text), len(cur.text))
+    t = _TAILS.get(key)
+    if t is None:
+        if cur.char_start >= prev.char_end:
+            gap = cur.char_start - prev.char_end
+            sep = "" if gap == 0 else ("\n" if gap > 1 else " ")
+            if prev.text[-1:].isspace() or cur.text[:1].isspace():
+                sep = ""
+            t = sep + cur.text
+        else:
+            t = cur.text[overlap_chars(prev, cur):]
+        if len(_TAILS) > 1_000_000:
+            _TAILS.clear()
+        _TAILS[key] = t
+    return t
+
+
+def with_context_counts(chunks: list[Chunk], count_batch: Callable[[list[str]], list[int]]) -> list[Chunk]:
+    """The chunks with their context-model token counts: whole text, and the tail after the predecessor.
+
+    Counted once at ingest (in the parser workers, batched) so that packing a 128K context over a large
+    library never tokenises chunk texts at query time; `count_batch` is the context model's tokenizer
+    (DeepSeek V3's by default), supplied by the caller so ingest does not depend on retrieval.
+    """
+    if not chunks:
+        return []
+    texts = [c.text for c in chunks]
+    tails = [tail_text(chunks[i - 1], c) if i and chunks[i - 1].ordinal == c.ordinal - 1 else c.text
+             for i, c in enumerate(chunks)]
+    counts = count_batch(texts + tails)
+    n = len(chunks)
+    return [replace(c, ctx_tokens=int(counts[i]), ctx_tail=int(counts[n + i])) for i, c in enumerate(chunks)]

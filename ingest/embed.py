@@ -66,6 +66,22 @@ def load_token_counter(tokenizer_json: str):
     return count
 
 
+def load_batch_counter(tokenizer_json: str):
+    """Token counts for a list of texts from a tokenizer.json (Rust threads; for the context model's counts)."""
+    from tokenizers import Tokenizer
+
+    t = Tokenizer.from_file(tokenizer_json)
+    t.no_truncation()
+    t.no_padding()
+
+    def count(texts: list[str]) -> list[int]:
+        if not texts:
+            return []
+        return [len(e.ids) for e in t.encode_batch(list(texts), add_special_tokens=False)]
+
+    return count
+
+
 @dataclass
 class Embedder:
     name: str

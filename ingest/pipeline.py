@@ -96,7 +96,7 @@ class _MemoryCap:
                 pass
 
 
-_COUNTERS: dict[str, Callable[[str], int]] = {}
+_COUNTERS: dict = {}  # tokenizer.json path (or ("batch", path)) -> counter, per worker process
 
 
 @dataclass
@@ -129,10 +129,11 @@ def parse_file(
     overlap: int,
     timeout_s: int,
     memory_mb: int = DEFAULT_MEMORY_MB,
+    ctx_tokenizer_json: str | None = None,
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
-    from ingest.chunk import chunk_document, embedded_share
-    from ingest.embed import load_token_counter
+    from ingest.chunk import chunk_document, embedded_share, with_context_counts
+    from ingest.embed import load_batch_counter, load_token_counter
     from ingest.pdf import load_document
 
     old = None
@@ -148,6 +149,12 @@ def parse_file(
         if count is None:
             count = _COUNTERS[tokenizer_json] = load_token_counter(tokenizer_json)
             count("warm up")  # the tokenizer's threads and buffers exist before the memory cap
+    ctx_count = None
+    if ctx_tokenizer_json:
+        ctx_count = _COUNTERS.get(("batch", ctx_tokenizer_json))
+        if ctx_count is None:
+            ctx_count = _COUNTERS[("batch", ctx_tokenizer_json)] = load_batch_counter(ctx_tokenizer_json)
+            ctx_count(["warm up"])
     cap = _MemoryCap(memory_mb)
     try:
         with cap:
@@ -168,6 +175,8 @@ def parse_file(
             with cap:
                 out.chunks = chunk_document(doc, count, max_tokens, overlap)
                 out.share = embedded_share(doc.text, out.chunks)
+                if ctx_count is not None:
+                    out.chunks = with_context_counts(out.chunks, ctx_count)
         else:
             out.doc = doc
         return out
@@ -305,14 +314,20 @@ def ingest_paths(
     progress: Progress | None = None,
     memory_mb: int = DEFAULT_MEMORY_MB,
     embed_batch: int = 128,
+    context_tokenizer: tuple[str, str] | None = None,
 ) -> list[IngestResult]:
-    """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process."""
+    """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process.
+
+    `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
+    counts under it, so the packer does not tokenise them at question time.
+    """
     emit = progress or (lambda ev: None)
     store.on_wait = lambda msg: emit({"event": "wait", "message": msg})
     files, results_missing = expand_paths([Path(p) for p in paths])
     total = len(files)
     max_tokens = embedder.max_tokens if not chunk_tokens or chunk_tokens <= 0 else min(chunk_tokens, embedder.max_tokens)
     tok_json = getattr(embedder, "tokenizer_file", None)
+    ctx_json, ctx_id = context_tokenizer if context_tokenizer else (None, "")
 
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.documents()}
@@ -356,6 +371,11 @@ def ingest_paths(
             from ingest.chunk import chunk_document
 
             chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, chunk_overlap)
+            if ctx_json:
+                from ingest.chunk import with_context_counts
+                from ingest.embed import load_batch_counter
+
+                chunks = with_context_counts(chunks, load_batch_counter(ctx_json))
         if not chunks:
             finish(i, IngestResult(f.name, doc_id, NO_TEXT, parsed.pages, 0, time.perf_counter() - t0, "no text in the file"))
             return
@@ -383,6 +403,7 @@ def ingest_paths(
             failed_pages=list(parsed.failed_pages),
             ocr_pages=list(parsed.ocr_pages),
             bytes=parsed.bytes,
+            ctx_tokenizer=ctx_id if ctx_json and all(c.ctx_tokens is not None for c in chunks) else "",
         )
         emit({"event": "storing", "index": i, "file": f.name})
         store.add_document(doc, chunks, np.concatenate(vecs))
@@ -400,7 +421,8 @@ def ingest_paths(
         finish(i, IngestResult(f.name, doc_id, status, parsed.pages, len(chunks), time.perf_counter() - t0, "; ".join(notes)))
 
     args = lambda f: (  # noqa: E731
-        str(f), password, ocr, max_pages, max_bytes, tok_json, max_tokens, chunk_overlap, file_timeout_s, memory_mb
+        str(f), password, ocr, max_pages, max_bytes, tok_json, max_tokens, chunk_overlap, file_timeout_s, memory_mb,
+        ctx_json,
     )
 
     def safe_store(i, f, doc_id, t0, parsed) -> None:
@@ -414,7 +436,7 @@ def ingest_paths(
     if workers <= 0 or not todo:
         for i, f, doc_id, t0 in todo:
             emit({"event": "file", "index": i, "total": total, "file": f.name, "stage": "parsing"})
-            safe_store(i, f, doc_id, t0, parse_file(*args(f)[:-1], memory_mb=0))
+            safe_store(i, f, doc_id, t0, parse_file(*args(f)[:-2], memory_mb=0, ctx_tokenizer_json=ctx_json))
     else:
         _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s)
 

@@ -35,6 +35,11 @@ PENDING = "pending"
 # A pending row from another machine (server mode) is presumed dead after this long.
 STALE_PENDING_S = 6 * 3600
 
+# A registry row that is not a document: its value changes on every write, so a reader can keep the
+# registry in memory and re-read it only when this one small row says it changed (embedded or server).
+_VERSION_ID = "__registry_version__"
+CORPUS = "chunks.jsonl"  # the chunk rows beside the BM25 index
+
 _HOST = socket.gethostname()
 _MEMO: dict[tuple, object] = {}
 
@@ -54,7 +59,7 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _chunk_meta(c: Chunk, file: str) -> dict:
-    return {
+    meta = {
         "doc_id": c.doc_id,
         "ordinal": int(c.ordinal),
         "page_start": int(c.page_start),
@@ -67,6 +72,10 @@ def _chunk_meta(c: Chunk, file: str) -> dict:
         "ocr": bool(c.ocr),
         "file": file,
     }
+    if c.ctx_tokens is not None and c.ctx_tail is not None:
+        meta["ctx_tokens"] = int(c.ctx_tokens)
+        meta["ctx_tail"] = int(c.ctx_tail)
+    return meta
 
 
 def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
@@ -86,6 +95,8 @@ def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
         section=section,
         is_references=bool(m.get("is_references", False)),
         ocr=bool(m.get("ocr", False)),
+        ctx_tokens=int(m["ctx_tokens"]) if m.get("ctx_tokens") is not None else None,
+        ctx_tail=int(m["ctx_tail"]) if m.get("ctx_tail") is not None else None,
     )
 
 
@@ -104,6 +115,7 @@ def _doc_row(d: Document, status: str) -> dict:
         "failed_pages": json.dumps(list(d.failed_pages)),
         "ocr_pages": json.dumps(list(d.ocr_pages)),
         "bytes": int(d.bytes),
+        "ctx_tokenizer": d.ctx_tokenizer or "",
         "owner": f"{_HOST}:{os.getpid()}",
         "started": time.time(),
     }
@@ -124,6 +136,7 @@ def _doc_from(m: dict) -> Document:
         failed_pages=list(json.loads(m.get("failed_pages") or "[]")),
         ocr_pages=list(json.loads(m.get("ocr_pages") or "[]")),
         bytes=int(m.get("bytes", 0)),
+        ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
     )
 
 
@@ -147,13 +160,34 @@ def _stemmer():
 
 
 class _Bm25:
-    """A bm25s index over the ready chunks, aligned with `ids` / `doc_ids`."""
+    """A bm25s index over the ready chunks, aligned with `ids` / `doc_ids`, with their stored rows.
 
-    def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever):
+    The chunk rows (text + metadata) are saved beside the index as bm25s' memory-mapped JSONL corpus:
+    a search or a 128K pack reads ~1–3K chunks, which costs ~0.1 ms each from there but ~0.1 s per
+    thousand from Chroma's get. Chroma stays the record; this is derived, like the index itself.
+    """
+
+    def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever, corpus=None):
         self.fingerprint = fingerprint
         self.ids = ids
         self.doc_ids = np.asarray(doc_ids, dtype=object)
         self.retriever = retriever
+        self.corpus = corpus
+        self.row = {cid: i for i, cid in enumerate(ids)} if corpus is not None else {}
+        self._lock = threading.Lock()  # the corpus reads through one shared mmap position
+
+    def rows(self, ids: list[str]) -> dict[str, Chunk]:
+        """The chunks among `ids` that the corpus holds."""
+        out: dict[str, Chunk] = {}
+        if self.corpus is None:
+            return out
+        with self._lock:
+            for cid in ids:
+                i = self.row.get(cid)
+                if i is not None and cid not in out:
+                    e = self.corpus[i]
+                    out[cid] = _chunk_from(cid, e["text"], e["meta"])
+        return out
 
 
 class Store:
@@ -168,6 +202,8 @@ class Store:
         self._gen_seen = self._read_generation()
         self._tlock = threading.RLock()
         self._bm25: _Bm25 | None = None
+        self._rows_cache: list[dict] = []
+        self._rows_version: str | None = None
         self._connect()
         self.cleanup_interrupted()
 
@@ -247,9 +283,11 @@ class Store:
                         self.on_wait(f"waiting for another longdoc process writing to {self.home} …")
                     fcntl.flock(fd, fcntl.LOCK_EX)
                 self._refresh()
+                self._bump_registry()  # readers re-read from now on (even if this writer dies midway)
                 try:
                     yield True
                 finally:
+                    self._bump_registry()
                     if self.embedded:
                         self._bump_generation()
             finally:
@@ -257,10 +295,31 @@ class Store:
                 os.close(fd)
 
     # ---- registry ---------------------------------------------------------------------------------
+    def _bump_registry(self) -> None:
+        version = f"{time.time_ns()}:{_HOST}:{os.getpid()}"
+        self._reg.upsert(ids=[_VERSION_ID], embeddings=[[1.0]], documents=[""], metadatas=[{"version": version}])
+
+    def _registry_version(self) -> str | None:
+        metas = self._reg.get(ids=[_VERSION_ID], include=["metadatas"]).get("metadatas") or []
+        return str(metas[0].get("version")) if metas and metas[0] else None
+
     def _rows(self, where: dict | None = None) -> list[dict]:
+        """Registry rows (optionally those whose fields equal `where`'s values).
+
+        Held in memory between writes: reading every row costs ~50 ms at a few hundred documents, on
+        each search; the version row costs a few. A registry never written by this version re-reads.
+        """
         self._refresh()
-        got = self._reg.get(where=where, include=["metadatas"])
-        return [m for m in (got.get("metadatas") or []) if m]
+        with self._tlock:
+            version = self._registry_version()
+            if version is None or version != self._rows_version:
+                got = self._reg.get(include=["metadatas"])
+                rows = [m for m in (got.get("metadatas") or []) if m and "doc_id" in m]
+                self._rows_cache, self._rows_version = rows, version
+            rows = self._rows_cache
+        if where:
+            rows = [m for m in rows if all(m.get(k) == v for k, v in where.items())]
+        return list(rows)
 
     def documents(self) -> list[Document]:
         docs = [_doc_from(m) for m in self._rows({"status": READY})]
@@ -306,15 +365,23 @@ class Store:
         return sorted(out, key=lambda c: c.ordinal)
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (unknown ids dropped): ready ones from the chunk table."""
         if not ids:
             return []
+        by_id = self.bm25_index().rows(ids)
+        rest = [i for i in dict.fromkeys(ids) if i not in by_id]
+        if rest:
+            by_id.update(self._chroma_chunks(rest))
+        return [by_id[i] for i in ids if i in by_id]
+
+    def _chroma_chunks(self, ids: list[str]) -> dict[str, Chunk]:
         self._refresh()
         by_id: dict[str, Chunk] = {}
         for k in range(0, len(ids), self._batch):
             got = self._chunks.get(ids=list(ids[k : k + self._batch]), include=["documents", "metadatas"])
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
                 by_id[i] = _chunk_from(i, t, m)
-        return [by_id[i] for i in ids if i in by_id]
+        return by_id
 
     def count_chunks(self) -> int:
         self._refresh()
@@ -415,17 +482,27 @@ class Store:
     def dense_search(
         self, embedding: np.ndarray, k: int, doc_ids: list[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 − Chroma's cosine distance), ready documents only.
+        """Nearest chunks by cosine similarity (1 − Chroma's cosine distance), ready documents only."""
+        return self.dense_search_many([embedding], k, doc_ids)[0]
 
-        A search over the whole library sends no `$in` list of every document id: Chroma evaluates such a
-        filter per candidate, which cost ~1 s per query at 100K chunks. Pending documents are excluded
-        with a short `$nin` instead, and results are checked against the ready set.
+    def dense_search_many(
+        self, embeddings: list[np.ndarray], k: int, doc_ids: list[str] | None = None
+    ) -> list[list[tuple[Chunk, float]]]:
+        """One ranking per query vector, from one Chroma query; the chunk rows fetched once for all.
+
+        Chroma is asked for ids and distances only: its HNSW search takes ~10 ms for 850 neighbours
+        in 100K, but including documents and metadata made the same query cost ~150 ms. A search over
+        the whole library sends no `$in` list of every document id (evaluated per candidate, ~1 s at
+        100K chunks): pending documents are excluded with a short `$nin`, results checked against the
+        ready set.
         """
+        if not embeddings:
+            return []
         rows = self._rows()
         ready = {m["doc_id"] for m in rows if m.get("status") == READY}
         allowed = [d for d in (doc_ids if doc_ids is not None else ready) if d in ready]
         if not allowed or k <= 0:
-            return []
+            return [[] for _ in embeddings]
         if set(allowed) == ready:
             others = sorted({m["doc_id"] for m in rows} - ready)
             where = {"doc_id": {"$nin": others}} if others else None
@@ -434,17 +511,20 @@ class Store:
         else:
             where = {"doc_id": {"$in": sorted(allowed)}}
         query = dict(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+            query_embeddings=[np.asarray(e, dtype=np.float32).tolist() for e in embeddings],
             n_results=int(k),
-            include=["documents", "metadatas", "distances"],
+            include=["distances"],
         )
         if where is not None:
             query["where"] = where
+        self._refresh()
         res = self._chunks.query(**query)
+        want = [i for ids in res["ids"] for i in ids if i.rsplit(":", 1)[0] in ready]
+        by_id = {c.chunk_id: c for c in self.get_chunks(list(dict.fromkeys(want)))}
         out = []
-        for i, t, m, dist in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]):
-            if m and m.get("doc_id") in ready:
-                out.append((_chunk_from(i, t, m), 1.0 - float(dist)))
+        for ids, dists in zip(res["ids"], res["distances"]):
+            out.append([(by_id[i], 1.0 - float(d)) for i, d in zip(ids, dists)
+                        if i in by_id and by_id[i].doc_id in ready])
         return out
 
     def _fingerprint(self, rows: list[dict]) -> str:
@@ -461,6 +541,7 @@ class Store:
     def bm25_index(self) -> _Bm25:
         """The BM25 index matching the current ready documents: in memory, on disk, or rebuilt from Chroma."""
         import bm25s
+        from bm25s.utils.corpus import JsonlCorpus
 
         with self._tlock:
             rows = self._rows({"status": READY})
@@ -473,12 +554,15 @@ class Store:
             if meta.is_file():
                 try:
                     info = json.loads(meta.read_text())
-                    retriever = bm25s.BM25.load(str(target)) if info["ids"] else None
-                    self._bm25 = _Bm25(fp, info["ids"], info["doc_ids"], retriever)
+                    retriever, corpus = None, None
+                    if info["ids"]:
+                        retriever = bm25s.BM25.load(str(target))
+                        corpus = JsonlCorpus(str(target / CORPUS), show_progress=False, verbosity=0)
+                    self._bm25 = _Bm25(fp, info["ids"], info["doc_ids"], retriever, corpus)
                     return self._bm25
                 except (OSError, ValueError, KeyError):
-                    pass  # unreadable: rebuild below
-            ids, doc_ids, texts = [], [], []
+                    pass  # unreadable or from before the corpus was kept: rebuild below
+            ids, doc_ids, texts, entries = [], [], [], []
             ready = {m["doc_id"] for m in rows}
             total = self.count_chunks()
             for off in range(0, total, self._batch):
@@ -488,6 +572,7 @@ class Store:
                         ids.append(i)
                         doc_ids.append(m["doc_id"])
                         texts.append(t or "")
+                        entries.append({"text": t or "", "meta": m})
             retriever = None
             if ids:
                 retriever = bm25s.BM25()
@@ -496,7 +581,8 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True, exist_ok=True)
             if retriever is not None:
-                retriever.save(str(tmp), show_progress=False)
+                retriever.save(str(tmp), corpus=entries, corpus_name=CORPUS, show_progress=False)
+                JsonlCorpus(str(tmp / CORPUS), show_progress=False, verbosity=0)  # writes its line index
             (tmp / "ids.json").write_text(json.dumps({"ids": ids, "doc_ids": doc_ids}))
             try:
                 if target.exists():
@@ -507,7 +593,8 @@ class Store:
             for old in base.iterdir():
                 if old.name != fp and not old.name.startswith("."):
                     shutil.rmtree(old, ignore_errors=True)
-            self._bm25 = _Bm25(fp, ids, doc_ids, retriever)
+            corpus = JsonlCorpus(str(target / CORPUS), show_progress=False, verbosity=0) if retriever is not None and (target / CORPUS).is_file() else None
+            self._bm25 = _Bm25(fp, ids, doc_ids, retriever, corpus)
             return self._bm25
 
     def refresh_bm25(self) -> None:

@@ -88,6 +88,10 @@ class Chunk:
     section: tuple[str, ...] = ()
     is_references: bool = False
     ocr: bool = False
+    # context-model (DeepSeek V3) tokens of `text`, and of the text after its predecessor's overlap;
+    # counted at ingest so packing need not tokenise; None for stores written before they existed
+    ctx_tokens: int | None = None
+    ctx_tail: int | None = None
 
     @property
     def section_path(self) -> str:
@@ -111,6 +115,7 @@ class Document:
     failed_pages: list[int] = field(default_factory=list)
     ocr_pages: list[int] = field(default_factory=list)
     bytes: int = 0
+    ctx_tokenizer: str = ""  # id of the tokenizer behind the chunks' ctx_* counts ("" = not counted)
 
     @property
     def sha256(self) -> str:

@@ -159,7 +159,7 @@ def doc_text_from_chunks(doc: Document, chunks: list[Chunk]) -> DocText:
     Page truth this way is only as good as the chunker's page attribution: the harness prefers
     `page_truth_from_pdf`, which reads the PDF with a different extractor.
     """
-    from retrieval.pack import overlap_chars
+    from ingest.chunk import overlap_chars
 
     parts: list[str] = []
     pages: list[int] = []

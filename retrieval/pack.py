@@ -35,8 +35,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ingest.chunk import overlap_chars, tail_text
 from ingest.types import Chunk, Document
-from retrieval.tokens import count_tokens, count_tokens_batch
+from retrieval.tokens import count_tokens, count_tokens_batch, tokenizer_id
 from retrieval.types import DocCoverage, Hit, Passage, PackedContext
 
 ELISION = "\n[…]\n"
@@ -98,53 +99,6 @@ def _tok_str(text: str) -> int:
 # chunk texts without overlap
 
 
-def overlap_chars(prev: Chunk, cur: Chunk) -> int:
-    """How many leading characters of `cur.text` repeat the end of `prev.text` (the chunker's overlap).
-
-    Offsets give the answer when chunk texts are exact slices of the document text; when they are not
-    (stripped or cleaned chunks), fall back to matching the longest suffix of `prev` that prefixes `cur`.
-    """
-    k = prev.char_end - cur.char_start
-    if k <= 0:
-        return 0
-    k = min(k, len(cur.text), len(prev.text))
-    if k and prev.text.endswith(cur.text[:k]):
-        return k
-    probe = prev.text[-24:].strip()
-    if not probe:
-        return 0
-    limit = min(len(cur.text), len(prev.text))
-    pos = cur.text.rfind(probe, 0, limit)
-    while pos >= 0:
-        end = pos + len(probe)
-        if prev.text.endswith(cur.text[:end]):
-            return end
-        pos = cur.text.rfind(probe, 0, pos + len(probe) - 1)
-    return 0
-
-
-_TAILS: dict[tuple[str, int, int], str] = {}
-
-
-def tail_text(prev: Chunk, cur: Chunk) -> str:
-    """`cur`'s text minus what `prev` already holds; a separator stands in for a gap between them."""
-    key = (cur.chunk_id, len(prev.text), len(cur.text))
-    t = _TAILS.get(key)
-    if t is None:
-        if cur.char_start >= prev.char_end:
-            gap = cur.char_start - prev.char_end
-            sep = "" if gap == 0 else ("\n" if gap > 1 else " ")
-            if prev.text[-1:].isspace() or cur.text[:1].isspace():
-                sep = ""
-            t = sep + cur.text
-        else:
-            t = cur.text[overlap_chars(prev, cur):]
-        if len(_TAILS) > 1_000_000:
-            _TAILS.clear()
-        _TAILS[key] = t
-    return t
-
-
 # ---------------------------------------------------------------------------------------------------------
 # per-document plan: which chunks are in, grouped by the page they start on
 
@@ -172,6 +126,10 @@ class _DocPlan:
     page_cost: dict[int, int] = field(default_factory=dict)
     selected: set[int] = field(default_factory=set)
     header_cost: int = 0
+    counted: bool = False  # the chunks carry ctx_* counts made with the tokenizer in use
+
+    def __post_init__(self) -> None:
+        self.counted = bool(self.doc.ctx_tokenizer) and self.doc.ctx_tokenizer == tokenizer_id()
 
     @property
     def cost(self) -> int:
@@ -186,6 +144,16 @@ class _DocPlan:
             return ("t", c.chunk_id), tail_text(self.chunks[o - 1], c)
         return ("f", c.chunk_id), c.text
 
+    def unit_cost(self, o: int) -> int:
+        """Tokens of unit(o): the count stored at ingest when there is one, else counted (cached)."""
+        if self.counted:
+            c = self.chunks[o]
+            n = c.ctx_tail if (o - 1) in self.selected and (o - 1) in self.chunks else c.ctx_tokens
+            if n is not None:
+                return n
+        key, text = self.unit(o)
+        return TOKEN_CACHE.get(key, text)
+
     def group_cost(self, page: int, ords: list[int]) -> int:
         if not ords:
             return 0
@@ -195,8 +163,7 @@ class _DocPlan:
         cost += _tok_str(PASSAGE_SEP)
         prev = None
         for o in ords:
-            key, text = self.unit(o)
-            cost += TOKEN_CACHE.get(key, text)
+            cost += self.unit_cost(o)
             if prev is not None:
                 cost += JOIN_MARGIN
                 if o != prev + 1:
@@ -308,6 +275,8 @@ def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
     # prime the token cache in one batch: whole texts for run starts, tails for the rest
     items = []
     for plan in plans.values():
+        if plan.counted and all(c.ctx_tokens is not None for c in plan.chunks.values()):
+            continue
         ords = sorted(plan.chunks)
         for i, o in enumerate(ords):
             c = plan.chunks[o]

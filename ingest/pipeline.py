@@ -313,7 +313,7 @@ def ingest_paths(
     file_timeout_s: int = 600,
     progress: Progress | None = None,
     memory_mb: int = DEFAULT_MEMORY_MB,
-    embed_batch: int = 128,
+    embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
 ) -> list[IngestResult]:
     """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process.
@@ -385,7 +385,7 @@ def ingest_paths(
         import numpy as np
 
         vecs = []
-        step = max(1, embed_batch) * 4
+        step = max(64, max(1, embed_batch) * 4)  # progress events per step, not per batch
         for k in range(0, len(chunks), step):
             vecs.append(embedder.encode([c.text for c in chunks[k : k + step]], batch_size=embed_batch))
             emit({"event": "embedding", "index": i, "file": f.name, "done": min(k + step, len(chunks)),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -78,11 +79,17 @@ def _chunk_meta(c: Chunk, file: str) -> dict:
     return meta
 
 
-def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
+@functools.lru_cache(maxsize=8192)
+def _section(section_json: str, section: str) -> tuple[str, ...]:
+    """Section paths repeat across a document's chunks: decoded once each."""
     try:
-        section = tuple(json.loads(m.get("section_json") or "[]"))
+        return tuple(json.loads(section_json or "[]"))
     except ValueError:
-        section = tuple(s for s in (m.get("section") or "").split(" > ") if s)
+        return tuple(s for s in (section or "").split(" > ") if s)
+
+
+def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
+    section = _section(m.get("section_json") or "", m.get("section") or "")
     return Chunk(
         chunk_id=cid,
         doc_id=m["doc_id"],
@@ -167,12 +174,14 @@ class _Bm25:
     thousand from Chroma's get. Chroma stays the record; this is derived, like the index itself.
     """
 
-    def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever, corpus=None):
+    def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever, corpus=None,
+                 refs: list[bool] | None = None):
         self.fingerprint = fingerprint
         self.ids = ids
         self.doc_ids = np.asarray(doc_ids, dtype=object)
         self.retriever = retriever
         self.corpus = corpus
+        self.refs = np.asarray(refs if refs is not None else [False] * len(ids), dtype=bool)
         self.row = {cid: i for i, cid in enumerate(ids)} if corpus is not None else {}
         self._lock = threading.Lock()  # the corpus reads through one shared mmap position
 
@@ -204,6 +213,7 @@ class Store:
         self._bm25: _Bm25 | None = None
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
+        self._local = threading.local()  # per-thread registry snapshot (see snapshot())
         self._connect()
         self.cleanup_interrupted()
 
@@ -303,20 +313,38 @@ class Store:
         metas = self._reg.get(ids=[_VERSION_ID], include=["metadatas"]).get("metadatas") or []
         return str(metas[0].get("version")) if metas and metas[0] else None
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Within the block this thread reads the registry once: one consistent view for a question
+        (search and packing agree on which documents exist) and one round trip instead of ~6."""
+        local = self._local
+        local.depth = getattr(local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            local.depth -= 1
+            if not local.depth:
+                local.rows = None
+
     def _rows(self, where: dict | None = None) -> list[dict]:
         """Registry rows (optionally those whose fields equal `where`'s values).
 
         Held in memory between writes: reading every row costs ~50 ms at a few hundred documents, on
         each search; the version row costs a few. A registry never written by this version re-reads.
         """
-        self._refresh()
-        with self._tlock:
-            version = self._registry_version()
-            if version is None or version != self._rows_version:
-                got = self._reg.get(include=["metadatas"])
-                rows = [m for m in (got.get("metadatas") or []) if m and "doc_id" in m]
-                self._rows_cache, self._rows_version = rows, version
-            rows = self._rows_cache
+        local = self._local
+        rows = getattr(local, "rows", None) if getattr(local, "depth", 0) else None
+        if rows is None:
+            self._refresh()
+            with self._tlock:
+                version = self._registry_version()
+                if version is None or version != self._rows_version:
+                    got = self._reg.get(include=["metadatas"])
+                    fresh = [m for m in (got.get("metadatas") or []) if m and "doc_id" in m]
+                    self._rows_cache, self._rows_version = fresh, version
+                rows = self._rows_cache
+            if getattr(local, "depth", 0):
+                local.rows = rows
         if where:
             rows = [m for m in rows if all(m.get(k) == v for k, v in where.items())]
         return list(rows)
@@ -488,7 +516,14 @@ class Store:
     def dense_search_many(
         self, embeddings: list[np.ndarray], k: int, doc_ids: list[str] | None = None
     ) -> list[list[tuple[Chunk, float]]]:
-        """One ranking per query vector, from one Chroma query; the chunk rows fetched once for all.
+        ranked = self.dense_ids_many(embeddings, k, doc_ids)
+        by_id = {c.chunk_id: c for c in self.get_chunks(list(dict.fromkeys(i for r in ranked for i, _ in r)))}
+        return [[(by_id[i], s) for i, s in r if i in by_id] for r in ranked]
+
+    def dense_ids_many(
+        self, embeddings: list[np.ndarray], k: int, doc_ids: list[str] | None = None
+    ) -> list[list[tuple[str, float]]]:
+        """One ranking of (chunk id, cosine similarity) per query vector, from one Chroma query.
 
         Chroma is asked for ids and distances only: its HNSW search takes ~10 ms for 850 neighbours
         in 100K, but including documents and metadata made the same query cost ~150 ms. A search over
@@ -519,13 +554,8 @@ class Store:
             query["where"] = where
         self._refresh()
         res = self._chunks.query(**query)
-        want = [i for ids in res["ids"] for i in ids if i.rsplit(":", 1)[0] in ready]
-        by_id = {c.chunk_id: c for c in self.get_chunks(list(dict.fromkeys(want)))}
-        out = []
-        for ids, dists in zip(res["ids"], res["distances"]):
-            out.append([(by_id[i], 1.0 - float(d)) for i, d in zip(ids, dists)
-                        if i in by_id and by_id[i].doc_id in ready])
-        return out
+        return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists) if i.rsplit(":", 1)[0] in ready]
+                for ids, dists in zip(res["ids"], res["distances"])]
 
     def _fingerprint(self, rows: list[dict]) -> str:
         h = hashlib.sha256()
@@ -558,11 +588,11 @@ class Store:
                     if info["ids"]:
                         retriever = bm25s.BM25.load(str(target))
                         corpus = JsonlCorpus(str(target / CORPUS), show_progress=False, verbosity=0)
-                    self._bm25 = _Bm25(fp, info["ids"], info["doc_ids"], retriever, corpus)
+                    self._bm25 = _Bm25(fp, info["ids"], info["doc_ids"], retriever, corpus, info["refs"])
                     return self._bm25
                 except (OSError, ValueError, KeyError):
                     pass  # unreadable or from before the corpus was kept: rebuild below
-            ids, doc_ids, texts, entries = [], [], [], []
+            ids, doc_ids, texts, entries, refs = [], [], [], [], []
             ready = {m["doc_id"] for m in rows}
             total = self.count_chunks()
             for off in range(0, total, self._batch):
@@ -573,6 +603,7 @@ class Store:
                         doc_ids.append(m["doc_id"])
                         texts.append(t or "")
                         entries.append({"text": t or "", "meta": m})
+                        refs.append(bool(m.get("is_references", False)))
             retriever = None
             if ids:
                 retriever = bm25s.BM25()
@@ -583,7 +614,7 @@ class Store:
             if retriever is not None:
                 retriever.save(str(tmp), corpus=entries, corpus_name=CORPUS, show_progress=False)
                 JsonlCorpus(str(tmp / CORPUS), show_progress=False, verbosity=0)  # writes its line index
-            (tmp / "ids.json").write_text(json.dumps({"ids": ids, "doc_ids": doc_ids}))
+            (tmp / "ids.json").write_text(json.dumps({"ids": ids, "doc_ids": doc_ids, "refs": refs}))
             try:
                 if target.exists():
                     shutil.rmtree(target, ignore_errors=True)
@@ -594,13 +625,14 @@ class Store:
                 if old.name != fp and not old.name.startswith("."):
                     shutil.rmtree(old, ignore_errors=True)
             corpus = JsonlCorpus(str(target / CORPUS), show_progress=False, verbosity=0) if retriever is not None and (target / CORPUS).is_file() else None
-            self._bm25 = _Bm25(fp, ids, doc_ids, retriever, corpus)
+            self._bm25 = _Bm25(fp, ids, doc_ids, retriever, corpus, refs)
             return self._bm25
 
     def refresh_bm25(self) -> None:
         self.bm25_index()
 
-    def bm25_search(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[Chunk, float]]:
+    def bm25_ids(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
+        """The `k` best chunk ids for `query` by BM25 (score > 0), ready documents only."""
         idx = self.bm25_index()
         if idx.retriever is None or k <= 0:
             return []
@@ -615,10 +647,26 @@ class Store:
         scores = idx.retriever.get_scores(tokens, weight_mask=mask)
         k = min(int(k), len(scores))
         top = np.argpartition(-scores, k - 1)[:k]
-        top = [int(t) for t in top[np.argsort(-scores[top])] if scores[t] > 0]
-        chunks = self.get_chunks([idx.ids[t] for t in top])
-        by_id = {c.chunk_id: c for c in chunks}
-        return [(by_id[idx.ids[t]], float(scores[t])) for t in top if idx.ids[t] in by_id]
+        return [(idx.ids[int(t)], float(scores[t])) for t in top[np.argsort(-scores[top])] if scores[t] > 0]
+
+    def bm25_search(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[Chunk, float]]:
+        ranked = self.bm25_ids(query, k, doc_ids)
+        by_id = {c.chunk_id: c for c in self.get_chunks([i for i, _ in ranked])}
+        return [(by_id[i], s) for i, s in ranked if i in by_id]
+
+    def references(self, ids: list[str]) -> set[str]:
+        """Which of `ids` lie in a references section (from the index's flags; no chunk reads)."""
+        idx = self.bm25_index()
+        out, rest = set(), []
+        for cid in ids:
+            i = idx.row.get(cid)
+            if i is None:
+                rest.append(cid)
+            elif idx.refs[i]:
+                out.add(cid)
+        if rest:
+            out |= {cid for cid, c in self._chroma_chunks(rest).items() if c.is_references}
+        return out
 
     # ---- checks -----------------------------------------------------------------------------------
     def check_consistency(self) -> list[str]:

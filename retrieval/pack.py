@@ -31,6 +31,7 @@ re-tokenising 128K tokens per question.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -113,6 +114,24 @@ def doc_header(doc_index: int, title: str, file: str, pages: int) -> str:
     return f"## D{doc_index} · {title} · {file} · {n}"
 
 
+HEADER_MARGIN = 1  # a header is counted as its parts; where the parts meet the tokenizer may differ by one
+
+
+def header_cost(label: str, section: str) -> int:
+    """An upper bound on the tokens of `passage_header(label, section) + "\n"`, from cached parts.
+
+    Counting whole headers missed the cache ~1,000 times per 128K pack (labels × sections × page spans
+    tried); labels repeat across documents and questions and sections within a document, so counted
+    apart nearly every lookup hits. The parts meet at pre-token boundaries (bracket | space-word |
+    newline), where BPE does not merge; the margin covers the rare join that tokenises differently.
+    """
+    sec = " ".join(section.split())
+    n = _tok_str(f"[{label}]") + _tok_str("\n")
+    if sec:
+        n += _tok_str(" " + sec) + HEADER_MARGIN
+    return n
+
+
 def passage_header(label: str, section: str) -> str:
     return f"[{label}] {' '.join(section.split())}".rstrip()
 
@@ -159,7 +178,7 @@ class _DocPlan:
             return 0
         first = self.chunks[ords[0]]
         end = max(self.chunks[o].page_end for o in ords)
-        cost = _tok_str(passage_header(page_label(self.index, page, end), first.section_path) + "\n")
+        cost = header_cost(page_label(self.index, page, end), first.section_path)
         cost += _tok_str(PASSAGE_SEP)
         prev = None
         for o in ords:
@@ -415,10 +434,11 @@ def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: boo
                     continue
                 h = q.pop(0)
                 for ords in _window(plan, h.chunk.ordinal, expand):
+                    before = plan.cost
                     after, changed = plan.cost_with(ords)
-                    if changed and after <= share and used - plan.cost + after <= budget:
+                    if changed and after <= share and used - before + after <= budget:
                         plan.commit(ords, changed)
-                        used = _total(plans)
+                        used += plan.cost - before
                         break
                 if q and plan.cost + MIN_USEFUL < share:
                     still.append(did)
@@ -593,8 +613,9 @@ def build_context(
         return PackedContext(query=query, passages=[], tokens=0, budget=budget, mode="empty", coverage=[])
     if k is None:
         k = hits_for_budget(budget)
-    hits = search(store, embedder, query, k=k, doc_ids=doc_ids, mode=mode, rerank_model=rerank_model, timings=timings)
-    return pack(query, store, hits, budget=budget, doc_ids=doc_ids, timings=timings)
+    with store.snapshot() if hasattr(store, "snapshot") else contextlib.nullcontext():
+        hits = search(store, embedder, query, k=k, doc_ids=doc_ids, mode=mode, rerank_model=rerank_model, timings=timings)
+        return pack(query, store, hits, budget=budget, doc_ids=doc_ids, timings=timings)
 
 
 def hits_for_budget(budget: int) -> int:

@@ -13,7 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ingest.types import Chunk
 from retrieval.types import Hit
 
 MODES = ("hybrid", "dense", "bm25")
@@ -72,6 +71,12 @@ def load_reranker(path: str) -> Any:
         raise SearchError(f"cannot load re-rank model {path}: {exc}") from exc
 
 
+def _position(chunk_id: str) -> tuple[str, int]:
+    """(document id, ordinal) from a chunk id "<sha256>:<ordinal>" — the tie-break, without a read."""
+    doc, _, ordinal = chunk_id.rpartition(":")
+    return (doc, int(ordinal)) if ordinal.isdigit() else (chunk_id, 0)
+
+
 def search(
     store: Any,
     embedder: Any,
@@ -100,41 +105,39 @@ def search(
     depth = max(k, MIN_DEPTH)
 
     parts = query_parts(query)
-    chunks: dict[str, Chunk] = {}
-    dense_lists: list[list[tuple[Chunk, float]]] = []
-    sparse_lists: list[list[tuple[Chunk, float]]] = []
+    dense_lists: list[list[tuple[str, float]]] = []
+    sparse_lists: list[list[tuple[str, float]]] = []
     if mode in ("hybrid", "dense"):
         t0 = time.perf_counter()
         vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(query)]
         t1 = time.perf_counter()
-        dense_lists = store.dense_search_many(list(vecs), depth, doc_ids)
+        dense_lists = store.dense_ids_many(list(vecs), depth, doc_ids)
         t2 = time.perf_counter()
         t["embed"] = t.get("embed", 0.0) + t1 - t0
         t["dense"] = t.get("dense", 0.0) + t2 - t1
     if mode in ("hybrid", "bm25"):
         t0 = time.perf_counter()
-        sparse_lists = [store.bm25_search(p, depth, doc_ids) for p in parts]
+        sparse_lists = [store.bm25_ids(p, depth, doc_ids) for p in parts]
         t["bm25"] = t.get("bm25", 0.0) + time.perf_counter() - t0
 
+    # fusion on ids: chunk rows are read only for the k that are returned
     t0 = time.perf_counter()
     dense = dense_lists[0] if dense_lists else []
     sparse = sparse_lists[0] if sparse_lists else []
-    dense_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(dense)}
-    bm25_info = {c.chunk_id: (s, r) for r, (c, s) in enumerate(sparse)}
-    for lst in dense_lists + sparse_lists:
-        for c, _ in lst:
-            chunks.setdefault(c.chunk_id, c)
-    fused = rrf([[c.chunk_id for c, _ in lst] for lst in dense_lists + sparse_lists])
-    for cid in fused:
-        if chunks[cid].is_references:
-            fused[cid] *= REFERENCES_WEIGHT
+    dense_info = {cid: (s, r) for r, (cid, s) in enumerate(dense)}
+    bm25_info = {cid: (s, r) for r, (cid, s) in enumerate(sparse)}
+    fused = rrf([[cid for cid, _ in lst] for lst in dense_lists + sparse_lists])
+    for cid in store.references(list(fused)):
+        fused[cid] *= REFERENCES_WEIGHT
     # ties (same fused score) break on document position so results are deterministic
-    order = sorted(fused, key=lambda cid: (-fused[cid], chunks[cid].doc_id, chunks[cid].ordinal))
+    order = sorted(fused, key=lambda cid: (-fused[cid], *_position(cid)))
+    head = order[: max(k, 20)] if reranker is not None else order[:k]
+    chunks = {c.chunk_id: c for c in store.get_chunks(head)}
     t["fusion"] = t.get("fusion", 0.0) + time.perf_counter() - t0
 
     if reranker is not None and order:
         t0 = time.perf_counter()
-        head = order[: max(k, 20)]
+        head = [cid for cid in order[: max(k, 20)] if cid in chunks]
         scores = reranker.predict([(query, chunks[cid].text) for cid in head], show_progress_bar=False)
         rerank_score = {cid: float(s) for cid, s in zip(head, scores)}
         head.sort(key=lambda cid: -rerank_score[cid])
@@ -147,7 +150,7 @@ def search(
         t["rerank"] = t.get("rerank", 0.0) + time.perf_counter() - t0
 
     hits = []
-    for rank, cid in enumerate(order[:k]):
+    for rank, cid in enumerate(cid for cid in order[:k] if cid in chunks):
         d = dense_info.get(cid)
         b = bm25_info.get(cid)
         hits.append(

@@ -38,6 +38,11 @@ def doctor(
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column()
+    from app.library import get_embedder_for
+
+    e = get_embedder_for(s)
+    t.add_row("embedder", f"{e.name} · {e.backend} · window {e.max_tokens + 2} word pieces · batch {s.embed_batch}"
+              + (f" ({e.note})" if e.note else ""))
     configured_name = (s.backend or "none").lower()
     t.add_row("backend", configured_name if backend.is_configured or configured_name == "none" else f"{configured_name} → none")
     if not backend.is_configured:

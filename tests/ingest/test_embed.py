@@ -40,3 +40,48 @@ def test_lazy_embedder_knows_its_window_without_loading():
     assert lazy._real is None
     d = LazyEmbedder("default")
     assert d.max_tokens == 254 and d.tokenizer_file.endswith("tokenizer.json")
+
+
+def test_int8_onnx_is_the_default_and_stays_close_to_torch_fp32():
+    """The default backend is the int8 ONNX export of the same model: same window, same word pieces,
+    vectors within cosine 0.98 of torch fp32 on real contract text, and the same nearest neighbours."""
+    from pathlib import Path
+
+    onnx = get_embedder()
+    torch = get_embedder("default", "torch")
+    assert onnx.backend == "onnx-int8" and onnx.note == "" and torch.backend == "torch"
+    assert onnx.model is None and onnx.onnx.path.is_file()
+    assert (onnx.max_tokens, onnx.dim) == (torch.max_tokens, torch.dim)
+    samples = Path(__file__).resolve().parents[2] / "data" / "samples"
+    from ingest.pdf import load_document
+
+    from ingest.chunk import chunk_document
+
+    pdf = sorted(samples.glob("*.pdf"))[0]
+    chunks = chunk_document(load_document(pdf), onnx.count_tokens, onnx.max_tokens, 32)[:40]
+    texts = [c.text for c in chunks]
+    assert max(onnx.count_tokens(t) for t in texts) > 200  # full windows, not toy strings
+    assert all(onnx.count_tokens(t) == torch.count_tokens(t) for t in texts)
+    a, b = onnx.encode(texts), torch.encode(texts)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-4)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() > 0.98, cos.min()
+    q = "Which law governs this agreement?"
+    top = lambda e, m: list(np.argsort(-(m @ e.encode_query(q)))[:3])  # noqa: E731
+    assert top(onnx, a)[0] == top(torch, b)[0]
+    # a text's vector does not depend on the texts embedded with it (int8 scales are per run)
+    assert np.allclose(onnx.encode(texts[3:9][::-1], batch_size=4), a[3:9][::-1], atol=1e-6)
+    assert np.allclose(onnx.encode_query(texts[5]), a[5], atol=1e-6)
+
+
+def test_int8_onnx_falls_back_to_torch_with_a_reason_when_the_model_cannot_be_exported(tmp_path):
+    """A model folder without weights the exporter can read: torch (here: also unloadable → error)."""
+    from ingest.onnx_embed import OnnxUnavailable, int8_model
+
+    (tmp_path / "config.json").write_text("{}")
+    try:
+        int8_model(tmp_path)
+    except OnnxUnavailable as exc:
+        assert "not a local model folder" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected OnnxUnavailable")

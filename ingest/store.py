@@ -183,19 +183,22 @@ class _Bm25:
         self.corpus = corpus
         self.refs = np.asarray(refs if refs is not None else [False] * len(ids), dtype=bool)
         self.row = {cid: i for i, cid in enumerate(ids)} if corpus is not None else {}
-        self._lock = threading.Lock()  # the corpus reads through one shared mmap position
 
     def rows(self, ids: list[str]) -> dict[str, Chunk]:
-        """The chunks among `ids` that the corpus holds."""
+        """The chunks among `ids` that the corpus holds (lines sliced from the shared mmap: no seek,
+        so no lock; ~10 µs a chunk)."""
         out: dict[str, Chunk] = {}
         if self.corpus is None:
             return out
-        with self._lock:
-            for cid in ids:
-                i = self.row.get(cid)
-                if i is not None and cid not in out:
-                    e = self.corpus[i]
-                    out[cid] = _chunk_from(cid, e["text"], e["meta"])
+        from bm25s.utils.json_functions import loads
+
+        mm, starts = self.corpus.mmap_obj, self.corpus.mmindex
+        last = len(starts) - 1
+        for cid in ids:
+            i = self.row.get(cid)
+            if i is not None and cid not in out:
+                e = loads(mm[starts[i] : starts[i + 1] if i < last else len(mm)])
+                out[cid] = _chunk_from(cid, e["text"], e["meta"])
         return out
 
 

@@ -115,20 +115,29 @@ def doc_header(doc_index: int, title: str, file: str, pages: int) -> str:
 
 
 HEADER_MARGIN = 1  # a header is counted as its parts; where the parts meet the tokenizer may differ by one
+_HEADERS: dict[tuple[int, int, int, str], int] = {}
 
 
-def header_cost(label: str, section: str) -> int:
-    """An upper bound on the tokens of `passage_header(label, section) + "\n"`, from cached parts.
+def header_cost(doc_index: int, a: int, b: int, section: str) -> int:
+    """An upper bound on the tokens of `passage_header(page_label(doc_index, a, b), section) + "\n"`.
 
-    Counting whole headers missed the cache ~1,000 times per 128K pack (labels × sections × page spans
-    tried); labels repeat across documents and questions and sections within a document, so counted
-    apart nearly every lookup hits. The parts meet at pre-token boundaries (bracket | space-word |
-    newline), where BPE does not merge; the margin covers the rare join that tokenises differently.
+    Counted from cached parts: whole headers missed the cache ~1,000 times per new 128K question
+    (documents × page spans × sections), their parts almost never (a few hundred document numbers and
+    page numbers, a document's sections). The parts meet at pre-token boundaries (bracket-letter |
+    digits | space-letters | punctuation), where BPE does not merge — checked in the tests on thousands
+    of labels and every section of the sample documents; the margin covers a section join that does.
     """
-    sec = " ".join(section.split())
-    n = _tok_str(f"[{label}]") + _tok_str("\n")
-    if sec:
-        n += _tok_str(" " + sec) + HEADER_MARGIN
+    key = (doc_index, a, b, section)
+    n = _HEADERS.get(key)
+    if n is None:
+        n = _tok_str(f"[D{doc_index}") + _tok_str(f" p.{a}") + (_tok_str(f"–{b}") if b > a else 0)
+        n += _tok_str("]") + _tok_str("\n")
+        sec = " ".join(section.split())
+        if sec:
+            n += _tok_str(" " + sec) + HEADER_MARGIN
+        if len(_HEADERS) > 500_000:
+            _HEADERS.clear()
+        _HEADERS[key] = n
     return n
 
 
@@ -178,7 +187,7 @@ class _DocPlan:
             return 0
         first = self.chunks[ords[0]]
         end = max(self.chunks[o].page_end for o in ords)
-        cost = header_cost(page_label(self.index, page, end), first.section_path)
+        cost = header_cost(self.index, page, end, first.section_path)
         cost += _tok_str(PASSAGE_SEP)
         prev = None
         for o in ords:
@@ -345,8 +354,10 @@ def pack(
     docs = _chosen_docs(store, doc_ids, hits)
     index = {d.doc_id: i for i, d in enumerate(docs, start=1)}
     plans: dict[str, _DocPlan] = {d.doc_id: _DocPlan(doc=d, index=index[d.doc_id]) for d in docs}
-    for plan in plans.values():
-        plan.header_cost = _tok_str(doc_header(plan.index, plan.doc.title, plan.doc.file, plan.doc.pages) + "\n\n") + _tok_str(PASSAGE_SEP)
+    heads = {did: doc_header(p.index, p.doc.title, p.doc.file, p.doc.pages) + "\n\n" for did, p in plans.items()}
+    TOKEN_CACHE.prime([(("s",), h) for h in heads.values()] + [(("s",), PASSAGE_SEP)])
+    for did, plan in plans.items():
+        plan.header_cost = _tok_str(heads[did]) + _tok_str(PASSAGE_SEP)
 
     mode = "empty"
     if docs and whole and _whole_plans(store, plans, budget):

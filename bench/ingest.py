@@ -3,11 +3,11 @@
 `python -m bench ingest [--limit N] [--naive-limit N] [--workers N] [--skip-naive] [--backend B]`.
 Prints a table and writes bench/results/ingest.json. Both pipelines use the same model
 (all-MiniLM-L6-v2 from the same local folder) and the same chunk bound (254 word pieces of its own
-tokenizer, 32 overlap). longdoc runs as `longdoc ingest` does (app settings: int8 ONNX embedding at
-batch 8, DeepSeek token counts per chunk, parser processes); the naive pipeline is LlamaIndex's
+tokenizer, 32 overlap). longdoc runs as `longdoc ingest` does (app settings: int8 ONNX embedding, one
+text per run, DeepSeek token counts per chunk, parser processes); the naive pipeline is LlamaIndex's
 defaults: one thread, per-page documents, torch fp32 embedding in batches of 10.
 
-`--naive-limit N` runs the naive pipeline (and longdoc again, for a same-files ratio) on the first N
+`--naive-limit N` (default 20; 0 = all) runs the naive pipeline (and longdoc again, for a same-files ratio) on the first N
 files only, so a full-corpus run of longdoc does not wait an hour for the baseline.
 """
 
@@ -177,7 +177,8 @@ def run(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(prog="bench ingest")
     ap.add_argument("--limit", type=int, default=0, help="first N contracts only (0 = all 190)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--naive-limit", type=int, default=0, help="naive baseline (and a same-files longdoc run) on the first N files only")
+    ap.add_argument("--naive-limit", type=int, default=20,
+                    help="naive baseline (and a same-files longdoc run) on the first N files only (0 = all)")
     ap.add_argument("--skip-naive", action="store_true")
     ap.add_argument("--corpus", type=Path, default=CUAD)
     ap.add_argument("--backend", default="onnx-int8", help="embedding backend for longdoc: onnx-int8 | torch")

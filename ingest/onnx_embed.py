@@ -13,6 +13,7 @@ export here is the 20 lines it would do for us.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -102,6 +103,23 @@ def _export(model_dir: Path, out: Path) -> None:
 _BUILD = threading.Lock()
 
 
+@contextlib.contextmanager
+def _quiet():
+    """The exporter's tracer warnings and the quantiser's root-logger advice are not for our users."""
+    import logging
+    import warnings
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
 def int8_model(model_dir: str | Path) -> tuple[Path, str]:
     """Path of the cached int8 ONNX file for `model_dir` (built on first use) and its pooling mode."""
     model_dir = Path(model_dir)
@@ -111,7 +129,8 @@ def int8_model(model_dir: str | Path) -> tuple[Path, str]:
     with _BUILD:
         if not out.is_file():
             try:
-                _export(model_dir, out)
+                with _quiet():
+                    _export(model_dir, out)
             except OnnxUnavailable:
                 raise
             except Exception as exc:  # an architecture the exporter cannot trace

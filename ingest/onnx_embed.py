@@ -105,19 +105,32 @@ _BUILD = threading.Lock()
 
 @contextlib.contextmanager
 def _quiet():
-    """The exporter's tracer warnings and the quantiser's root-logger advice are not for our users."""
+    """The exporter's tracer warnings, transformers' loading bar and the quantiser's advice (it also
+    installs a root log handler, which would print other libraries' debug lines) are not for our users."""
     import logging
     import warnings
 
     root = logging.getLogger()
-    level = root.level
+    level, handlers = root.level, list(root.handlers)
     root.setLevel(logging.ERROR)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover - transformers comes with sentence-transformers
+        hf_logging, bar = None, False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     finally:
         root.setLevel(level)
+        for h in root.handlers[:]:
+            if h not in handlers:
+                root.removeHandler(h)
+        if hf_logging is not None and bar:
+            hf_logging.enable_progress_bar()
 
 
 def int8_model(model_dir: str | Path) -> tuple[Path, str]:

@@ -85,3 +85,10 @@ def test_int8_onnx_falls_back_to_torch_with_a_reason_when_the_model_cannot_be_ex
         assert "not a local model folder" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("expected OnnxUnavailable")
+
+
+def test_unknown_embedding_backend_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown embedding backend 'bogus' \\(choose onnx-int8, torch\\)"):
+        get_embedder("default", "bogus")

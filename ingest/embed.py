@@ -218,6 +218,14 @@ class LazyEmbedder:
             self._real = get_embedder(self.name, self.backend)
         return self._real
 
+    def needs_build(self) -> bool:
+        """True when loading will first build the int8 ONNX copy (worth telling the user: ~10 s)."""
+        if self._real is not None or self.backend != "onnx-int8":
+            return False
+        from ingest.onnx_embed import is_built
+
+        return not is_built(resolve_model(self.name))
+
     @property
     def max_tokens(self) -> int:
         if self._real is None:

@@ -96,7 +96,18 @@ class _MemoryCap:
                 pass
 
 
-_COUNTERS: dict = {}  # tokenizer.json path (or ("batch", path)) -> counter, per worker process
+_COUNTERS: dict = {}  # tokenizer.json path (or ("batch", path)) -> counter, per process
+
+
+def _ctx_counter(tokenizer_json: str):
+    """The context model's batch counter, loaded once per process (DeepSeek's tokenizer takes ~0.3 s)."""
+    count = _COUNTERS.get(("batch", tokenizer_json))
+    if count is None:
+        from ingest.embed import load_batch_counter
+
+        count = _COUNTERS[("batch", tokenizer_json)] = load_batch_counter(tokenizer_json)
+        count(["warm up"])  # its buffers exist before a worker's memory cap
+    return count
 
 
 @dataclass
@@ -133,7 +144,7 @@ def parse_file(
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
-    from ingest.embed import load_batch_counter, load_token_counter
+    from ingest.embed import load_token_counter
     from ingest.pdf import load_document
 
     old = None
@@ -149,12 +160,7 @@ def parse_file(
         if count is None:
             count = _COUNTERS[tokenizer_json] = load_token_counter(tokenizer_json)
             count("warm up")  # the tokenizer's threads and buffers exist before the memory cap
-    ctx_count = None
-    if ctx_tokenizer_json:
-        ctx_count = _COUNTERS.get(("batch", ctx_tokenizer_json))
-        if ctx_count is None:
-            ctx_count = _COUNTERS[("batch", ctx_tokenizer_json)] = load_batch_counter(ctx_tokenizer_json)
-            ctx_count(["warm up"])
+    ctx_count = _ctx_counter(ctx_tokenizer_json) if ctx_tokenizer_json else None
     cap = _MemoryCap(memory_mb)
     try:
         with cap:
@@ -373,9 +379,8 @@ def ingest_paths(
             chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, chunk_overlap)
             if ctx_json:
                 from ingest.chunk import with_context_counts
-                from ingest.embed import load_batch_counter
 
-                chunks = with_context_counts(chunks, load_batch_counter(ctx_json))
+                chunks = with_context_counts(chunks, _ctx_counter(ctx_json))
         if not chunks:
             finish(i, IngestResult(f.name, doc_id, NO_TEXT, parsed.pages, 0, time.perf_counter() - t0, "no text in the file"))
             return
@@ -385,6 +390,9 @@ def ingest_paths(
         import numpy as np
 
         vecs = []
+        if getattr(embedder, "needs_build", lambda: False)():
+            emit({"event": "wait", "message": "preparing the embedder: building its int8 ONNX copy "
+                  "(once per machine, ~10 s) …"})
         step = max(64, max(1, embed_batch) * 4)  # progress events per step, not per batch
         for k in range(0, len(chunks), step):
             vecs.append(embedder.encode([c.text for c in chunks[k : k + step]], batch_size=embed_batch))

@@ -170,8 +170,8 @@ class _Bm25:
     """A bm25s index over the ready chunks, aligned with `ids` / `doc_ids`, with their stored rows.
 
     The chunk rows (text + metadata) are saved beside the index as bm25s' memory-mapped JSONL corpus:
-    a search or a 128K pack reads ~1–3K chunks, which costs ~0.1 ms each from there but ~0.1 s per
-    thousand from Chroma's get. Chroma stays the record; this is derived, like the index itself.
+    a search or a 128K pack reads ~1–3K chunks, ~10 µs each from there, ~0.1 ms each through Chroma's
+    get. Chroma stays the record; this is derived, like the index itself.
     """
 
     def __init__(self, fingerprint: str, ids: list[str], doc_ids: list[str], retriever, corpus=None,

@@ -22,11 +22,12 @@ One passage per (document, page where its chunks start): labels are unique, shor
 precise enough to cite a page. Chunks inside a passage that are not contiguous are joined with an
 elision mark, so the passage still maps exactly onto its stored chunks.
 
-Token accounting: every piece (header, chunk text without its overlap, separators) is counted once and
-cached; the rendered context's count is the sum plus a one-token margin at each join inside a passage
-(BPE can tokenise a join differently from its two sides). Tests check the exact count of the rendered
-text never exceeds that sum, so the budget is never exceeded while packing stays ~10x cheaper than
-re-tokenising 128K tokens per question.
+Token accounting: every piece is counted once — chunk texts (whole, and without the overlap with their
+predecessor) at ingest, stored with the chunk; headers and separators here, cached, passage labels from
+their pieces — and the rendered context's count is the sum plus a one-token margin at each join inside
+a passage (BPE can tokenise a join differently from its two sides). Tests check the exact count of the
+rendered text never exceeds that sum, so the budget is never exceeded while a 128K pack over 100K
+chunks takes ~0.1 s instead of the ~1 s that re-tokenising it would.
 """
 
 from __future__ import annotations

@@ -92,3 +92,28 @@ def test_unknown_embedding_backend_is_a_clear_error():
 
     with pytest.raises(ValueError, match="unknown embedding backend 'bogus' \\(choose onnx-int8, torch\\)"):
         get_embedder("default", "bogus")
+
+
+def test_first_use_builds_the_int8_copy_and_says_so(tmp_path, monkeypatch):
+    """A machine without the cached int8 file: ingest announces the one-time build, then builds it."""
+    from ingest.embed import default_model_path
+    from ingest.onnx_embed import is_built
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_store
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for f in default_model_path().iterdir():
+        (model / f.name).symlink_to(f)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lazy = LazyEmbedder(str(model))
+    assert lazy.needs_build() and not is_built(model)
+    assert not LazyEmbedder(str(model), "torch").needs_build()
+    doc = tmp_path / "note.txt"
+    doc.write_text("This Agreement is governed by the laws of the State of Delaware. " * 20)
+    events = []
+    res = ingest_paths([doc], store=open_store(tmp_path / "home"), embedder=lazy, workers=0, progress=events.append)
+    assert [r.status for r in res] == ["ingested"]
+    waits = [e["message"] for e in events if e["event"] == "wait"]
+    assert any("building its int8 ONNX copy" in m for m in waits)
+    assert is_built(model) and not lazy.needs_build() and lazy.load().backend == "onnx-int8"

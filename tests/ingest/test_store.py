@@ -199,6 +199,12 @@ def test_chunk_table_beside_the_bm25_index_matches_chroma(store_factory, tmp_pat
     store = store_factory(tmp_path)
     _, chunks = add(store, CONTRACT, A, "contract.pdf")
     add(store, PAPER, B, "paper.pdf")
+    C = "c" * 64
+    _, odd = add(store, ["§ 4.2 Gültigkeit — “quoted” text, ﬁnal clause… 日本語の条項; émigré\tnaïve"], C, "odd.pdf")
+    odd_ids = [c.chunk_id for c in odd]
+    from_chroma = store._chroma_chunks(odd_ids)
+    assert store.get_chunks(odd_ids) == [from_chroma[i] for i in odd_ids]
+    assert [c.text for c in store.get_chunks(odd_ids)] == [c.text for c in odd]  # non-ASCII survives the table
     idx = store.bm25_index()
     assert idx.corpus is not None and len(idx.row) == store.count_chunks()
     ids = [c.chunk_id for c in chunks][::-1] + ["nope:00001"]

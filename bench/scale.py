@@ -12,55 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from ingest.chroma_server import start_chroma_server, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "cuad"
 RESULTS = ROOT / "bench" / "results" / "scale.json"
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_server(path: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    log = open(path.parent / "chroma.log", "wb")
-    proc = subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("chroma run exited: " + (path.parent / "chroma.log").read_text()[-500:])
-        try:
-            with urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=2):
-                return proc, url
-        except OSError:
-            time.sleep(0.3)
-    os.kill(proc.pid, signal.SIGKILL)
-    raise RuntimeError("chroma run did not start")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -110,7 +73,7 @@ def run(argv: list[str]) -> dict:
         raise RuntimeError(f"no PDFs in {args.corpus}")
     with tempfile.TemporaryDirectory(prefix="longdoc-scale-") as tmp:
         work = Path(tmp)
-        server, url = _start_server(work / "chroma")
+        server, url = start_chroma_server(work / "chroma", work / "chroma.log", timeout_s=120)
         try:
             rows = [
                 _run_config("embedded 1 process", [files], work, None),
@@ -118,7 +81,7 @@ def run(argv: list[str]) -> dict:
                 _run_config("server 2 processes", [files[0::2], files[1::2]], work, url),
             ]
         finally:
-            _stop(server)
+            stop_process(server)
     result = {"corpus": str(args.corpus), "files": len(files), "cpus": os.cpu_count(), "rows": rows,
               "speedup_2_vs_1": round(rows[2]["pages_per_s"] / rows[1]["pages_per_s"], 2) if rows[1]["pages_per_s"] else None}
     print(f"{'config':<22} {'procs':>5} {'files':>5} {'pages':>6} {'chunks':>7} {'sec':>7} {'pages/s':>8} {'p/s/proc':>9}")

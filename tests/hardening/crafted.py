@@ -112,3 +112,20 @@ def many_pages(count: int) -> bytes:
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
                     b"/Resources << /Font << /F1 4 0 R >> >> >>")
     return build_pdf(objs)
+
+
+def with_bad_page(src, out, page: int = 2):
+    """A copy of the PDF `src` whose page `page` has a content stream its decoder rejects (as in the
+    fuzzed Ghostscript file of the robustness folder); written to `out`, returned."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, NumberObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(src))
+    bad = StreamObject()
+    bad._data = b"zz not hex zz>"
+    bad[NameObject("/Filter")] = NameObject("/ASCIIHexDecode")
+    bad[NameObject("/Length")] = NumberObject(len(bad._data))
+    writer.pages[page - 1][NameObject("/Contents")] = writer._add_object(bad)
+    with open(out, "wb") as f:
+        writer.write(f)
+    return out

@@ -80,18 +80,9 @@ def test_progress_events_cover_every_file(robust_run):
 
 def test_failed_pages_are_listed_and_the_rest_ingested(tmp_path):
     """A readable PDF with one page whose content stream is garbage (as in the fuzzed Ghostscript file)."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, NumberObject, StreamObject
+    from tests.hardening.crafted import with_bad_page
 
-    writer = PdfWriter(clone_from=PdfReader(ROBUST / "two_column_layout.pdf"))
-    bad = StreamObject()
-    bad._data = b"zz not hex zz>"
-    bad[NameObject("/Filter")] = NameObject("/ASCIIHexDecode")
-    bad[NameObject("/Length")] = NumberObject(len(bad._data))
-    writer.pages[1][NameObject("/Contents")] = writer._add_object(bad)
-    out = tmp_path / "one_bad_page.pdf"
-    with open(out, "wb") as f:
-        writer.write(f)
+    out = with_bad_page(ROBUST / "two_column_layout.pdf", tmp_path / "one_bad_page.pdf")
     store, [r] = run([out], tmp_path / "home", workers=0)
     assert r.status == "ingested" and r.pages == 3
     assert r.message == "page 2 could not be read"

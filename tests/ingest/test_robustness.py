@@ -135,19 +135,9 @@ def test_malformed_xref_is_recovered():
 
 def test_some_pages_failing_lists_them(tmp_path):
     """A readable PDF with one page whose content stream is garbage: the rest comes through."""
-    from pypdf import PdfReader, PdfWriter
-    from pypdf.generic import NameObject, NumberObject, StreamObject
+    from tests.hardening.crafted import with_bad_page
 
-    src = need(ROBUST / "two_column_layout.pdf")
-    writer = PdfWriter(clone_from=PdfReader(src))
-    bad = StreamObject()
-    bad._data = b"zz not hex zz>"  # as in the fuzzed Ghostscript file: the decoder raises
-    bad[NameObject("/Filter")] = NameObject("/ASCIIHexDecode")
-    bad[NameObject("/Length")] = NumberObject(len(bad._data))
-    writer.pages[1][NameObject("/Contents")] = writer._add_object(bad)
-    out = tmp_path / "one_bad_page.pdf"
-    with open(out, "wb") as f:
-        writer.write(f)
+    out = with_bad_page(need(ROBUST / "two_column_layout.pdf"), tmp_path / "one_bad_page.pdf")
     doc = load_document(out, ocr="off")
     assert doc.failed_pages == (2,)
     assert doc.page_count == 3

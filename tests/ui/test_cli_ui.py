@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,12 +14,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.cli.ui import UI_SCRIPT, streamlit_command
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ingest.chroma_server import free_port
 
 
 def test_command_line_is_headless_local_and_private():
@@ -35,7 +29,7 @@ def test_command_line_is_headless_local_and_private():
 
 
 def test_longdoc_ui_serves_on_localhost(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
     env["LONGDOC_HOME"] = str(tmp_path / "home")
     stale = tmp_path / "home" / "uploads" / ".staging" / "old-session"

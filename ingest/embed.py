@@ -205,7 +205,7 @@ def get_embedder(name_or_path: str = DEFAULT, backend: str = DEFAULT_BACKEND) ->
 class LazyEmbedder:
     """Stands in for an Embedder until something must be embedded.
 
-    A re-ingest of unchanged files then costs only the hashes, not the seconds of loading torch.
+    A re-ingest of unchanged files then costs only the hashes, not the seconds of loading a model.
     """
 
     def __init__(self, name_or_path: str = DEFAULT, backend: str = DEFAULT_BACKEND):

@@ -54,16 +54,30 @@ def _digest_of(model_dir: str, stamp: tuple) -> str:
     return h.hexdigest()[:16]
 
 
+_SUPPORTED = ("Transformer", "Pooling", "Normalize")
+
+
 def _pooling(model_dir: Path) -> str:
-    """'mean' or 'cls', from the model's sentence-transformers pooling config (mean if none)."""
+    """'mean' or 'cls', from the model's sentence-transformers config; OnnxUnavailable for a pipeline the
+    int8 path would not reproduce (a Dense layer, max or weighted pooling): those stay on torch."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+    except (OSError, ValueError):
+        modules = []
+    extra = [m.get("type", "?") for m in modules if str(m.get("type", "")).rsplit(".", 1)[-1] not in _SUPPORTED]
+    if extra:
+        raise OnnxUnavailable(f"{model_dir.name} has modules the int8 path does not reproduce: {', '.join(extra)}")
     for cfg in sorted(model_dir.glob("*Pooling*/config.json")):
         try:
             c = json.loads(cfg.read_text())
         except (OSError, ValueError):
             continue
-        if c.get("pooling_mode_cls_token"):
+        modes = [k for k, v in c.items() if k.startswith("pooling_mode") and v]
+        if modes in (["pooling_mode_mean_tokens"], []):
+            return "mean"
+        if modes == ["pooling_mode_cls_token"]:
             return "cls"
-        return "mean"
+        raise OnnxUnavailable(f"{model_dir.name}: pooling {', '.join(modes)} is not reproduced by the int8 path")
     return "mean"
 
 
@@ -151,6 +165,7 @@ def int8_model(model_dir: str | Path) -> tuple[Path, str]:
     model_dir = Path(model_dir)
     if not model_dir.is_dir() or not any((model_dir / w).is_file() for w in WEIGHTS):
         raise OnnxUnavailable(f"{model_dir} is not a local model folder with weights")
+    pooling = _pooling(model_dir)
     out = cache_root() / _digest(model_dir) / "model-int8.onnx"
     with _BUILD:
         if not out.is_file():
@@ -161,7 +176,7 @@ def int8_model(model_dir: str | Path) -> tuple[Path, str]:
                 raise
             except Exception as exc:  # an architecture the exporter cannot trace
                 raise OnnxUnavailable(f"cannot export {model_dir.name} to ONNX: {type(exc).__name__}: {exc}") from exc
-    return out, _pooling(model_dir)
+    return out, pooling
 
 
 class OnnxEncoder:

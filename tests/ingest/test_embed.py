@@ -117,3 +117,24 @@ def test_first_use_builds_the_int8_copy_and_says_so(tmp_path, monkeypatch):
     waits = [e["message"] for e in events if e["event"] == "wait"]
     assert any("building its int8 ONNX copy" in m for m in waits)
     assert is_built(model) and not lazy.needs_build() and lazy.load().backend == "onnx-int8"
+
+
+def test_a_model_the_int8_path_cannot_reproduce_stays_on_torch(tmp_path):
+    """A sentence-transformers pipeline with a Dense layer: int8 would drop it, so it is refused."""
+    import json
+
+    import pytest
+
+    from ingest.embed import default_model_path
+    from ingest.onnx_embed import OnnxUnavailable, int8_model
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for f in default_model_path().iterdir():
+        if f.name != "modules.json":
+            (model / f.name).symlink_to(f)
+    mods = json.loads((default_model_path() / "modules.json").read_text())
+    mods.insert(2, {"idx": 2, "name": "2", "path": "2_Dense", "type": "sentence_transformers.models.Dense"})
+    (model / "modules.json").write_text(json.dumps(mods))
+    with pytest.raises(OnnxUnavailable, match="Dense"):
+        int8_model(model)

@@ -46,9 +46,20 @@ def tokenizer_file(name_or_path: str) -> str | None:
 
 
 def untruncated(backend: Any) -> Any:
+    """A copy of a Rust tokenizer without the truncation and padding its tokenizer.json may ship."""
     from tokenizers import Tokenizer
 
-    t = Tokenizer.from_str(backend.to_str())
+    return _plain(Tokenizer.from_str(backend.to_str()))
+
+
+def tokenizer_from_file(tokenizer_json: str) -> Any:
+    """A Rust tokenizer from a tokenizer.json, without its shipped truncation and padding."""
+    from tokenizers import Tokenizer
+
+    return _plain(Tokenizer.from_file(str(tokenizer_json)))
+
+
+def _plain(t: Any) -> Any:
     t.no_truncation()
     t.no_padding()
     return t
@@ -56,11 +67,7 @@ def untruncated(backend: Any) -> Any:
 
 def load_token_counter(tokenizer_json: str):
     """A word-piece counter from a tokenizer.json alone (for parser workers: no torch, no model)."""
-    from tokenizers import Tokenizer
-
-    t = Tokenizer.from_file(tokenizer_json)
-    t.no_truncation()
-    t.no_padding()
+    t = tokenizer_from_file(tokenizer_json)
 
     def count(text: str) -> int:
         return len(t.encode(text, add_special_tokens=False).ids)
@@ -70,11 +77,7 @@ def load_token_counter(tokenizer_json: str):
 
 def load_batch_counter(tokenizer_json: str):
     """Token counts for a list of texts from a tokenizer.json (Rust threads; for the context model's counts)."""
-    from tokenizers import Tokenizer
-
-    t = Tokenizer.from_file(tokenizer_json)
-    t.no_truncation()
-    t.no_padding()
+    t = tokenizer_from_file(tokenizer_json)
 
     def count(texts: list[str]) -> list[int]:
         if not texts:
@@ -105,12 +108,8 @@ class Embedder:
             backend = getattr(tok, "backend_tokenizer", None) or getattr(tok, "_tokenizer", None)
             self._fast = untruncated(backend) if backend is not None else None
         else:
-            from tokenizers import Tokenizer
-
             self._tok = None
-            self._fast = Tokenizer.from_file(str(tokenizer_file(self.name)))
-            self._fast.no_truncation()
-            self._fast.no_padding()
+            self._fast = tokenizer_from_file(str(tokenizer_file(self.name)))
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of `text` without [CLS]/[SEP] — the unit of `max_tokens`."""
@@ -153,15 +152,13 @@ def _window(path: str) -> int | None:
 
 
 def _onnx_embedder(key: str, path: str) -> Embedder:
-    from tokenizers import Tokenizer
-
     from ingest.onnx_embed import OnnxEncoder, OnnxUnavailable
 
     window = _window(path)
     tj = tokenizer_file(key)
     if window is None or tj is None:
         raise OnnxUnavailable(f"{key}: no sentence_bert_config.json / tokenizer.json in the model folder")
-    enc = OnnxEncoder(path, Tokenizer.from_file(tj), window)
+    enc = OnnxEncoder(path, tokenizer_from_file(tj), window)
     dim = int(enc.encode(["dimension probe"]).shape[1])
     return Embedder(name=key, model=None, max_tokens=window - 2, dim=dim, backend="onnx-int8", onnx=enc)
 

@@ -195,9 +195,8 @@ class OnnxEncoder:
         self.session = ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.path = path
-        self._tok = tokenizer  # a `tokenizers.Tokenizer`, truncating at the model's window
+        self._tok = tokenizer  # a `tokenizers.Tokenizer` without padding (one text per run), cut at the window
         self._tok.enable_truncation(window)
-        self._tok.no_padding()
         self._pool_lock = threading.Lock()
 
     def _one(self, ids: list[int]) -> np.ndarray:

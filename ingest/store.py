@@ -555,8 +555,7 @@ class Store:
         )
         if where is not None:
             query["where"] = where
-        self._refresh()
-        res = self._chunks.query(**query)
+        res = self._chunks.query(**query)  # _rows() above has reloaded Chroma's view if another process wrote
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists) if i.rsplit(":", 1)[0] in ready]
                 for ids, dists in zip(res["ids"], res["distances"])]
 

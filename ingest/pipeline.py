@@ -31,6 +31,7 @@ from ingest.types import (
     IngestError,
     IngestResult,
     PARSER_VERSION,
+    Profile,
 )
 
 SUFFIXES = {".pdf", ".txt", ".md"}
@@ -127,6 +128,33 @@ class _Parsed:
     chunks: list[Chunk] = field(default_factory=list)
     share: float = 1.0  # share of the document text's non-space characters inside a chunk
     doc: object | None = None  # the ParsedDocument, only when the worker could not chunk
+    profile: Profile = field(default_factory=Profile)
+    header: str = ""  # the document header in front of each chunk's embedded and BM25 text
+
+
+def _profile_of(doc) -> Profile:
+    """The document's profile; a rule that trips over an odd document costs the profile, never the file."""
+    from ingest.profile import build_profile
+
+    try:
+        return build_profile(doc)
+    except Exception:  # noqa: BLE001 - profiles are a convenience: the document still ingests
+        return Profile()
+
+
+def header_for(profile: Profile, file: str, count, max_tokens: int) -> tuple[str, int]:
+    """The chunk header and its word pieces, cut by words to at most a quarter of the window, so that
+    header + chunk always fit the embedder's window (chunks are sized `max_tokens - header tokens`)."""
+    from ingest.profile import chunk_header
+
+    header = chunk_header(profile, file)
+    words = header.split()
+    while words:
+        n = count(" ".join(words))
+        if n <= max_tokens // 4:
+            return " ".join(words), n + 1  # + 1: the line break between header and text never merges, margin
+        words = words[:-1]
+    return "", 0
 
 
 def parse_file(
@@ -141,6 +169,7 @@ def parse_file(
     timeout_s: int,
     memory_mb: int = DEFAULT_MEMORY_MB,
     ctx_tokenizer_json: str | None = None,
+    chunk_headers: bool = False,
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -177,9 +206,16 @@ def parse_file(
             ocr_pages=tuple(doc.ocr_pages),
             bytes=int(doc.metadata.get("bytes", 0) or 0),
         )
+        with cap:
+            out.profile = _profile_of(doc)
+        out.title = out.profile.title or out.title
         if count is not None:
+            room = max_tokens
+            if chunk_headers:
+                out.header, n = header_for(out.profile, doc.file, count, max_tokens)
+                room = max_tokens - n
             with cap:
-                out.chunks = chunk_document(doc, count, max_tokens, overlap)
+                out.chunks = chunk_document(doc, count, room, overlap)
                 out.share = embedded_share(doc.text, out.chunks)
                 if ctx_count is not None:
                     out.chunks = with_context_counts(out.chunks, ctx_count)
@@ -207,7 +243,7 @@ def parse_file(
 
 # ---- main side ----------------------------------------------------------------------------------
 # Folder notes, not documents: skipped when a folder is walked (still ingested when named explicitly).
-_NOTES = ("readme", "sources", "license", "licence", "changelog")
+_NOTES = ("readme", "source", "license", "licence", "changelog")
 
 
 def _skipped(f: Path) -> bool:
@@ -321,6 +357,7 @@ def ingest_paths(
     memory_mb: int = DEFAULT_MEMORY_MB,
     embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
+    chunk_headers: bool = False,
 ) -> list[IngestResult]:
     """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process.
 
@@ -376,7 +413,11 @@ def ingest_paths(
         if parsed.doc is not None:  # the worker had no tokenizer file: chunk here
             from ingest.chunk import chunk_document
 
-            chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, chunk_overlap)
+            room = max_tokens
+            if chunk_headers:
+                parsed.header, n = header_for(parsed.profile, parsed.file, embedder.count_tokens, max_tokens)
+                room = max_tokens - n
+            chunks = chunk_document(parsed.doc, embedder.count_tokens, room, chunk_overlap)
             if ctx_json:
                 from ingest.chunk import with_context_counts
 
@@ -394,8 +435,11 @@ def ingest_paths(
             emit({"event": "wait", "message": "preparing the embedder: building its int8 ONNX copy "
                   "(once per machine, ~10 s) …"})
         step = max(64, max(1, embed_batch) * 4)  # progress events per step, not per batch
+        from ingest.profile import with_header
+
         for k in range(0, len(chunks), step):
-            vecs.append(embedder.encode([c.text for c in chunks[k : k + step]], batch_size=embed_batch))
+            vecs.append(embedder.encode([with_header(parsed.header, c.text) for c in chunks[k : k + step]],
+                                        batch_size=embed_batch))
             emit({"event": "embedding", "index": i, "file": f.name, "done": min(k + step, len(chunks)),
                   "total": len(chunks), "pages": parsed.pages})
         doc = Document(
@@ -412,9 +456,11 @@ def ingest_paths(
             ocr_pages=list(parsed.ocr_pages),
             bytes=parsed.bytes,
             ctx_tokenizer=ctx_id if ctx_json and all(c.ctx_tokens is not None for c in chunks) else "",
+            profile=parsed.profile,
+            chunk_header=parsed.header,
         )
         emit({"event": "storing", "index": i, "file": f.name})
-        store.add_document(doc, chunks, np.concatenate(vecs))
+        store.add_document(doc, chunks, np.concatenate(vecs), profile_vector=profile_vector(parsed.profile, doc.file, embedder))
         status, notes = INGESTED, []
         old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
         for d in old:  # the new version is ready: only now does the old one go
@@ -430,7 +476,7 @@ def ingest_paths(
 
     args = lambda f: (  # noqa: E731
         str(f), password, ocr, max_pages, max_bytes, tok_json, max_tokens, chunk_overlap, file_timeout_s, memory_mb,
-        ctx_json,
+        ctx_json, chunk_headers,
     )
 
     def safe_store(i, f, doc_id, t0, parsed) -> None:
@@ -444,7 +490,8 @@ def ingest_paths(
     if workers <= 0 or not todo:
         for i, f, doc_id, t0 in todo:
             emit({"event": "file", "index": i, "total": total, "file": f.name, "stage": "parsing"})
-            safe_store(i, f, doc_id, t0, parse_file(*args(f)[:-2], memory_mb=0, ctx_tokenizer_json=ctx_json))
+            safe_store(i, f, doc_id, t0, parse_file(*args(f)[:-3], memory_mb=0, ctx_tokenizer_json=ctx_json,
+                                                    chunk_headers=chunk_headers))
     else:
         _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s)
 
@@ -453,6 +500,22 @@ def ingest_paths(
         store.refresh_bm25()
     ordered = [results[i] for i in range(total) if i in results]
     return results_missing + ordered
+
+
+def profile_vector(profile: Profile, file: str, embedder):
+    """The dense vector of a profile's card (title, type, parties, abstract), cut by words to the window."""
+    from ingest.profile import profile_card
+
+    if not profile.present:
+        return None
+    words = profile_card(profile, file).split()
+    try:
+        limit = int(embedder.max_tokens)
+        while len(words) > 8 and embedder.count_tokens(" ".join(words)) > limit:
+            words = words[: int(len(words) * 0.85)]
+        return embedder.encode([" ".join(words)])[0]
+    except Exception:  # noqa: BLE001 - the profile's vector is optional: routing falls back to its words
+        return None
 
 
 def _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s) -> None:

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.types import PARSER_VERSION, Chunk, Document
+from ingest.types import PARSER_VERSION, Chunk, Document, Profile
 
 READY = "ready"
 PENDING = "pending"
@@ -125,7 +125,29 @@ def _doc_row(d: Document, status: str) -> dict:
         "ctx_tokenizer": d.ctx_tokenizer or "",
         "owner": f"{_HOST}:{os.getpid()}",
         "started": time.time(),
+        **_profile_fields(d),
     }
+
+
+# ---- profiles (issue 16): the profile rides on the registry row as JSON; its vector in `<name>_profiles` ----
+def _profile_fields(d: Document) -> dict:
+    import dataclasses
+
+    p = d.profile if isinstance(d.profile, Profile) else Profile()
+    return {"profile": json.dumps(dataclasses.asdict(p), ensure_ascii=False) if p.present else "",
+            "chunk_header": d.chunk_header or ""}
+
+
+def _profile_from(m: dict) -> Profile:
+    raw = m.get("profile") or ""
+    if not raw:
+        return Profile()
+    try:
+        data = json.loads(raw)
+        known = {f for f in Profile.__dataclass_fields__}
+        return Profile(**{k: v for k, v in data.items() if k in known})
+    except (ValueError, TypeError):
+        return Profile()
 
 
 def _doc_from(m: dict) -> Document:
@@ -144,6 +166,8 @@ def _doc_from(m: dict) -> Document:
         ocr_pages=list(json.loads(m.get("ocr_pages") or "[]")),
         bytes=int(m.get("bytes", 0)),
         ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
+        profile=_profile_from(m),
+        chunk_header=str(m.get("chunk_header") or ""),
     )
 
 
@@ -242,6 +266,9 @@ class Store:
         )
         self._reg = self.client.get_or_create_collection(
             self.collection_name + "_registry", embedding_function=None
+        )
+        self._profiles = self.client.get_or_create_collection(
+            self.collection_name + "_profiles", metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
         try:
             self._batch = max(100, min(int(self.client.get_max_batch_size()), 4000))
@@ -433,8 +460,9 @@ class Store:
         return "".join(parts)
 
     # ---- writes -----------------------------------------------------------------------------------
-    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
-        """Store a document atomically: pending row → chunks in batches → ready row."""
+    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
+                     profile_vector: np.ndarray | None = None) -> None:
+        """Store a document atomically: pending row → chunks in batches (and its profile's vector) → ready row."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
         doc.chunks = len(chunks)
@@ -454,6 +482,9 @@ class Store:
                     documents=[c.text for c in part],
                     metadatas=[_chunk_meta(c, doc.file) for c in part],
                 )
+            if profile_vector is not None:
+                self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(profile_vector, dtype=np.float32).tolist()],
+                                      metadatas=[{"doc_id": doc.doc_id}])
             doc.status = READY
             self._reg.upsert(
                 ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
@@ -484,6 +515,7 @@ class Store:
             # the row goes first: a reader never sees a ready document with missing chunks
             self._reg.delete(ids=[doc_id])
             self._chunks.delete(where={"doc_id": doc_id})
+            self._profiles.delete(ids=[doc_id])
             return existed or n > 0
 
     def _stale(self, m: dict) -> bool:
@@ -508,6 +540,40 @@ class Store:
                     self._reg.delete(ids=[m["doc_id"]])
                     removed.append(m["doc_id"])
         return removed
+
+    # ---- profiles -----------------------------------------------------------------------------------
+    def profile_vectors(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored profile vectors of `doc_ids` (documents ingested before profiles have none)."""
+        if not doc_ids:
+            return {}
+        self._refresh()
+        out: dict[str, np.ndarray] = {}
+        for k in range(0, len(doc_ids), self._batch):
+            got = self._profiles.get(ids=list(doc_ids[k: k + self._batch]), include=["embeddings"])
+            for i, e in zip(got.get("ids") or [], got.get("embeddings") if got.get("embeddings") is not None else []):
+                if e is not None:
+                    out[i] = np.asarray(e, dtype=np.float32)
+        return out
+
+    def save_profiles(self, items: list[tuple[Document, np.ndarray | None]]) -> int:
+        """Give ready documents written before profiles existed their profile (and its vector): upgrades
+        rows in place — nothing about their chunks changes. Returns how many rows were written."""
+        done = 0
+        with self._write_lock():
+            for doc, vec in items:
+                got = self._reg.get(ids=[doc.doc_id], include=["metadatas"]).get("metadatas") or []
+                if not got or not got[0] or got[0].get("status") != READY:
+                    continue  # removed or re-ingested meanwhile
+                row = {**got[0], **_profile_fields(doc)}
+                row["chunk_header"] = got[0].get("chunk_header") or ""  # the vectors were made without one
+                if doc.title:
+                    row["title"] = doc.title
+                self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[row["title"] or doc.file], metadatas=[row])
+                if vec is not None:
+                    self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(vec, dtype=np.float32).tolist()],
+                                          metadatas=[{"doc_id": doc.doc_id}])
+                done += 1
+        return done
 
     # ---- search -----------------------------------------------------------------------------------
     def dense_search(
@@ -562,7 +628,8 @@ class Store:
     def _fingerprint(self, rows: list[dict]) -> str:
         h = hashlib.sha256()
         for m in sorted(rows, key=lambda m: m["doc_id"]):
-            h.update(f"{m['doc_id']}:{m.get('chunks', 0)};".encode())
+            head = hashlib.sha256((m.get("chunk_header") or "").encode()).hexdigest()[:8] if m.get("chunk_header") else ""
+            h.update(f"{m['doc_id']}:{m.get('chunks', 0)}{':' + head if head else ''};".encode())
         return h.hexdigest()[:20]
 
     def _bm25_dir(self) -> Path:
@@ -596,6 +663,7 @@ class Store:
                     pass  # unreadable or from before the corpus was kept: rebuild below
             ids, doc_ids, texts, entries, refs = [], [], [], [], []
             ready = {m["doc_id"] for m in rows}
+            headers = {m["doc_id"]: m.get("chunk_header") or "" for m in rows}  # what the vectors were made with
             total = self.count_chunks()
             for off in range(0, total, self._batch):
                 got = self._chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
@@ -603,7 +671,7 @@ class Store:
                     if m["doc_id"] in ready:
                         ids.append(i)
                         doc_ids.append(m["doc_id"])
-                        texts.append(t or "")
+                        texts.append(f"{headers[m['doc_id']]}\n{t or ''}" if headers.get(m["doc_id"]) else (t or ""))
                         entries.append({"text": t or "", "meta": m})
                         refs.append(bool(m.get("is_references", False)))
             retriever = None

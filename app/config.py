@@ -44,12 +44,14 @@ class Settings:
     max_file_mb: int = 200
     max_pages: int = 5000
     file_timeout_s: int = 600
+    chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens
     reserve_output: int = 8192
     reserve_prompt: int = 2048
     rerank_model: str | None = None  # local CrossEncoder path; off by default
+    routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers

@@ -45,7 +45,7 @@ from retrieval.types import DocCoverage, Hit, Passage, PackedContext
 ELISION = "\n[…]\n"
 PASSAGE_SEP = "\n\n"
 JOIN_MARGIN = 1  # tokens reserved per join of two text pieces inside a passage
-NEIGHBOURS = 1  # chunks added on each side of a hit before merging
+NEIGHBOURS = 0  # chunks added on each side of a hit before merging (spans still grow when budget is left)
 FAIR_SHARE = 0.5  # fraction of the budget split evenly between documents before rank order takes over
 MIN_USEFUL = 24  # below this many free tokens no passage can be added
 
@@ -342,12 +342,15 @@ def pack(
     fair: bool = True,
     expand: bool = True,
     timings: dict[str, float] | None = None,
+    share: float = FAIR_SHARE,
 ) -> PackedContext:
     """Pack the best text for `query` into at most `budget` DeepSeek tokens of rendered context.
 
     `doc_ids` are the chosen documents (None = every document in the store); `hits` come from
     `search.search` in fused-rank order. `whole=False` forces retrieval mode (the harness ablations),
-    `fair=False` drops the per-document share, `expand=False` packs the hits alone in rank order.
+    `fair=False` drops the per-document share, `expand=False` packs the hits alone in rank order; `share` is
+    the part of the budget split evenly between the documents first (1.0 when each listed document of a
+    cross-document question is owed its part).
     """
     t0 = time.perf_counter()
     misses0, tsec0 = TOKEN_CACHE.misses, TOKEN_CACHE.seconds
@@ -377,7 +380,7 @@ def pack(
                     for o in range(h.chunk.ordinal - NEIGHBOURS, h.chunk.ordinal + NEIGHBOURS + 1)
                 ),
             )
-        used = _fill(plans, hits, budget, fair=fair, expand=expand)
+        used = _fill(plans, hits, budget, fair=fair, expand=expand, share=share)
         if expand and budget - used >= MIN_USEFUL:
             _grow(store, plans, hits, budget)
         if any(p.selected for p in plans.values()):
@@ -423,7 +426,8 @@ def _window(plan: _DocPlan, o: int, expand: bool) -> list[list[int]]:
     return [wide, [o]] if len(wide) > 1 else [[o]]
 
 
-def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: bool, expand: bool) -> int:
+def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: bool, expand: bool,
+          share: float = FAIR_SHARE) -> int:
     """Greedy fill from the hits: a fair share per document first, then fused-rank order."""
     per_doc: dict[str, list[Hit]] = {}
     for h in hits:
@@ -433,7 +437,7 @@ def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: boo
     # 1. fairness: each document with hits gets an even share of part of the budget, its best hits first,
     #    taken round-robin so no document's tenth hit comes before another's first
     if fair and len(per_doc) > 1:
-        share = int(budget * FAIR_SHARE / len(per_doc))
+        share = int(budget * share / len(per_doc))
         queues = {did: list(hs) for did, hs in per_doc.items()}
         active = sorted(queues, key=lambda did: queues[did][0].rank)
         while active:

@@ -61,6 +61,7 @@ class PackedContext:
     budget: int
     mode: str  # "whole" | "retrieved" | "empty"
     coverage: list[DocCoverage] = field(default_factory=list)
+    route: object | None = None  # retrieval.route.Route: which documents were read and why (issue 16)
 
     def by_label(self) -> dict[str, Passage]:
         return {p.label: p for p in self.passages}

@@ -129,12 +129,21 @@ def _ingest_with_bars(library, s, paths, password, out: Console):
 
 
 @cli.command("docs")
-def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the library as JSON.")) -> None:
-    """List the documents in the library."""
+def docs_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the library as JSON (profiles included)."),
+    find: str = typer.Option("", "--filter", "-f", help="Only documents whose title, parties, type, court, case number, "
+                             "dates or file name hold these words."),
+    domain: Optional[list[str]] = typer.Option(None, "--domain", help="contract | court opinion | paper | other (repeat)."),
+    sort: str = typer.Option("file", "--sort", help="file | title | date | ingested | pages | type"),
+    desc: bool = typer.Option(False, "--desc", help="Sort descending."),
+) -> None:
+    """List the documents in the library, with their profiles (type, parties, date)."""
     from app import library
 
     try:
-        docs = library.list_documents(settings())
+        docs = library.filter_documents(library.list_documents(settings()), find, domain, sort, desc)
+    except ValueError as e:
+        _fail(str(e), code=1)
     except Exception as e:  # noqa: BLE001
         _fail(f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
     if as_json:
@@ -145,11 +154,14 @@ def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the libra
         out.print("The library is empty. Add files with: longdoc ingest PATH…")
         return
     t = Table(show_lines=False)
-    for col, kw in (("id", {}), ("title", {"max_width": 40}), ("domain", {}), ("pages", {"justify": "right"}),
-                    ("chunks", {"justify": "right"}), ("ingested at", {}), ("file", {"overflow": "fold"})):
+    for col, kw in (("id", {}), ("title", {"max_width": 40}), ("type", {"max_width": 24}), ("parties / authors", {"max_width": 36}),
+                    ("date", {}), ("pages", {"justify": "right"}), ("chunks", {"justify": "right"}), ("ingested at", {}),
+                    ("file", {"overflow": "fold"})):
         t.add_column(col, **kw)
     for d in docs:
-        t.add_row(d.doc_id[:12], d.title, d.domain, str(d.pages), str(d.chunks), d.ingested_at.replace("T", " ").rstrip("Z"), d.file)
+        who = "; ".join((d.profile.parties or d.profile.authors)[:3])
+        t.add_row(d.doc_id[:12], d.title, d.profile.doc_type or d.domain, who, d.profile.date, str(d.pages), str(d.chunks),
+                  d.ingested_at.replace("T", " ").rstrip("Z"), d.file)
     out.print(t)
     out.print(f"{len(docs)} documents, {sum(d.pages for d in docs)} pages, {sum(d.chunks for d in docs)} chunks")
 

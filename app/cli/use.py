@@ -110,7 +110,16 @@ def _print_citations(citations) -> None:
         out.print(f" {mark} [{c.label}] {where}{sec}")
 
 
+def _print_route(route) -> None:
+    """Which documents were read and why ("reading: Promotion Agreement — matched: Depomed, King")."""
+    if route is None or not getattr(route, "reason", ""):
+        return
+    out.print("\n[bold]Route[/bold]")
+    out.print("  " + route.reason, markup=False)
+
+
 def _print_coverage(coverage) -> None:
+    coverage = [c for c in coverage or [] if c.tokens]
     if not coverage:
         return
     out.print("\n[bold]Read[/bold]")
@@ -171,6 +180,7 @@ def ask_cmd(
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
+        _print_route(ans.route)
         return
     if streamed["any"]:
         sys.stdout.write("\n")
@@ -184,6 +194,7 @@ def ask_cmd(
         for s in bad:
             out.print(f"  ✗ {s.text}", markup=False)
     _print_citations(ans.citations)
+    _print_route(ans.route)
     _print_coverage(ans.coverage)
     share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
     out.print(f"\n[dim]{_usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")

@@ -139,7 +139,13 @@ def _profile_fields(d: Document) -> dict:
 
 
 def _profile_from(m: dict) -> Profile:
-    raw = m.get("profile") or ""
+    return _profile_json(m.get("profile") or "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _profile_json(raw: str) -> Profile:
+    """Decoded once per distinct row: a library of thousands lists its documents on every question.
+    The Profile returned is shared — readers treat it as read-only (dataclasses.replace to change one)."""
     if not raw:
         return Profile()
     try:

@@ -166,6 +166,28 @@ def docs_cmd(
     out.print(f"{len(docs)} documents, {sum(d.pages for d in docs)} pages, {sum(d.chunks for d in docs)} chunks")
 
 
+@cli.command("describe")
+def describe_cmd(
+    refs: Optional[List[str]] = typer.Argument(None, help="Documents (id, id prefix or file name); default: all without one."),
+    again: bool = typer.Option(False, "--again", help="Also re-describe documents that have a description."),
+) -> None:
+    """Have the configured model add a two-sentence description to document profiles (optional)."""
+    from app import library
+    from app.describe import describe
+    from model.base import ModelError
+
+    out = Console()
+    try:
+        done = describe(settings(), refs or None, again=again,
+                        progress=lambda d, text: out.print(f"{d.doc_id[:12]} {d.title}: {text}", highlight=False))
+    except (LookupError, ValueError) as e:
+        _fail(str(e).strip("'\""), code=1)
+    except ModelError as e:
+        _fail(f"model call failed: {e.message}", code=1)
+    library.forget_stores()
+    out.print(f"{len(done)} document(s) described")
+
+
 @cli.command("rm")
 def rm_cmd(ref: str = typer.Argument(..., help="Document id, id prefix (6+ characters) or file name.")) -> None:
     """Remove a document and all its chunks from the library."""

@@ -199,8 +199,9 @@ def _draw_documents(settings) -> None:
         row = library.profile_row(d)
         c = st.columns(widths, vertical_alignment="center")
         extra = " · ".join(x for x in (row["court"], f"No. {row['case_number']}" if row["case_number"] else "") if x)
-        c[0].markdown(f"{row['title']}  \n<small>`{d.file}` · `{d.doc_id[:12]}`{' · ' + extra if extra else ''}</small>",
-                      unsafe_allow_html=True)
+        desc = f"  \n<small><i>{d.profile.description}</i></small>" if d.profile.description else ""
+        c[0].markdown(f"{row['title']}  \n<small>`{d.file}` · `{d.doc_id[:12]}`{' · ' + extra if extra else ''}</small>"
+                      + desc, unsafe_allow_html=True)
         who = "; ".join(row["parties"][:3]) + (" …" if len(row["parties"]) > 3 else "")
         c[1].markdown(f"{row['type']}" + (f"  \n<small>{who}</small>" if who else ""), unsafe_allow_html=True)
         c[2].write(row["date"] or "—")

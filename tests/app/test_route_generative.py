@@ -37,3 +37,32 @@ def test_each_listed_document_is_sent_and_named_in_the_instruction(samples_home,
     assert "(1) → D2 Promotion Agreement; (2) → D1 Marketing and Transportation Services Agreement" in user
     assert "Answer for each listed document in turn" in user
     assert ans.route.mode == "listed"
+
+
+def test_a_configured_model_may_describe_documents(samples_home, llm, tmp_path):
+    """Descriptions are optional profile text: written by the model from the profile, saved, searchable."""
+    import shutil
+
+    from app import library
+    from app.describe import describe
+
+    home = tmp_path / "home"
+    shutil.copytree(samples_home.home, home)
+    library.forget_stores()
+    s = generative(samples_home.replace(home=home), llm)
+    llm.push(Scenario(content=["A promotion agreement under which King co-promotes Depomed's product. ",
+                               "It runs for several years. A third sentence is dropped."]))
+    done = describe(s, ["KINGPHARMACEUTICALSINC_08_09_2006-EX-10.1-PROMOTION AGREEMENT.PDF"])
+    assert len(done) == 1
+    sent = llm.requests[-1]["json"]["messages"][0]["content"]
+    assert "<documents>" in sent and "Depomed, Inc." in sent
+    library.forget_stores()
+    king = next(d for d in library.list_documents(s) if d.file.startswith("KING"))
+    assert king.profile.description == ("A promotion agreement under which King co-promotes Depomed's product. "
+                                        "It runs for several years.")
+    assert king.chunk_header.startswith("Promotion Agreement")  # the chunks' vectors are untouched
+    import pytest
+
+    with pytest.raises(ValueError, match="no model is configured"):
+        describe(samples_home.replace(home=home), None)
+    library.forget_stores()

@@ -174,3 +174,15 @@ def filter_documents(docs: list[Document], text: str = "", domains: list[str] | 
         "type": lambda d: ((d.profile.doc_type or d.domain).lower(), d.file.lower()),
     }
     return sorted(out, key=keys[sort], reverse=descending)
+
+
+def find_documents(settings: Settings, query: str, docs: list[Document] | None = None, k: int = 20) -> list[Document]:
+    """Documents ranked by their profiles' match to `query` (BM25 + dense over profiles), best first."""
+    from retrieval.route import index_for, search_profiles
+
+    store = get_store(settings)
+    docs = store.documents() if docs is None else docs
+    embedder = get_embedder_for(settings)
+    idx = index_for(store, docs, embedder)
+    by_id = {d.doc_id: d for d in idx.docs}
+    return [by_id[c.doc_id] for c in search_profiles(idx, query, embedder, k=k)]

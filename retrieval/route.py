@@ -235,6 +235,18 @@ class ProfileIndex:
     vectors: np.ndarray | None  # one row per document (zeros where none is stored)
     has_vector: np.ndarray | None
     key: tuple = ()
+    texts: list[str] = field(default_factory=list)  # each profile as one searchable text
+    _bm25: Any = None
+
+    def bm25(self):
+        """A bm25s index over the profile texts (built on first use: library search, not routing)."""
+        if self._bm25 is None and self.texts:
+            import bm25s
+
+            r = bm25s.BM25()
+            r.index([_terms(t) or ["_"] for t in self.texts], show_progress=False)
+            self._bm25 = r
+        return self._bm25
 
     @property
     def n(self) -> int:
@@ -254,7 +266,7 @@ def profile_for(doc: Document) -> Profile:
 
 
 def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None = None) -> ProfileIndex:
-    names, words, name_lists = [], [], []
+    names, words, name_lists, texts = [], [], [], []
     df: dict[str, int] = {}
     postings: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
@@ -263,7 +275,8 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
         name_lists.append([n for n in dict.fromkeys(ns) if n])
         stem_file = re.sub(r"[_\-.,]+", " ", d.file.rsplit(".", 1)[0])
         nset = set(_terms(" ".join(ns)))
-        wset = nset | set(_terms(profile_text(p, d.file))) | set(_terms(stem_file))
+        texts.append(profile_text(p, d.file) + "\n" + stem_file)
+        wset = nset | set(_terms(texts[-1]))
         names.append(nset)
         words.append(wset)
         for t in wset:
@@ -279,7 +292,34 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
             if v is not None and len(v) == dim:
                 mat[i] = v / (np.linalg.norm(v) or 1.0)
                 has[i] = True
-    return ProfileIndex(list(docs), names, words, name_lists, df, postings, mat, has)
+    return ProfileIndex(list(docs), names, words, name_lists, df, postings, mat, has, texts=texts)
+
+
+def search_profiles(idx: ProfileIndex, query: str, embedder: Any = None, k: int = 10) -> list[Candidate]:
+    """Documents ranked by how well their profiles match `query`: BM25 over the profile texts and cosine to the
+    profile vectors, fused by reciprocal rank ("which of our contracts are with Depomed?", "the RAPTOR paper")."""
+    from retrieval.search import rrf
+
+    if idx.n == 0 or not query.strip():
+        return []
+    lists: list[list[int]] = []
+    terms = _terms(query)
+    r = idx.bm25()
+    if r is not None and terms:
+        scores = np.asarray(r.get_scores(terms))
+        lists.append([int(i) for i in np.argsort(-scores) if scores[i] > 0][: max(k * 3, 30)])
+    if embedder is not None and idx.vectors is not None:
+        v = np.asarray(embedder.encode_query(query), dtype=np.float32).reshape(-1)
+        cos = np.where(idx.has_vector, idx.vectors @ (v / (np.linalg.norm(v) or 1.0)), -1.0)
+        lists.append([int(i) for i in np.argsort(-cos)[: max(k * 3, 30)] if cos[i] > 0])
+    fused = rrf([[str(i) for i in lst] for lst in lists])
+    tset = set(terms)
+    out = []
+    for key in sorted(fused, key=lambda x: -fused[x])[:k]:
+        i = int(key)
+        d = idx.docs[i]
+        out.append(Candidate(d.doc_id, d.file, d.title, round(fused[key], 4), _matched_names(idx, i, tset)))
+    return out
 
 
 _INDEXES: dict[tuple, ProfileIndex] = {}

@@ -136,12 +136,16 @@ def docs_cmd(
     domain: Optional[list[str]] = typer.Option(None, "--domain", help="contract | court opinion | paper | other (repeat)."),
     sort: str = typer.Option("file", "--sort", help="file | title | date | ingested | pages | type"),
     desc: bool = typer.Option(False, "--desc", help="Sort descending."),
+    search: str = typer.Option("", "--search", "-s", help="Rank documents by how well their profiles match this "
+                               "(BM25 + dense over the profiles), best first."),
 ) -> None:
     """List the documents in the library, with their profiles (type, parties, date)."""
     from app import library
 
     try:
         docs = library.filter_documents(library.list_documents(settings()), find, domain, sort, desc)
+        if search.strip():
+            docs = library.find_documents(settings(), search, docs)
     except ValueError as e:
         _fail(str(e), code=1)
     except Exception as e:  # noqa: BLE001

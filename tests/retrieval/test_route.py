@@ -239,3 +239,16 @@ def test_a_store_written_before_profiles_is_profiled_once_from_its_text(tmp_path
     assert king.profile.present and king.title == "Promotion Agreement" and king.chunk_header == ""
     assert king.doc_id in again.profile_vectors([king.doc_id])
     assert again.check_consistency() == []
+
+
+def test_profiles_are_searchable(samples_home):
+    from app import library
+    from app.cli import cli
+
+    library.forget_stores()
+    r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "docs", "--search", "water compact Red River",
+                                 "--json"], catch_exceptions=False)
+    assert json.loads(r.stdout)[0]["file"].startswith("scotus")
+    r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "docs", "--search", "Japanese drug company alliance",
+                                 "--json"], catch_exceptions=False)
+    assert json.loads(r.stdout)[0]["file"].startswith("SUCAMPO")

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from ingest.types import Chunk, Document
 from retrieval.pack import hits_for_budget, pack, page_label, render_context
-from retrieval.routed import plan_route, routed_hits
+from retrieval.routed import plan_route, route_share, routed_hits, soft
 from retrieval.search import search
 from retrieval.tokens import count_tokens, truncate_to_tokens
 from retrieval.types import PackedContext
@@ -539,13 +539,14 @@ def run_eval(
             if m == "longdoc" and routing:
                 rt = plan_route(store, embedder, q.question, scope)
                 hits, pack_scope = routed_hits(store, embedder, rt, k=k, doc_ids=scope, mode=smode)
-                share = 1.0 if rt.mode == "listed" else 0.5
+                share, fair = route_share(rt), not soft(rt)
                 _score_route(routes, rt, q_ids, kind, row)
             else:
-                rt, share = None, 0.5
+                rt, share, fair = None, 0.5, True
                 hits, pack_scope = search(store, embedder, q.question, k=k, doc_ids=scope, mode=smode), scope
             for b in budgets:
-                packed = pack(q.question, store, hits[: hits_for_budget(b)], budget=b, doc_ids=pack_scope, share=share)
+                packed = pack(q.question, store, hits[: hits_for_budget(b)], budget=b, doc_ids=pack_scope, share=share,
+                              fair=fair)
                 rows, pages = _packed_rows(packed)
                 s = score_context(q, rows, pages, doc_texts, q_ids, packed.tokens)
                 s.right = _right_share(packed, q_ids)

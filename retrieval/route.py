@@ -92,7 +92,7 @@ class RouteItem:
     confidence: float
     matched: tuple[str, ...] = ()
     candidates: tuple[Candidate, ...] = ()
-    implicit: bool = False  # found by its names alone, without "Consider the …;" or a list
+    implicit: bool = False  # found by words inside the question (no cue), or not by the document's names: read first, hide nothing
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -457,7 +457,10 @@ def match_span(idx: ProfileIndex, span: str, *, embedder: Any = None, implicit: 
     if decided:
         i = head[0]
         c = cand(i)
-        return RouteItem(span, "matched", (c.doc_id,), c.score, c.matched, tuple(cand(j) for j in head[:3]), implicit)
+        # matched by its opening or headings rather than its names (a quoted section title): read it first only
+        by_names = float(cov_names[i]) >= 0.5 * float(cov[i])
+        return RouteItem(span, "matched", (c.doc_id,), c.score, c.matched, tuple(cand(j) for j in head[:3]),
+                         implicit or not by_names)
     near = [i for i in head if score[i] >= need and top - score[i] < MARGIN]
     if near and len(near) <= WIDEN_MAX and top >= need:
         cs = tuple(cand(i) for i in near)
@@ -478,6 +481,7 @@ def match_span(idx: ProfileIndex, span: str, *, embedder: Any = None, implicit: 
 
 
 _CAPS = re.compile(r"(?<![\w'’])([A-Z][\w&'’.-]*[A-Za-z0-9]|[A-Z0-9]*\d[\w.-]*|[A-Z]{2,})")
+_ROMAN = re.compile(r"^[IVXLC]+$|^\d{1,3}$")
 
 
 def implicit_span(question: str) -> str:
@@ -488,8 +492,8 @@ def implicit_span(question: str) -> str:
             w = m.group(1)
             if m.start() == 0 and not (w.isupper() and len(w) > 1) and not re.search(r"\d", w):
                 continue  # "What", "Does"
-            if w.lower() in _STOP or w.lower() in _GENERIC:
-                continue
+            if w.lower() in _STOP or w.lower() in _GENERIC or _ROMAN.match(w):
+                continue  # "Table II", "Section 3": parts of a document, not its name
             out.append(w)
     quoted = re.findall(r"[\"“]([^\"”]{3,200})[\"”]", question)
     return " ".join(out + quoted)
@@ -514,7 +518,7 @@ def route(question: str, idx: ProfileIndex, embedder: Any = None) -> Route:
         items = [match_span(idx, s, embedder=embedder) for s in spans]
     elif cueless:
         names = implicit_span(question)
-        if names:
+        if len([t for t in _terms(names) if t not in _GENERIC]) >= 2:  # one word ("II", "Court") names nothing
             it = match_span(idx, names, implicit=True)
             if it.status == "matched":
                 items = [it]
@@ -539,6 +543,9 @@ def _decide(question: str, ask: str, items: list[RouteItem], across: bool, deict
     if len(items) == 1 and items[0].status == "matched":
         it = items[0]
         why = f"reading: {title[it.doc_ids[0]]} — matched: {', '.join(it.matched) or 'its profile'} ({it.confidence:.0%})"
+        if it.implicit:  # words of the question match this document, but it was not pointed at by name
+            why = (f"reading first: {title[it.doc_ids[0]]} — the question's words match its profile ({', '.join(it.matched[:4])}, "
+                   f"{it.confidence:.0%}); the rest of the library fills what budget is left")
         return Route(question, ask, tuple(items), across, ids, "named", why, deictic, seconds)
     if len(items) == 1:
         it = items[0]

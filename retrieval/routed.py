@@ -67,7 +67,24 @@ def routed_hits(store: Any, embedder: Any, rt: Route, *, k: int, doc_ids: list[s
     scope = list(rt.doc_ids) if rt.doc_ids is not None else doc_ids
     hits = search(store, embedder, rt.question, k=k, doc_ids=scope, mode=mode, rerank_model=rerank_model,
                   timings=timings, parts=search_parts(rt))
+    if soft(rt):
+        # found by names inside the question, not pointed at: its hits first, then the whole scope's
+        rest = search(store, embedder, rt.question, k=k, doc_ids=doc_ids, mode=mode, rerank_model=rerank_model,
+                      timings=timings)
+        seen = {h.chunk.chunk_id for h in hits}
+        merged = hits + [h for h in rest if h.chunk.chunk_id not in seen]
+        return [dataclasses.replace(h, rank=i) for i, h in enumerate(merged)], doc_ids
     return hits, scope
+
+
+def route_share(rt: Route) -> float:
+    """The part of the budget split evenly between the documents read: all of it for listed items."""
+    return 1.0 if rt.mode == "listed" else 0.5
+
+
+def soft(rt: Route) -> bool:
+    """A route that reads its document first but hides nothing else (names found without a cue)."""
+    return rt.mode == "named" and any(it.implicit for it in rt.items)
 
 
 def _content(text: str) -> list[str]:
@@ -118,7 +135,7 @@ def routed_context(
         hits, scope = routed_hits(store, embedder, query_rt, k=k, doc_ids=doc_ids, mode=mode,
                                   rerank_model=rerank_model, timings=timings)
         packed = pack(question, store, hits, budget=budget, doc_ids=scope, timings=timings,
-                      share=1.0 if rt.mode == "listed" else 0.5)
+                      share=route_share(rt), fair=not soft(rt))
     packed.route = explain(rt, packed, hits, docs)
     return packed
 

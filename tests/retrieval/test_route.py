@@ -252,3 +252,17 @@ def test_profiles_are_searchable(samples_home):
     r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "docs", "--search", "Japanese drug company alliance",
                                  "--json"], catch_exceptions=False)
     assert json.loads(r.stdout)[0]["file"].startswith("SUCAMPO")
+
+
+def test_names_found_without_a_cue_read_that_document_first_and_hide_nothing(samples_home):
+    from retrieval.routed import routed_context
+
+    store, emb = _store(samples_home)
+    q = "What did Tarrant argue about the Red River Compact and the Oklahoma water statutes?"
+    small = routed_context(store, emb, q, budget=3000)
+    assert small.route.mode == "named" and small.route.items[0].implicit
+    assert small.route.reason.startswith("reading first: Tarrant Regional Water District v. Herrmann et al.")
+    assert {c.file[:6] for c in small.coverage if c.tokens} == {"scotus"}
+    large = routed_context(store, emb, q, budget=60000)
+    read = {c.file[:6]: c for c in large.coverage if c.tokens}
+    assert read["scotus"].whole and len(read) > 1  # the rest of the library fills the budget left

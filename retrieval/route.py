@@ -231,7 +231,8 @@ class ProfileIndex:
     words: list[set[str]]  # ... of its whole profile text (names + opening + abstract + headings)
     name_lists: list[list[str]]
     df: dict[str, int]
-    postings: dict[str, list[int]]
+    postings: dict[str, np.ndarray]  # term -> documents whose profile holds it
+    name_postings: dict[str, np.ndarray]  # term -> documents whose names hold it
     vectors: np.ndarray | None  # one row per document (zeros where none is stored)
     has_vector: np.ndarray | None
     key: tuple = ()
@@ -269,6 +270,7 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
     names, words, name_lists, texts = [], [], [], []
     df: dict[str, int] = {}
     postings: dict[str, list[int]] = {}
+    name_post: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
         p = profile_for(d)
         ns = names_of(p) + [d.title]
@@ -282,6 +284,8 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
         for t in wset:
             df[t] = df.get(t, 0) + 1
             postings.setdefault(t, []).append(i)
+        for t in nset:
+            name_post.setdefault(t, []).append(i)
     mat = has = None
     if vectors:
         dim = len(next(iter(vectors.values())))
@@ -292,7 +296,9 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
             if v is not None and len(v) == dim:
                 mat[i] = v / (np.linalg.norm(v) or 1.0)
                 has[i] = True
-    return ProfileIndex(list(docs), names, words, name_lists, df, postings, mat, has, texts=texts)
+    arr = {t: np.asarray(v, dtype=np.int32) for t, v in postings.items()}
+    narr = {t: np.asarray(v, dtype=np.int32) for t, v in name_post.items()}
+    return ProfileIndex(list(docs), names, words, name_lists, df, arr, narr, mat, has, texts=texts)
 
 
 def search_profiles(idx: ProfileIndex, query: str, embedder: Any = None, k: int = 10) -> list[Candidate]:
@@ -409,10 +415,12 @@ def _scores(idx: ProfileIndex, terms: list[str]) -> tuple[np.ndarray, np.ndarray
     if total <= 0:
         return cov, cov_names, 0.0
     for t, w in weights.items():
-        for i in idx.postings.get(t, ()):
-            cov[i] += w
-            if t in idx.names[i]:
-                cov_names[i] += w
+        got = idx.postings.get(t)
+        if got is not None:
+            cov[got] += w
+        got = idx.name_postings.get(t)
+        if got is not None:
+            cov_names[got] += w
     return cov / total, cov_names / total, total
 
 

@@ -147,8 +147,11 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
+    route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the question "
+                                              "names (default: LONGDOC_ROUTING, on)."),
 ) -> None:
-    """Ask a question across the documents; the answer cites pages like [D2 p.14]."""
+    """Ask a question across the documents; the answer cites pages like [D2 p.14]. A question that names its
+    documents ("Consider the Promotion Agreement between …;") is answered from them; the route is shown."""
     from app.ask import ask
     from model.base import ContentDelta, ReasoningDelta
 
@@ -170,6 +173,8 @@ def ask_cmd(
         s = settings()
         if thinking:
             s = s.replace(thinking=True)
+        if route_opt is not None:
+            s = s.replace(routing=route_opt)
         return ask(s, question, docs=_docs(docs), budget=budget, thinking=thinking, on_event=on_event, dry_run=dry_run)
 
     started = time.monotonic()

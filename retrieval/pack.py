@@ -245,12 +245,9 @@ def order_documents(docs: Iterable[Document]) -> list[Document]:
 def _chosen_docs(store: Any, doc_ids: list[str] | None, hits: list[Hit]) -> list[Document]:
     if doc_ids is None:
         docs = list(store.documents())
-    else:
-        docs = []
-        for did in dict.fromkeys(doc_ids):
-            d = store.get_document(did)
-            if d is not None:
-                docs.append(d)
+    else:  # from the registry rows already read for this question, not one round trip per document
+        have = {d.doc_id: d for d in store.documents()}
+        docs = [have[did] for did in dict.fromkeys(doc_ids) if did in have]
     return order_documents(docs)
 
 

@@ -328,6 +328,7 @@ def naive_pack(hits, budget: int) -> tuple[int, float]:
 def run(argv: list[str]) -> dict:
     ap = argparse.ArgumentParser(prog="bench retrieval")
     ap.add_argument("--limit", type=int, default=None, help="only the first N CUAD contracts as the base")
+    ap.add_argument("--cuad", type=Path, default=None, help="the CUAD folder (default ../shared/corpus/cuad)")
     ap.add_argument("--chunks", type=int, default=TARGET_CHUNKS, help="replicate up to this many chunks")
     ap.add_argument("--queries", type=int, default=len(QUERIES))
     ap.add_argument("--budget", type=int, default=BUDGET)
@@ -345,6 +346,9 @@ def run(argv: list[str]) -> dict:
     from retrieval.tokens import get_tokenizer
 
     console = Console()
+    global CUAD
+    if args.cuad is not None:
+        CUAD = args.cuad.expanduser().resolve()
     if not CUAD.is_dir():
         console.print(f"[bench] retrieval: {CUAD} not found — skipped")
         return {}

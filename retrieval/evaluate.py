@@ -600,7 +600,7 @@ def run_eval(
         per_question=per_question,
         seconds=time.perf_counter() - t_start,
         by_kind=by_kind,
-        routing=routes if routes["n"] else {},
+        routing=routes if routes["n"] and open_set else {},  # closed: each question's own documents, nothing to route
         library={"documents": len(docs), "chunks": sum(d.chunks for d in docs)},
     )
 

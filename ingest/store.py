@@ -39,6 +39,7 @@ STALE_PENDING_S = 6 * 3600
 # A registry row that is not a document: its value changes on every write, so a reader can keep the
 # registry in memory and re-read it only when this one small row says it changed (embedded or server).
 _VERSION_ID = "__registry_version__"
+EXACT_MAX_CHUNKS = 20_000  # a search scoped to documents holding at most this many chunks is exact (no HNSW)
 CORPUS = "chunks.jsonl"  # the chunk rows beside the BM25 index
 
 _HOST = socket.gethostname()
@@ -247,6 +248,8 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
+        self._vectors: dict[tuple, tuple[list[str], np.ndarray]] = {}  # scoped (exact) search: vectors per document
+        self._docs_memo: tuple | None = None  # (row ids, rows, Documents) of the last documents() call
         self._connect()
         self.cleanup_interrupted()
 
@@ -398,8 +401,14 @@ class Store:
         return list(rows)
 
     def documents(self) -> list[Document]:
-        docs = [_doc_from(m) for m in self._rows({"status": READY})]
-        return sorted(docs, key=lambda d: (d.file.lower(), d.doc_id))
+        rows = self._rows({"status": READY})
+        key = tuple(id(m) for m in rows)
+        memo = self._docs_memo
+        if memo is not None and memo[0] == key and all(a is b for a, b in zip(memo[1], rows)):
+            return list(memo[2])  # the same rows as last time: their Documents (a library of thousands, per question)
+        docs = sorted((_doc_from(m) for m in rows), key=lambda d: (d.file.lower(), d.doc_id))
+        self._docs_memo = (key, rows, docs)
+        return list(docs)
 
     def all_rows(self) -> list[Document]:
         """Every registry row, pending ones included (for the pipeline and consistency checks)."""
@@ -625,6 +634,10 @@ class Store:
         allowed = [d for d in (doc_ids if doc_ids is not None else ready) if d in ready]
         if not allowed or k <= 0:
             return [[] for _ in embeddings]
+        if doc_ids is not None:
+            by_id = {m["doc_id"]: m for m in rows if m.get("status") == READY}
+            if sum(int(by_id[d].get("chunks", 0)) for d in allowed) <= EXACT_MAX_CHUNKS:
+                return self._exact_ids_many(embeddings, k, [by_id[d] for d in allowed])
         if set(allowed) == ready:
             others = sorted({m["doc_id"] for m in rows} - ready)
             where = {"doc_id": {"$nin": others}} if others else None
@@ -642,6 +655,42 @@ class Store:
         res = self._chunks.query(**query)  # _rows() above has reloaded Chroma's view if another process wrote
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists) if i.rsplit(":", 1)[0] in ready]
                 for ids, dists in zip(res["ids"], res["distances"])]
+
+    def _exact_ids_many(self, embeddings: list[np.ndarray], k: int, rows: list[dict]) -> list[list[tuple[str, float]]]:
+        """Exact cosine over the few documents a search is scoped to (a routed question): their vectors are
+        read once per process and multiplied here. Chroma's HNSW search filtered to one document of a
+        100K-chunk collection took ~180 ms; reading 50 vectors and a dot product takes a few."""
+        ids: list[str] = []
+        mats: list[np.ndarray] = []
+        for m in rows:
+            key = (m["doc_id"], m.get("ingested_at", ""), int(m.get("chunks", 0)))
+            got = self._vectors.get(key)
+            if got is None:
+                cids = [f"{m['doc_id']}:{o:05d}" for o in range(int(m.get("chunks", 0)))]
+                res = self._chunks.get(ids=cids, include=["embeddings"])
+                order = {cid: i for i, cid in enumerate(res.get("ids") or [])}
+                emb = res.get("embeddings")
+                have = [c for c in cids if c in order]
+                mat = np.asarray([emb[order[c]] for c in have], dtype=np.float32).reshape(len(have), -1)
+                norms = np.linalg.norm(mat, axis=1, keepdims=True) if len(have) else np.ones((0, 1))
+                got = (have, mat / np.where(norms == 0, 1, norms))
+                if len(self._vectors) > 256:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[key] = got
+            ids.extend(got[0])
+            mats.append(got[1])
+        if not ids:
+            return [[] for _ in embeddings]
+        mat = np.concatenate(mats) if len(mats) > 1 else mats[0]
+        out = []
+        for e in embeddings:
+            q = np.asarray(e, dtype=np.float32).reshape(-1)
+            sims = mat @ (q / (np.linalg.norm(q) or 1.0))
+            n = min(int(k), len(ids))
+            top = np.argpartition(-sims, n - 1)[:n]
+            top = top[np.argsort(-sims[top], kind="stable")]
+            out.append([(ids[int(i)], float(sims[i])) for i in top])
+        return out
 
     def _fingerprint(self, rows: list[dict]) -> str:
         h = hashlib.sha256()

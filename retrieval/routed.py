@@ -127,9 +127,11 @@ def routed_context(
     with store.snapshot() if hasattr(store, "snapshot") else contextlib.nullcontext():
         t0 = time.perf_counter()
         docs = scope_documents(store, doc_ids)
+        t1 = time.perf_counter()
         rt = plan_route(store, embedder, question, docs=docs) if routing else Route(question, question)
         if timings is not None:
-            timings["route"] = timings.get("route", 0.0) + time.perf_counter() - t0
+            timings["scope"] = timings.get("scope", 0.0) + t1 - t0
+            timings["route"] = timings.get("route", 0.0) + time.perf_counter() - t1
         q = search_query or question
         query_rt = dataclasses.replace(rt, question=q) if q != question else rt
         hits, scope = routed_hits(store, embedder, query_rt, k=k, doc_ids=doc_ids, mode=mode,

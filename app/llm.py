@@ -45,8 +45,9 @@ def backend_for(settings: Settings) -> Backend | NoModel:
         Secret(key),
         timeout_s=settings.timeout_s,
         max_retries=settings.max_retries,
-        prices_file=settings.prices_file,
+        catalog_file=settings.catalog_file,
         thinking=settings.thinking,
+        effort=settings.effort,
     )
 
 

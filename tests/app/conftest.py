@@ -72,6 +72,7 @@ def llm_server():
 def llm(llm_server):
     llm_server.queue.clear()
     llm_server.requests.clear()
+    llm_server.gets.clear()
     yield llm_server
     llm_server.queue.clear()
 

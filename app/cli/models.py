@@ -16,7 +16,7 @@ from rich.table import Table
 from app.cli import cli, settings
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _price(p: float) -> str:
@@ -99,11 +99,12 @@ def doctor(
     if st.source:
         t.add_row("catalog", f"{st.source} (read {st.read})" if st.read else st.source)
     t.add_row("timeouts", f"{s.timeout_s:g} s per attempt, up to {s.max_retries} {'retry' if s.max_retries == 1 else 'retries'}")
-    if st.served is not None:
-        t.add_row("served models", ", ".join(st.served) or "(none listed)")
-    elif st.served_error:
-        t.add_row("served models", f"could not list them ({scrub(st.served_error)})")
     out.print(t)
+    if st.served is not None:
+        mark = "" if st.is_served is None else (" — the active model is among them" if st.is_served else "")
+        out.print(f"served models (GET /models): {', '.join(st.served) or '(none listed)'}{mark}")
+    elif st.served_error:
+        out.print(f"served models: could not list them ({scrub(st.served_error)})")
     for n in st.notes:
         out.print(f"[yellow]note:[/yellow] {n}")
     if st.is_served is False:

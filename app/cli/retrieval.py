@@ -21,17 +21,18 @@ from app.cli import cli, settings
 from app.config import Settings
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
 cli.add_typer(eval_app, name="eval")
 
-CONTEXT_WINDOW = 131072  # DeepSeek V3.2's 128K window: the default budget is this minus the reserves
+def default_budget(s: Settings) -> tuple[int, str]:
+    """(budget, tokenizer family): Settings.budget, or the active model's window minus the tokens kept back
+    for the answer and the prompt (the default model's window when none is configured)."""
+    from app.ask import backend, tokenizer_of, window_budget
 
-
-def default_budget(s: Settings) -> int:
-    """Settings.budget, or the model window minus the tokens kept back for the answer and the prompt."""
-    return int(s.budget) if s.budget and s.budget > 0 else CONTEXT_WINDOW - s.reserve_output - s.reserve_prompt
+    b = backend(s)
+    return window_budget(s, b), tokenizer_of(b)
 
 
 def _fail(message: str) -> None:
@@ -43,10 +44,16 @@ def _guard(fn: Callable):
     from retrieval.evaluate import EvalError
     from retrieval.search import SearchError
 
+    from model.base import ModelError
+
     try:
         return fn()
     except (LookupError, SearchError, EvalError) as e:
         _fail(str(e).strip("'\""))
+    except ModelError as e:  # a retired or mistyped model name in the settings that size the budget
+        from app.model_status import explain
+
+        _fail(explain(e))
     except (ValueError, OSError) as e:
         _fail(str(e))
 
@@ -186,7 +193,7 @@ def _ranges(pages: list[int]) -> str:
 def context_cmd(
     question: str = typer.Argument(..., help="The question the context is packed for."),
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name)."),
-    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET or 128K − reserves)."),
+    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET, else the active model's window − reserves)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (passages, coverage and the rendered context)."),
 ) -> None:
     """The packed context a model would receive for QUESTION, and its coverage report."""
@@ -196,10 +203,12 @@ def context_cmd(
         from retrieval.pack import build_context, render_context
 
         s = settings()
-        size = budget or default_budget(s)
+        policy, family = default_budget(s)
+        size = budget or policy
         store, documents = _resolve(s, _split_refs(docs))
         embedder = library.get_embedder_for(s)
-        packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size, rerank_model=s.rerank_model)
+        packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
+                               rerank_model=s.rerank_model, tokenizer=family)
         text = render_context(packed)
         if as_json:
             _write_json(
@@ -207,6 +216,7 @@ def context_cmd(
                     "question": question,
                     "budget": packed.budget,
                     "tokens": packed.tokens,
+                    "tokenizer": packed.tokenizer,
                     "mode": packed.mode,
                     "passages": [
                         {

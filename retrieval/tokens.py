@@ -11,6 +11,14 @@ Two DeepSeek tokenizers, picked by the model catalog's `tokenizer` field:
 
 Both load with the Rust `tokenizers` library directly: the package's own wrapper adds nothing we need
 and tiktoken's BPE would miscount DeepSeek's vocabulary by several percent, which at 1M means overruns.
+
+The two files share one BPE vocabulary and merge list (checked: identical); they differ in their added
+tokens (818 in V3, 1,283 in V4: DSML, search, quick-instruction and multimodal markers). So ordinary
+text counts the same, and text that spells an added token ("<dsml:", "<｜latest_reminder｜>") counts
+differently. Text that spells a *special* token ("<｜end▁of▁sentence｜>") is counted as the plain text it
+is (`encode_special_tokens`): a document cannot pose as a control token, and the count is the higher,
+safe one whichever way a server reads it. The counting mode is part of `tokenizer_id`, so counts
+stored under another mode are not trusted.
 """
 
 from __future__ import annotations
@@ -68,7 +76,7 @@ def tokenizer_path(family: str | None = None) -> Path:
 def tokenizer_id(family: str | None = None) -> str:
     """A short digest of the tokenizer file: token counts stored at ingest are trusted only under it."""
     f = _family(family)
-    return f + ":" + hashlib.sha256(tokenizer_path(f).read_bytes()).hexdigest()[:12]
+    return f + ":" + hashlib.sha256(tokenizer_path(f).read_bytes()).hexdigest()[:12] + ":plain-specials"
 
 
 @lru_cache(maxsize=4)
@@ -77,6 +85,7 @@ def get_tokenizer(family: str | None = None) -> Tokenizer:
     tok = Tokenizer.from_file(str(tokenizer_path(_family(family))))
     tok.no_truncation()
     tok.no_padding()
+    tok.encode_special_tokens = True  # "<｜end▁of▁sentence｜>" in a document is text, not a control token
     return tok
 
 

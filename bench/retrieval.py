@@ -192,6 +192,7 @@ def run(argv: list[str]) -> dict:
     ap.add_argument("--limit", type=int, default=None, help="only the first N CUAD contracts as the base")
     ap.add_argument("--chunks", type=int, default=TARGET_CHUNKS, help="replicate up to this many chunks")
     ap.add_argument("--queries", type=int, default=len(QUERIES))
+    ap.add_argument("--cuad", default=str(CUAD), help="folder of CUAD PDFs (default ../shared/corpus/cuad)")
     ap.add_argument("--budgets", default=",".join(str(b) for b in BUDGETS), help="comma-separated token budgets")
     args, _ = ap.parse_known_args(argv)
     budgets = [int(x) for x in args.budgets.split(",") if x.strip()]
@@ -206,6 +207,8 @@ def run(argv: list[str]) -> dict:
     from retrieval.tokens import get_tokenizer
 
     console = Console()
+    global CUAD
+    CUAD = Path(args.cuad).expanduser().resolve()
     if not CUAD.is_dir():
         console.print(f"[bench] retrieval: {CUAD} not found — skipped")
         return {}

@@ -47,7 +47,10 @@ def _family(family: str | None) -> str:
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "longdoc" / "tokenizers"
+    """Beside the embedder's int8 ONNX cache (~/.cache/longdoc/)."""
+    from ingest.onnx_embed import cache_root
+
+    return cache_root().parent / "tokenizers"
 
 
 def tokenizer_path(family: str | None = None) -> Path:

@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - depends on the retrieval CLI being pre
 
 
 MODEL_HINTS = {
-    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc models check`), or unset LONGDOC_BACKEND to answer extractively",
+    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc doctor`), or unset LONGDOC_BACKEND to answer extractively",
     "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
     "RateLimitError": "wait a minute and retry",
     "ServerError": "the provider is overloaded or failing: retry later",

@@ -79,13 +79,13 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[i]
 
 
-def _base(limit: int | None, embedder) -> tuple[list, list, np.ndarray]:
+def _base(limit: int | None, embedder, cuad: Path = CUAD) -> tuple[list, list, np.ndarray]:
     """Parse, chunk and embed the CUAD PDFs once (cached): documents, chunks per document, vectors."""
     from ingest.chunk import chunk_document
     from ingest.pdf import load_document
     from ingest.types import Document, IngestError
 
-    files = sorted(p for p in CUAD.iterdir() if p.suffix.lower() == ".pdf")
+    files = sorted(p for p in cuad.iterdir() if p.suffix.lower() == ".pdf")
     if limit:
         files = files[:limit]
     key = hashlib.sha256("\n".join(p.name for p in files).encode()).hexdigest()[:12]
@@ -119,7 +119,7 @@ def _base(limit: int | None, embedder) -> tuple[list, list, np.ndarray]:
     return docs, chunks, vecs
 
 
-def build_store(limit: int | None, target: int, embedder):
+def build_store(limit: int | None, target: int, embedder, cuad: Path = CUAD):
     """The replicated store (cached by its parameters); returns (store, number of chunks, replicas).
 
     Each replica is one "volume" document holding every base contract back to back (pages and character
@@ -131,7 +131,7 @@ def build_store(limit: int | None, target: int, embedder):
     from ingest.types import Document
     from retrieval.tokens import count_tokens_batch, tokenizer_id
 
-    docs, chunks, vecs = _base(limit, embedder)
+    docs, chunks, vecs = _base(limit, embedder, cuad)
     base_n = sum(len(c) for c in chunks)
     reps = max(1, -(-target // base_n))
     # v3: chunks carry their DeepSeek V4 token counts, as `longdoc ingest` stores them
@@ -207,14 +207,13 @@ def run(argv: list[str]) -> dict:
     from retrieval.tokens import get_tokenizer
 
     console = Console()
-    global CUAD
-    CUAD = Path(args.cuad).expanduser().resolve()
-    if not CUAD.is_dir():
-        console.print(f"[bench] retrieval: {CUAD} not found — skipped")
+    cuad = Path(args.cuad).expanduser().resolve()
+    if not cuad.is_dir():
+        console.print(f"[bench] retrieval: {cuad} not found — skipped")
         return {}
     t_build = time.perf_counter()
     embedder = get_embedder("default")
-    store, n_chunks, reps = build_store(args.limit, args.chunks, embedder)
+    store, n_chunks, reps = build_store(args.limit, args.chunks, embedder, cuad)
     build_s = time.perf_counter() - t_build
     queries = QUERIES[: args.queries]
 

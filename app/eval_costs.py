@@ -2,9 +2,11 @@
 
 Recall alone cannot choose a budget policy: a bigger budget can only add evidence, so the question is
 what the extra tokens cost. The cost of one question is its packed context plus the fixed prompt
-(rules + question), at the cache-miss price (a first question over these documents) and at the
-cache-hit price (a follow-up over the same documents: DeepSeek bills the repeated prefix as a hit),
-plus an answer of ANSWER_TOKENS, at the off-peak and the peak rate where the provider has both.
+(rules + question) plus an answer of ANSWER_TOKENS, at the off-peak and the peak rate where the
+provider has both: for a first question at the cache-miss price, and for a follow-up over the same
+documents at the cache-hit price only where the documents were packed whole — then the prompt prefix
+repeats byte for byte and DeepSeek bills it as a hit; a retrieved context differs per question, so a
+follow-up pays the miss price again (weighted by the report's `whole_share`).
 """
 
 from __future__ import annotations
@@ -53,10 +55,13 @@ def cost_curve(report, settings: Settings) -> dict:
         out["methods"][method] = {}
         for b, r in row.items():
             prompt = r["mean_tokens"] + overhead
-            cell = {"prompt_tokens": round(prompt)}
+            share = float(r.get("whole_share", 0.0))
+            cell = {"prompt_tokens": round(prompt), "whole_share": share}
             for name, p in rates.items():
-                cell[f"{name}_miss_usd"] = round((prompt * p.input_cache_miss + ANSWER_TOKENS * p.output) / 1e6, 6)
-                cell[f"{name}_hit_usd"] = round((prompt * p.input_cache_hit + ANSWER_TOKENS * p.output) / 1e6, 6)
+                miss = (prompt * p.input_cache_miss + ANSWER_TOKENS * p.output) / 1e6
+                hit = (prompt * p.input_cache_hit + ANSWER_TOKENS * p.output) / 1e6
+                cell[f"{name}_miss_usd"] = round(miss, 6)
+                cell[f"{name}_hit_usd"] = round(share * hit + (1 - share) * miss, 6)  # a follow-up question
             out["methods"][method][b] = cell
     return out
 

@@ -289,10 +289,12 @@ def cost_table(report, costs: dict) -> Table:
     """longdoc's method: mean tokens packed and USD per question at each budget (first question / follow-up)."""
     method = "longdoc" if "longdoc" in report.methods else next(iter(report.methods), None)
     t = Table(title=f"Cost per question — {method}, {costs['model']} ({costs['provider']}, prices read {costs['read']}), "
-                    f"a {costs['answer_tokens']}-token answer; first question (cache miss) / follow-up (cache hit)")
+                    f"a {costs['answer_tokens']}-token answer; first question / follow-up over the same documents "
+                    f"(cache hit where they were packed whole)")
     t.add_column("budget")
     t.add_column("recall", justify="right")
     t.add_column("mean tokens packed", justify="right")
+    t.add_column("packed whole", justify="right")
     keys = [k for k in ("off_peak", "peak") if method and any(f"{k}_miss_usd" in c for c in costs["methods"][method].values())]
     for k in keys:
         t.add_column(f"{k.replace('_', '-')} USD", justify="right")
@@ -301,7 +303,7 @@ def cost_table(report, costs: dict) -> Table:
     for b in report.budgets:
         r, c = report.methods[method][str(b)], costs["methods"][method][str(b)]
         cells = [f"${c[f'{k}_miss_usd']:.4f} / ${c[f'{k}_hit_usd']:.4f}" for k in keys]
-        t.add_row(f"{b:,}", f"{r['evidence_recall']:.3f}", f"{r['mean_tokens']:,.0f}", *cells)
+        t.add_row(f"{b:,}", f"{r['evidence_recall']:.3f}", f"{r['mean_tokens']:,.0f}", f"{r.get('whole_share', 0):.0%}", *cells)
     return t
 
 

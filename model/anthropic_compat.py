@@ -135,7 +135,7 @@ class AnthropicBackend(Backend):
         return params
 
     def list_models(self, timeout_s: float = 10.0) -> list[dict]:
-        return served_models(self.base_url, self._api_key, timeout_s=timeout_s, provider=self.info.provider)
+        return served_models(self.base_url, self._api_key, timeout_s=timeout_s)
 
     def _done(self, text, reasoning, usage, stop, started, model, incomplete=None) -> Completion:
         finish = STOP_REASONS.get(stop, stop) if stop else None

@@ -9,7 +9,7 @@ shown as "price unknown", never as $0); only in-process local generation is know
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
@@ -144,10 +144,6 @@ def peak_hours(provider: str, overlay: Path | None = None) -> PeakHours | None:
                      tuple((int(a), int(b)) for a, b in p["hours"]), str(p.get("label", "")))
 
 
-def models_url(provider: str, overlay: Path | None = None) -> str | None:
-    return catalog(overlay)["providers"].get(provider, {}).get("models_url")
-
-
 def _prices(raw, provider: str, source: str, overlay: Path | None) -> PriceSchedule | None:
     if not isinstance(raw, dict):
         return None
@@ -241,21 +237,7 @@ def default_window(overlay: Path | None = None) -> int:
     return lookup("deepseek", DEFAULT_MODEL["deepseek"], None, overlay).context_window
 
 
-def known_names(provider: str, overlay: Path | None = None) -> list[str]:
-    """Names the catalog lists for a provider (current ones first, retired last), for hints and the UI."""
-    rows = []
-    for key, e in catalog(overlay)["models"].items():
-        if key.split("/", 1)[0] == provider:
-            rows.append((bool(e.get("retired")), bool(e.get("alias_of") or e.get("deprecated")), e.get("name") or key.split("/", 1)[1]))
-    return [name for _, _, name in sorted(rows, key=lambda r: (r[0], r[1]))]
-
-
-def with_window(info: ModelInfo, window: int) -> ModelInfo:
-    """The same facts with the window a server reports (vLLM's max_model_len), when that is smaller."""
-    return replace(info, context_window=min(info.context_window, int(window))) if window else info
-
-
 __all__ = [
-    "ModelInfo", "Thinking", "lookup", "catalog", "provider_for", "peak_hours", "models_url", "thinking_twin",
-    "default_model", "default_window", "known_names", "with_window", "DEFAULT_MODEL", "DEFAULT_TOKENIZER",
+    "ModelInfo", "Thinking", "lookup", "catalog", "provider_for", "peak_hours", "thinking_twin",
+    "default_model", "default_window", "DEFAULT_MODEL", "DEFAULT_TOKENIZER",
 ]

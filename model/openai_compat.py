@@ -163,7 +163,7 @@ class OpenAICompatBackend(Backend):
 
     def list_models(self, timeout_s: float = 10.0) -> list[dict]:
         """GET /models: what this key may call here (ids, and vLLM's max_model_len where reported)."""
-        return served_models(self.base_url, self._api_key, timeout_s=timeout_s, provider=self.info.provider)
+        return served_models(self.base_url, self._api_key, timeout_s=timeout_s)
 
     # ---- calls --------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ def models_urls(base_url: str) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def served_models(base_url: str, api_key: Secret | str | None, timeout_s: float = 10.0, provider: str = "") -> list[dict]:
+def served_models(base_url: str, api_key: Secret | str | None, timeout_s: float = 10.0) -> list[dict]:
     """[{"id": name, "max_model_len": n or None, "owned_by": …}], in the server's order.
 
     Raises ModelError (key-free message) when no candidate URL answers with a model list."""

@@ -88,6 +88,16 @@ def _backend_or_reason(settings):
         return NoModel(reason=explain(e)), explain(e)
 
 
+def _catalog_names() -> str:
+    """What the model catalog says DeepSeek serves today, and which names were retired."""
+    from model.catalog import catalog
+
+    models = catalog()["models"]
+    current = [e["name"] for k, e in models.items() if k.startswith("deepseek/") and not e.get("retired") and not e.get("alias_of")]
+    retired = [f"{e['name']} (→ {e.get('replacement')})" for k, e in models.items() if k.startswith("deepseek/") and e.get("retired")]
+    return f"DeepSeek today: {', '.join(current)} · retired: {', '.join(retired)} (model/catalog.json)"
+
+
 def _rates(p) -> str:
     return f"input {p.input_cache_miss:g} (cache hit {p.input_cache_hit:g}), output {p.output:g}"
 
@@ -115,6 +125,7 @@ def render(settings) -> None:
                      help="\n\n".join(f"**{k}**: {v}" for k, v in HELP.items()))
         st.text_input("Model", value=settings.model or "", key="set_model",
                       placeholder="deepseek-flash (default), deepseek-v4-pro, deepseek-v3.2-exp (CometAPI)…")
+        st.caption(_catalog_names())
         st.text_input("Base URL", value=settings.base_url or "", key="set_base_url",
                       placeholder="https://api.deepseek.com")
         has_key = bool(settings.api_key)

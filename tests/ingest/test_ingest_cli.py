@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
@@ -75,15 +74,14 @@ def test_real_console_script_json_and_no_traceback(tmp_path):
     """The installed `longdoc` command, as a subprocess: only bad files, so no model is loaded."""
     bad = tmp_path / "empty.pdf"
     bad.write_bytes(b"")
-    enc = ROOT.parent / "shared" / "eval" / "robustness" / "encrypted_rc4_userpw_openpassword.pdf"
-    args = [str(Path(sys.executable).parent / "longdoc"), "--home", str(tmp_path / "home"), "ingest", str(bad), "--json"]
-    if enc.exists():
-        args.insert(-1, str(enc))
+    from tests.fixtures import pdfs
+
+    enc = pdfs.encrypted_rc4_user_password()
+    args = [str(Path(sys.executable).parent / "longdoc"), "--home", str(tmp_path / "home"), "ingest", str(bad), str(enc), "--json"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
     out = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     rows = json.loads(out.stdout)
     assert rows[0]["status"] == "failed" and rows[0]["message"].startswith("not a PDF")
-    if enc.exists():
-        assert rows[1]["status"] == "needs_password"
+    assert rows[1]["status"] == "needs_password"
     assert "Traceback" not in out.stderr

@@ -312,6 +312,15 @@ def support(claim: str, passage_text: str, embedder=None) -> tuple[bool, str, fl
     return False, "", round(score, 3)
 
 
+def hit_section(query: str, chunk) -> str:
+    """The section a search hit is about: where the chunk's sentence closest to `query` lies (a chunk
+    often starts in one section and holds the heading and text of the next)."""
+    if not getattr(chunk, "section_marks", ()):
+        return chunk.section_path
+    s, _, _ = _best_span(query, chunk.text)
+    return chunk.section_at(chunk.char_start + s)
+
+
 def _citation(ref: Ref, passage: Passage | None, excerpt: str, verified: bool, section: str = "") -> Citation:
     if passage is None:
         return Citation(ref.label, "", "", ref.page_start, ref.page_end, "", "", False)

@@ -104,6 +104,7 @@ def search_cmd(
 
     def body():
         from app import library
+        from app.cite import hit_section
         from retrieval.pack import order_documents, page_label
         from retrieval.search import search
 
@@ -124,7 +125,7 @@ def search_cmd(
                     "doc_id": c.doc_id,
                     "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
                     "pages": [c.page_start, c.page_end],
-                    "section": c.section_path,
+                    "section": hit_section(query, c),
                     "chunk_id": c.chunk_id,
                     "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
                     "bm25_rank": None if h.bm25_rank is None else h.bm25_rank + 1,

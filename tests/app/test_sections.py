@@ -130,3 +130,20 @@ def test_units_from_chunks_carry_the_section_of_their_sentence(king_chunks):
     units = extractive.units_from_chunks(chunks, 1, KING.name, doc.title)
     [u] = [u for u in units if "State of New York" in u.text and "governed" in u.text]
     assert u.section.endswith(KING_LAW)
+
+
+def test_search_hits_name_the_section_of_their_best_sentence(samples_home):
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    store, king = _king(samples_home)
+    r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "search", "governing law State of New York",
+                                 "--docs", king.doc_id[:12], "--k", "3", "--json"])
+    assert r.exit_code == 0, r.output
+    top = json.loads(r.stdout)["hits"][0]
+    assert KING_CLAUSE in _flat(top["text"]) and top["section"].endswith(KING_LAW), top["section"]
+    chunk = next(c for c in store.chunks(king.doc_id) if c.chunk_id == top["chunk_id"])
+    assert not chunk.section_path.endswith(KING_LAW)  # what the hit was labelled before

@@ -116,3 +116,29 @@ def resolve_docs(settings: Settings, refs: list[str] | None) -> list[Document]:
         if all(d.doc_id != o.doc_id for o in out):
             out.append(d)
     return out
+
+
+# ---- one document (API, MCP) --------------------------------------------------------------------
+
+
+def get_document(settings: Settings, ref: str) -> Document:
+    """The ready document named by `ref` (id, id prefix of 6+, file name); LookupError otherwise."""
+    return _find(get_store(settings), ref)
+
+
+def delete_document(settings: Settings, ref: str) -> Document:
+    """Remove a document from the library and its uploaded copy (content-addressed: nothing else uses it)."""
+    from app import uploads
+
+    doc = remove(settings, ref)
+    uploads.forget(settings, doc.doc_id)
+    return doc
+
+
+def document_json(doc: Document) -> dict:
+    """A document as the API and MCP show it: without its path on the server's disk."""
+    import dataclasses
+
+    data = dataclasses.asdict(doc)
+    data.pop("path", None)
+    return data

@@ -200,19 +200,20 @@ def http_route(server: MCPServer, settings: Settings):
     from starlette.routing import Route
     from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 
-    inner = StreamableHTTPASGIApp(server.session_manager)
+    class Guarded:  # an ASGI app (a class instance, so Starlette hands it scope/receive/send)
+        inner = StreamableHTTPASGIApp(server.session_manager)
 
-    async def guarded(scope, receive, send) -> None:
-        from app.api.server import error
+        async def __call__(self, scope, receive, send) -> None:
+            from app.api.server import error
 
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        try:
-            await anyio.to_thread.run_sync(access.token_principal, settings, _token_from_headers(headers))
-        except access.AccessError as e:
-            return await error(e.status, e.message)(scope, receive, send)
-        await inner(scope, receive, send)
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            try:
+                await anyio.to_thread.run_sync(access.token_principal, settings, _token_from_headers(headers))
+            except access.AccessError as e:
+                return await error(e.status, e.message)(scope, receive, send)
+            await self.inner(scope, receive, send)
 
-    return Route("/mcp", endpoint=guarded, methods=["GET", "POST", "DELETE"])
+    return Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])
 
 
 def stdio_principal(settings: Settings) -> access.Principal:

@@ -16,6 +16,7 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import access, library, matters
 from app.api.server import error, principal
@@ -152,6 +153,8 @@ async def upload_document(request: Request, who: Caller, m: str) -> JSONResponse
         return error(415, "send the file as multipart/form-data in a field named 'file'")
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=64 * 1024)
+    except StarletteHTTPException:
+        raise  # the body limit (413)
     except Exception as e:  # noqa: BLE001 - python-multipart's refusals (bad boundary, too many parts)
         return error(400, f"could not read the multipart body: {' '.join(str(getattr(e, 'detail', e)).split())[:200]}")
     try:

@@ -30,8 +30,11 @@ def error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message, "status": status}, status_code=status)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(StarletteHTTPException):
+    """Raised from `receive` once the body passes the limit (an HTTPException, so body parsers re-raise it)."""
+
+    def __init__(self, message: str):
+        super().__init__(413, message)
 
 
 class BodyLimit:
@@ -65,7 +68,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _TooLarge()
+                    raise _TooLarge(f"the {what} is too large (limit {limit // 1024:,} KiB)")
             return message
 
         async def tracking_send(message):
@@ -76,9 +79,9 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except _TooLarge as e:
             if not started:
-                await error(413, f"the {what} is too large (limit {limit // 1024:,} KiB)")(scope, receive, send)
+                await error(413, e.detail)(scope, receive, send)
 
 
 def bearer(request: Request) -> str | None:
@@ -115,6 +118,7 @@ def create_app(settings: Settings, *, mcp: bool = True) -> FastAPI:
         description="Page-cited answers over long legal and scientific PDFs, one matter at a time. "
         "Send `Authorization: Bearer <token>` (create one with `longdoc token create`).",
         lifespan=lifespan,
+        redirect_slashes=False,  # a path with a trailing slash is another path: 404, not a redirect
     )
     app.state.settings = settings
 

@@ -39,11 +39,15 @@ def longdoc(*args: str) -> list[str]:
     return [sys.executable, "-c", "from app.cli import main; main()", *args]
 
 
+MAX_FILE_MB = 4  # the test server's upload limit (small, so the over-limit upload is quick to send)
+
+
 def start_server(home: Path, log: Path, *extra: str, timeout_s: float = 90.0):
     """`longdoc serve` on a free port in its own process group; (Popen, base URL) once /v1/health answers."""
     port = _free_port()
     out = open(log, "wb")
-    proc = subprocess.Popen(longdoc("serve", "--port", str(port), *extra), cwd=ROOT, env=cli_env(home),
+    proc = subprocess.Popen(longdoc("serve", "--port", str(port), *extra), cwd=ROOT,
+                            env=cli_env(home, LONGDOC_MAX_FILE_MB=str(MAX_FILE_MB)),
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s
@@ -130,14 +134,15 @@ def api(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("api_home")
     s = load_settings(env={}, home=home)
-    matters.create(s, "alpha")
-    matters.create(s, "beta")
+    for name in ("alpha", "beta", "scratch"):
+        matters.create(s, name)
     tokens = {
         "a_editor": make_token(home, "alpha", "editor"),
         "a_reader": make_token(home, "alpha", "reader"),
         "b_reader": make_token(home, "beta", "reader"),
         "b_editor": make_token(home, "beta", "editor"),
         "admin": make_token(home, "*", "admin"),
+        "scratch_editor": make_token(home, "scratch", "editor"),
     }
     proc, url = start_server(home, home / "serve.log")
     api = Api(url, home, proc, tokens)

@@ -89,7 +89,7 @@ def _alive(worker: str | None) -> bool:
 
 def _settled(settings: Settings, job: Job) -> Job:
     if job.status not in FINAL and not _alive(job.worker):
-        msg = "interrupted: the server stopped before this file was ingested; upload it again"
+        msg = INTERRUPTED
         _update(settings, job.id, status="failed", message=msg)
         return Job(**{**job.as_dict(), "status": "failed", "message": msg})
     return job
@@ -97,6 +97,8 @@ def _settled(settings: Settings, job: Job) -> Job:
 
 # ---- the runner: one thread per process, files one after another ---------------------------------
 
+_STOPPING = threading.Event()  # set by shutdown(): failures from then on are the stop's doing
+INTERRUPTED = "interrupted: the server stopped before this file was ingested; upload it again"
 _QUEUE: "queue.Queue[tuple[Settings, str, Path, str | None]]" = queue.Queue()
 _RUNNER: list[threading.Thread] = []
 _RUNNER_LOCK = threading.Lock()
@@ -117,7 +119,9 @@ def _run_one(settings: Settings, job_id: str, path: Path, password: str | None) 
     try:
         results = library.ingest(settings, [path], password=password, progress=progress)
         r = results[0] if results else None
-        if r is not None and r.status in ("ingested", "replaced", "unchanged"):
+        if _STOPPING.is_set() and (r is None or r.status == "failed"):
+            _update(settings, job_id, status="failed", progress=1.0, message=INTERRUPTED)
+        elif r is not None and r.status in ("ingested", "replaced", "unchanged"):
             _update(settings, job_id, status="ready", progress=1.0, doc_id=r.doc_id, message=r.message or "")
         else:
             why = (r.message or r.status) if r is not None else "nothing was ingested"
@@ -125,12 +129,21 @@ def _run_one(settings: Settings, job_id: str, path: Path, password: str | None) 
                     message=f"{r.status}: {why}" if r is not None and r.status != "failed" else why)
     except Exception as e:  # noqa: BLE001 - the record says why; the server goes on
         _update(settings, job_id, status="failed", progress=1.0,
-                message=f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+                message=INTERRUPTED if _STOPPING.is_set() else f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+
+
+def shutdown() -> None:
+    """The server is stopping: start nothing new; what fails from now on failed because of the stop."""
+    _STOPPING.set()
 
 
 def _runner() -> None:
     while True:
         settings, job_id, path, password = _QUEUE.get()
+        if _STOPPING.is_set():
+            _update(settings, job_id, status="failed", progress=1.0, message=INTERRUPTED)
+            _QUEUE.task_done()
+            continue
         try:
             _run_one(settings, job_id, path, password)
         finally:

@@ -106,11 +106,18 @@ def create_app(settings: Settings, *, mcp: bool = True) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        if mcp_server is not None:
-            async with mcp_server.session_manager.run():
+        try:
+            if mcp_server is not None:
+                async with mcp_server.session_manager.run():
+                    yield
+            else:
                 yield
-        else:
-            yield
+        finally:
+            from app import jobs
+
+            stop = getattr(jobs, "shutdown", None)  # jobs still running are told the server is stopping
+            if callable(stop):
+                stop()
 
     app = FastAPI(
         title="longdoc API",

@@ -23,18 +23,28 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def stop_children(timeout_s: float = 5.0) -> int:
-    """End the multiprocessing children this process started (ingest's parser pool); returns how many."""
-    import multiprocessing as mp
+    """End the multiprocessing children this process started (ingest's parser pool); returns how many.
 
-    kids = mp.active_children()
-    for p in kids:
-        p.terminate()
-    for p in kids:
-        p.join(timeout_s)
-        if p.is_alive():
-            p.kill()
-            p.join(1)
-    return len(kids)
+    Repeats until none is left for a moment: a job thread whose pool just broke may start a fresh one."""
+    import multiprocessing as mp
+    import time
+
+    n = 0
+    quiet = 0
+    deadline = time.monotonic() + 3 * timeout_s
+    while quiet < 2 and time.monotonic() < deadline:
+        kids = mp.active_children()
+        quiet = quiet + 1 if not kids else 0
+        for p in kids:
+            p.terminate()
+        for p in kids:
+            p.join(timeout_s)
+            if p.is_alive():
+                p.kill()
+                p.join(1)
+        n += len(kids)
+        time.sleep(0.2)
+    return n
 
 
 def exposure_problem(s, host: str) -> str | None:
@@ -68,6 +78,11 @@ def serve(
     app = create_app(s, mcp=not no_mcp)
     typer.echo(f"longdoc API on http://{s.api_host}:{s.api_port}/v1 · docs at /docs" + ("" if no_mcp else " · MCP at /mcp")
                + f" (data: {s.home}; Ctrl-C to stop)", err=True)
+    stopped: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # uvicorn shuts down gracefully on these, then re-raises the signal to the handler it found: this
+        # one, so the process goes on to stop its children instead of dying with them still running
+        signal.signal(sig, lambda signum, frame: stopped.append(signum))
     try:
         uvicorn.run(app, host=s.api_host, port=s.api_port, log_level="warning", timeout_graceful_shutdown=5,
                     server_header=False)
@@ -101,12 +116,14 @@ def mcp_cmd(
         _fail(e.message, 1)
 
     def _term(signum, frame):
-        raise KeyboardInterrupt
+        # the stdio transport reads stdin on a thread that no cancellation reaches: stop here and now
+        stop_children()
+        sys.stderr.flush()
+        os._exit(0)
 
     signal.signal(signal.SIGTERM, _term)
+    signal.signal(signal.SIGINT, _term)
     try:
         run_stdio(s)
-    except KeyboardInterrupt:
-        pass
     finally:
         stop_children()

@@ -217,6 +217,7 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
+        self._dropped = False
         self._connect()
         self.cleanup_interrupted()
 
@@ -300,7 +301,8 @@ class Store:
                 try:
                     yield True
                 finally:
-                    self._bump_registry()
+                    if not self._dropped:  # a dropped store has no registry left to bump
+                        self._bump_registry()
                     if self.embedded:
                         self._bump_generation()
             finally:
@@ -684,6 +686,7 @@ class Store:
     def drop(self) -> None:
         """Delete both collections and the BM25 index (a deleted matter): vectors, text and registry."""
         with self._write_lock():
+            self._dropped = True
             for name in (self.collection_name, self.collection_name + "_registry"):
                 try:
                     self.client.delete_collection(name)

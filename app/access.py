@@ -145,7 +145,7 @@ def _token_row(r) -> TokenInfo:
 def list_tokens(settings: Settings, matter: str | None = None) -> list[TokenInfo]:
     if not access_db.exists(settings):
         return []
-    with access_db.connect(settings) as db:
+    with access_db.connect(settings, write=False) as db:
         rows = db.execute("SELECT * FROM tokens ORDER BY created_at, id").fetchall()
     out = [_token_row(r) for r in rows]
     return [t for t in out if matter is None or t.matter == matter]
@@ -170,12 +170,13 @@ def token_principal(settings: Settings, secret: str | None) -> Principal:
     if not access_db.exists(settings):
         raise Unauthenticated("the API token is not valid (unknown or revoked)")
     digest = _digest(secret)
-    with access_db.connect(settings) as db:
+    with access_db.connect(settings, write=False) as db:
         row = db.execute("SELECT * FROM tokens WHERE hash = ?", (digest,)).fetchone()
-        if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["hash"], digest):
-            raise Unauthenticated("the API token is not valid (unknown or revoked)")
-        now = access_db.now_iso()
-        if row["last_used_at"] != now:
+    if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["hash"], digest):
+        raise Unauthenticated("the API token is not valid (unknown or revoked)")
+    now = access_db.now_iso()
+    if (row["last_used_at"] or "")[:16] != now[:16]:  # to the minute: not a write per request
+        with access_db.connect(settings) as db:
             db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, row["id"]))
     return Principal("token", row["id"], {row["matter"]: row["role"]})
 
@@ -252,7 +253,7 @@ def get_user(settings: Settings, name: str) -> UserInfo | None:
         name = check_user_name(name)
     except ValueError:
         return None
-    with access_db.connect(settings) as db:
+    with access_db.connect(settings, write=False) as db:
         row = db.execute("SELECT * FROM users WHERE name = ?", (name,)).fetchone()
         if row is None:
             return None

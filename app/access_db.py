@@ -53,8 +53,9 @@ def now_iso() -> str:
 
 
 @contextmanager
-def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
-    """One short transaction (committed on success, rolled back on error)."""
+def connect(settings: Settings, write: bool = True) -> Iterator[sqlite3.Connection]:
+    """One short transaction (committed on success, rolled back on error); `write=False` for reads, which
+    then never wait for a writer (WAL)."""
     path = Path(settings.access_db)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = str(path.resolve())
@@ -73,7 +74,7 @@ def connect(settings: Settings) -> Iterator[sqlite3.Connection]:
                     path.chmod(0o600)  # hashes only, but who may see which matter is nobody else's business
                 except OSError:
                     pass
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         try:
             yield conn
         except BaseException:

@@ -48,7 +48,7 @@ def exists(settings: Settings, name: str) -> bool:
         return True
     if not access_db.exists(settings):
         return False
-    with access_db.connect(settings) as db:
+    with access_db.connect(settings, write=False) as db:
         row = db.execute("SELECT state FROM matters WHERE name = ?", (name,)).fetchone()
     return row is not None and row["state"] == "ready"
 
@@ -66,7 +66,7 @@ def names(settings: Settings) -> list[str]:
     """Every matter, the default first."""
     rows: list[str] = []
     if access_db.exists(settings):
-        with access_db.connect(settings) as db:
+        with access_db.connect(settings, write=False) as db:
             rows = [r["name"] for r in db.execute("SELECT name FROM matters WHERE state = 'ready' ORDER BY name")]
     return [DEFAULT_MATTER] + [n for n in rows if n != DEFAULT_MATTER]
 

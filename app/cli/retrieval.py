@@ -209,10 +209,10 @@ def eval_retrieval(
         if not sd.is_dir():
             raise EvalError(f"{sd} is not a folder")
         if store_dir is not None:
-            report = _run_eval(settings(home=str(store_dir.expanduser())), sd, sizes, open_set, chosen, limit, as_json)
+            report = _run_eval(settings(home=str(store_dir.expanduser()), matter="default"), sd, sizes, open_set, chosen, limit, as_json)
         else:
             with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
-                report = _run_eval(settings(home=tmp, chroma_url=None), sd, sizes, open_set, chosen, limit, as_json)
+                report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, open_set, chosen, limit, as_json)
         data = report.as_dict()
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)

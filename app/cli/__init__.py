@@ -34,10 +34,16 @@ def _matter_name(value: str | None) -> str | None:
         raise typer.BadParameter(str(e), param_hint="--matter")
 
 
+# groups about matters and access themselves: their `--matter` (where they have one) names a target
+_NO_ACTING_MATTER = ("matter", "token", "user")
+
+
 def _with_matter_option(cmd) -> None:
     """Give every command (and every command of nested groups) a `--matter` option, unless it has its
     own (e.g. `token create --matter`, whose matter is the token's, not the one to act in)."""
     subs = getattr(cmd, "commands", None)
+    if cmd.name in _NO_ACTING_MATTER:
+        return
     if subs is not None:
         for sub in subs.values():
             _with_matter_option(sub)

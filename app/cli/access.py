@@ -52,11 +52,14 @@ def token_create(
 
 
 @token_app.command("list")
-def token_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def token_list(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    matter: Optional[str] = typer.Option(None, "--matter", help="Only the tokens of this matter."),
+) -> None:
     """List tokens (never their secrets)."""
     from app import access
 
-    rows = _run(lambda: access.list_tokens(settings()))
+    rows = _run(lambda: access.list_tokens(settings(), matter))
     if as_json:
         sys.stdout.write(json.dumps([t.as_dict() for t in rows], indent=1) + "\n")
         return
@@ -112,11 +115,14 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def user_list(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    matter: Optional[str] = typer.Option(None, "--matter", help="Only the users granted this matter."),
+) -> None:
     """List users and their matters."""
     from app import access
 
-    rows = _run(lambda: access.list_users(settings()))
+    rows = [u for u in _run(lambda: access.list_users(settings())) if matter is None or matter in u.grants]
     if as_json:
         sys.stdout.write(json.dumps([u.as_dict() for u in rows], indent=1) + "\n")
         return

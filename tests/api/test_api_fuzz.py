@@ -88,13 +88,13 @@ def test_fuzz_raw_bodies(client, route, raw, ctype):
 def test_fuzz_ids_in_paths(client, api, m, doc, method):
     from urllib.parse import quote
 
-    for path in (f"/v1/matters/{quote(m, safe='')}/documents/{quote(doc, safe='')}",
-                 f"/v1/matters/{quote(m, safe='/')}/documents/{quote(doc, safe='/.')}",
-                 f"/v1/jobs/{quote(doc, safe='')}"):
+    quoted = (f"/v1/matters/{quote(m, safe='')}/documents/{quote(doc, safe='')}", f"/v1/jobs/{quote(doc, safe='')}")
+    for path in quoted:
         r = client.request(method, path)
         _check(r, allowed=(200,))
-        if m != "alpha" or doc not in (api.a_doc,):
-            assert r.status_code >= 400
+        assert r.status_code >= 400  # no fuzzed id names one of alpha's documents or jobs
+    # raw slashes and dots: the client may resolve them into another (legitimate) route; never a 5xx
+    _check(client.request(method, f"/v1/matters/{quote(m, safe='/')}/documents/{quote(doc, safe='/.')}"), allowed=(200,))
 
 
 @FUZZ

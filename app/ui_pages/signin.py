@@ -17,7 +17,13 @@ def _oidc(settings: Settings) -> access.Principal:
     if not st.user.is_logged_in:
         st.title("longdoc")
         st.write("Sign in to open your matters.")
-        st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")
+        auth = st.secrets.get("auth", {})
+        providers = [k for k, v in auth.items() if hasattr(v, "get") and v.get("client_id")]
+        if auth.get("client_id") or not providers:
+            st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")
+        else:  # named providers ([auth.google], [auth.microsoft], …): one button each
+            for name in providers:
+                st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"oidc_login_{name}")
         st.stop()
     email = str(st.user.get("email") or st.user.get("preferred_username") or "")
     who = access.user_principal(settings, email) if email else None

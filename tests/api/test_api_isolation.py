@@ -160,3 +160,16 @@ def test_openapi_lists_exactly_the_routes(api):
     }
     assert paths == want
     assert httpx.get(api.url + "/docs").status_code == 200
+
+
+def test_tokens_never_reach_logs_or_answers(api):
+    with api.client() as c:
+        # a rejected token is not echoed back, nor written to the log
+        r = c.get("/v1/matters", headers=auth("ldk_leak-me-not-0123456789"))
+        assert r.status_code == 401 and "leak-me-not" not in r.text
+        c.post("/v1/matters/alpha/search", headers=auth(api.tokens["a_reader"]), json={"query": "term"})
+    files = [api.home / "serve.log", api.home / "jobs.sqlite3", api.home / "access.sqlite3"]
+    for f in files:
+        data = f.read_bytes()
+        for secret in [*api.tokens.values(), "ldk_leak-me-not-0123456789"]:
+            assert secret.encode() not in data, f"a token is in {f.name}"

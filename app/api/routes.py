@@ -164,9 +164,11 @@ async def upload_document(request: Request, who: Caller, m: str) -> JSONResponse
         password = form.get("password")
         password = password if isinstance(password, str) and password else None
         session = "api-" + uuid.uuid4().hex[:12]
-        staged = await run_in_threadpool(uploads.stage, s, session, upload.filename or "", upload.file)
-        kept = await run_in_threadpool(uploads.keep, s, staged)
-        uploads.discard(s, session)
+        try:
+            staged = await run_in_threadpool(uploads.stage, s, session, upload.filename or "", upload.file)
+            kept = await run_in_threadpool(uploads.keep, s, staged)
+        finally:
+            uploads.discard(s, session)  # refused or kept: the private staging folder goes
         job = (await run_in_threadpool(lambda: jobs.submit(s, [kept], password=password, names=[staged.name])))[0]
     finally:
         await form.close()

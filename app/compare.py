@@ -48,8 +48,11 @@ def parse_aspects(text: str | list[str] | None) -> list[str] | None:
     if text is None:
         return None
     items = text if isinstance(text, list) else text.split(",")
-    out = [a.strip() for a in items if a and a.strip()]
-    return out or None
+    out: dict[str, str] = {}  # an aspect named twice is one column
+    for a in items:
+        if a and a.strip():
+            out.setdefault(a.strip().lower(), a.strip())
+    return list(out.values()) or None
 
 
 def _short(text: str) -> str:
@@ -123,9 +126,8 @@ def _cells_from(reply: dict, d, i: int, aspects: list[str], passages, local_inde
             local = cite.resolve(cite.Ref(local_index, ref.page_start, ref.page_end), passages)
             own = "\n".join(p.text for p in local)
             ok = bool(local) and cite.support(answer, own, embedder)[0]
-            excerpt = cite.best_excerpt(answer, own) if local else ""
-            citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end,
-                                local[0].section if local else "", excerpt, ok,
+            excerpt, section = cite.cited_excerpt(answer, local)
+            citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end, section, excerpt, ok,
                                 ocr=any(p.ocr for p in local))
         cells.append(Cell(d.doc_id, d.file, name, _short(cite.strip_labels(answer).strip()), citation, True))
     return cells

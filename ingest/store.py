@@ -73,6 +73,8 @@ def _chunk_meta(c: Chunk, file: str) -> dict:
         "ocr": bool(c.ocr),
         "file": file,
     }
+    if c.section_marks:
+        meta["section_marks"] = json.dumps([[int(a), str(p)] for a, p in c.section_marks], ensure_ascii=False)
     if c.ctx_tokens is not None and c.ctx_tail is not None:
         meta["ctx_tokens"] = int(c.ctx_tokens)
         meta["ctx_tail"] = int(c.ctx_tail)
@@ -86,6 +88,16 @@ def _section(section_json: str, section: str) -> tuple[str, ...]:
         return tuple(json.loads(section_json or "[]"))
     except ValueError:
         return tuple(s for s in (section or "").split(" > ") if s)
+
+
+@functools.lru_cache(maxsize=8192)
+def _marks(raw: str) -> tuple[tuple[int, str], ...]:
+    if not raw:
+        return ()
+    try:
+        return tuple((int(a), str(p)) for a, p in json.loads(raw))
+    except (ValueError, TypeError):
+        return ()
 
 
 def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
@@ -104,6 +116,7 @@ def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
         ocr=bool(m.get("ocr", False)),
         ctx_tokens=int(m["ctx_tokens"]) if m.get("ctx_tokens") is not None else None,
         ctx_tail=int(m["ctx_tail"]) if m.get("ctx_tail") is not None else None,
+        section_marks=_marks(m.get("section_marks") or ""),
     )
 
 
@@ -217,6 +230,7 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
+        self._dropped = False
         self._connect()
         self.cleanup_interrupted()
 
@@ -312,7 +326,8 @@ class Store:
                 try:
                     yield True
                 finally:
-                    self._bump_registry()
+                    if not self._dropped:  # a dropped store has no registry left to bump
+                        self._bump_registry()
                     if self.embedded:
                         self._bump_generation()
             finally:
@@ -681,6 +696,30 @@ class Store:
         if rest:
             out |= {cid for cid, c in self._chroma_chunks(rest).items() if c.is_references}
         return out
+
+    # ---- a matter's lifecycle (rename, delete) -----------------------------------------------------
+    def rename_collection(self, new_name: str) -> None:
+        """Give both collections a new name (a renamed matter); the BM25 index follows on next use."""
+        with self._write_lock():
+            old_bm25 = self._bm25_dir()
+            self._chunks.modify(name=new_name)
+            self._reg.modify(name=new_name + "_registry")
+            self.collection_name = new_name
+            self._bm25 = None
+            shutil.rmtree(old_bm25, ignore_errors=True)
+
+    def drop(self) -> None:
+        """Delete both collections and the BM25 index (a deleted matter): vectors, text and registry."""
+        with self._write_lock():
+            self._dropped = True
+            for name in (self.collection_name, self.collection_name + "_registry"):
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)
+                    pass
+            shutil.rmtree(self._bm25_dir(), ignore_errors=True)
+            self._bm25 = None
+            self._rows_cache, self._rows_version = [], None
 
     # ---- checks -----------------------------------------------------------------------------------
     def check_consistency(self) -> list[str]:

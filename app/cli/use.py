@@ -28,17 +28,7 @@ except ImportError:  # pragma: no cover - depends on the retrieval CLI being pre
     cli.add_typer(eval_app, name="eval")
 
 
-MODEL_HINTS = {
-    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc doctor`), or unset LONGDOC_BACKEND to answer extractively",
-    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
-    "RateLimitError": "wait a minute and retry",
-    "ServerError": "the provider is overloaded or failing: retry later",
-    "ConnectError": "check LONGDOC_BASE_URL and the network",
-    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
-    "BadRequestError": "the server refused the request as sent; `longdoc doctor` shows the model's limits",
-}
-CONTEXT_WORDS = ("context length", "context_length", "maximum context", "too long", "too many tokens", "exceeds",
-                 "max_model_len", "prompt is too", "reduce the length")
+from app.errors import MODEL_HINTS, model_hint  # noqa: E402,F401 - the same hints in every face
 
 
 def _fail(message: str, hint: str = "") -> None:
@@ -62,11 +52,7 @@ def _guard(fn: Callable):
 
         _fail(explain(e))
     except ModelError as e:
-        name = type(e).__name__
-        hint = MODEL_HINTS.get(name, "retry, or unset LONGDOC_BACKEND to answer extractively")
-        if name == "BadRequestError" and any(w in e.message.lower() for w in CONTEXT_WORDS):
-            hint = "the prompt exceeds what the server accepts: lower --budget (or LONGDOC_BUDGET)"
-        _fail(f"model call failed: {e.message}", hint)
+        _fail(f"model call failed: {e.message}", model_hint(e))
     except ExportError as e:
         _fail(str(e))
     except LookupError as e:  # unknown document, empty library

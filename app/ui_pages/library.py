@@ -184,22 +184,27 @@ def _draw_documents(settings) -> None:
         c[2].write(str(d.pages))
         c[3].write(str(d.chunks))
         c[4].write((d.ingested_at or "")[:19].replace("T", " "))
-        c[5].button(
-            ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
-            on_click=_delete, args=(settings, d.doc_id, d.file),
-        )
+        if common.can_edit():
+            c[5].button(
+                ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
+                on_click=_delete, args=(settings, d.doc_id, d.file),
+            )
 
 
 def render(settings) -> None:
     st.header("Library")
     if st.session_state.get("flash"):
         st.success(st.session_state.pop("flash"))
-    files = st.file_uploader(
-        f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
-        type=["pdf", "txt", "md"],
-        accept_multiple_files=True,
-        key="uploader",
-    )
+    if not common.can_edit():
+        st.info(f"Read-only: your role on matter {settings.matter} is {st.session_state.get('role')}.")
+        files = None
+    else:
+        files = st.file_uploader(
+            f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
+            type=["pdf", "txt", "md"],
+            accept_multiple_files=True,
+            key="uploader",
+        )
     if files:
         _handle_uploads(settings, files)
     _draw_outcomes(settings)

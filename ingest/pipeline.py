@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 from ingest.types import (
+    DOC_READY,
+    DOC_TEXT,
     FAILED,
     INGESTED,
     NO_TEXT,
@@ -420,10 +422,10 @@ class Ingester:
                 except OSError as e:
                     return result(FAILED, message=f"cannot read file: {e.strerror or e}", did=None)
             row = store.row(doc_id)
-            if row is not None and row.status == READY:
+            if row is not None and row.status == DOC_READY:
                 same = "" if row.file == name else f" (same bytes as {row.file})"
                 return result(UNCHANGED, row.pages, row.chunks, f"already in the library{same}")
-            if row is not None and row.status == "text" and row.parser_version == PARSER_VERSION:
+            if row is not None and row.status == DOC_TEXT and row.parser_version == PARSER_VERSION:
                 chunks = store.chunks(doc_id)
                 if len(chunks) == row.chunks and chunks:
                     emit({"event": "parsed", "file": name, "pages": row.pages, "chunks": len(chunks),

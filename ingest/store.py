@@ -36,11 +36,11 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.types import PARSER_VERSION, Chunk, Document
+from ingest.types import DOC_PENDING, DOC_READY, DOC_TEXT, PARSER_VERSION, Chunk, Document
 
-READY = "ready"
-PENDING = "pending"
-TEXT = "text"  # chunk text stored (BM25, whole-document packing); vectors not yet
+READY = DOC_READY
+PENDING = DOC_PENDING
+TEXT = DOC_TEXT  # chunk text stored (BM25, whole-document packing); vectors not yet
 ASKABLE = (TEXT, READY)
 # A pending row from another machine (server mode) is presumed dead after this long.
 STALE_PENDING_S = 6 * 3600

@@ -98,6 +98,25 @@ def _worker_cmd(lib: str, url: str, timeout: int) -> list[str]:
     return [py, "-m", "huey.bin.huey_consumer", "qapp.huey", "-w", "1", "-k", "thread"]
 
 
+def _tree(root: int) -> list[int]:
+    """`root` and its descendants (RQ's work horse leaves the worker's process group, so a group kill
+    would miss it; a machine that dies takes the whole tree)."""
+    parents: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    parents[int(d)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    out, stack = [], [root]
+    while stack:
+        p = stack.pop()
+        out.append(p)
+        stack.extend(c for c, pp in parents.items() if pp == p)
+    return out
+
+
 def _count(r, key: str) -> int:
     return int(r.get(key) or 0)
 
@@ -133,9 +152,17 @@ def _measure(lib: str, url: str, folder: Path, env: dict, n: int, timeout: int) 
         return json.loads(out.stdout.strip().splitlines()[-1]) if out.stdout.strip() else {}
 
     def stop(p: subprocess.Popen, sig=signal.SIGTERM) -> None:
+        if sig == signal.SIGKILL:
+            for pid in _tree(p.pid):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         if p.poll() is None:
-            os.killpg(p.pid, sig)
             try:
+                os.killpg(p.pid, sig)
+                p.wait(timeout=20)
+            except ProcessLookupError:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)

@@ -226,8 +226,17 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
-        self._connect()
-        self.cleanup_interrupted()
+        for attempt in range(60):
+            try:
+                self._connect()
+                self.cleanup_interrupted()
+                break
+            except Exception as e:  # noqa: BLE001
+                # two processes opening a fresh embedded store at the same instant: Chroma's SQLite says
+                # "database is locked" to one of them while the other creates it; wait and open again
+                if not self.embedded or "database is locked" not in str(e) or attempt == 59:
+                    raise
+                time.sleep(0.25)
 
     # ---- connection -------------------------------------------------------------------------------
     def _connect(self) -> None:

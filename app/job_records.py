@@ -26,6 +26,7 @@ PUBLIC = ("id", "matter", "file", "status", "progress", "message", "doc_id", "wo
 INTERNAL = ("path", "password", "options", "attempts", "heartbeat")
 ACTIVE = ("queued", "parsing", "embedding")
 DONE = ("ready", "failed")
+KEEP_DAYS = 30  # finished jobs are forgotten after this long
 
 
 def now_iso() -> str:
@@ -165,6 +166,15 @@ class SqliteRecords:
         with self._db() as con:
             return int(con.execute("SELECT COUNT(*) FROM jobs WHERE status = 'queued'").fetchone()[0])
 
+    def prune(self, days: float = KEEP_DAYS) -> int:
+        cutoff = datetime.fromtimestamp(time.time() - days * 86400, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        with self._db(immediate=True) as con:
+            return con.execute("DELETE FROM jobs WHERE status IN ('ready', 'failed') AND updated_at < ?",
+                               (cutoff,)).rowcount
+
+    def finished(self, job_id: str) -> None:
+        pass
+
     # the file bytes stay where they were submitted (same machine)
     def put_blob(self, job_id: str, data: bytes) -> None:  # pragma: no cover - not used locally
         raise NotImplementedError
@@ -192,6 +202,10 @@ class RedisRecords:
 
     def create(self, rows: list[dict]) -> None:
         pipe = self.r.pipeline(transaction=True)
+        old = time.time() - KEEP_DAYS * 86400  # finished records expire (finished()); forget their ids too
+        pipe.zremrangebyscore(self._k("jobs"), 0, old)
+        for m in {row["matter"] for row in rows}:
+            pipe.zremrangebyscore(self._k("jobs", "matter", m), 0, old)
         for row in rows:
             t = time.time()
             pipe.hset(self._k("job", row["id"]), mapping={k: ("" if v is None else v) for k, v in row.items()})
@@ -227,6 +241,9 @@ class RedisRecords:
         if clear:
             pipe.hdel(key, *clear)
         pipe.execute()
+
+    def finished(self, job_id: str) -> None:
+        self.r.expire(self._k("job", job_id), int(KEEP_DAYS * 86400))
 
     def bump_attempts(self, job_id: str) -> int:
         return int(self.r.hincrby(self._k("job", job_id), "attempts", 1))

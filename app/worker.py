@@ -130,6 +130,7 @@ class JobRunner:
     def _finish(self, job_id: str, **fields) -> None:
         fields.setdefault("progress", 1.0)
         self.records.update(job_id, password=None, **fields)
+        self.records.finished(job_id)
         if self.records.kind == "redis":
             self.records.drop_blob(job_id)
 
@@ -265,6 +266,7 @@ def run_local(settings: Settings, idle_s: float | None = None) -> int:
     rec = jobs.records(settings)
     runner = JobRunner(settings)
     back = rec.requeue_orphans(runner.name)
+    rec.prune()
     if back:
         log.warning("put back %d job(s) a stopped worker held", back)
     stop = threading.Event()

@@ -72,6 +72,13 @@ def ingest_cmd(
         if any(j.outcome in PROBLEMS for j in submitted):
             raise typer.Exit(1)
         return
+    if s.broker_url and any(not j.done for j in submitted):
+        try:
+            if not jobs.records(s).workers(within_s=max(30.0, float(s.redeliver_s))):
+                err.print("no `longdoc worker` has been seen on this broker lately: the jobs wait in the queue "
+                          "until one starts", highlight=False)
+        except Exception:  # noqa: BLE001 - only a hint
+            pass
     show_bar = not as_json and out.is_terminal
     try:
         if show_bar:

@@ -86,6 +86,9 @@ class SqliteRecords:
                     con = sqlite3.connect(self.path, timeout=30)
                     try:
                         con.execute("PRAGMA journal_mode=WAL")
+                        cols = {r[1] for r in con.execute("PRAGMA table_info(jobs)")}
+                        if cols and "seq" not in cols:  # a table of another shape (an earlier stand-in): kept aside
+                            con.execute(f"ALTER TABLE jobs RENAME TO jobs_before_{int(time.time())}")
                         con.executescript(_SCHEMA)
                     finally:
                         con.close()

@@ -334,7 +334,8 @@ def run_broker(settings: Settings, on_start=None) -> int:
     try:
         broker.consume(settings, handle, job_threads(settings), stop)
     finally:
-        runner.close()
+        # jobs still in hand are not acknowledged: another worker gets them after `redeliver_s`
+        runner.kill()
     return 0
 
 

@@ -277,6 +277,9 @@ class IngestConfig:
     memory_mb: int = DEFAULT_MEMORY_MB
     embed_batch: int = 8
     context_tokenizer: tuple[str, str] | None = None  # (tokenizer.json path, id) of the context model
+    # store the text as soon as it is parsed (askable by BM25 / whole-document packing), the vectors
+    # after; off: one pending → ready write at the end (a batch nobody reads until it is done)
+    text_first: bool = True
 
 
 def _spawn_pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
@@ -458,9 +461,10 @@ class Ingester:
                 failed_pages=list(parsed.failed_pages), ocr_pages=list(parsed.ocr_pages), bytes=parsed.bytes,
                 ctx_tokenizer=ctx_id if ctx_id and all(c.ctx_tokens is not None for c in chunks) else "",
             )
-            emit({"event": "storing", "file": name, "phase": "text"})
-            store.add_text(doc, chunks)
-            emit({"event": "text", "file": name, "doc_id": doc.doc_id, "pages": doc.pages, "chunks": len(chunks)})
+            if cfg.text_first:
+                emit({"event": "storing", "file": name, "phase": "text"})
+                store.add_text(doc, chunks)
+                emit({"event": "text", "file": name, "doc_id": doc.doc_id, "pages": doc.pages, "chunks": len(chunks)})
             return self._embed_and_finish(store, embedder, doc, chunks, cfg, name, path, result, emit,
                                           list(parsed.failed_pages), list(parsed.ocr_pages))
         except Exception as e:  # noqa: BLE001 - a store/embedding failure fails this file, not the batch
@@ -483,7 +487,10 @@ class Ingester:
                 emit({"event": "embedding", "file": name, "done": min(k + step, len(chunks)),
                       "total": len(chunks), "pages": doc.pages})
         emit({"event": "storing", "file": name, "phase": "vectors"})
-        store.add_vectors(doc, chunks, np.concatenate(vecs))
+        if doc.status == DOC_TEXT:
+            store.add_vectors(doc, chunks, np.concatenate(vecs))
+        else:
+            store.add_document(doc, chunks, np.concatenate(vecs))
         status, notes = INGESTED, []
         old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
         for d in old:  # the new version is ready: only now does the old one go
@@ -520,9 +527,11 @@ def ingest_paths(
     memory_mb: int = DEFAULT_MEMORY_MB,
     embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
+    text_first: bool = False,
 ) -> list[IngestResult]:
     """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
-    this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker.)
+    this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
+    `text_first`: each document askable by keywords as soon as it is parsed.)
 
     `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
     counts under it, so the packer does not tokenise them at question time.
@@ -533,7 +542,7 @@ def ingest_paths(
     total = len(files)
     cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
                        max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
-                       embed_batch=embed_batch, context_tokenizer=context_tokenizer)
+                       embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first)
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch

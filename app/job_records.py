@@ -119,6 +119,15 @@ class SqliteRecords:
             row = con.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
         return _typed(dict(row)) if row else None
 
+    def get_many(self, ids: list[str]) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        with self._db() as con:
+            for k in range(0, len(ids), 500):
+                part = ids[k: k + 500]
+                q = f"SELECT * FROM jobs WHERE id IN ({', '.join('?' for _ in part)})"
+                out.update((r["id"], _typed(dict(r))) for r in con.execute(q, part).fetchall())
+        return out
+
     def list(self, matter: str | None = None, limit: int | None = None) -> list[dict]:
         q, args = "SELECT * FROM jobs", []
         if matter is not None:
@@ -224,6 +233,13 @@ class RedisRecords:
 
     def get(self, job_id: str) -> dict | None:
         return self._decode(self.r.hgetall(self._k("job", job_id)))
+
+    def get_many(self, ids: list[str]) -> dict[str, dict]:
+        pipe = self.r.pipeline(transaction=False)
+        for i in ids:
+            pipe.hgetall(self._k("job", i))
+        rows = [self._decode(raw) for raw in pipe.execute()]
+        return {r["id"]: r for r in rows if r}
 
     def list(self, matter: str | None = None, limit: int | None = None) -> list[dict]:
         key = self._k("jobs") if matter is None else self._k("jobs", "matter", matter)

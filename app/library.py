@@ -1,7 +1,9 @@
 """The library as the CLI and the UI see it: Settings in, store / embedder / ingest results out.
 
 Stores and embedders are expensive to open (Chroma, torch), so they are cached per process: one
-store per (home, chroma_url, collection), one embedder per model name.
+store per (matter folder, chroma_url, matter collection), one embedder per model name. The store of a
+matter other than the default opens only once the matter exists (app.matters), so a typo in
+`--matter` is an error, not a new library.
 """
 
 from __future__ import annotations
@@ -21,8 +23,20 @@ _STORES: dict[tuple, Store] = {}
 _LOCK = threading.Lock()
 
 
-def get_store(settings: Settings) -> Store:
-    key = (str(Path(settings.home).expanduser().resolve()), settings.chroma_url or "", settings.collection)
+def _key(settings: Settings) -> tuple:
+    return (str(Path(settings.data_dir).expanduser().resolve()), settings.chroma_url or "", settings.collection)
+
+
+def get_store(settings: Settings, check: bool = True) -> Store:
+    key = _key(settings)
+    with _LOCK:
+        st = _STORES.get(key)
+    if st is not None:
+        return st
+    if check and not settings.is_default_matter:
+        from app import matters
+
+        matters.require(settings)
     with _LOCK:
         st = _STORES.get(key)
         if st is None:
@@ -30,10 +44,18 @@ def get_store(settings: Settings) -> Store:
         return st
 
 
-def forget_stores() -> None:
-    """Drop cached stores (tests that delete a home folder; a UI that switches data folders)."""
+def forget_stores(settings: Settings | None = None) -> None:
+    """Drop cached stores: all of them (tests that delete a home folder), or one matter's (renamed, deleted)."""
     with _LOCK:
-        _STORES.clear()
+        if settings is None:
+            _STORES.clear()
+        else:
+            st = _STORES.pop(_key(settings), None)
+    if settings is not None and st is not None and st.embedded:
+        try:  # release the embedded Chroma of that folder (before it is moved or deleted)
+            st.client.close()
+        except Exception:  # noqa: BLE001 - older chromadb without close(), or already released
+            pass
 
 
 def get_embedder_for(settings: Settings) -> Embedder:
@@ -123,3 +145,29 @@ def resolve_docs(settings: Settings, refs: list[str] | None) -> list[Document]:
         if all(d.doc_id != o.doc_id for o in out):
             out.append(d)
     return out
+
+
+# ---- one document (API, MCP) --------------------------------------------------------------------
+
+
+def get_document(settings: Settings, ref: str) -> Document:
+    """The ready document named by `ref` (id, id prefix of 6+, file name); LookupError otherwise."""
+    return _find(get_store(settings), ref)
+
+
+def delete_document(settings: Settings, ref: str) -> Document:
+    """Remove a document from the library and its uploaded copy (content-addressed: nothing else uses it)."""
+    from app import uploads
+
+    doc = remove(settings, ref)
+    uploads.forget(settings, doc.doc_id)
+    return doc
+
+
+def document_json(doc: Document) -> dict:
+    """A document as the API and MCP show it: without its path on the server's disk."""
+    import dataclasses
+
+    data = dataclasses.asdict(doc)
+    data.pop("path", None)
+    return data

@@ -226,6 +226,7 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
+        self._dropped = False
         for attempt in range(60):
             try:
                 self._connect()
@@ -333,7 +334,8 @@ class Store:
                 try:
                     yield True
                 finally:
-                    self._bump_registry()
+                    if not self._dropped:  # a dropped store has no registry left to bump
+                        self._bump_registry()
                     if self.embedded:
                         self._bump_generation()
             finally:
@@ -797,6 +799,30 @@ class Store:
         if rest:
             out |= {cid for cid, c in self._chroma_chunks(rest).items() if c.is_references}
         return out
+
+    # ---- a matter's lifecycle (rename, delete) -----------------------------------------------------
+    def rename_collection(self, new_name: str) -> None:
+        """Give both collections a new name (a renamed matter); the BM25 index follows on next use."""
+        with self._write_lock():
+            old_bm25 = self._bm25_dir()
+            self._chunks.modify(name=new_name)
+            self._reg.modify(name=new_name + "_registry")
+            self.collection_name = new_name
+            self._bm25 = None
+            shutil.rmtree(old_bm25, ignore_errors=True)
+
+    def drop(self) -> None:
+        """Delete both collections and the BM25 index (a deleted matter): vectors, text and registry."""
+        with self._write_lock():
+            self._dropped = True
+            for name in (self.collection_name, self.collection_name + "_registry"):
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)
+                    pass
+            shutil.rmtree(self._bm25_dir(), ignore_errors=True)
+            self._bm25 = None
+            self._rows_cache, self._rows_version = [], None
 
     # ---- checks -----------------------------------------------------------------------------------
     def check_consistency(self, live: set[str] | frozenset[str] = frozenset()) -> list[str]:

@@ -19,20 +19,13 @@ from rich.table import Table
 
 from app.cli import cli, settings
 from app.config import Settings
+from app.passages import CONTEXT_WINDOW, default_budget  # noqa: F401 - re-exported (bench, tests)
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
 cli.add_typer(eval_app, name="eval")
-
-CONTEXT_WINDOW = 131072  # DeepSeek V3.2's 128K window: the default budget is this minus the reserves
-
-
-def default_budget(s: Settings) -> int:
-    """Settings.budget, or the model window minus the tokens kept back for the answer and the prompt."""
-    return int(s.budget) if s.budget and s.budget > 0 else CONTEXT_WINDOW - s.reserve_output - s.reserve_prompt
-
 
 def _fail(message: str) -> None:
     err.print(f"[red]error:[/red] {message}")
@@ -60,28 +53,9 @@ def _split_refs(docs: Optional[list[str]]) -> Optional[list[str]]:
 
 
 def _resolve(s: Settings, refs: Optional[list[str]]):
-    from app import library
+    from app.passages import resolve
 
-    store = library.get_store(s)
-    if not store.documents():
-        raise LookupError("the library is empty — add documents with `longdoc ingest PATH`")
-    documents = library.resolve_docs(s, _expand_commas(s, refs))
-    return store, documents
-
-
-def _expand_commas(s: Settings, refs: Optional[list[str]]) -> Optional[list[str]]:
-    from app import library
-
-    if not refs:
-        return None
-    store = library.get_store(s)
-    outl: list[str] = []
-    for r in refs:
-        if "," in r and store.find_document(r) is None:
-            outl.extend(p.strip() for p in r.split(",") if p.strip())
-        else:
-            outl.append(r)
-    return outl
+    return resolve(s, refs)
 
 
 def _write_json(data) -> None:
@@ -103,37 +77,12 @@ def search_cmd(
     """Ranked passages for QUERY (dense + BM25 fused), with pages and sections."""
 
     def body():
-        from app import library
-        from retrieval.pack import order_documents, page_label
-        from retrieval.search import search
+        from app.passages import search_passages
 
-        s = settings()
-        store, documents = _resolve(s, _split_refs(docs))
-        embedder = library.get_embedder_for(s)
-        hits = search(store, embedder, query, k=k, doc_ids=[d.doc_id for d in documents], mode=mode, rerank_model=s.rerank_model)
-        index = {d.doc_id: i for i, d in enumerate(order_documents(documents), start=1)}
-        by_id = {d.doc_id: d for d in documents}
-        rows = []
-        for h in hits:
-            c = h.chunk
-            rows.append(
-                {
-                    "rank": h.rank + 1,
-                    "score": round(h.score, 6),
-                    "label": page_label(index.get(c.doc_id, 0), c.page_start, c.page_end),
-                    "doc_id": c.doc_id,
-                    "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
-                    "pages": [c.page_start, c.page_end],
-                    "section": c.section_path,
-                    "chunk_id": c.chunk_id,
-                    "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
-                    "bm25_rank": None if h.bm25_rank is None else h.bm25_rank + 1,
-                    "is_references": c.is_references,
-                    "text": c.text,
-                }
-            )
+        data = search_passages(settings(), query, _split_refs(docs), k=k, mode=mode)
+        rows = data["hits"]
         if as_json:
-            _write_json({"query": query, "mode": mode, "k": k, "hits": rows})
+            _write_json(data)
             return
         if not rows:
             out.print("No matching passages.")
@@ -192,54 +141,13 @@ def context_cmd(
     """The packed context a model would receive for QUESTION, and its coverage report."""
 
     def body():
-        from app import library
-        from retrieval.pack import build_context, render_context
+        from app.passages import packed_context
 
-        s = settings()
-        size = budget or default_budget(s)
-        store, documents = _resolve(s, _split_refs(docs))
-        embedder = library.get_embedder_for(s)
-        packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size, rerank_model=s.rerank_model)
-        text = render_context(packed)
+        packed, data = packed_context(settings(), question, _split_refs(docs), budget=budget)
         if as_json:
-            _write_json(
-                {
-                    "question": question,
-                    "budget": packed.budget,
-                    "tokens": packed.tokens,
-                    "mode": packed.mode,
-                    "passages": [
-                        {
-                            "label": p.label,
-                            "doc_id": p.doc_id,
-                            "file": p.file,
-                            "title": p.title,
-                            "pages": [p.page_start, p.page_end],
-                            "section": p.section,
-                            "chunk_ids": list(p.chunk_ids),
-                            "tokens": p.tokens,
-                            "text": p.text,
-                        }
-                        for p in packed.passages
-                    ],
-                    "coverage": [
-                        {
-                            "label": c.label,
-                            "doc_id": c.doc_id,
-                            "file": c.file,
-                            "pages_total": c.pages_total,
-                            "pages_in_context": c.pages_in_context,
-                            "pages_missing": c.pages_missing,
-                            "tokens": c.tokens,
-                            "whole": c.whole,
-                            "vectors": c.vectors,
-                        }
-                        for c in packed.coverage
-                    ],
-                    "context": text,
-                }
-            )
+            _write_json(data)
             return
+        text = data["context"]
         out.print(text, markup=False)
         out.print()
         out.print(coverage_table(packed))
@@ -301,10 +209,10 @@ def eval_retrieval(
         if not sd.is_dir():
             raise EvalError(f"{sd} is not a folder")
         if store_dir is not None:
-            report = _run_eval(settings(home=str(store_dir.expanduser())), sd, sizes, open_set, chosen, limit, as_json)
+            report = _run_eval(settings(home=str(store_dir.expanduser()), matter="default"), sd, sizes, open_set, chosen, limit, as_json)
         else:
             with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
-                report = _run_eval(settings(home=tmp, chroma_url=None), sd, sizes, open_set, chosen, limit, as_json)
+                report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, open_set, chosen, limit, as_json)
         data = report.as_dict()
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)

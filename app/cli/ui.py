@@ -50,13 +50,15 @@ def ui(
 ) -> None:
     """Open the web UI (Streamlit) on http://127.0.0.1:8501."""
     s = settings(ui_port=port, ui_address=address)
-    if s.ui_address not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(
-            f"warning: binding to {s.ui_address} exposes your documents and API key to the network", err=True
-        )
+    from app.signin import ui_exposure_problem
+
+    problem = ui_exposure_problem(s, s.ui_address)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     env = dict(os.environ)
     # the UI process builds its own Settings from the environment: hand the global flags down that way
-    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder"):
+    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder", "matter"):
         value = getattr(s, name)
         if value is not None:
             env["LONGDOC_" + name.upper()] = str(value)

@@ -28,15 +28,7 @@ except ImportError:  # pragma: no cover - depends on the retrieval CLI being pre
     cli.add_typer(eval_app, name="eval")
 
 
-MODEL_HINTS = {
-    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc models check`), or unset LONGDOC_BACKEND to answer extractively",
-    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
-    "RateLimitError": "wait a minute and retry",
-    "ServerError": "the provider is overloaded or failing: retry later",
-    "ConnectError": "check LONGDOC_BASE_URL and the network",
-    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
-    "BadRequestError": "lower --budget (the prompt may exceed the model's context) or check LONGDOC_MODEL",
-}
+from app.errors import MODEL_HINTS  # noqa: E402 - the same hints in every face
 
 
 def _fail(message: str, hint: str = "") -> None:

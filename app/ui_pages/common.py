@@ -26,10 +26,18 @@ def _base_settings() -> Settings:
     return load_settings()
 
 
+def base_settings() -> Settings:
+    """The environment's settings (before the session's matter and choices)."""
+    return _base_settings()
+
+
 def current_settings() -> Settings:
-    """Environment settings overlaid with what this session chose in the Settings area (kept in memory only)."""
+    """Environment settings overlaid with what this session chose in the Settings area (kept in memory only),
+    scoped to the matter chosen in the sidebar (only ever a granted one: see ui_pages/signin.py)."""
     over = st.session_state.setdefault("overrides", {})
     base = _base_settings()
+    if st.session_state.get("matter"):
+        base = base.replace(matter=st.session_state["matter"])
     changes = {k: over[k] for k in SESSION_KEYS if k in over}
     if not changes:
         return base
@@ -60,7 +68,7 @@ def _tokenizer():
 
 
 def store(settings: Settings):
-    return _store(str(settings.home), settings.chroma_url, settings.collection, settings.embedder, settings)
+    return _store(str(settings.data_dir), settings.chroma_url, settings.collection, settings.embedder, settings)
 
 
 def embedder(settings: Settings):
@@ -200,6 +208,13 @@ def pick_documents(container, docs, key: str) -> list[str]:
     chosen = container.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
                                    format_func=lambda i: by_id[i].file, key=key)
     return list(chosen) or selected_doc_ids() or list(by_id)
+
+
+def can_edit() -> bool:
+    """Whether the signed-in role on this matter may add or delete documents (editor or admin)."""
+    from app.access import has_role
+
+    return has_role(st.session_state.get("role") or "admin", "editor")
 
 
 def money(usd: float | None) -> str:

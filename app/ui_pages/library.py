@@ -138,7 +138,7 @@ def _draw_jobs(settings) -> None:
         st.markdown(_job_line(j))
         if not j.done:
             st.progress(min(1.0, max(0.0, j.progress)), text=f"{j.status} · {round(100 * j.progress)}%")
-        elif j.outcome == NEEDS_PASSWORD and j.id not in retried and j.doc_id:
+        elif j.outcome == NEEDS_PASSWORD and j.id not in retried and j.doc_id and common.can_edit():
             c1, c2 = st.columns([3, 1])
             c1.text_input(
                 f"Password for {j.file}", type="password", key=f"pw_{j.id}", label_visibility="collapsed",
@@ -194,22 +194,27 @@ def _draw_documents(settings) -> None:
         else:  # askable by keywords and whole-document reading; semantic search once its vectors are in
             c[3].markdown(f"{d.chunks}  \n<small>vectors pending</small>", unsafe_allow_html=True)
         c[4].write((d.ingested_at or "")[:19].replace("T", " "))
-        c[5].button(
-            ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
-            on_click=_delete, args=(settings, d.doc_id, d.file),
-        )
+        if common.can_edit():
+            c[5].button(
+                ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
+                on_click=_delete, args=(settings, d.doc_id, d.file),
+            )
 
 
 def render(settings) -> None:
     st.header("Library")
     if st.session_state.get("flash"):
         st.success(st.session_state.pop("flash"))
-    files = st.file_uploader(
-        f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
-        type=["pdf", "txt", "md"],
-        accept_multiple_files=True,
-        key="uploader",
-    )
+    if not common.can_edit():
+        st.info(f"Read-only: your role on matter {settings.matter} is {st.session_state.get('role')}.")
+        files = None
+    else:
+        files = st.file_uploader(
+            f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
+            type=["pdf", "txt", "md"],
+            accept_multiple_files=True,
+            key="uploader",
+        )
     if st.session_state.get("flash_error"):
         st.error(st.session_state.pop("flash_error"))
     if files:

@@ -18,7 +18,7 @@ def show_in_context(settings, doc_id: str, char_start: int, char_end: int, *, pa
                     section: str, terms: list[str], passage_text: str | None = None) -> None:
     """Draw a passage inside its surrounding page text (used by Search and by citations in Ask)."""
     store = common.store(settings)
-    text = _document_text(str(settings.home), doc_id, store)
+    text = _document_text(str(settings.data_dir), doc_id, store)  # per matter: ids repeat across matters
     view = passage_in_context(
         text, char_start, char_end, doc_id=doc_id, page_start=page_start, page_end=page_end,
         section=section, passage_text=passage_text,

@@ -128,5 +128,5 @@ def render(settings) -> None:
         st.markdown("Extractive answers cost nothing: no model is called.")
 
     st.subheader("Data")
-    st.caption(f"Library: `{settings.home}` · embedder: `{settings.embedder}` · uploads: `{settings.uploads_dir}` "
+    st.caption(f"Library: `{settings.data_dir}` (matter {settings.matter}) · embedder: `{settings.embedder}` · uploads: `{settings.uploads_dir}` "
                f"(up to {settings.max_file_mb} MB per file)")

@@ -1,0 +1,51 @@
+"""The one-line message (and HTTP status) for each failure a user can cause, shared by every face.
+
+The CLI prints these lines, the API returns them as JSON, MCP as tool errors: the same words
+everywhere, never a traceback.
+"""
+
+from __future__ import annotations
+
+MODEL_HINTS = {
+    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc models check`), or unset LONGDOC_BACKEND to answer extractively",
+    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
+    "RateLimitError": "wait a minute and retry",
+    "ServerError": "the provider is overloaded or failing: retry later",
+    "ConnectError": "check LONGDOC_BASE_URL and the network",
+    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
+    "BadRequestError": "lower --budget (the prompt may exceed the model's context) or check LONGDOC_MODEL",
+}
+
+
+def describe(e: BaseException) -> tuple[int, str] | None:
+    """(status, one line) for a failure the user caused or can act on; None for a bug (a 500)."""
+    from app.access import AccessError
+    from app.ask import NothingToRead
+    from app.export import ExportError
+    from app.matters import MatterError, NoSuchMatter
+    from app.uploads import UploadError
+    from model.base import ModelError
+
+    if isinstance(e, AccessError):
+        return e.status, e.message
+    if isinstance(e, ModelError):
+        hint = MODEL_HINTS.get(type(e).__name__, "retry, or unset LONGDOC_BACKEND to answer extractively")
+        return 502, f"model call failed: {e.message} — {hint}"
+    if isinstance(e, UploadError):
+        return (413 if "too large" in e.message else 415 if "not a PDF" in e.message else 400), str(e)
+    if isinstance(e, NoSuchMatter):
+        return 404, _line(e)
+    if isinstance(e, (NothingToRead,)) or (isinstance(e, LookupError) and "library is empty" in _line(e)):
+        return 409, _line(e)
+    if isinstance(e, LookupError):
+        return 404, _line(e)
+    if isinstance(e, MatterError):
+        return 409, _line(e)
+    if isinstance(e, (ExportError, ValueError)):
+        return 400, _line(e)
+    return None
+
+
+def _line(e: BaseException) -> str:
+    text = str(e.args[0]) if getattr(e, "args", None) else str(e)
+    return " ".join(text.strip("'\"").split())[:500]

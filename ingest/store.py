@@ -802,20 +802,21 @@ class Store:
 
     # ---- a matter's lifecycle (rename, delete) -----------------------------------------------------
     def rename_collection(self, new_name: str) -> None:
-        """Give both collections a new name (a renamed matter); the BM25 index follows on next use."""
+        """Give the collections a new name (a renamed matter); the BM25 index follows on next use."""
         with self._write_lock():
             old_bm25 = self._bm25_dir()
             self._chunks.modify(name=new_name)
             self._reg.modify(name=new_name + "_registry")
+            self._text.modify(name=new_name + "_text")
             self.collection_name = new_name
             self._bm25 = None
             shutil.rmtree(old_bm25, ignore_errors=True)
 
     def drop(self) -> None:
-        """Delete both collections and the BM25 index (a deleted matter): vectors, text and registry."""
+        """Delete the collections and the BM25 index (a deleted matter): vectors, text and registry."""
         with self._write_lock():
             self._dropped = True
-            for name in (self.collection_name, self.collection_name + "_registry"):
+            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text"):
                 try:
                     self.client.delete_collection(name)
                 except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)

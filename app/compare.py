@@ -128,9 +128,8 @@ def _generative(settings, b, store, embedder, documents, aspects, infos, dry_run
                 local = cite.resolve(cite.Ref(1, ref.page_start, ref.page_end), pk.passages)
                 own = "\n".join(p.text for p in local)
                 ok = bool(local) and cite.support(answer, own, embedder)[0]
-                excerpt = cite.best_excerpt(answer, own) if local else ""
-                citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end,
-                                    local[0].section if local else "", excerpt, ok,
+                excerpt, section = cite.cited_excerpt(answer, local)
+                citation = Citation(ref.label, d.doc_id, d.file, ref.page_start, ref.page_end, section, excerpt, ok,
                                     ocr=any(p.ocr for p in local))
             cells.append(Cell(d.doc_id, d.file, name, _short(cite.strip_labels(answer).strip()), citation, True))
     return Matrix(aspects, infos, cells, GENERATIVE, b.name, b.model, usage=sum_usage(usages), cost_usd=sum_cost(costs))

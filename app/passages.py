@@ -48,6 +48,7 @@ def resolve(s: Settings, refs: list[str] | None):
 def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: int = 10, mode: str = "hybrid") -> dict:
     """Ranked passages for `query` (dense + BM25 fused), as the JSON `longdoc search --json` prints."""
     from app import library
+    from app.cite import hit_section
     from retrieval.pack import order_documents, page_label
     from retrieval.search import search
 
@@ -74,7 +75,7 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
                 "doc_id": c.doc_id,
                 "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
                 "pages": [c.page_start, c.page_end],
-                "section": c.section_path,
+                "section": hit_section(query, c),  # where the sentence closest to the query lies
                 "chunk_id": c.chunk_id,
                 "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
                 "bm25_rank": None if h.bm25_rank is None else h.bm25_rank + 1,

@@ -82,6 +82,8 @@ def _chunk_meta(c: Chunk, file: str) -> dict:
         "ocr": bool(c.ocr),
         "file": file,
     }
+    if c.section_marks:
+        meta["section_marks"] = json.dumps([[int(a), str(p)] for a, p in c.section_marks], ensure_ascii=False)
     if c.ctx_tokens is not None and c.ctx_tail is not None:
         meta["ctx_tokens"] = int(c.ctx_tokens)
         meta["ctx_tail"] = int(c.ctx_tail)
@@ -95,6 +97,16 @@ def _section(section_json: str, section: str) -> tuple[str, ...]:
         return tuple(json.loads(section_json or "[]"))
     except ValueError:
         return tuple(s for s in (section or "").split(" > ") if s)
+
+
+@functools.lru_cache(maxsize=8192)
+def _marks(raw: str) -> tuple[tuple[int, str], ...]:
+    if not raw:
+        return ()
+    try:
+        return tuple((int(a), str(p)) for a, p in json.loads(raw))
+    except (ValueError, TypeError):
+        return ()
 
 
 def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
@@ -113,6 +125,7 @@ def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
         ocr=bool(m.get("ocr", False)),
         ctx_tokens=int(m["ctx_tokens"]) if m.get("ctx_tokens") is not None else None,
         ctx_tail=int(m["ctx_tail"]) if m.get("ctx_tail") is not None else None,
+        section_marks=_marks(m.get("section_marks") or ""),
     )
 
 

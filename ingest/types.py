@@ -98,10 +98,23 @@ class Chunk:
     # counted at ingest so packing need not tokenise; None for stores written before they existed
     ctx_tokens: int | None = None
     ctx_tail: int | None = None
+    # where the section changes inside this chunk: (offset in the document text, section path from there
+    # on), so a citation of text late in the chunk names the section that text lies in, not the one the
+    # chunk starts in; () when one section holds the whole chunk (and for stores written before)
+    section_marks: tuple[tuple[int, str], ...] = ()
 
     @property
     def section_path(self) -> str:
         return " > ".join(self.section)
+
+    def section_at(self, offset: int) -> str:
+        """The section path in force at `offset` (in the document text) inside this chunk."""
+        path = self.section_path
+        for at, sec in self.section_marks:
+            if at > offset:
+                break
+            path = sec
+        return path
 
 
 @dataclass

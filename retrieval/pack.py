@@ -524,11 +524,16 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                     continue
                 parts = []
                 prev = None
+                marks: list[tuple[int, str]] = []
+                at = 0
                 for o in ords:
                     _, text = plan.unit(o)
                     if prev is not None and o != prev + 1:
                         parts.append(ELISION)
+                        at += len(ELISION)
+                    marks.extend(_marks_in_part(plan.chunks[o], text, at))
                     parts.append(text)
+                    at += len(text)
                     prev = o
                 raw = "".join(parts)
                 text = raw.strip()
@@ -555,6 +560,7 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                         label=label,
                         tokens=plan.page_cost[page],
                         ocr=any(c.ocr for c in chunks),
+                        section_marks=_passage_marks(marks, len(raw) - len(raw.lstrip()), len(text), first.section_path),
                     )
                 )
             total += doc_tokens
@@ -577,6 +583,39 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
         mode = "empty"
     assert total <= budget, f"packer overran its budget: {total} > {budget}"
     return PackedContext(query=query, passages=passages, tokens=total, budget=budget, mode=mode, coverage=coverage)
+
+
+def _marks_in_part(c: Chunk, part: str, at: int) -> list[tuple[int, str]]:
+    """Section changes of chunk `c` inside `part` (its whole text or its tail), as offsets in the passage.
+
+    A part ends where its chunk ends (a tail is a suffix of the chunk, maybe after a one-character gap
+    separator), so a document offset maps to `at + len(part) - (chunk end - offset)`.
+    """
+    end = c.char_start + len(c.text)
+    first = end - min(len(part), len(c.text))
+    out = [(at + len(part) - (end - first), c.section_at(first))]
+    for off, sec in c.section_marks:
+        if first < off < end:
+            out.append((at + len(part) - (end - off), sec))
+    return out
+
+
+def _passage_marks(marks: list[tuple[int, str]], lead: int, size: int, section: str) -> tuple[tuple[int, str], ...]:
+    """The passage's section changes relative to its stripped text, minus those that change nothing."""
+    out: list[tuple[int, str]] = []
+    current = section
+    for pos, sec in marks:
+        pos = min(max(0, pos - lead), size)
+        if sec == current:
+            continue
+        if out and out[-1][0] == pos:
+            out.pop()
+            current = out[-1][1] if out else section
+            if sec == current:
+                continue
+        out.append((pos, sec))
+        current = sec
+    return tuple(out)
 
 
 def render_context(packed: PackedContext) -> str:

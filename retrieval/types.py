@@ -34,6 +34,18 @@ class Passage:
     label: str  # e.g. "D2 p.14–15" (the brackets are added in the prompt)
     tokens: int
     ocr: bool = False
+    # where the section changes inside `text`: (offset in `text`, section path from there on); `section`
+    # (shown in the passage header) is the one the passage starts in
+    section_marks: tuple[tuple[int, str], ...] = ()
+
+    def section_at(self, pos: int) -> str:
+        """The section the text at `pos` (an offset in `text`) lies in: what a citation of it names."""
+        path = self.section
+        for at, sec in self.section_marks:
+            if at > pos:
+                break
+            path = sec
+        return path
 
 
 @dataclass

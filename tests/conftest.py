@@ -26,7 +26,7 @@ OUTPUT = ROOT / "tests" / "output"
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip("../shared is not present")
+        pytest.skip("needs ../shared: the evaluation folder is absent")
     return SHARED
 
 

@@ -11,9 +11,9 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from app.cli import cli, settings
+from app.cli.fit import Column, fit_table
 
 PROBLEMS = ("failed", "needs_password", "no_text")
 OCR_MODES = ("auto", "off", "force")
@@ -152,6 +152,17 @@ def _wait_with_bars(jobs, s, submitted, out: Console):
         return jobs.wait(s, [j.id for j in submitted], progress=progress)
 
 
+DOC_COLUMNS = [
+    Column("id", lambda d: d.doc_id[:12]),
+    Column("title", lambda d: d.title, drop=1, flex=True, min_width=16),
+    Column("domain", lambda d: d.domain, drop=2),
+    Column("pages", lambda d: str(d.pages), justify="right"),
+    Column("chunks", lambda d: str(d.chunks) + ("" if d.status == "ready" else "*"), drop=4, justify="right"),
+    Column("ingested at", lambda d: d.ingested_at.replace("T", " ")[:16], drop=3),
+    Column("file", lambda d: d.file, flex=True, min_width=28, middle=True, grow=1),  # what --docs takes
+]
+
+
 @cli.command("docs")
 def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the library as JSON.")) -> None:
     """List the documents in the library."""
@@ -168,14 +179,10 @@ def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the libra
     if not docs:
         out.print("The library is empty. Add files with: longdoc ingest PATH…")
         return
-    t = Table(show_lines=False)
-    for col, kw in (("id", {}), ("title", {"max_width": 40}), ("domain", {}), ("pages", {"justify": "right"}),
-                    ("chunks", {"justify": "right"}), ("ingested at", {}), ("file", {"overflow": "fold"})):
-        t.add_column(col, **kw)
-    for d in docs:
-        chunks = str(d.chunks) + ("*" if d.status != "ready" else "")
-        t.add_row(d.doc_id[:12], d.title, d.domain, str(d.pages), chunks, d.ingested_at.replace("T", " ").rstrip("Z"), d.file)
-    out.print(t)
+    table, dropped = fit_table(docs, DOC_COLUMNS, out.width)
+    out.print(table)
+    if dropped:
+        out.print(f"[dim]({', '.join(dropped)}: not shown at this width; see --json)[/dim]", highlight=False)
     if any(d.status != "ready" for d in docs):
         out.print("* vectors still being computed: found by keyword search and whole-document packing until then",
                   highlight=False)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import typer
 
 from app.cli import cli, settings
+from app.cli.children import run_child
 
 UI_SCRIPT = Path(__file__).resolve().parents[1] / "ui.py"
 
@@ -70,11 +70,8 @@ def ui(
     if stale:
         typer.echo(f"removed {stale} abandoned upload folder(s) from earlier sessions")
     typer.echo(f"longdoc UI on http://{s.ui_address}:{s.ui_port}  (data: {s.home}; Ctrl-C to stop)")
-    try:
-        code = subprocess.call(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    # Streamlit runs as a child that stops with longdoc (SIGTERM, Ctrl-C, or longdoc killed outright)
+    raise typer.Exit(run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env))
 
 
 @cli.command("clean-uploads")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROBUST, SAMPLES
+from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = str(ROOT / "app" / "ui.py")
@@ -110,9 +110,10 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
         ("notes.txt", b"This side letter is governed by the laws of Ontario.\n\nIt ends in 2031.", "text/plain"),
         ("fake.pdf", b"<html>not a pdf</html>", "application/pdf"),
     ]
-    encrypted = ROBUST / "encrypted_rc4_userpw_openpassword.pdf"
-    if encrypted.exists():
-        files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
+    from tests.fixtures import pdfs
+
+    encrypted = pdfs.encrypted_rc4_user_password()  # built from a sample page (no ../shared needed)
+    files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
     at.file_uploader(key="uploader").set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]
     # the jobs are listed at once (queued or running), then finish in the local worker
@@ -135,22 +136,22 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     for d in _lib.list_documents(_ls(env={"LONGDOC_HOME": str(home)})):
         assert Path(d.path).is_file() and ".staging" not in Path(d.path).parts
 
-    if encrypted.exists():
-        assert f"**{encrypted.name}** — needs a password" in text
-        jid = _job_id(home, encrypted.name, "needs_password")
-        at.text_input(key=f"pw_{jid}").input("wrong-one")
-        at.button(key=f"retry_{jid}").click().run()
-        _until_jobs_done(at)
-        assert "wrong password" in _text(at).lower()
-        jid = _job_id(home, encrypted.name, "needs_password")
-        at.text_input(key=f"pw_{jid}").input("openpassword")
-        at.button(key=f"retry_{jid}").click().run()
-        _until_jobs_done(at)
-        assert f"**{encrypted.name}** — ingested" in _text(at)
-        assert "Documents (3)" in at.subheader[0].value
-        # the password is never drawn back into the page (the file's own name happens to contain it)
-        assert "openpassword" not in _text(at).replace("userpw_openpassword", "")
-        assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
+    # the password round trip (on the job's own password field)
+    assert f"**{encrypted.name}** — needs a password" in text
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input("wrong-one")
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
+    assert "wrong password" in _text(at).lower()
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input(pdfs.PASSWORD_RC4)
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
+    assert f"**{encrypted.name}** — ingested" in _text(at)
+    assert "Documents (3)" in at.subheader[0].value
+    # the password is never drawn back into the page (the file's own name happens to contain it)
+    assert "openpassword" not in _text(at).replace("userpw_openpassword", "")
+    assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
 
     # delete the text file from the table
     from app import library

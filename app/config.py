@@ -23,7 +23,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_MATTER = "default"
 MATTERS_DIR = "matters"
-_SECRET_FIELDS = ("api_key", "token")
+_SECRET_FIELDS = ("api_key", "token", "broker_url")  # a broker URL may carry a password
 # lowercase letters, digits, '-' and '_', starting and ending with a letter or digit: the name is a
 # folder name and part of a Chroma collection name, so nothing else may pass
 _MATTER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,46}[a-z0-9])?$")
@@ -65,6 +65,12 @@ class Settings:
     max_file_mb: int = 200
     max_pages: int = 5000
     file_timeout_s: int = 600
+
+    # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
+    broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
+    worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
+    worker_idle_s: int = 60  # the local worker exits after this long with nothing to do
+    redeliver_s: int = 60  # a worker silent this long is presumed dead: its jobs go to another
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens
@@ -135,6 +141,17 @@ class Settings:
     def out_dir(self) -> Path:
         return self.data_dir / "out"
 
+    # ---- jobs (global, not per matter: one queue with a matter column) ----
+    @property
+    def jobs_db(self) -> Path:
+        """The local job queue and records (used when no broker is set)."""
+        return Path(self.home) / "jobs.sqlite3"
+
+    @property
+    def worker_dir(self) -> Path:
+        """The local worker's lock and log."""
+        return Path(self.home) / "worker"
+
     def replace(self, **changes: Any) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
         if "collection" in changes:
@@ -146,6 +163,25 @@ class Settings:
 
 _ENV_MAP = {f.name: "LONGDOC_" + f.name.upper() for f in fields(Settings)}
 _ENV_MAP["collection_base"] = "LONGDOC_COLLECTION"
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """These settings as LONGDOC_* variables, for a process this one starts (the local worker).
+
+    The model key is left out: a worker needs the broker URL, never the key."""
+    out: dict[str, str] = {}
+    for f in fields(Settings):
+        if f.name in ("api_key", "token"):
+            continue
+        v = getattr(settings, f.name)
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif isinstance(v, Path):
+            v = str(Path(v).expanduser().resolve())
+        out[_ENV_MAP[f.name]] = str(v)
+    return out
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:

@@ -1,28 +1,30 @@
-"""Ingest jobs (stand-in until the job queue of issue 14 lands; same interface, simpler inside).
+"""Ingest as durable jobs: one per file, queued → parsing → embedding → ready | failed.
 
-An upload through the API becomes a job: a record (in a small SQLite table under LONGDOC_HOME, one for
-every matter, with a `matter` column) and a run on a thread of the submitting process. Records outlive
-the process; a job whose process is gone before it finished reads as failed, with the reason.
+Every face submits here (CLI, UI, API) and reads the same records, so a page reload, another
+terminal or another machine sees the same progress. Where the records and the queue live depends on
+one setting: with no broker, a SQLite file under the home folder (`settings.jobs_db`) is both, and a
+local worker process is started on demand (app/worker.py); with `LONGDOC_BROKER_URL=redis://…` the
+records are Redis hashes and the queue is Dramatiq's on the same Redis, consumed by `longdoc worker`
+on any number of machines. Job records are global (a `matter` column), not per matter.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import socket
-import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Callable
 
+from app import job_records
 from app.config import Settings
+from ingest.types import FAILED, INGESTED, REPLACED, UNCHANGED, IngestResult
 
-FINAL = ("ready", "failed")
-_HOST = socket.gethostname()
+QUEUED, PARSING, EMBEDDING, READY = "queued", "parsing", "embedding", "ready"
+JOB_STATUSES = (QUEUED, PARSING, EMBEDDING, READY, FAILED)
+TERMINAL = (READY, FAILED)
+_OK = (INGESTED, REPLACED, UNCHANGED)
 
 
 @dataclass(frozen=True)
@@ -37,185 +39,207 @@ class Job:
     worker: str | None  # "host:pid" of the worker holding it
     created_at: str  # ISO-8601 UTC
     updated_at: str
+    # the file's outcome once done, as `longdoc ingest --json` prints it: ingested | unchanged |
+    # replaced | failed | needs_password | no_text ("" while it runs)
+    outcome: str = ""
+    pages: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _db(settings: Settings) -> sqlite3.Connection:
-    path = Path(settings.home) / "jobs.sqlite3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS jobs (id TEXT PRIMARY KEY, matter TEXT, file TEXT, status TEXT, progress REAL,"
-        " message TEXT, doc_id TEXT, worker TEXT, created_at TEXT, updated_at TEXT, path TEXT)"
-    )
-    return conn
+    def as_result(self) -> IngestResult:
+        """The per-file row `longdoc ingest` has always printed."""
+        status = self.outcome or (FAILED if self.status == FAILED else "queued" if not self.done else INGESTED)
+        return IngestResult(self.file, self.doc_id, status, self.pages, self.chunks, self.seconds, self.message)
 
 
-def _row(r) -> Job:
-    return Job(r["id"], r["matter"], r["file"], r["status"], float(r["progress"] or 0), r["message"] or "",
-               r["doc_id"], r["worker"], r["created_at"], r["updated_at"])
+_JOB_FIELDS = tuple(f.name for f in fields(Job))
+assert set(_JOB_FIELDS) == set(job_records.PUBLIC)
 
 
-def _update(settings: Settings, job_id: str, **fields) -> None:
-    fields["updated_at"] = _now()
-    cols = ", ".join(f"{k} = ?" for k in fields)
-    conn = _db(settings)
-    try:
-        conn.execute(f"UPDATE jobs SET {cols} WHERE id = ?", (*fields.values(), job_id))
-    finally:
-        conn.close()
+def _job(row: dict) -> Job:
+    return Job(**{k: row.get(k) for k in _JOB_FIELDS})
 
 
-def _alive(worker: str | None) -> bool:
-    host, _, pid = (worker or "").rpartition(":")
-    if host != _HOST or not pid.isdigit():
-        return True  # another machine's: trust its record
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+# ---- where the records live -----------------------------------------------------------------------
+_RECORDS: dict[str, object] = {}
+_LOCK = threading.Lock()
 
 
-def _settled(settings: Settings, job: Job) -> Job:
-    if job.status not in FINAL and not _alive(job.worker):
-        msg = INTERRUPTED
-        _update(settings, job.id, status="failed", message=msg)
-        return Job(**{**job.as_dict(), "status": "failed", "message": msg})
-    return job
+def records(settings: Settings):
+    """The job records (and, without a broker, the queue) these settings point at; one per process."""
+    key = settings.broker_url or str(Path(settings.jobs_db).expanduser().resolve())
+    with _LOCK:
+        rec = _RECORDS.get(key)
+        if rec is None:
+            if settings.broker_url:
+                check_broker_settings(settings)
+                rec = job_records.RedisRecords(settings.broker_url)
+            else:
+                rec = job_records.SqliteRecords(Path(key))
+            _RECORDS[key] = rec
+        return rec
 
 
-# ---- the runner: one thread per process, files one after another ---------------------------------
-
-_STOPPING = threading.Event()  # set by shutdown(): failures from then on are the stop's doing
-INTERRUPTED = "interrupted: the server stopped before this file was ingested; upload it again"
-_QUEUE: "queue.Queue[tuple[Settings, str, Path, str | None]]" = queue.Queue()
-_RUNNER: list[threading.Thread] = []
-_RUNNER_LOCK = threading.Lock()
-
-
-def _run_one(settings: Settings, job_id: str, path: Path, password: str | None) -> None:
-    from app import library
-
-    def progress(ev: dict) -> None:
-        kind = ev.get("event")
-        if kind == "file" and ev.get("stage") == "parsing":
-            _update(settings, job_id, status="parsing", progress=0.05)
-        elif kind == "parsed":
-            _update(settings, job_id, status="embedding", progress=0.1)
-        elif kind == "embedding" and ev.get("total"):
-            _update(settings, job_id, status="embedding", progress=round(0.1 + 0.85 * ev["done"] / ev["total"], 3))
-
-    try:
-        results = library.ingest(settings, [path], password=password, progress=progress)
-        r = results[0] if results else None
-        if _STOPPING.is_set() and (r is None or r.status == "failed"):
-            _update(settings, job_id, status="failed", progress=1.0, message=INTERRUPTED)
-        elif r is not None and r.status in ("ingested", "replaced", "unchanged"):
-            _update(settings, job_id, status="ready", progress=1.0, doc_id=r.doc_id, message=r.message or "")
-        else:
-            why = (r.message or r.status) if r is not None else "nothing was ingested"
-            _update(settings, job_id, status="failed", progress=1.0, doc_id=getattr(r, "doc_id", None),
-                    message=f"{r.status}: {why}" if r is not None and r.status != "failed" else why)
-    except Exception as e:  # noqa: BLE001 - the record says why; the server goes on
-        _update(settings, job_id, status="failed", progress=1.0,
-                message=INTERRUPTED if _STOPPING.is_set() else f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+def check_broker_settings(settings: Settings) -> None:
+    url = settings.broker_url or ""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("LONGDOC_BROKER_URL must be a Redis URL (redis://host:6379/0)")
+    if not settings.chroma_url:
+        raise ValueError("LONGDOC_BROKER_URL needs LONGDOC_CHROMA_URL too: workers on other machines write "
+                         "to one shared Chroma server")
 
 
-def shutdown() -> None:
-    """The server is stopping: start nothing new; what fails from now on failed because of the stop."""
-    _STOPPING.set()
+def matter_of(settings: Settings) -> str:
+    return str(getattr(settings, "matter", None) or "default")
 
 
-def _runner() -> None:
-    while True:
-        settings, job_id, path, password = _QUEUE.get()
-        if _STOPPING.is_set():
-            _update(settings, job_id, status="failed", progress=1.0, message=INTERRUPTED)
-            _QUEUE.task_done()
-            continue
+def settings_for(settings: Settings, matter: str, options: dict | None = None) -> Settings:
+    """The settings a job runs under: the worker's own, for the job's matter, with the submitter's
+    ingest choices (embedder, chunking, OCR, limits) so one collection never mixes embedders."""
+    changes = dict(options or {})
+    names = {f.name for f in fields(Settings)}
+    if "matter" in names:
+        changes["matter"] = matter
+        changes.pop("collection", None)
+    return settings.replace(**{k: v for k, v in changes.items() if k in names})
+
+
+_CARRIED = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "ocr", "max_file_mb", "max_pages",
+            "file_timeout_s")
+
+
+def _options(settings: Settings) -> dict:
+    opts = {k: getattr(settings, k) for k in _CARRIED}
+    if "matter" not in {f.name for f in fields(Settings)}:
+        opts["collection"] = settings.collection  # before matters existed, the collection named the library
+    if not settings.broker_url:
+        opts["chroma_url"] = settings.chroma_url  # same machine: same server address
+    return opts
+
+
+# ---- the use cases --------------------------------------------------------------------------------
+def submit(settings: Settings, paths: list[Path], *, password: str | None = None,
+           names: list[str] | None = None) -> list[Job]:
+    """One job per file (folders are walked); returns them in input order, at once.
+
+    A file whose bytes are already ready in this matter's library is not queued: its job is created
+    ready ("unchanged"). A path that does not exist or cannot be read gets a failed job, so every file
+    named has a record. With a broker the file's bytes go to Redis with the job (a worker on another
+    machine cannot read this one's disk); locally the worker reads the file where it lies.
+    """
+    from app.library import get_store
+    from ingest.pdf import sha256_file
+    from ingest.pipeline import expand_paths
+    from ingest.safety import safe_filename
+
+    rec = records(settings)
+    matter = matter_of(settings)
+    if names is not None:
+        if len(names) != len(paths):
+            raise ValueError("names must match paths one to one")
+        files = [Path(p) for p in paths]
+        missing = []
+    else:
+        files, missing = expand_paths([Path(p) for p in paths])
+    ready = {d.doc_id: d for d in get_store(settings).documents() if d.status == READY}
+    options = job_records.options_json(**_options(settings))
+    rows: list[dict] = []
+    now = job_records.now_iso()
+
+    def row(file: str, status: str, **more) -> dict:
+        base = dict(id=uuid.uuid4().hex, matter=matter, file=file, status=status, progress=0.0, message="",
+                    doc_id=None, worker=None, created_at=now, updated_at=now, outcome="", pages=0, chunks=0,
+                    seconds=0.0, path="", password=None, options=options, attempts=0, heartbeat=0.0)
+        base.update(more)
+        return base
+
+    for m in missing:
+        rows.append(row(m.file, FAILED, outcome=FAILED, message=m.message, progress=1.0))
+    blobs: dict[str, Path] = {}
+    for i, f in enumerate(files):
+        name = safe_filename(names[i]) if names is not None else f.name
+        name = name or f.name or "file"
         try:
-            _run_one(settings, job_id, path, password)
-        finally:
-            _QUEUE.task_done()
+            doc_id = sha256_file(f)
+        except OSError as e:
+            rows.append(row(name, FAILED, outcome=FAILED, message=f"cannot read file: {e.strerror or e}", progress=1.0))
+            continue
+        d = ready.get(doc_id)
+        if d is not None:
+            same = "" if d.file == name else f" (same bytes as {d.file})"
+            rows.append(row(name, READY, outcome=UNCHANGED, doc_id=doc_id, pages=d.pages, chunks=d.chunks,
+                            progress=1.0, message=f"already in the library{same}"))
+            continue
+        r = row(name, QUEUED, doc_id=doc_id, path=str(f.resolve()), password=password or None)
+        rows.append(r)
+        blobs[r["id"]] = f
+    if settings.broker_url:
+        for job_id, f in blobs.items():
+            rec.put_blob(job_id, f.read_bytes())
+    rec.create(rows)
+    if blobs:
+        from app import worker
 
-
-def _ensure_runner() -> None:
-    with _RUNNER_LOCK:
-        if not _RUNNER or not _RUNNER[0].is_alive():
-            t = threading.Thread(target=_runner, name="longdoc-jobs", daemon=True)
-            t.start()
-            _RUNNER[:] = [t]
-
-
-# ---- the interface ---------------------------------------------------------------------------------
-
-
-def submit(settings: Settings, paths: list[Path], *, password: str | None = None, names: list[str] | None = None) -> list[Job]:
-    """Queue one job per file (in `settings.matter`); they run on this process's job thread."""
-    jobs: list[Job] = []
-    conn = _db(settings)
-    try:
-        for i, p in enumerate(paths):
-            now = _now()
-            job = Job(uuid.uuid4().hex, settings.matter, (names[i] if names else Path(p).name), "queued", 0.0, "", None,
-                      f"{_HOST}:{os.getpid()}", now, now)
-            conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (job.id, job.matter, job.file, job.status, job.progress, job.message, job.doc_id, job.worker,
-                          job.created_at, job.updated_at, str(p)))
-            jobs.append(job)
-    finally:
-        conn.close()
-    _ensure_runner()
-    for job, p in zip(jobs, paths):
-        _QUEUE.put((settings, job.id, Path(p), password))
-    return jobs
+        worker.dispatch(settings, list(blobs))
+    return [_job(r) for r in rows]
 
 
 def get_job(settings: Settings, job_id: str) -> Job | None:
-    """Any matter's job by id (callers check job.matter)."""
-    conn = _db(settings)
-    try:
-        r = conn.execute("SELECT * FROM jobs WHERE id = ?", (str(job_id),)).fetchone()
-    finally:
-        conn.close()
-    return None if r is None else _settled(settings, _row(r))
+    """Any matter's job (callers check `job.matter`)."""
+    if not job_id or len(job_id) > 64 or not all(c in "0123456789abcdef" for c in job_id):
+        return None
+    row = records(settings).get(job_id)
+    return _job(row) if row else None
 
 
-def list_jobs(settings: Settings, matter: str | None = None) -> list[Job]:
-    conn = _db(settings)
-    try:
-        if matter is None:
-            rows = conn.execute("SELECT * FROM jobs ORDER BY created_at").fetchall()
-        else:
-            rows = conn.execute("SELECT * FROM jobs WHERE matter = ? ORDER BY created_at", (matter,)).fetchall()
-    finally:
-        conn.close()
-    return [_settled(settings, _row(r)) for r in rows]
+def list_jobs(settings: Settings, matter: str | None = None, limit: int | None = None) -> list[Job]:
+    """Jobs oldest first (the newest `limit` when given); one matter's, or all."""
+    return [_job(r) for r in records(settings).list(matter, limit)]
 
 
 def wait(settings: Settings, job_ids: list[str], progress: Callable[[Job], None] | None = None,
          timeout_s: float | None = None) -> list[Job]:
-    """Poll until every job is ready or failed (or the timeout passes); returns their last records."""
+    """Poll until every job is ready or failed (or `timeout_s` passes); `progress` sees each change.
+
+    Without a broker this also keeps a local worker alive while work is queued (one that died, or
+    was never started, is started again)."""
+    from app import worker
+
+    rec = records(settings)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     seen: dict[str, tuple] = {}
+    last_kick = time.monotonic()
+    current: dict[str, Job] = {}
     while True:
-        jobs = [j for j in (get_job(settings, i) for i in job_ids) if j is not None]
-        for j in jobs:
-            key = (j.status, j.progress)
-            if progress is not None and seen.get(j.id) != key:
-                progress(j)
-            seen[j.id] = key
-        if all(j.status in FINAL for j in jobs) or (deadline is not None and time.monotonic() > deadline):
-            return jobs
-        time.sleep(0.2)
+        pending = False
+        todo = [j for j in job_ids if j not in current or not current[j].done]
+        fresh = rec.get_many(todo) if todo else {}
+        for jid in job_ids:
+            if jid in fresh:
+                current[jid] = _job(fresh[jid])
+            job = current.get(jid)
+            if job is None:
+                continue
+            sig = (job.status, round(job.progress, 3), job.message, job.worker)
+            if seen.get(jid) != sig:
+                seen[jid] = sig
+                if progress:
+                    progress(job)
+            pending = pending or not job.done
+        if not pending or (deadline is not None and time.monotonic() > deadline):
+            return [current[j] for j in job_ids if j in current]
+        if not settings.broker_url and time.monotonic() - last_kick > 5:
+            worker.ensure_local(settings)
+            last_kick = time.monotonic()
+        time.sleep(0.25 if len(todo) < 500 else 1.0)
+
+
+def active(job: Job) -> bool:
+    return job.status in job_records.ACTIVE

@@ -14,7 +14,7 @@ from typing import Callable
 
 from app.config import Settings
 from ingest.embed import Embedder, LazyEmbedder, get_embedder
-from ingest.pipeline import ingest_paths
+from ingest.pipeline import IngestConfig, ingest_paths
 from ingest.store import Store, open_store
 from ingest.types import Document, IngestResult
 from retrieval.tokens import tokenizer_id, tokenizer_path
@@ -62,27 +62,56 @@ def get_embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedder or "default", settings.embed_backend)
 
 
-def ingest(
-    settings: Settings,
-    paths: list[Path | str],
-    password: str | None = None,
-    progress: Callable[[dict], None] | None = None,
-) -> list[IngestResult]:
-    return ingest_paths(
-        [Path(p) for p in paths],
-        store=get_store(settings),
-        embedder=LazyEmbedder(settings.embedder or "default", settings.embed_backend),
-        password=password,
-        workers=settings.workers,
+_EMBEDDERS: dict[tuple, LazyEmbedder] = {}
+
+
+def embedder_for(settings: Settings) -> LazyEmbedder:
+    """The embedder ingest uses, loaded on first use and kept for the process (a worker's jobs share it)."""
+    key = (settings.embedder or "default", settings.embed_backend)
+    with _LOCK:
+        emb = _EMBEDDERS.get(key)
+        if emb is None:
+            emb = _EMBEDDERS[key] = LazyEmbedder(*key)
+        return emb
+
+
+def ingest_config(settings: Settings) -> IngestConfig:
+    return IngestConfig(
         ocr=settings.ocr,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_pages=settings.max_pages,
         max_bytes=int(settings.max_file_mb) * 2**20,
         file_timeout_s=settings.file_timeout_s,
-        progress=progress,
         embed_batch=settings.embed_batch,
         context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
+    )
+
+
+def ingest(
+    settings: Settings,
+    paths: list[Path | str],
+    password: str | None = None,
+    progress: Callable[[dict], None] | None = None,
+) -> list[IngestResult]:
+    """Ingest here and now, in this process (tests, benchmarks, scripts). The faces submit jobs instead
+    (app/jobs.py), which a worker runs with the same pipeline."""
+    cfg = ingest_config(settings)
+    return ingest_paths(
+        [Path(p) for p in paths],
+        store=get_store(settings),
+        embedder=LazyEmbedder(settings.embedder or "default", settings.embed_backend),
+        password=password,
+        workers=settings.workers,
+        ocr=cfg.ocr,
+        chunk_tokens=cfg.chunk_tokens,
+        chunk_overlap=cfg.chunk_overlap,
+        max_pages=cfg.max_pages,
+        max_bytes=cfg.max_bytes,
+        file_timeout_s=cfg.file_timeout_s,
+        progress=progress,
+        embed_batch=cfg.embed_batch,
+        context_tokenizer=cfg.context_tokenizer,
     )
 
 

@@ -141,6 +141,7 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
                 "pages_missing": c.pages_missing,
                 "tokens": c.tokens,
                 "whole": c.whole,
+                "vectors": getattr(c, "vectors", True),  # False: its vectors are still being computed
             }
             for c in packed.coverage
         ],

@@ -122,6 +122,7 @@ def coverage_json(coverage: list) -> list[dict]:
                 "tokens": c.tokens,
                 "label": getattr(c, "label", ""),
                 "whole": getattr(c, "whole", False),
+                "vectors": getattr(c, "vectors", True),
             }
         )
     return out

@@ -17,6 +17,12 @@ STATUSES = (INGESTED, UNCHANGED, REPLACED, FAILED, NEEDS_PASSWORD, NO_TEXT)
 
 DOMAINS = ("contract", "court opinion", "paper", "other")
 
+# Registry row statuses of a document (ingest/store.py): being written → text stored (askable by
+# keywords and whole-document packing) → vectors stored too.
+DOC_PENDING = "pending"
+DOC_TEXT = "text"
+DOC_READY = "ready"
+
 
 class IngestError(Exception):
     """A failure the user caused (bad file, missing password): carries a status and a one-line message."""

@@ -591,6 +591,7 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                     pages_in_context=sorted(p for p in pages_in if 1 <= p <= max(d.pages, 1)),
                     tokens=doc_tokens,
                     whole=whole,
+                    vectors=getattr(d, "status", "ready") == "ready",
                 )
             )
     if not passages:

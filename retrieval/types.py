@@ -58,6 +58,9 @@ class DocCoverage:
     pages_in_context: list[int]
     tokens: int
     whole: bool  # whole document packed
+    # False while the document's vectors are still being computed (its text is stored): it was found
+    # by keyword search and whole-document packing only, not by semantic search
+    vectors: bool = True
 
     @property
     def pages_missing(self) -> list[int]:

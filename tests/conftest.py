@@ -50,6 +50,18 @@ def chroma_server(tmp_path_factory) -> str:
     stop_process(proc)
 
 
+@pytest.fixture()
+def redis_url(tmp_path_factory) -> str:
+    """URL of a fresh real Redis (Debian's redis-server on a free port, own process group) for one test."""
+    from app.redis_server import redis_server_path, start_redis_server
+
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    proc, url = start_redis_server(tmp_path_factory.mktemp("redis"))
+    yield url
+    stop_process(proc)
+
+
 def _ingest_home(home: Path, paths: list[Path]):
     """A Settings whose LONGDOC_HOME holds `paths` ingested (asserts every file made it)."""
     from app import library

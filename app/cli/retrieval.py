@@ -122,7 +122,7 @@ def coverage_table(packed) -> Table:
             f"{len(c.pages_in_context)}/{c.pages_total}  {_ranges(c.pages_in_context)}",
             _ranges(c.pages_missing) or "—",
             f"{c.tokens:,}",
-            "yes" if c.whole else "no",
+            ("yes" if c.whole else "no") + ("" if c.vectors else " · vectors pending: keyword search only"),
         )
     return t
 

@@ -103,6 +103,8 @@ def draw_coverage(coverage) -> None:
                 f"**{getattr(c, 'label', '')} {c.file}**{whole}: pages {_ranges(c.pages_in_context)} of "
                 f"{c.pages_total} · {c.tokens:,} tokens"
                 + (f" · not in context: {_ranges(missing)}" if missing and not whole else "")
+                + ("" if getattr(c, "vectors", True) else
+                   " · its vectors are still being computed: found by keyword search only")
             )
 
 

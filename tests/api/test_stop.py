@@ -1,5 +1,5 @@
 """`longdoc serve` and `longdoc mcp` stop every process they started on SIGTERM — also with an ingest
-job's parser process running — and the interrupted job then reads as failed, saying why."""
+job running: the job is the worker's (its own session), so it goes on and ends ready."""
 
 from __future__ import annotations
 
@@ -37,10 +37,9 @@ def test_serve_stops_its_parser_processes_on_sigterm(tmp_path):
         clean = stop_server(proc, timeout_s=30)
         assert clean, f"processes of the server's group outlived it (group had {kids})"
         assert proc.returncode == 0
-        job = jobs.get_job(s, job_id)
-        assert job.status in ("failed", "ready")
-        if job.status == "failed":
-            assert "interrupted" in job.message
+        # the job is not the server's: it runs in the worker and ends ready after the server has gone
+        (job,) = jobs.wait(s, [job_id], timeout_s=300)
+        assert job.status == "ready", job.as_dict()
     finally:
         if proc.poll() is None or group_alive(proc.pid):
             stop_server(proc)

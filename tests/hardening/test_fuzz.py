@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.pipeline import _Parsed, _Pool, ingest_paths, parse_file
+from ingest.pipeline import _kill_pool, _Parsed, _spawn_pool, ingest_paths, parse_file
 from ingest.types import FAILED, NO_TEXT, STATUSES
 from tests.conftest import ROBUST, SAMPLES
 from tests.fixtures import pdfs
@@ -89,6 +89,22 @@ def _clear(outcome) -> bool:
         return outcome.pages >= 1
     status, message = outcome
     return status in STATUSES and bool(message and message.strip())
+
+
+class _Pool:
+    """One capped parser process, recreated after a kill (the pipeline's own pool helpers)."""
+
+    def __init__(self, workers: int, memory_mb: int):
+        self.workers, self.memory_mb, self.ex = workers, memory_mb, None
+
+    def get(self):
+        if self.ex is None:
+            self.ex = _spawn_pool(self.workers, self.memory_mb)
+        return self.ex
+
+    def kill(self) -> None:
+        _kill_pool(self.ex)
+        self.ex = None
 
 
 @pytest.fixture(scope="module")

@@ -74,9 +74,33 @@ def test_library_lists_the_samples(monkeypatch, tmp_path, samples_home):
     assert len(at.sidebar.multiselect(key="selected_docs").options) == 4
 
 
+def _until_jobs_done(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
+    """Rerun the page (as its once-a-second refresh does) until no ingest job of the page is running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert not at.exception, [e.value for e in at.exception]
+        running = at.session_state["jobs_running"] if "jobs_running" in at.session_state else set()
+        if not running:
+            at.run()  # the run after the last job ended draws the documents
+            return at
+        assert time.monotonic() < deadline, _text(at)
+        time.sleep(0.5)
+        at.run()
+
+
+def _job_id(home: Path, name: str, outcome: str) -> str:
+    from app import jobs
+    from app.config import load_settings
+
+    s = load_settings(env={"LONGDOC_HOME": str(home)})
+    return [j for j in jobs.list_jobs(s) if j.file == name and j.outcome == outcome][-1].id
+
+
 def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     home = tmp_path / "home"
-    # parse in-process: this checks the page's wiring; the worker pool has its own tests (and the browser test)
+    # one parser process: this checks the page's wiring; the worker has its own tests (and the browser test)
     at = _app(monkeypatch, tmp_path, home, LONGDOC_WORKERS="1")
     assert "The library is empty" in _text(at)
     small = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
@@ -92,6 +116,9 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
     at.file_uploader(key="uploader").set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]
+    # the jobs are listed at once (queued or running), then finish in the local worker
+    assert f"**{small.name}**" in _text(at)
+    _until_jobs_done(at)
     text = _text(at)
     assert f"**{small.name}** — ingested" in text
     assert "**copy.pdf** — duplicate of" in text
@@ -109,15 +136,17 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     for d in _lib.list_documents(_ls(env={"LONGDOC_HOME": str(home)})):
         assert Path(d.path).is_file() and ".staging" not in Path(d.path).parts
 
-    # the password round trip
+    # the password round trip (on the job's own password field)
     assert f"**{encrypted.name}** — needs a password" in text
-    i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
-    at.text_input(key=f"pw_{i}").input("wrong-one")
-    at.button(key=f"retry_{i}").click().run()
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input("wrong-one")
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
     assert "wrong password" in _text(at).lower()
-    i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
-    at.text_input(key=f"pw_{i}").input(pdfs.PASSWORD_RC4)
-    at.button(key=f"retry_{i}").click().run()
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input(pdfs.PASSWORD_RC4)
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
     assert f"**{encrypted.name}** — ingested" in _text(at)
     assert "Documents (3)" in at.subheader[0].value
     # the password is never drawn back into the page (the file's own name happens to contain it)

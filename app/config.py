@@ -85,8 +85,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 120.0
     max_retries: int = 4
-    thinking: bool = False
-    prices_file: Path | None = None
+    thinking: bool = False  # thinking for every call; off = sent off explicitly (DeepSeek V4 thinks by default)
+    effort: str | None = None  # thinking effort: low | high | max (None = the model's default, high at DeepSeek)
+    catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
 
     # ui
     ui_port: int = 8501
@@ -230,6 +231,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None,
             values["backend"] = "deepseek" if merged.get("DEEPSEEK_API_KEY") else "openai"
             if values["backend"] == "openai" and not values.get("base_url"):
                 values["base_url"] = "https://api.cometapi.com/v1"
+    # the old name of the catalog overlay (a prices.json-shaped file still works)
+    if "catalog_file" not in values and merged.get("LONGDOC_PRICES_FILE"):
+        values["catalog_file"] = Path(merged["LONGDOC_PRICES_FILE"]).expanduser()
+    if values.get("effort"):
+        values["effort"] = str(values["effort"]).strip().lower()
     if overrides.get("collection") is not None:  # the name users know it by
         overrides = {**overrides, "collection_base": overrides.pop("collection")}
     values.update({k: v for k, v in overrides.items() if v is not None})

@@ -9,12 +9,21 @@ from __future__ import annotations
 from app.config import Settings
 
 SEARCH_MODES = ("hybrid", "dense", "bm25")
-CONTEXT_WINDOW = 131072  # DeepSeek V3.2's 128K window: the default budget is this minus the reserves
 
 
 def default_budget(s: Settings) -> int:
-    """Settings.budget, or the model window minus the tokens kept back for the answer and the prompt."""
-    return int(s.budget) if s.budget and s.budget > 0 else CONTEXT_WINDOW - s.reserve_output - s.reserve_prompt
+    """Settings.budget, or the active model's window (the catalog's; the default model's when none is
+    configured) minus the tokens kept back for the answer and the prompt — the budget policy of app.ask."""
+    from app.ask import backend, window_budget
+
+    return window_budget(s, backend(s))
+
+
+def context_tokenizer(s: Settings) -> str:
+    """The tokenizer family the active model's budgets are counted in."""
+    from app.ask import backend, tokenizer_of
+
+    return tokenizer_of(backend(s))
 
 
 def expand_commas(s: Settings, refs: list[str] | None) -> list[str] | None:
@@ -99,12 +108,14 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
     size = budget or default_budget(s)
     store, documents = resolve(s, docs)
     embedder = library.get_embedder_for(s)
-    packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size, rerank_model=s.rerank_model)
+    packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
+                           rerank_model=s.rerank_model, tokenizer=context_tokenizer(s))
     text = render_context(packed)
     data = {
         "question": question,
         "budget": packed.budget,
         "tokens": packed.tokens,
+        "tokenizer": packed.tokenizer,
         "mode": packed.mode,
         "passages": [
             {

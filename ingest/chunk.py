@@ -295,7 +295,7 @@ def with_context_counts(chunks: list[Chunk], count_batch: Callable[[list[str]], 
 
     Counted once at ingest (in the parser workers, batched) so that packing a 128K context over a large
     library never tokenises chunk texts at query time; `count_batch` is the context model's tokenizer
-    (DeepSeek V3's by default), supplied by the caller so ingest does not depend on retrieval.
+    (DeepSeek V4's by default), supplied by the caller so ingest does not depend on retrieval.
     """
     if not chunks:
         return []

@@ -94,7 +94,7 @@ class Chunk:
     section: tuple[str, ...] = ()
     is_references: bool = False
     ocr: bool = False
-    # context-model (DeepSeek V3) tokens of `text`, and of the text after its predecessor's overlap;
+    # context-model (DeepSeek V4 by default) tokens of `text`, and of the text after its predecessor's overlap;
     # counted at ingest so packing need not tokenise; None for stores written before they existed
     ctx_tokens: int | None = None
     ctx_tail: int | None = None

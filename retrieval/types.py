@@ -76,6 +76,7 @@ class PackedContext:
     budget: int
     mode: str  # "whole" | "retrieved" | "empty"
     coverage: list[DocCoverage] = field(default_factory=list)
+    tokenizer: str = "deepseek-v4"  # the tokenizer family the budget was counted in
 
     def by_label(self) -> dict[str, Passage]:
         return {p.label: p for p in self.passages}

@@ -19,10 +19,10 @@ from rich.table import Table
 
 from app.cli import cli, settings
 from app.config import Settings
-from app.passages import CONTEXT_WINDOW, default_budget  # noqa: F401 - re-exported (bench, tests)
+from app.passages import default_budget  # noqa: F401 - re-exported (bench, tests)
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
 cli.add_typer(eval_app, name="eval")
@@ -36,10 +36,16 @@ def _guard(fn: Callable):
     from retrieval.evaluate import EvalError
     from retrieval.search import SearchError
 
+    from model.base import ModelError
+
     try:
         return fn()
     except (LookupError, SearchError, EvalError) as e:
         _fail(str(e).strip("'\""))
+    except ModelError as e:  # a retired or mistyped model name in the settings that size the budget
+        from app.model_status import explain
+
+        _fail(explain(e))
     except (ValueError, OSError) as e:
         _fail(str(e))
 
@@ -135,7 +141,7 @@ def _ranges(pages: list[int]) -> str:
 def context_cmd(
     question: str = typer.Argument(..., help="The question the context is packed for."),
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name)."),
-    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET or 128K − reserves)."),
+    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET, else the active model's window − reserves)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (passages, coverage and the rendered context)."),
 ) -> None:
     """The packed context a model would receive for QUESTION, and its coverage report."""
@@ -184,10 +190,33 @@ def results_table(report) -> Table:
     return t
 
 
+def cost_table(report, costs: dict) -> Table:
+    """longdoc's method: mean tokens packed and USD per question at each budget (first question / follow-up)."""
+    method = "longdoc" if "longdoc" in report.methods else next(iter(report.methods), None)
+    t = Table(title=f"Cost per question — {method}, {costs['model']} ({costs['provider']}, prices read {costs['read']}), "
+                    f"a {costs['answer_tokens']}-token answer; first question / follow-up over the same documents "
+                    f"(cache hit where they were packed whole)")
+    t.add_column("budget")
+    t.add_column("recall", justify="right")
+    t.add_column("mean tokens packed", justify="right")
+    t.add_column("packed whole", justify="right")
+    keys = [k for k in ("off_peak", "peak") if method and any(f"{k}_miss_usd" in c for c in costs["methods"][method].values())]
+    for k in keys:
+        t.add_column(f"{k.replace('_', '-')} USD", justify="right")
+    if method is None:
+        return t
+    for b in report.budgets:
+        r, c = report.methods[method][str(b)], costs["methods"][method][str(b)]
+        cells = [f"${c[f'{k}_miss_usd']:.4f} / ${c[f'{k}_hit_usd']:.4f}" for k in keys]
+        t.add_row(f"{b:,}", f"{r['evidence_recall']:.3f}", f"{r['mean_tokens']:,.0f}", f"{r.get('whole_share', 0):.0%}", *cells)
+    return t
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     set_dir: Path = typer.Option(..., "--set", help="Folder of PDFs + questions.jsonl."),
-    budgets: str = typer.Option("4000,16000,32000,64000,128000", "--budgets", help="Comma-separated token budgets."),
+    budgets: str = typer.Option("4000,16000,32000,64000,128000,256000,512000,1000000", "--budgets",
+                                help="Comma-separated token budgets (up to DeepSeek V4's 1M window)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     open_set: bool = typer.Option(False, "--open", help="Pack over the whole set, not just each question's documents."),
     store_dir: Optional[Path] = typer.Option(None, "--store", help="Ingest into (and keep) this LONGDOC_HOME instead of a temporary one."),
@@ -213,14 +242,19 @@ def eval_retrieval(
         else:
             with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
                 report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, open_set, chosen, limit, as_json)
-        data = report.as_dict()
+        from app.eval_costs import cost_curve
+
+        costs = cost_curve(report, settings())
+        data = {**report.as_dict(), "costs": costs}
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)
-            out_file.write_text(json.dumps(report.as_dict(details=True), indent=2) + "\n", encoding="utf-8")
+            out_file.write_text(json.dumps({**report.as_dict(details=True), "costs": costs}, indent=2) + "\n",
+                                encoding="utf-8")
         if as_json:
             _write_json(data)
             return
         out.print(results_table(report))
+        out.print(cost_table(report, costs))
         u = report.unanswerable
         out.print(f"Reported apart (no evidence to recall): {u['n']} question(s) — {u['not_answerable']} unanswerable, "
                   f"{u['no_evidence_given']} without evidence annotations.  {report.seconds:.0f} s.")

@@ -18,7 +18,7 @@ import streamlit as st
 from app.config import Settings, load_settings
 
 # settings a user may change in the Settings area; the rest come from the environment
-SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking")
+SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking", "effort")
 
 
 def _base_settings() -> Settings:
@@ -61,10 +61,10 @@ def _embedder(name: str, _settings: Settings):
 
 
 @st.cache_resource(show_spinner="Loading the tokenizer…")
-def _tokenizer():
+def _tokenizer(family: str = "deepseek-v4"):
     from retrieval.tokens import get_tokenizer
 
-    return get_tokenizer()
+    return get_tokenizer(family)
 
 
 def store(settings: Settings):
@@ -101,15 +101,23 @@ _HINTS = {
     "RateLimitError": "The provider is rate-limiting: wait a moment and try again.",
     "ServerError": "The provider is having trouble: try again in a minute.",
     "TimeoutError_": "The model did not answer in time: try again, or raise the timeout (LONGDOC_TIMEOUT_S).",
-    "BadRequestError": "Try a smaller context budget in Settings.",
+    "BadRequestError": "The server refused the request as sent; Settings → Check the endpoint shows what it serves.",
     "IncompleteError": "The answer was cut off; what arrived is shown above.",
 }
 
 
 def error_message(exc: BaseException) -> str:
     """One line a person can act on, never a traceback."""
+    from model.base import RetiredModelError, UnknownModelError
+
+    if isinstance(exc, (RetiredModelError, UnknownModelError)):
+        from app.model_status import explain
+
+        return explain(exc)
     name = type(exc).__name__
     msg = getattr(exc, "message", None) or str(exc) or name
+    if name == "BadRequestError" and any(w in msg.lower() for w in ("context", "too long", "too many tokens", "max_model_len")):
+        return f"{msg} — Try a smaller context budget in Settings."
     if isinstance(exc, LookupError) and msg.startswith("'") and msg.endswith("'"):
         msg = msg[1:-1]
     hint = _HINTS.get(name)

@@ -309,19 +309,20 @@ def test_settings_key_never_echoed_and_saved_0600_only_when_asked(monkeypatch, t
     at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Settings")
     key = "sk-test-DO-NOT-SHOW-4242"
     at.selectbox(key="set_backend").set_value("deepseek")
-    at.text_input(key="set_model").input("deepseek-chat")
+    at.text_input(key="set_model").input("deepseek-flash")
     at.text_input(key="set_api_key").input(key)
     at.button(key="FormSubmitter:model_form-Apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["overrides"]["api_key"] == key
     assert at.text_input(key="set_api_key").value == ""
     assert key not in _text(at)
-    assert "deepseek · deepseek-chat" in _text(at)
+    assert "deepseek · deepseek-flash" in _text(at)
     assert not (tmp_path / ".env").exists()
-    # the budget slider goes up to the model's window less the reserved answer and prompt
+    # the budget slider goes up to the model's window (1M) less the reserved answer and prompt
     slider = at.slider(key="set_budget")
-    assert 100_000 < slider.max < 128_000
-    assert "$" in _text(at)  # the cost estimate for the next call
+    assert slider.max == 1_048_576 - 8192 - 2048
+    assert "$" in _text(at) and ("at the peak rate" in _text(at) or "at the off-peak rate" in _text(at))
+    assert at.selectbox(key="set_effort").options == ["default", "low", "high", "max"]
     # now ask for it to be saved
     at.text_input(key="set_api_key").input(key)
     at.checkbox(key="set_save_key").check()
@@ -335,6 +336,23 @@ def test_settings_key_never_echoed_and_saved_0600_only_when_asked(monkeypatch, t
     assert "Extractive mode" not in _text(at)
     at.button(key="ask_estimate").click().run()
     assert any("Next call: about" in c.value for c in at.caption), _text(at)
+
+
+def test_settings_with_a_retired_model_say_what_to_set_and_keep_the_form(monkeypatch, tmp_path, samples_home):
+    at = _app(monkeypatch, tmp_path, _home(samples_home), LONGDOC_BACKEND="deepseek", LONGDOC_MODEL="deepseek-reasoner",
+              DEEPSEEK_API_KEY="sk-test-retired-4242")
+    at.sidebar.radio(key="area").set_value("Settings").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("LONGDOC_MODEL=deepseek-flash with --thinking" in e for e in errors), errors
+    at.text_input(key="set_model").input("deepseek-flash")
+    at.checkbox(key="set_thinking").check()
+    at.selectbox(key="set_effort").set_value("max")
+    at.button(key="FormSubmitter:model_form-Apply").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    over = at.session_state["overrides"]
+    assert over["model"] == "deepseek-flash" and over["thinking"] is True and over["effort"] == "max"
+    assert "deepseek · deepseek-flash" in _text(at) and "a request switch" in _text(at)
 
 
 # ---- Ask with a generative backend (a real OpenAI-protocol server on 127.0.0.1) --------------

@@ -238,7 +238,7 @@ def test_ingest_progress_survives_a_reload(ui_server):
             _idle(page)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
             page.get_by_text("waiting for another longdoc process").first.wait_for()
-            assert page.locator('[data-testid="stProgress"]').count() >= 1
+            page.locator('[data-testid="stProgress"]').first.wait_for()  # Streamlit draws elements one by one
             _shot(page, "10-job-running", readme="library-job")
 
             page.reload()  # a fresh session: nothing of the upload is in its memory
@@ -246,7 +246,7 @@ def test_ingest_progress_survives_a_reload(ui_server):
             row = page.get_by_text(pdf.name).first
             row.wait_for()
             page.get_by_text("waiting for another longdoc process").first.wait_for()
-            assert page.locator('[data-testid="stProgress"]').count() >= 1
+            page.locator('[data-testid="stProgress"]').first.wait_for()  # Streamlit draws elements one by one
             assert "Documents (0)" in page.inner_text("body")
             _no_exception(page)
 

@@ -512,6 +512,7 @@ def run_eval(
     acc: dict[str, dict[int, list[Score]]] = {m: {b: [] for b in budgets} for m in methods}
     kinds: dict[str, dict[str, dict[int, list[Score]]]] = {}
     routes = {"exact": 0, "covers": 0, "n": 0, "by_kind": {}}
+    whole: dict[str, dict[int, list[bool]]] = {m: {b: [] for b in budgets} for m in methods}  # packed whole?
     per_question: list[dict] = []
     total_steps = len(scored) * len(methods)
     step = 0
@@ -552,6 +553,7 @@ def run_eval(
                 s.right = _right_share(packed, q_ids)
                 acc[m][b].append(s)
                 kinds.setdefault(kind, {}).setdefault(m, {}).setdefault(b, []).append(s)
+                whole[m][b].append(packed.mode == "whole")
                 row[f"{m}@{b}"] = round(s.recall, 3)
                 if open_set:
                     row[f"{m}@{b}:right"] = round(s.right, 3)
@@ -568,6 +570,8 @@ def run_eval(
                 "citation_precision": round(sum(s.cited for s in ss) / found, 4) if found else 0.0,
                 "n": len(ss),
                 "mean_tokens": round(sum(s.tokens for s in ss) / len(ss), 1) if ss else 0.0,
+                # share of questions whose documents were packed whole: their prompt prefix repeats byte for byte
+                "whole_share": round(sum(whole[m][b]) / len(whole[m][b]), 4) if whole[m][b] else 0.0,
             }
     by_kind = {
         kind: {

@@ -118,11 +118,15 @@ def routed_context(
     search_query: str | None = None,
     k: int | None = None,
     timings: dict[str, float] | None = None,
+    tokenizer: str | None = None,
 ) -> PackedContext:
     """Route, search and pack in one call. `search_query` (default: the question) is what is searched — the
     extractive answerer adds its clause vocabulary; the route is always computed from the question itself."""
     if doc_ids is not None and not doc_ids:
-        return PackedContext(query=question, passages=[], tokens=0, budget=budget, mode="empty", coverage=[])
+        from retrieval.pack import DEFAULT_FAMILY
+
+        return PackedContext(query=question, passages=[], tokens=0, budget=budget, mode="empty", coverage=[],
+                             tokenizer=tokenizer or DEFAULT_FAMILY)
     k = k if k is not None else hits_for_budget(budget)
     with store.snapshot() if hasattr(store, "snapshot") else contextlib.nullcontext():
         t0 = time.perf_counter()
@@ -137,7 +141,7 @@ def routed_context(
         hits, scope = routed_hits(store, embedder, query_rt, k=k, doc_ids=doc_ids, mode=mode,
                                   rerank_model=rerank_model, timings=timings)
         packed = pack(question, store, hits, budget=budget, doc_ids=scope, timings=timings,
-                      share=route_share(rt), fair=not soft(rt))
+                      share=route_share(rt), fair=not soft(rt), tokenizer=tokenizer)
     packed.route = explain(rt, packed, hits, docs)
     return packed
 

@@ -949,6 +949,7 @@ class Store:
             self._chunks.modify(name=new_name)
             self._reg.modify(name=new_name + "_registry")
             self._text.modify(name=new_name + "_text")
+            self._profiles.modify(name=new_name + "_profiles")
             self.collection_name = new_name
             self._bm25 = None
             shutil.rmtree(old_bm25, ignore_errors=True)
@@ -957,7 +958,8 @@ class Store:
         """Delete the collections and the BM25 index (a deleted matter): vectors, text and registry."""
         with self._write_lock():
             self._dropped = True
-            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text"):
+            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text",
+                         self.collection_name + "_profiles"):
                 try:
                     self.client.delete_collection(name)
                 except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)

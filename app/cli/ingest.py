@@ -157,8 +157,8 @@ DOC_COLUMNS = [
     Column("title", lambda d: d.title, drop=1, flex=True, min_width=16),
     # the profile (issue 16): what kind of document, whose, when
     Column("type", lambda d: d.profile.doc_type or d.domain, drop=2, flex=True, min_width=10),
-    Column("parties / authors", lambda d: "; ".join((d.profile.parties or d.profile.authors)[:3]), drop=5, flex=True,
-           min_width=14),
+    Column("parties", lambda d: "; ".join((d.profile.parties or d.profile.authors)[:3]), drop=5, flex=True,
+           min_width=14),  # a paper's authors
     Column("date", lambda d: d.profile.date, drop=6),
     Column("pages", lambda d: str(d.pages), justify="right"),
     Column("chunks", lambda d: str(d.chunks) + ("" if d.status == "ready" else "*"), drop=4, justify="right"),

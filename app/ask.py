@@ -280,8 +280,9 @@ def ask(
 ) -> Answer:
     """`thinking` asks for the model's thinking mode for this question (else settings.thinking decides:
     off by default, and sent off explicitly to models that think unless told not to)."""
-    from app import library
-    from retrieval.pack import build_context, render_context
+    from app import library, route_note
+    from retrieval.pack import render_context
+    from retrieval.routed import routed_context
 
     question = (question or "").strip()
     if not question:
@@ -297,30 +298,40 @@ def ask(
     if not is_generative(b):  # the extractive answerer only sees what is packed: add the clause vocabulary
         terms = " ".join(a.terms for a in extractive.aspects_in(query))
         search_query = f"{query}; {terms}" if terms else query
-    packed = build_context(
-        store, embedder, search_query, doc_ids=[d.doc_id for d in documents], budget=size,
-        rerank_model=settings.rerank_model, tokenizer=tokenizer_of(b),
+    # the route is read from the question (a follow-up borrows the last one); what is searched may add vocabulary
+    packed = routed_context(
+        store, embedder, query, doc_ids=[d.doc_id for d in documents], budget=size,
+        rerank_model=settings.rerank_model, routing=settings.routing, search_query=search_query,
+        tokenizer=tokenizer_of(b),
     )
-    infos = doc_infos(documents, packed.coverage)
-    common = dict(question=question, coverage=packed.coverage, documents=infos, packed_tokens=packed.tokens,
-                  context_mode=packed.mode, rewritten_query=query if query != question else None)
+    route = packed.route
+    read = {c.doc_id for c in packed.coverage if c.tokens}
+    infos = [i for i in doc_infos(documents, packed.coverage) if i.doc_id in read or len(documents) <= 50]
+    common = dict(question=question, coverage=[c for c in packed.coverage if c.tokens or len(documents) <= 50],
+                  documents=infos, packed_tokens=packed.tokens, context_mode=packed.mode,
+                  rewritten_query=query if query != question else None, route=route)
+    instruction = route_note.model_instruction(route, packed)
+    asked = f"{question}\n\n{instruction}" if instruction else question
 
     if dry_run:
-        calls = [build_messages(question, packed, history, rendered=render_context(packed))] if is_generative(b) else []
+        calls = [build_messages(asked, packed, history, rendered=render_context(packed))] if is_generative(b) else []
         info = dry_run_info(settings, b, calls, packed.tokens, size, len(documents), packs=[packed], thinking=thinking)
         mode = GENERATIVE if is_generative(b) else EXTRACTIVE
         return Answer(answer="", mode=mode, backend=info.backend, model=info.model, cost_usd=0.0, dry_run=info, **common)
 
     if not is_generative(b):
         units = extractive.units_from_packed(packed, chunks_for(store, packed))
-        ea = extractive.answer(query, units, embedder)
+        ea = extractive.answer(query, units, embedder, by_document=route is not None and not (
+            route.mode == "named" or len(read) <= 1))
+        if route_note.should_ask_which(route):
+            ea.text = route_note.which_document_line(route) + "\n\n" + ea.text
         if on_event is not None:
             on_event(ContentDelta(ea.text))
         return Answer(answer=ea.text, mode=EXTRACTIVE, backend="none", model=None, citations=ea.citations,
                       sentences=ea.sentences, verified_share=1.0 if ea.sentences else None,
                       not_found=not ea.found, cost_usd=0.0, seconds=time.monotonic() - started, **common)
 
-    messages = build_messages(question, packed, history, rendered=render_context(packed))
+    messages = build_messages(asked, packed, history, rendered=render_context(packed))
     completion = run_model(b, messages, options_for(settings, b, messages, packed, thinking=thinking), on_event)
     remember_prefix(settings, prefix_fingerprint(messages, b))
     text = completion.text if completion else ""

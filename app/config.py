@@ -65,6 +65,7 @@ class Settings:
     max_file_mb: int = 200
     max_pages: int = 5000
     file_timeout_s: int = 600
+    chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
     # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
     broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
@@ -77,6 +78,7 @@ class Settings:
     reserve_output: int = 8192
     reserve_prompt: int = 2048
     rerank_model: str | None = None  # local CrossEncoder path; off by default
+    routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers

@@ -79,6 +79,9 @@ def metadata(result) -> list[tuple[str, str]]:
     share = getattr(result, "verified_share", None)
     if share is not None:
         rows.append(("Verified", f"{share:.0%} of cited sentences are backed by their passages"))
+    route = getattr(result, "route", None)
+    if route is not None and getattr(route, "reason", ""):
+        rows.append(("Read", route.reason))  # which documents the answer was read from, and why
     if isinstance(result, Summary):
         rows.append(("Style", f"{result.style} ({result.strategy})"))
     if getattr(result, "incomplete", False):

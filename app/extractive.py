@@ -436,8 +436,12 @@ class ExtractiveAnswer:
     best_score: float
 
 
-def answer(question: str, units: list[Unit], embedder=None, k: int = ANSWER_SENTENCES) -> ExtractiveAnswer:
-    """Quote the best-supported sentences for `question`, or say the documents do not answer it."""
+def answer(question: str, units: list[Unit], embedder=None, k: int = ANSWER_SENTENCES,
+           by_document: bool = False) -> ExtractiveAnswer:
+    """Quote the best-supported sentences for `question`, or say the documents do not answer it.
+
+    `by_document`: the question asks across documents, or names none and was read over several — the quotes
+    are grouped under each document's title, so every answer says whose it is."""
     ranked = rank(question, units, embedder, k=k)
     if not ranked.found:
         near = ""
@@ -449,8 +453,15 @@ def answer(question: str, units: list[Unit], embedder=None, k: int = ANSWER_SENT
         sents = [SentenceSupport(u.text, [u.label], True, "extract", s) for u, s in zip(ranked.units[:1], ranked.scores)]
         return ExtractiveAnswer(text, cites, sents, False, ranked.best)
     lines = [f"{EXTRACTIVE_LABEL}: the most relevant sentences, quoted from the documents."]
-    for u in ranked.units:
-        lines.append(f"- “{u.text}” [{u.label}]")
+    docs = list(dict.fromkeys(u.doc_id for u in ranked.units))
+    if by_document and len(docs) > 1:
+        for did in sorted(docs, key=lambda d: next(u.doc_index for u in ranked.units if u.doc_id == d)):
+            first = next(u for u in ranked.units if u.doc_id == did)
+            lines.append(f"\nD{first.doc_index} · {first.title or first.file}:")
+            lines.extend(f"- “{u.text}” [{u.label}]" for u in ranked.units if u.doc_id == did)
+    else:
+        for u in ranked.units:
+            lines.append(f"- “{u.text}” [{u.label}]")
     sents = [SentenceSupport(u.text, [u.label], True, "extract", s) for u, s in zip(ranked.units, ranked.scores)]
     return ExtractiveAnswer("\n".join(lines), citations_for(ranked.units), sents, True, ranked.best)
 

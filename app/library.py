@@ -8,6 +8,7 @@ matter other than the default opens only once the matter exists (app.matters), s
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 from typing import Callable
@@ -85,6 +86,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
         file_timeout_s=settings.file_timeout_s,
         embed_batch=settings.embed_batch,
         context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
+        chunk_headers=settings.chunk_headers,
     )
 
 
@@ -112,6 +114,7 @@ def ingest(
         progress=progress,
         embed_batch=cfg.embed_batch,
         context_tokenizer=cfg.context_tokenizer,
+        chunk_headers=cfg.chunk_headers,
     )
 
 
@@ -145,6 +148,96 @@ def resolve_docs(settings: Settings, refs: list[str] | None) -> list[Document]:
         if all(d.doc_id != o.doc_id for o in out):
             out.append(d)
     return out
+
+
+def routed_search(settings: Settings, query: str, doc_ids: list[str] | None, *, k: int = 10, mode: str = "hybrid",
+                  routing: bool | None = None):
+    """Ranked passages for `query`, inside the documents it names when it names some: (route, hits).
+
+    The CLI's `search` and the UI's Search both call this, so both show the same route."""
+    from retrieval.routed import plan_route, routed_hits, scope_documents
+
+    store = get_store(settings)
+    embedder = get_embedder_for(settings)
+    use = settings.routing if routing is None else routing
+    with store.snapshot():
+        docs = scope_documents(store, doc_ids)
+        if not use or len(docs) <= 1:
+            from retrieval.search import search
+
+            return None, search(store, embedder, query, k=k, doc_ids=doc_ids, mode=mode,
+                                rerank_model=settings.rerank_model)
+        rt = plan_route(store, embedder, query, docs=docs)
+        hits, _ = routed_hits(store, embedder, rt, k=k, doc_ids=doc_ids, mode=mode, rerank_model=settings.rerank_model)
+        hits = sorted(hits, key=lambda h: h.rank)[:k]
+        if not rt.narrowed and not rt.reason:
+            rt = dataclasses.replace(rt, reason=f"names no document: searched all {len(docs)} documents in scope")
+        return rt, hits
+
+
+# ---- the library's profiles: filter and sort (issue 16) --------------------------------------------------
+SORTS = ("file", "title", "date", "ingested", "pages", "type")
+
+
+def profile_row(d: Document) -> dict:
+    """One document as the library lists it: the registry row plus its profile's display fields."""
+    p = d.profile
+    return {
+        "doc_id": d.doc_id,
+        "file": d.file,
+        "title": d.title or p.title or d.file,
+        "domain": d.domain,
+        "type": p.doc_type or d.domain,
+        "parties": p.parties or p.authors,
+        "date": p.date,
+        "court": p.court,
+        "case_number": p.case_number,
+        "pages": d.pages,
+        "chunks": d.chunks,
+        "ingested_at": d.ingested_at,
+        "profile": p.present,
+    }
+
+
+def filter_documents(docs: list[Document], text: str = "", domains: list[str] | None = None,
+                     sort: str = "file", descending: bool = False) -> list[Document]:
+    """Documents whose title, type, parties/authors, aliases, court, case number, dates or file name hold
+    every word of `text` (case-insensitive), of the given domains, sorted by `sort`."""
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r} (choose {', '.join(SORTS)})")
+    words = [w for w in (text or "").lower().split() if w]
+    out = []
+    for d in docs:
+        if domains and d.domain not in domains:
+            continue
+        if words:
+            p = d.profile
+            hay = " ".join([d.title, d.file, d.domain, p.title, p.doc_type, p.court, p.case_number, *p.parties,
+                            *p.authors, *p.aliases, *p.dates, *p.identifiers]).lower()
+            if not all(w in hay for w in words):
+                continue
+        out.append(d)
+    keys = {
+        "file": lambda d: (d.file.lower(), d.doc_id),
+        "title": lambda d: ((d.title or d.file).lower(), d.file.lower()),
+        "date": lambda d: (d.profile.date or "", d.file.lower()),
+        "ingested": lambda d: (d.ingested_at, d.file.lower()),
+        "pages": lambda d: (d.pages, d.file.lower()),
+        "type": lambda d: ((d.profile.doc_type or d.domain).lower(), d.file.lower()),
+    }
+    return sorted(out, key=keys[sort], reverse=descending)
+
+
+def find_documents(settings: Settings, query: str, docs: list[Document] | None = None, k: int = 20) -> list[Document]:
+    """Documents ranked by their profiles' match to `query` (BM25 + dense over profiles), best first."""
+    from retrieval.route import index_for, search_profiles
+
+    store = get_store(settings)
+    docs = store.documents() if docs is None else docs
+    embedder = get_embedder_for(settings)
+    idx = index_for(store, docs, embedder)
+    by_id = {d.doc_id: d for d in idx.docs}
+    return [by_id[c.doc_id] for c in search_profiles(idx, query, embedder, k=k)]
 
 
 # ---- one document (API, MCP) --------------------------------------------------------------------

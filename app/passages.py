@@ -54,12 +54,13 @@ def resolve(s: Settings, refs: list[str] | None):
     return store, library.resolve_docs(s, expand_commas(s, refs))
 
 
-def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: int = 10, mode: str = "hybrid") -> dict:
-    """Ranked passages for `query` (dense + BM25 fused), as the JSON `longdoc search --json` prints."""
+def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: int = 10, mode: str = "hybrid",
+                    routing: bool | None = None) -> dict:
+    """Ranked passages for `query` (dense + BM25 fused), as the JSON `longdoc search --json` prints; a query
+    that names documents searches those, and "route" says which and why (None when not routed)."""
     from app import library
     from app.cite import hit_section
     from retrieval.pack import order_documents, page_label
-    from retrieval.search import search
 
     query = (query or "").strip()
     if not query:
@@ -70,7 +71,7 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
         raise ValueError("k must be between 1 and 1000")
     store, documents = resolve(s, docs)
     embedder = library.get_embedder_for(s)
-    hits = search(store, embedder, query, k=k, doc_ids=[d.doc_id for d in documents], mode=mode, rerank_model=s.rerank_model)
+    rt, hits = library.routed_search(s, query, [d.doc_id for d in documents], k=k, mode=mode, routing=routing)
     index = {d.doc_id: i for i, d in enumerate(order_documents(documents), start=1)}
     by_id = {d.doc_id: d for d in documents}
     rows = []
@@ -92,13 +93,16 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
                 "text": c.text,
             }
         )
-    return {"query": query, "mode": mode, "k": k, "hits": rows}
+    return {"query": query, "mode": mode, "k": k, "route": rt.as_dict() if rt is not None else None, "hits": rows}
 
 
-def packed_context(s: Settings, question: str, docs: list[str] | None = None, budget: int = 0):
-    """(packed, json) — the context a model would receive for `question`, and its coverage report."""
+def packed_context(s: Settings, question: str, docs: list[str] | None = None, budget: int = 0,
+                   routing: bool | None = None):
+    """(packed, json) — the context a model would receive for `question`, its route (which documents were
+    read and why) and its coverage report."""
     from app import library
-    from retrieval.pack import build_context, render_context
+    from retrieval.pack import render_context
+    from retrieval.routed import routed_context
 
     question = (question or "").strip()
     if not question:
@@ -108,8 +112,9 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
     size = budget or default_budget(s)
     store, documents = resolve(s, docs)
     embedder = library.get_embedder_for(s)
-    packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
-                           rerank_model=s.rerank_model, tokenizer=context_tokenizer(s))
+    packed = routed_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
+                            rerank_model=s.rerank_model, tokenizer=context_tokenizer(s),
+                            routing=s.routing if routing is None else routing)
     text = render_context(packed)
     data = {
         "question": question,
@@ -117,6 +122,7 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
         "tokens": packed.tokens,
         "tokenizer": packed.tokenizer,
         "mode": packed.mode,
+        "route": packed.route.as_dict() if packed.route is not None else None,
         "passages": [
             {
                 "label": p.label,

@@ -185,6 +185,7 @@ class Answer:
     created: str = field(default_factory=now_iso)
     dry_run: DryRun | None = None
     seconds: float = 0.0
+    route: Any = None  # retrieval.route.Route: which documents were read and why (issue 16)
 
     @property
     def title(self) -> str:
@@ -217,6 +218,7 @@ class Answer:
             "context_mode": self.context_mode,
             "created": self.created,
             "dry_run": self.dry_run.to_json() if self.dry_run else None,
+            "route": self.route.as_dict() if self.route is not None else None,
         }
 
 

@@ -6,6 +6,13 @@ documents (all base contracts back to back, new ids) until the store holds ~100K
 random perturbation (re-normalised) instead of re-embedding 100K chunks on 2 cores — that would take
 hours and would not change what is measured (Chroma's HNSW search and BM25 over 100K entries).
 
+Routing (on by default; `--no-routing` skips it, `--only-routing` runs it alone): a second store of separate
+documents — each base contract replicated with its parties renamed (invented names, so every replica has a
+profile of its own), about 2,000 documents holding the same ~100K chunks — and two query sets: the 30 generic
+questions (they name no document) and 30 named ones ("Consider the <title> between <party> and <party>; <ask>"
+for random replicas), at 128K. Each runs routed and unrouted (after one unmeasured pass); the figures are the
+routing stage itself and the end-to-end latency of both paths.
+
 Each query runs `build_context` over the whole library (open setting, doc_ids=None) at each budget of
 `--budgets` (default 128K and 1M, DeepSeek V4's window less the reserves): query embedding included,
 model/index load excluded (one warm-up query first). Two passes per budget: the first sees every
@@ -36,6 +43,7 @@ RESULTS = ROOT / "bench" / "results" / "retrieval.json"
 BUDGETS = (128_000, 1_038_336)  # 128K, and DeepSeek V4's 1,048,576 window − 8,192 answer − 2,048 prompt
 TARGETS = {128_000: (250, 500), 1_038_336: (500, 1000)}  # (p50, p95) ms
 TARGET_CHUNKS = 100_000
+ROUTING_BUDGET = 128_000
 
 QUERIES = [
     "Which state's law governs the agreement?",
@@ -83,13 +91,14 @@ def _base(limit: int | None, embedder, cuad: Path = CUAD) -> tuple[list, list, n
     """Parse, chunk and embed the CUAD PDFs once (cached): documents, chunks per document, vectors."""
     from ingest.chunk import chunk_document
     from ingest.pdf import load_document
+    from ingest.pipeline import _profile_of, header_for
     from ingest.types import Document, IngestError
 
     files = sorted(p for p in cuad.iterdir() if p.suffix.lower() == ".pdf")
     if limit:
         files = files[:limit]
     key = hashlib.sha256("\n".join(p.name for p in files).encode()).hexdigest()[:12]
-    path = CACHE / f"base-{key}.pkl"
+    path = CACHE / f"base2-{key}.pkl"  # v2: documents carry their profiles; chunks sized for the header
     if path.is_file():
         with open(path, "rb") as f:
             docs, chunks, vecs = pickle.load(f)
@@ -102,13 +111,16 @@ def _base(limit: int | None, embedder, cuad: Path = CUAD) -> tuple[list, list, n
         except IngestError as exc:
             print(f"  skip {p.name}: {exc.message}")
             continue
-        cs = chunk_document(pd, embedder.count_tokens, embedder.max_tokens, 32)
+        profile = _profile_of(pd)
+        header, n = header_for(profile, pd.file, embedder.count_tokens, embedder.max_tokens)
+        cs = chunk_document(pd, embedder.count_tokens, embedder.max_tokens - n, 32)
         if not cs:
             continue
-        docs.append(Document(doc_id=pd.doc_id, file=pd.file, title=pd.title, domain=pd.domain, pages=pd.page_count,
-                             chunks=len(cs), status="ready", path=str(p)))
+        docs.append(Document(doc_id=pd.doc_id, file=pd.file, title=profile.title or pd.title, domain=pd.domain,
+                             pages=pd.page_count, chunks=len(cs), status="ready", path=str(p), profile=profile,
+                             chunk_header=header))
         chunks.append(cs)
-        texts.extend(c.text for c in cs)
+        texts.extend(f"{header}\n{c.text}" if header else c.text for c in cs)
         if i % 20 == 0:
             print(f"  parsed {i}/{len(files)} files, {len(texts)} chunks ({time.perf_counter() - t0:.0f} s)", flush=True)
     print(f"  embedding {len(texts)} chunks …", flush=True)
@@ -135,7 +147,7 @@ def build_store(limit: int | None, target: int, embedder, cuad: Path = CUAD):
     base_n = sum(len(c) for c in chunks)
     reps = max(1, -(-target // base_n))
     # v3: chunks carry their DeepSeek V4 token counts, as `longdoc ingest` stores them
-    home = CACHE / f"store-{len(docs)}docs-x{reps}-volumes-v3"
+    home = CACHE / f"store-{len(docs)}docs-x{reps}-volumes-v4"  # v4: chunks cut for their document header
     store = open_store(home)
     if store.count_chunks() >= base_n * reps and len(store.documents()) == reps:
         return store, store.count_chunks(), reps
@@ -170,6 +182,142 @@ def build_store(limit: int | None, target: int, embedder, cuad: Path = CUAD):
     return store, store.count_chunks(), reps
 
 
+# ---- routing: a library of separate documents ----------------------------------------------------------
+
+_GENERIC_NAME = frozenset("""inc incorporated corporation corp company co llc ltd limited lp llp plc the and of a an
+holdings holding group international services systems technologies technology partners trust bank na sa ag
+agreement""".split())
+
+
+def _pseudo(word: str, r: int) -> str:
+    """An invented name for `word` in replica `r` (deterministic), so replicas do not share their parties' names."""
+    h = hashlib.sha256(f"{word.lower()}:{r}".encode()).digest()
+    cons, vow = "bcdfgklmnprstvz", "aeiou"
+    name = "".join(cons[h[i] % len(cons)] + vow[h[i + 1] % len(vow)] for i in range(0, 6, 2)) + cons[h[7] % len(cons)]
+    return name.upper() if word.isupper() else name.capitalize()
+
+
+def _renamer(profile, r: int):
+    import re
+
+    words = {w for n in [*profile.parties, *profile.aliases] for w in re.findall(r"[A-Za-z][A-Za-z0-9&'-]+", n)
+             if w.lower() not in _GENERIC_NAME and len(w) > 2}
+    if not words:
+        return lambda t: t
+    rx = re.compile(r"\b(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b", re.I)
+    return lambda t: rx.sub(lambda m: _pseudo(m.group(1), r), t) if t else t
+
+
+def build_doc_store(limit: int | None, target: int, embedder, cuad: Path = CUAD):
+    """About `target` chunks as separate documents: every base contract replicated with its parties renamed."""
+    from ingest.chunk import with_context_counts
+    from ingest.pipeline import profile_vector
+    from ingest.profile import chunk_header
+    from ingest.store import open_store
+    from retrieval.tokens import count_tokens_batch, tokenizer_id
+
+    docs, chunks, vecs = _base(limit, embedder, cuad)
+    base_n = sum(len(c) for c in chunks)
+    reps = max(1, -(-target // base_n))
+    home = CACHE / f"store-{len(docs)}docs-x{reps}-documents-v2"
+    store = open_store(home)
+    want = len(docs) * reps
+    if len(store.documents()) >= want:
+        return store, store.count_chunks(), len(store.documents())
+    rng = np.random.default_rng(11)
+    pvecs = [profile_vector(d.profile, d.file, embedder) for d in docs]
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    have = {d.doc_id for d in store.documents()}
+    t0 = time.perf_counter()
+    for r in range(reps):
+        for j, (d, cs) in enumerate(zip(docs, chunks)):
+            did = hashlib.sha256(f"{d.doc_id}:replica{r}".encode()).hexdigest()
+            if did in have:
+                continue
+            ren = _renamer(d.profile, r)
+            prof = replace(d.profile, title=ren(d.profile.title), parties=[ren(x) for x in d.profile.parties],
+                           aliases=[ren(x) for x in d.profile.aliases], first_page=ren(d.profile.first_page),
+                           abstract=ren(d.profile.abstract))
+            out = [replace(c, chunk_id=f"{did}:{c.ordinal:05d}", doc_id=did, text=ren(c.text)) for c in cs]
+            out = with_context_counts(out, count_tokens_batch)
+            v = vecs[starts[j]: starts[j + 1]] + rng.normal(0, 0.02, (len(cs), vecs.shape[1])).astype(np.float32)
+            v = v / np.linalg.norm(v, axis=1, keepdims=True)
+            pv = None if pvecs[j] is None else pvecs[j] + rng.normal(0, 0.02, pvecs[j].shape).astype(np.float32)
+            file = f"{r:03d}-{d.file}"
+            doc = replace(d, doc_id=did, file=file, title=prof.title or d.title, status="pending", profile=prof,
+                          chunk_header=chunk_header(prof, file), ctx_tokenizer=tokenizer_id(), chunks=len(out))
+            store.add_document(doc, out, v.astype(np.float32), profile_vector=pv)
+        print(f"  replica {r + 1}/{reps} stored ({time.perf_counter() - t0:.0f} s)", flush=True)
+    print("  building the BM25 index …", flush=True)
+    store.refresh_bm25()
+    return store, store.count_chunks(), len(store.documents())
+
+
+def run_routing(args, embedder, console, cuad: Path = CUAD) -> dict:
+    """Routed vs unrouted over the per-document store: generic questions and questions that name a document."""
+    from rich.table import Table
+
+    from retrieval import pack as packmod
+    from retrieval.routed import routed_context
+
+    store, n_chunks, n_docs = build_doc_store(args.limit, args.chunks, embedder, cuad)
+    budget = ROUTING_BUDGET
+    docs = store.documents()
+    rng = np.random.default_rng(5)
+    picks = [docs[i] for i in rng.choice(len(docs), size=min(len(QUERIES), len(docs)), replace=False)]
+    named = []
+    for d, q in zip(picks, QUERIES):
+        parties = d.profile.parties[:2]
+        who = f" between {parties[0]} and {parties[1]}" if len(parties) == 2 else (f" with {parties[0]}" if parties else "")
+        named.append((f"Consider the {d.title}{who}; {q}", d.doc_id))
+    routed_context(store, embedder, "warm up the profile index", budget=4000)
+    packmod.TOKEN_CACHE.clear()
+    rows: dict[str, list[dict]] = {}
+    hit = 0
+    for name, qs in (("generic", [(q, None) for q in QUERIES]), ("named", named)):
+        for routing in (True, False):
+            key = f"{name}/{'routed' if routing else 'unrouted'}"
+            rows[key] = []
+            for q, _ in qs:  # a first pass, not measured: each question's chunks counted and cached once
+                routed_context(store, embedder, q, budget=budget, routing=routing)
+            for q, want in qs:
+                t: dict[str, float] = {}
+                t0 = time.perf_counter()
+                packed = routed_context(store, embedder, q, budget=budget, routing=routing, timings=t)
+                total = time.perf_counter() - t0
+                rows[key].append({"total": total, **t})
+                if routing and want is not None:
+                    hit += int(packed.route.doc_ids == (want,))
+
+    def summ(rs: list[dict]) -> dict:
+        out = {}
+        for k in ("total", "scope", "route", "embed", "dense", "bm25", "pack"):
+            xs = [r.get(k, 0.0) * 1000 for r in rs]
+            out[k] = {"p50_ms": round(_pct(xs, 0.5), 1), "p95_ms": round(_pct(xs, 0.95), 1)}
+        return out
+
+    res = {k: summ(v) for k, v in rows.items()}
+    res["store_chunks"] = n_chunks
+    res["documents"] = n_docs
+    res["named_routed_to_their_document"] = f"{hit}/{len(named)}"
+    res["target_route_p50_ms"] = 30
+    res["routing_adds_p50_ms"] = {n: round(res[f"{n}/routed"]["total"]["p50_ms"] - res[f"{n}/unrouted"]["total"]["p50_ms"], 1)
+                                  for n in ("generic", "named")}
+    table = Table(title=f"routing over {n_docs:,} documents, {n_chunks:,} chunks, {budget:,}-token packs (ms)")
+    for col in ("queries (warm)", "route p50", "route p95", "dense p50", "pack p50", "total p50", "total p95"):
+        table.add_column(col, justify="right" if col != "queries (warm)" else "left")
+    for k, v in res.items():
+        if isinstance(v, dict) and "total" in v:
+            table.add_row(k, f"{v['route']['p50_ms']:.1f}", f"{v['route']['p95_ms']:.1f}", f"{v['dense']['p50_ms']:.0f}",
+                          f"{v['pack']['p50_ms']:.0f}", f"{v['total']['p50_ms']:.0f}", f"{v['total']['p95_ms']:.0f}")
+    console.print(table)
+    console.print(f"named questions routed to exactly their document: {res['named_routed_to_their_document']}; "
+                  f"routing stage p50 {res['generic/routed']['route']['p50_ms']} ms (names nothing), "
+                  f"{res['named/routed']['route']['p50_ms']} ms (named); end to end routed − unrouted p50: "
+                  f"{res['routing_adds_p50_ms']} ms; target: routing adds ≤ 30 ms p50")
+    return res
+
+
 def naive_pack(hits, budget: int) -> tuple[int, float]:
     """Relevance-order packing, every candidate and the final text tokenised afresh (no cache)."""
     from retrieval.tokens import count_tokens
@@ -194,6 +342,8 @@ def run(argv: list[str]) -> dict:
     ap.add_argument("--queries", type=int, default=len(QUERIES))
     ap.add_argument("--cuad", default=str(CUAD), help="folder of CUAD PDFs (default ../shared/corpus/cuad)")
     ap.add_argument("--budgets", default=",".join(str(b) for b in BUDGETS), help="comma-separated token budgets")
+    ap.add_argument("--no-routing", dest="routing", action="store_false", help="skip the routing measurement")
+    ap.add_argument("--only-routing", action="store_true", help="only the routing measurement (merged into the JSON)")
     args, _ = ap.parse_known_args(argv)
     budgets = [int(x) for x in args.budgets.split(",") if x.strip()]
 
@@ -211,8 +361,14 @@ def run(argv: list[str]) -> dict:
     if not cuad.is_dir():
         console.print(f"[bench] retrieval: {cuad} not found — skipped")
         return {}
-    t_build = time.perf_counter()
     embedder = get_embedder("default")
+    if args.only_routing:
+        result = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        result["routing"] = run_routing(args, embedder, console, cuad)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+        return result
+    t_build = time.perf_counter()
     store, n_chunks, reps = build_store(args.limit, args.chunks, embedder, cuad)
     build_s = time.perf_counter() - t_build
     queries = QUERIES[: args.queries]
@@ -284,6 +440,8 @@ def run(argv: list[str]) -> dict:
         "tokenizer": "deepseek-v4",
         "budgets": per_budget,
     }
+    if args.routing:
+        result["routing"] = run_routing(args, embedder, console, cuad)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     return result

@@ -361,5 +361,5 @@ def load_document(
         failed_pages=tuple(failed),
         ocr_pages=tuple(sorted(ocr_set)),
         headings=headings,
-        metadata={**meta, "bytes": size},
+        metadata={**meta, "bytes": size, "first_lines": first_lines},
     )

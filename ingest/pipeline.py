@@ -36,6 +36,7 @@ from ingest.types import (
     IngestError,
     IngestResult,
     PARSER_VERSION,
+    Profile,
 )
 
 SUFFIXES = {".pdf", ".txt", ".md"}
@@ -132,6 +133,49 @@ class _Parsed:
     chunks: list[Chunk] = field(default_factory=list)
     share: float = 1.0  # share of the document text's non-space characters inside a chunk
     doc: object | None = None  # the ParsedDocument, only when the worker could not chunk
+    profile: Profile = field(default_factory=Profile)
+    header: str = ""  # the document header in front of each chunk's embedded and BM25 text
+
+
+def _profile_of(doc) -> Profile:
+    """The document's profile; a rule that trips over an odd document costs the profile, never the file."""
+    from ingest.profile import build_profile
+
+    try:
+        return build_profile(doc)
+    except Exception:  # noqa: BLE001 - profiles are a convenience: the document still ingests
+        return Profile()
+
+
+def header_for(profile: Profile, file: str, count, max_tokens: int) -> tuple[str, int]:
+    """The chunk header and its word pieces, cut by words to at most a quarter of the window, so that
+    header + chunk always fit the embedder's window (chunks are sized `max_tokens - header tokens`)."""
+    from ingest.profile import chunk_header
+
+    header = chunk_header(profile, file)
+    words = header.split()
+    while words:
+        n = count(" ".join(words))
+        if n <= max_tokens // 4:
+            return " ".join(words), n + 1  # + 1: the line break between header and text never merges, margin
+        words = words[:-1]
+    return "", 0
+
+
+def profile_vector(profile: Profile, file: str, embedder):
+    """The dense vector of a profile's card (title, type, parties, abstract), cut by words to the window."""
+    from ingest.profile import profile_card
+
+    if not profile.present:
+        return None
+    words = profile_card(profile, file).split()
+    try:
+        limit = int(embedder.max_tokens)
+        while len(words) > 8 and embedder.count_tokens(" ".join(words)) > limit:
+            words = words[: int(len(words) * 0.85)]
+        return embedder.encode([" ".join(words)])[0]
+    except Exception:  # noqa: BLE001 - the profile's vector is optional: routing falls back to its words
+        return None
 
 
 def parse_file(
@@ -146,6 +190,7 @@ def parse_file(
     timeout_s: int,
     memory_mb: int = DEFAULT_MEMORY_MB,
     ctx_tokenizer_json: str | None = None,
+    chunk_headers: bool = False,
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -182,9 +227,16 @@ def parse_file(
             ocr_pages=tuple(doc.ocr_pages),
             bytes=int(doc.metadata.get("bytes", 0) or 0),
         )
+        with cap:
+            out.profile = _profile_of(doc)
+        out.title = out.profile.title or out.title
         if count is not None:
+            room = max_tokens
+            if chunk_headers:
+                out.header, n = header_for(out.profile, doc.file, count, max_tokens)
+                room = max_tokens - n
             with cap:
-                out.chunks = chunk_document(doc, count, max_tokens, overlap)
+                out.chunks = chunk_document(doc, count, room, overlap)
                 out.share = embedded_share(doc.text, out.chunks)
                 if ctx_count is not None:
                     out.chunks = with_context_counts(out.chunks, ctx_count)
@@ -212,7 +264,7 @@ def parse_file(
 
 # ---- main side ----------------------------------------------------------------------------------
 # Folder notes, not documents: skipped when a folder is walked (still ingested when named explicitly).
-_NOTES = ("readme", "sources", "license", "licence", "changelog")
+_NOTES = ("readme", "source", "license", "licence", "changelog")
 
 
 def _skipped(f: Path) -> bool:
@@ -280,6 +332,7 @@ class IngestConfig:
     # store the text as soon as it is parsed (askable by BM25 / whole-document packing), the vectors
     # after; off: one pending → ready write at the end (a batch nobody reads until it is done)
     text_first: bool = True
+    chunk_headers: bool = False  # a document header in each chunk's embedded and BM25 text (sized into the window)
 
 
 def _spawn_pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
@@ -359,12 +412,12 @@ class Ingester:
                 cfg.chunk_overlap, cfg.file_timeout_s)
         ctx_json = cfg.context_tokenizer[0] if cfg.context_tokenizer else None
         if self.workers <= 0:
-            return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json)
+            return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json, chunk_headers=cfg.chunk_headers)
         hard = (cfg.file_timeout_s * 1.5 + 30) if cfg.file_timeout_s and cfg.file_timeout_s > 0 else None
         gave_up = (FAILED, f"gave up after {cfg.file_timeout_s} s (per-file time limit)")
         ex, gen = self._get_pool()
         try:
-            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json)
+            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers)
             return self._result(fut, hard)
         except TimeoutError:
             self._broken(gen)  # the hung worker goes with its pool; the other files there run again alone
@@ -375,7 +428,7 @@ class Ingester:
             pass
         solo = _spawn_pool(1, self.memory_mb)
         try:
-            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json), hard)
+            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers), hard)
         except TimeoutError:
             return gave_up
         except BrokenProcessPool:
@@ -444,7 +497,11 @@ class Ingester:
             if parsed.doc is not None:  # no tokenizer file for the workers: chunk here
                 from ingest.chunk import chunk_document
 
-                chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, cfg.chunk_overlap)
+                room = max_tokens
+                if cfg.chunk_headers:
+                    parsed.header, n = header_for(parsed.profile, parsed.file, embedder.count_tokens, max_tokens)
+                    room = max_tokens - n
+                chunks = chunk_document(parsed.doc, embedder.count_tokens, room, cfg.chunk_overlap)
                 if cfg.context_tokenizer:
                     from ingest.chunk import with_context_counts
 
@@ -460,6 +517,7 @@ class Ingester:
                 path=record_path or str(path.resolve()),
                 failed_pages=list(parsed.failed_pages), ocr_pages=list(parsed.ocr_pages), bytes=parsed.bytes,
                 ctx_tokenizer=ctx_id if ctx_id and all(c.ctx_tokens is not None for c in chunks) else "",
+                profile=parsed.profile, chunk_header=parsed.header,
             )
             if cfg.text_first:
                 emit({"event": "storing", "file": name, "phase": "text"})
@@ -482,15 +540,19 @@ class Ingester:
                       "(once per machine, ~10 s) …"})
             step = max(64, max(1, cfg.embed_batch) * 4)  # progress events per step, not per batch
             emit({"event": "embedding", "file": name, "done": 0, "total": len(chunks), "pages": doc.pages})
-            for k in range(0, len(chunks), step):
-                vecs.append(embedder.encode([c.text for c in chunks[k: k + step]], batch_size=cfg.embed_batch))
+            from ingest.profile import with_header
+
+            for k in range(0, len(chunks), step):  # each chunk embedded with the header its document was cut for
+                vecs.append(embedder.encode([with_header(doc.chunk_header, c.text) for c in chunks[k: k + step]],
+                                            batch_size=cfg.embed_batch))
                 emit({"event": "embedding", "file": name, "done": min(k + step, len(chunks)),
                       "total": len(chunks), "pages": doc.pages})
+            pvec = profile_vector(doc.profile, doc.file, embedder)
         emit({"event": "storing", "file": name, "phase": "vectors"})
         if doc.status == DOC_TEXT:
-            store.add_vectors(doc, chunks, np.concatenate(vecs))
+            store.add_vectors(doc, chunks, np.concatenate(vecs), profile_vector=pvec)
         else:
-            store.add_document(doc, chunks, np.concatenate(vecs))
+            store.add_document(doc, chunks, np.concatenate(vecs), profile_vector=pvec)
         status, notes = INGESTED, []
         old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
         for d in old:  # the new version is ready: only now does the old one go
@@ -528,6 +590,7 @@ def ingest_paths(
     embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
     text_first: bool = False,
+    chunk_headers: bool = False,
 ) -> list[IngestResult]:
     """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
     this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
@@ -542,7 +605,8 @@ def ingest_paths(
     total = len(files)
     cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
                        max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
-                       embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first)
+                       embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first,
+                       chunk_headers=chunk_headers)
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch

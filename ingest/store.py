@@ -36,7 +36,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.types import DOC_PENDING, DOC_READY, DOC_TEXT, PARSER_VERSION, Chunk, Document
+from ingest.types import DOC_PENDING, DOC_READY, DOC_TEXT, PARSER_VERSION, Chunk, Document, Profile
 
 READY = DOC_READY
 PENDING = DOC_PENDING
@@ -48,6 +48,7 @@ STALE_PENDING_S = 6 * 3600
 # A registry row that is not a document: its value changes on every write, so a reader can keep the
 # registry in memory and re-read it only when this one small row says it changed (embedded or server).
 _VERSION_ID = "__registry_version__"
+EXACT_MAX_CHUNKS = 20_000  # a search scoped to documents holding at most this many chunks is exact (no HNSW)
 CORPUS = "chunks.jsonl"  # the chunk rows beside the BM25 index
 
 _HOST = socket.gethostname()
@@ -147,7 +148,35 @@ def _doc_row(d: Document, status: str) -> dict:
         "ctx_tokenizer": d.ctx_tokenizer or "",
         "owner": f"{_HOST}:{os.getpid()}",
         "started": time.time(),
+        **_profile_fields(d),
     }
+
+
+# ---- profiles (issue 16): the profile rides on the registry row as JSON; its vector in `<name>_profiles` ----
+def _profile_fields(d: Document) -> dict:
+    import dataclasses
+
+    p = d.profile if isinstance(d.profile, Profile) else Profile()
+    return {"profile": json.dumps(dataclasses.asdict(p), ensure_ascii=False) if p.present else "",
+            "chunk_header": d.chunk_header or ""}
+
+
+def _profile_from(m: dict) -> Profile:
+    return _profile_json(m.get("profile") or "")
+
+
+@functools.lru_cache(maxsize=65536)
+def _profile_json(raw: str) -> Profile:
+    """Decoded once per distinct row: a library of thousands lists its documents on every question.
+    The Profile returned is shared — readers treat it as read-only (dataclasses.replace to change one)."""
+    if not raw:
+        return Profile()
+    try:
+        data = json.loads(raw)
+        known = {f for f in Profile.__dataclass_fields__}
+        return Profile(**{k: v for k, v in data.items() if k in known})
+    except (ValueError, TypeError):
+        return Profile()
 
 
 def _doc_from(m: dict) -> Document:
@@ -166,6 +195,8 @@ def _doc_from(m: dict) -> Document:
         ocr_pages=list(json.loads(m.get("ocr_pages") or "[]")),
         bytes=int(m.get("bytes", 0)),
         ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
+        profile=_profile_from(m),
+        chunk_header=str(m.get("chunk_header") or ""),
     )
 
 
@@ -239,6 +270,8 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
+        self._vectors: dict[tuple, tuple[list[str], np.ndarray]] = {}  # scoped (exact) search: vectors per document
+        self._docs_memo: tuple | None = None  # (row ids, rows, Documents) of the last documents() call
         self._dropped = False
         for attempt in range(60):
             try:
@@ -293,6 +326,9 @@ class Store:
         )
         self._text = self.client.get_or_create_collection(
             self.collection_name + "_text", embedding_function=None
+        )
+        self._profiles = self.client.get_or_create_collection(
+            self.collection_name + "_profiles", metadata={"hnsw:space": "cosine"}, embedding_function=None
         )
 
     @property
@@ -403,8 +439,14 @@ class Store:
     def documents(self) -> list[Document]:
         """The documents a question may use: ready ones and those whose vectors are still to come
         (status "text"; `Document.status` tells them apart)."""
-        docs = [_doc_from(m) for m in self._rows() if m.get("status") in ASKABLE]
-        return sorted(docs, key=lambda d: (d.file.lower(), d.doc_id))
+        rows = [m for m in self._rows() if m.get("status") in ASKABLE]
+        key = tuple(id(m) for m in rows)
+        memo = self._docs_memo
+        if memo is not None and memo[0] == key and all(a is b for a, b in zip(memo[1], rows)):
+            return list(memo[2])  # the same rows as last time: their Documents (a library of thousands, per question)
+        docs = sorted((_doc_from(m) for m in rows), key=lambda d: (d.file.lower(), d.doc_id))
+        self._docs_memo = (key, rows, docs)
+        return list(docs)
 
     def ready_documents(self) -> list[Document]:
         """Documents with their vectors in (what re-ingest may skip)."""
@@ -510,8 +552,9 @@ class Store:
         return "".join(parts)
 
     # ---- writes -----------------------------------------------------------------------------------
-    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
-        """Store a document atomically: pending row → chunks in batches → ready row."""
+    def add_document(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
+                     profile_vector: np.ndarray | None = None) -> None:
+        """Store a document atomically: pending row → chunks in batches (and its profile's vector) → ready row."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
         doc.chunks = len(chunks)
@@ -531,6 +574,9 @@ class Store:
                     documents=[c.text for c in part],
                     metadatas=[_chunk_meta(c, doc.file) for c in part],
                 )
+            if profile_vector is not None:
+                self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(profile_vector, dtype=np.float32).tolist()],
+                                      metadatas=[{"doc_id": doc.doc_id}])
             doc.status = READY
             self._reg.upsert(
                 ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
@@ -562,10 +608,11 @@ class Store:
                 ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, TEXT)]
             )
 
-    def add_vectors(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
-        """The vectors of a document stored by `add_text`: chunks with vectors into the main collection,
-        then the row turns ready, then the text-only copies go (a reader between the two steps finds
-        the whole document in one place or the other)."""
+    def add_vectors(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
+                    profile_vector: np.ndarray | None = None) -> None:
+        """The vectors of a document stored by `add_text`: chunks with vectors into the main collection
+        (and its profile's vector), then the row turns ready, then the text-only copies go (a reader between
+        the two steps finds the whole document in one place or the other)."""
         if len(chunks) != len(embeddings):
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
         emb = np.asarray(embeddings, dtype=np.float32)
@@ -579,6 +626,9 @@ class Store:
                     documents=[c.text for c in part],
                     metadatas=[_chunk_meta(c, doc.file) for c in part],
                 )
+            if profile_vector is not None:
+                self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(profile_vector, dtype=np.float32).tolist()],
+                                      metadatas=[{"doc_id": doc.doc_id}])
             doc.chunks = len(chunks)
             doc.status = READY
             self._reg.upsert(
@@ -612,6 +662,7 @@ class Store:
             self._reg.delete(ids=[doc_id])
             self._chunks.delete(where={"doc_id": doc_id})
             self._text.delete(where={"doc_id": doc_id})
+            self._profiles.delete(ids=[doc_id])
             return existed or n > 0
 
     def _stale(self, m: dict) -> bool:
@@ -637,6 +688,40 @@ class Store:
                     self._reg.delete(ids=[m["doc_id"]])
                     removed.append(m["doc_id"])
         return removed
+
+    # ---- profiles -----------------------------------------------------------------------------------
+    def profile_vectors(self, doc_ids: list[str]) -> dict[str, np.ndarray]:
+        """The stored profile vectors of `doc_ids` (documents ingested before profiles have none)."""
+        if not doc_ids:
+            return {}
+        self._refresh()
+        out: dict[str, np.ndarray] = {}
+        for k in range(0, len(doc_ids), self._batch):
+            got = self._profiles.get(ids=list(doc_ids[k: k + self._batch]), include=["embeddings"])
+            for i, e in zip(got.get("ids") or [], got.get("embeddings") if got.get("embeddings") is not None else []):
+                if e is not None:
+                    out[i] = np.asarray(e, dtype=np.float32)
+        return out
+
+    def save_profiles(self, items: list[tuple[Document, np.ndarray | None]]) -> int:
+        """Give ready documents written before profiles existed their profile (and its vector): upgrades
+        rows in place — nothing about their chunks changes. Returns how many rows were written."""
+        done = 0
+        with self._write_lock():
+            for doc, vec in items:
+                got = self._reg.get(ids=[doc.doc_id], include=["metadatas"]).get("metadatas") or []
+                if not got or not got[0] or got[0].get("status") not in ASKABLE:
+                    continue  # removed, or being (re-)ingested meanwhile
+                row = {**got[0], **_profile_fields(doc)}
+                row["chunk_header"] = got[0].get("chunk_header") or ""  # the vectors were made without one
+                if doc.title:
+                    row["title"] = doc.title
+                self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[row["title"] or doc.file], metadatas=[row])
+                if vec is not None:
+                    self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(vec, dtype=np.float32).tolist()],
+                                          metadatas=[{"doc_id": doc.doc_id}])
+                done += 1
+        return done
 
     # ---- search -----------------------------------------------------------------------------------
     def dense_search(
@@ -670,6 +755,10 @@ class Store:
         allowed = [d for d in (doc_ids if doc_ids is not None else ready) if d in ready]
         if not allowed or k <= 0:
             return [[] for _ in embeddings]
+        if doc_ids is not None:
+            by_id = {m["doc_id"]: m for m in rows if m.get("status") == READY}
+            if sum(int(by_id[d].get("chunks", 0)) for d in allowed) <= EXACT_MAX_CHUNKS:
+                return self._exact_ids_many(embeddings, k, [by_id[d] for d in allowed])
         if set(allowed) == ready:
             others = sorted({m["doc_id"] for m in rows} - ready)
             where = {"doc_id": {"$nin": others}} if others else None
@@ -688,10 +777,47 @@ class Store:
         return [[(i, 1.0 - float(d)) for i, d in zip(ids, dists) if i.rsplit(":", 1)[0] in ready]
                 for ids, dists in zip(res["ids"], res["distances"])]
 
+    def _exact_ids_many(self, embeddings: list[np.ndarray], k: int, rows: list[dict]) -> list[list[tuple[str, float]]]:
+        """Exact cosine over the few documents a search is scoped to (a routed question): their vectors are
+        read once per process and multiplied here. Chroma's HNSW search filtered to one document of a
+        100K-chunk collection took ~180 ms; reading 50 vectors and a dot product takes a few."""
+        ids: list[str] = []
+        mats: list[np.ndarray] = []
+        for m in rows:
+            key = (m["doc_id"], m.get("ingested_at", ""), int(m.get("chunks", 0)))
+            got = self._vectors.get(key)
+            if got is None:
+                cids = [f"{m['doc_id']}:{o:05d}" for o in range(int(m.get("chunks", 0)))]
+                res = self._chunks.get(ids=cids, include=["embeddings"])
+                order = {cid: i for i, cid in enumerate(res.get("ids") or [])}
+                emb = res.get("embeddings")
+                have = [c for c in cids if c in order]
+                mat = np.asarray([emb[order[c]] for c in have], dtype=np.float32).reshape(len(have), -1)
+                norms = np.linalg.norm(mat, axis=1, keepdims=True) if len(have) else np.ones((0, 1))
+                got = (have, mat / np.where(norms == 0, 1, norms))
+                if len(self._vectors) > 256:
+                    self._vectors.pop(next(iter(self._vectors)))
+                self._vectors[key] = got
+            ids.extend(got[0])
+            mats.append(got[1])
+        if not ids:
+            return [[] for _ in embeddings]
+        mat = np.concatenate(mats) if len(mats) > 1 else mats[0]
+        out = []
+        for e in embeddings:
+            q = np.asarray(e, dtype=np.float32).reshape(-1)
+            sims = mat @ (q / (np.linalg.norm(q) or 1.0))
+            n = min(int(k), len(ids))
+            top = np.argpartition(-sims, n - 1)[:n]
+            top = top[np.argsort(-sims[top], kind="stable")]
+            out.append([(ids[int(i)], float(sims[i])) for i in top])
+        return out
+
     def _fingerprint(self, rows: list[dict]) -> str:
         h = hashlib.sha256()
         for m in sorted(rows, key=lambda m: m["doc_id"]):
-            h.update(f"{m['doc_id']}:{m.get('chunks', 0)};".encode())
+            head = hashlib.sha256((m.get("chunk_header") or "").encode()).hexdigest()[:8] if m.get("chunk_header") else ""
+            h.update(f"{m['doc_id']}:{m.get('chunks', 0)}{':' + head if head else ''};".encode())
         return h.hexdigest()[:20]
 
     def _bm25_dir(self) -> Path:
@@ -725,6 +851,7 @@ class Store:
                     pass  # unreadable or from before the corpus was kept: rebuild below
             ids, doc_ids, texts, entries, refs = [], [], [], [], []
             ready = {m["doc_id"] for m in rows if m.get("status") == READY}
+            headers = {m["doc_id"]: m.get("chunk_header") or "" for m in rows}  # what the vectors were made with
             found: dict[str, list] = {}  # doc_id -> its (id, text, meta)
 
             def take(col, wanted: set[str], count: int) -> None:
@@ -743,10 +870,11 @@ class Store:
                         got = self._chunks.get(where={"doc_id": d}, include=["documents", "metadatas"])
                         found[d] = list(zip(got["ids"], got["documents"], got["metadatas"]))
             for d in sorted(found):
+                head = headers.get(d, "")
                 for i, t, m in sorted(found[d], key=lambda x: int(x[2]["ordinal"])):
                     ids.append(i)
                     doc_ids.append(m["doc_id"])
-                    texts.append(t or "")
+                    texts.append(f"{head}\n{t or ''}" if head else (t or ""))
                     entries.append({"text": t or "", "meta": m})
                     refs.append(bool(m.get("is_references", False)))
             retriever = None
@@ -821,6 +949,7 @@ class Store:
             self._chunks.modify(name=new_name)
             self._reg.modify(name=new_name + "_registry")
             self._text.modify(name=new_name + "_text")
+            self._profiles.modify(name=new_name + "_profiles")
             self.collection_name = new_name
             self._bm25 = None
             shutil.rmtree(old_bm25, ignore_errors=True)
@@ -829,7 +958,8 @@ class Store:
         """Delete the collections and the BM25 index (a deleted matter): vectors, text and registry."""
         with self._write_lock():
             self._dropped = True
-            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text"):
+            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text",
+                         self.collection_name + "_profiles"):
                 try:
                     self.client.delete_collection(name)
                 except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)

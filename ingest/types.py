@@ -117,6 +117,42 @@ class Chunk:
         return path
 
 
+# ---- document profiles (issue 16) ------------------------------------------------------------------
+PROFILE_VERSION = "1"
+
+
+@dataclass
+class Profile:
+    """What a person — and the router — recognises a document by, read from its text alone at ingest.
+
+    `version` "" means no profile was stored (a store written before profiles existed): the router then
+    builds one from the stored text. `description` is left "" unless a configured model wrote one.
+    """
+
+    version: str = ""
+    title: str = ""  # the title a person recognises: the paper's title, the case name, the agreement's name
+    doc_type: str = ""  # "Promotion Agreement", "Supreme Court opinion", "paper", …
+    parties: list[str] = field(default_factory=list)  # contract parties, or a case's parties
+    authors: list[str] = field(default_factory=list)  # a paper's authors
+    aliases: list[str] = field(default_factory=list)  # defined short names ("Depomed", "RTU")
+    dates: list[str] = field(default_factory=list)  # ISO dates (yyyy-mm-dd, yyyy-mm or yyyy), earliest mention first
+    court: str = ""
+    case_number: str = ""
+    identifiers: list[str] = field(default_factory=list)  # reporter citations, arXiv ids, DOIs
+    first_page: str = ""  # the opening of page 1 (up to ~1,500 characters)
+    headings: list[str] = field(default_factory=list)  # top-level headings, in order
+    abstract: str = ""  # a short extractive abstract (the paper's abstract, recitals, or central sentences)
+    description: str = ""  # two sentences a configured model may add; never required
+
+    @property
+    def present(self) -> bool:
+        return bool(self.version)
+
+    @property
+    def date(self) -> str:
+        return self.dates[0] if self.dates else ""
+
+
 @dataclass
 class Document:
     """A registry row: what the library lists."""
@@ -135,6 +171,9 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)
     bytes: int = 0
     ctx_tokenizer: str = ""  # id of the tokenizer behind the chunks' ctx_* counts ("" = not counted)
+    # ---- profile (issue 16) ----
+    profile: Profile = field(default_factory=Profile)
+    chunk_header: str = ""  # the document header in front of each chunk's embedded and BM25 text ("" = none)
 
     @property
     def sha256(self) -> str:

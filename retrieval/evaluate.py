@@ -25,11 +25,13 @@ from typing import Any, Callable
 
 from ingest.types import Chunk, Document
 from retrieval.pack import hits_for_budget, pack, page_label, render_context
+from retrieval.routed import plan_route, route_share, routed_hits, soft
 from retrieval.search import search
 from retrieval.tokens import count_tokens, truncate_to_tokens
 from retrieval.types import PackedContext
 
-METHODS = ("longdoc", "naive", "dense", "bm25")
+METHODS = ("longdoc", "naive", "dense", "bm25", "unrouted")  # unrouted: longdoc without routing (issue 16)
+KINDS = ("named", "cross-doc", "names-nothing")
 DEFAULT_BUDGETS = (4000, 16000, 32000, 64000, 128000)
 NAIVE_TOP_K = 2
 
@@ -47,10 +49,24 @@ class Question:
     evidence_pages: tuple[int, ...] = ()
     answerable: bool = True
     kind: str = "single-doc"
+    names_document: bool | None = None  # given in questions.jsonl, else read from the question's syntax
 
     @property
     def has_evidence(self) -> bool:
         return self.answerable and bool(self.evidence or self.evidence_pages)
+
+    @property
+    def route_kind(self) -> str:
+        """named (the question names its document: "Consider the X; …", "in the X agreement"), cross-doc (several
+        documents), names-nothing. From the question's syntax only, never from whether routing found it."""
+        if self.kind == "cross-doc" or len(self.docs) > 1:
+            return "cross-doc"
+        named = self.names_document
+        if named is None:
+            from retrieval.route import split_question
+
+            named = bool(split_question(self.question)[1])
+        return "named" if named else "names-nothing"
 
 
 def load_questions(set_dir: Path) -> list[Question]:
@@ -73,6 +89,7 @@ def load_questions(set_dir: Path) -> list[Question]:
                     evidence_pages=tuple(sorted({int(p) for p in (d.get("evidence_pages") or [])})),
                     answerable=d.get("answerable") is not False,
                     kind=str(d.get("kind") or ("cross-doc" if len(docs) > 1 else "single-doc")),
+                    names_document=d.get("names_document") if isinstance(d.get("names_document"), bool) else None,
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -231,6 +248,7 @@ class Score:
     cited: int  # evidence passages found whose label holds the true page
     found: int  # evidence passages found (the citation-precision denominator)
     tokens: int
+    right: float = 1.0  # share of the packed tokens that came from the question's own documents
 
 
 @dataclass
@@ -429,6 +447,9 @@ class EvalReport:
     open: bool = False
     per_question: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    by_kind: dict = field(default_factory=dict)  # kind -> method -> budget -> recall, share of right tokens, n
+    routing: dict = field(default_factory=dict)  # how often the route read exactly / at least the right documents
+    library: dict = field(default_factory=dict)  # documents and chunks searched (set + distractors)
 
     def as_dict(self, details: bool = False) -> dict:
         d = {
@@ -439,6 +460,9 @@ class EvalReport:
             "unanswerable": self.unanswerable,
             "open": self.open,
             "seconds": round(self.seconds, 1),
+            "by_kind": self.by_kind,
+            "routing": self.routing,
+            "library": self.library,
         }
         if details:
             d["per_question"] = self.per_question
@@ -455,6 +479,7 @@ def run_eval(
     methods: tuple[str, ...] = METHODS,
     limit: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    routing: bool = True,
 ) -> EvalReport:
     """Score every question × budget × method over documents already ingested into `store`."""
     t_start = time.perf_counter()
@@ -485,6 +510,8 @@ def run_eval(
 
     k = hits_for_budget(max(budgets))
     acc: dict[str, dict[int, list[Score]]] = {m: {b: [] for b in budgets} for m in methods}
+    kinds: dict[str, dict[str, dict[int, list[Score]]]] = {}
+    routes = {"exact": 0, "covers": 0, "n": 0, "by_kind": {}}
     whole: dict[str, dict[int, list[bool]]] = {m: {b: [] for b in budgets} for m in methods}  # packed whole?
     per_question: list[dict] = []
     total_steps = len(scored) * len(methods)
@@ -492,7 +519,8 @@ def run_eval(
     for q in scored:
         q_ids = [by_file[f].doc_id for f in q.docs]
         scope = None if open_set else q_ids
-        row: dict = {"id": q.id, "kind": q.kind}
+        kind = q.route_kind
+        row: dict = {"id": q.id, "kind": q.kind, "route_kind": kind}
         for m in methods:
             step += 1
             if progress:
@@ -503,18 +531,32 @@ def run_eval(
                 for b in budgets:
                     rows, pages, used = naive_context(chunks, idx, b)
                     s = score_context(q, rows, pages, doc_texts, q_ids, used)
+                    s.right = _right_share_rows(rows, q_ids)
                     acc[m][b].append(s)
+                    kinds.setdefault(kind, {}).setdefault(m, {}).setdefault(b, []).append(s)
                     row[f"{m}@{b}"] = round(s.recall, 3)
                 continue
-            mode = "hybrid" if m == "longdoc" else m
-            hits = search(store, embedder, q.question, k=k, doc_ids=scope, mode=mode)
+            smode = "hybrid" if m in ("longdoc", "unrouted") else m
+            if m == "longdoc" and routing:
+                rt = plan_route(store, embedder, q.question, scope)
+                hits, pack_scope = routed_hits(store, embedder, rt, k=k, doc_ids=scope, mode=smode)
+                share, fair = route_share(rt), not soft(rt)
+                _score_route(routes, rt, q_ids, kind, row)
+            else:
+                rt, share, fair = None, 0.5, True
+                hits, pack_scope = search(store, embedder, q.question, k=k, doc_ids=scope, mode=smode), scope
             for b in budgets:
-                packed = pack(q.question, store, hits[: hits_for_budget(b)], budget=b, doc_ids=scope)
+                packed = pack(q.question, store, hits[: hits_for_budget(b)], budget=b, doc_ids=pack_scope, share=share,
+                              fair=fair)
                 rows, pages = _packed_rows(packed)
                 s = score_context(q, rows, pages, doc_texts, q_ids, packed.tokens)
+                s.right = _right_share(packed, q_ids)
                 acc[m][b].append(s)
+                kinds.setdefault(kind, {}).setdefault(m, {}).setdefault(b, []).append(s)
                 whole[m][b].append(packed.mode == "whole")
                 row[f"{m}@{b}"] = round(s.recall, 3)
+                if open_set:
+                    row[f"{m}@{b}:right"] = round(s.right, 3)
         per_question.append(row)
 
     table: dict[str, dict[str, dict]] = {}
@@ -531,6 +573,21 @@ def run_eval(
                 # share of questions whose documents were packed whole: their prompt prefix repeats byte for byte
                 "whole_share": round(sum(whole[m][b]) / len(whole[m][b]), 4) if whole[m][b] else 0.0,
             }
+    by_kind = {
+        kind: {
+            m: {
+                str(b): {
+                    "evidence_recall": round(sum(x.recall for x in ss) / len(ss), 4),
+                    "right_share": round(sum(x.right for x in ss) / len(ss), 4),
+                    "n": len(ss),
+                    "mean_tokens": round(sum(x.tokens for x in ss) / len(ss), 1),
+                }
+                for b, ss in per_b.items() if ss
+            }
+            for m, per_b in per_m.items()
+        }
+        for kind, per_m in sorted(kinds.items(), key=lambda kv: KINDS.index(kv[0]) if kv[0] in KINDS else 9)
+    }
     unanswerable = {
         "n": len(apart),
         "ids": [q.id for q in apart],
@@ -546,7 +603,40 @@ def run_eval(
         open=open_set,
         per_question=per_question,
         seconds=time.perf_counter() - t_start,
+        by_kind=by_kind,
+        routing=routes if routes["n"] and open_set else {},  # closed: each question's own documents, nothing to route
+        library={"documents": len(docs), "chunks": sum(d.chunks for d in docs)},
     )
+
+
+def _right_share(packed: PackedContext, q_ids: list[str]) -> float:
+    want = set(q_ids)
+    total = sum(c.tokens for c in packed.coverage)
+    return sum(c.tokens for c in packed.coverage if c.doc_id in want) / total if total else 0.0
+
+
+def _right_share_rows(rows: list, q_ids: list[str]) -> float:
+    want = set(q_ids)
+    total = sum(len(r[5]) for r in rows)
+    return sum(len(r[5]) for r in rows if r[0] in want) / total if total else 0.0
+
+
+def _score_route(acc: dict, rt: Any, q_ids: list[str], kind: str, row: dict) -> None:
+    """Did the route read exactly the question's documents, or at least all of them (a widened route)?"""
+    read = set(rt.doc_ids) if rt.doc_ids is not None else None
+    want = set(q_ids)
+    exact = read == want
+    covers = read is None or want <= read
+    acc["n"] += 1
+    acc["exact"] += int(exact)
+    acc["covers"] += int(covers)
+    k = acc["by_kind"].setdefault(kind, {"n": 0, "exact": 0, "covers": 0, "modes": {}})
+    k["n"] += 1
+    k["exact"] += int(exact)
+    k["covers"] += int(covers)
+    k["modes"][rt.mode] = k["modes"].get(rt.mode, 0) + 1
+    row["route"] = rt.mode
+    row["route_exact"] = exact
 
 
 def _order_ids(store: Any, doc_ids: list[str]) -> list[str]:

@@ -45,7 +45,10 @@ from retrieval.types import DocCoverage, Hit, Passage, PackedContext
 ELISION = "\n[…]\n"
 PASSAGE_SEP = "\n\n"
 JOIN_MARGIN = 1  # tokens reserved per join of two text pieces inside a passage
-NEIGHBOURS = 1  # chunks added on each side of a hit before merging
+NEIGHBOURS = 1  # chunks added on each side of one of the best hits before merging (see WIDEN_BEST)
+WIDEN_BEST = 0.1  # the best hits, as many as a tenth of the chunks the budget holds, are read with their neighbours;
+# the others alone (spans still grow when budget is left): context around the strongest evidence, breadth after it
+CHUNK_TOKENS = 230  # a full chunk in DeepSeek tokens, to turn a budget into a number of chunks
 FAIR_SHARE = 0.5  # fraction of the budget split evenly between documents before rank order takes over
 MIN_USEFUL = 24  # below this many free tokens no passage can be added
 
@@ -251,12 +254,9 @@ def order_documents(docs: Iterable[Document]) -> list[Document]:
 def _chosen_docs(store: Any, doc_ids: list[str] | None, hits: list[Hit]) -> list[Document]:
     if doc_ids is None:
         docs = list(store.documents())
-    else:
-        docs = []
-        for did in dict.fromkeys(doc_ids):
-            d = store.get_document(did)
-            if d is not None:
-                docs.append(d)
+    else:  # from the registry rows already read for this question, not one round trip per document
+        have = {d.doc_id: d for d in store.documents()}
+        docs = [have[did] for did in dict.fromkeys(doc_ids) if did in have]
     return order_documents(docs)
 
 
@@ -354,13 +354,16 @@ def pack(
     expand: bool = True,
     timings: dict[str, float] | None = None,
     tokenizer: str | None = None,
+    share: float = FAIR_SHARE,
 ) -> PackedContext:
     """Pack the best text for `query` into at most `budget` tokens of rendered context.
 
     `doc_ids` are the chosen documents (None = every document in the store); `hits` come from
     `search.search` in fused-rank order. `whole=False` forces retrieval mode (the harness ablations),
-    `fair=False` drops the per-document share, `expand=False` packs the hits alone in rank order.
-    `tokenizer` is the family that counts the budget (the model catalog's; None = DeepSeek V4).
+    `fair=False` drops the per-document share, `expand=False` packs the hits alone in rank order; `share` is
+    the part of the budget split evenly between the documents first (1.0 when each listed document of a
+    cross-document question is owed its part). `tokenizer` is the family that counts the budget (the model
+    catalog's; None = DeepSeek V4).
     """
     family = tokenizer or DEFAULT_FAMILY
     t0 = time.perf_counter()
@@ -381,6 +384,8 @@ def pack(
         hits = [h for h in hits if h.chunk.doc_id in plans]
         for h in hits:
             plans[h.chunk.doc_id].chunks.setdefault(h.chunk.ordinal, h.chunk)
+        if fair:
+            _whole_small(store, plans, budget)
         if expand:
             _fetch(
                 store,
@@ -391,7 +396,7 @@ def pack(
                     for o in range(h.chunk.ordinal - NEIGHBOURS, h.chunk.ordinal + NEIGHBOURS + 1)
                 ),
             )
-        used = _fill(plans, hits, budget, fair=fair, expand=expand)
+        used = _fill(plans, hits, budget, fair=fair, expand=expand, share=share)
         if expand and budget - used >= MIN_USEFUL:
             _grow(store, plans, hits, budget)
         if any(p.selected for p in plans.values()):
@@ -403,6 +408,40 @@ def pack(
         timings["tokens"] = timings.get("tokens", 0.0) + TOKEN_CACHE.seconds - tsec0
         timings["token_misses"] = timings.get("token_misses", 0) + TOKEN_CACHE.misses - misses0
     return packed
+
+
+SMALL_WHOLE_MAX_DOCS = 8  # above this many chosen documents none is read whole by _whole_small (a library search)
+
+
+def _whole_small(store: Any, plans: dict[str, _DocPlan], budget: int) -> None:
+    """Several chosen documents that do not all fit: those that fit whole in an even share of what is left
+    are read whole, smallest first, and the others share the rest (a 3-page agreement compared with a
+    60-page one is read entirely; the long one gets the budget it leaves)."""
+    if not 2 <= len(plans) <= SMALL_WHOLE_MAX_DOCS:
+        return
+    sizes = []
+    for plan in plans.values():
+        body = _BODY.get(_body_key(plan))
+        if body is None:
+            if plan.doc.chunks * 16 > budget * 1.5:
+                continue  # far too long to be read whole: not worth reading its chunks to count it
+            for c in doc_chunks(store, plan.doc):
+                plan.chunks.setdefault(c.ordinal, c)
+            cost, _ = plan.cost_with(sorted(plan.chunks))
+            body = _BODY[_body_key(plan)] = cost - plan.header_cost
+        sizes.append((body + plan.header_cost, plan.doc.file, plan))
+    left, n = budget, len(plans)
+    for cost, _, plan in sorted(sizes, key=lambda x: (x[0], x[1])):
+        if n <= 1 or cost > left / n:
+            break
+        for c in doc_chunks(store, plan.doc):
+            plan.chunks.setdefault(c.ordinal, c)
+        new_cost, changed = plan.cost_with(sorted(plan.chunks))
+        if new_cost > left:
+            break
+        plan.commit(sorted(plan.chunks), changed)
+        left -= plan.cost
+        n -= 1
 
 
 def _group(pairs: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
@@ -429,15 +468,16 @@ def _try_add(plans: dict[str, _DocPlan], did: str, ords: list[int], budget: int,
     return used - before + plan.cost
 
 
-def _window(plan: _DocPlan, o: int, expand: bool) -> list[list[int]]:
-    """What to try for a hit, biggest first: the hit with its neighbours, then the hit alone."""
-    if not expand:
+def _window(plan: _DocPlan, o: int, expand: bool, rank: int = 0, budget: int = 0) -> list[list[int]]:
+    """What to try for a hit, biggest first: the hit with its neighbours (the best hits only), then alone."""
+    if not expand or rank >= max(1, WIDEN_BEST * budget / CHUNK_TOKENS):
         return [[o]]
     wide = [x for x in range(o - NEIGHBOURS, o + NEIGHBOURS + 1) if x in plan.chunks]
     return [wide, [o]] if len(wide) > 1 else [[o]]
 
 
-def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: bool, expand: bool) -> int:
+def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: bool, expand: bool,
+          share: float = FAIR_SHARE) -> int:
     """Greedy fill from the hits: a fair share per document first, then fused-rank order."""
     per_doc: dict[str, list[Hit]] = {}
     for h in hits:
@@ -447,7 +487,7 @@ def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: boo
     # 1. fairness: each document with hits gets an even share of part of the budget, its best hits first,
     #    taken round-robin so no document's tenth hit comes before another's first
     if fair and len(per_doc) > 1:
-        share = int(budget * FAIR_SHARE / len(per_doc))
+        share = int(budget * share / len(per_doc))
         queues = {did: list(hs) for did, hs in per_doc.items()}
         active = sorted(queues, key=lambda did: queues[did][0].rank)
         while active:
@@ -459,7 +499,7 @@ def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: boo
                 if not q:
                     continue
                 h = q.pop(0)
-                for ords in _window(plan, h.chunk.ordinal, expand):
+                for ords in _window(plan, h.chunk.ordinal, expand, h.rank, budget):
                     before = plan.cost
                     after, changed = plan.cost_with(ords)
                     if changed and after <= share and used - before + after <= budget:
@@ -475,7 +515,7 @@ def _fill(plans: dict[str, _DocPlan], hits: list[Hit], budget: int, *, fair: boo
         if budget - used < MIN_USEFUL:
             break
         plan = plans[h.chunk.doc_id]
-        for ords in _window(plan, h.chunk.ordinal, expand):
+        for ords in _window(plan, h.chunk.ordinal, expand, h.rank, budget):
             new_used = _try_add(plans, h.chunk.doc_id, ords, budget, used)
             if new_used is not None:
                 used = new_used

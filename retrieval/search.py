@@ -87,11 +87,13 @@ def search(
     mode: str = "hybrid",
     rerank_model: str | None = None,
     timings: dict[str, float] | None = None,
+    parts: list[str] | None = None,
 ) -> list[Hit]:
     """The `k` best chunks for `query`, fused from dense and BM25 rankings.
 
     `doc_ids` restricts both sides to those documents. `timings` (optional) receives seconds spent in
-    each stage (embed, dense, bm25, fusion, rerank) for the benchmark.
+    each stage (embed, dense, bm25, fusion, rerank) for the benchmark. `parts` (optional) are the texts
+    searched and fused instead of `query_parts(query)` — the router passes the question and its ask.
     """
     if mode not in MODES:
         raise SearchError(f"unknown search mode {mode!r} (choose {', '.join(MODES)})")
@@ -104,12 +106,12 @@ def search(
     t = timings if timings is not None else {}
     depth = max(k, MIN_DEPTH)
 
-    parts = query_parts(query)
+    parts = [p for p in (parts or []) if p and p.strip()] or query_parts(query)
     dense_lists: list[list[tuple[str, float]]] = []
     sparse_lists: list[list[tuple[str, float]]] = []
     if mode in ("hybrid", "dense"):
         t0 = time.perf_counter()
-        vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(query)]
+        vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(parts[0])]
         t1 = time.perf_counter()
         dense_lists = store.dense_ids_many(list(vecs), depth, doc_ids)
         t2 = time.perf_counter()

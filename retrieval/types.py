@@ -77,6 +77,7 @@ class PackedContext:
     mode: str  # "whole" | "retrieved" | "empty"
     coverage: list[DocCoverage] = field(default_factory=list)
     tokenizer: str = "deepseek-v4"  # the tokenizer family the budget was counted in
+    route: object | None = None  # retrieval.route.Route: which documents were read and why (issue 16)
 
     def by_label(self) -> dict[str, Passage]:
         return {p.label: p for p in self.passages}

@@ -155,7 +155,11 @@ def _wait_with_bars(jobs, s, submitted, out: Console):
 DOC_COLUMNS = [
     Column("id", lambda d: d.doc_id[:12]),
     Column("title", lambda d: d.title, drop=1, flex=True, min_width=16),
-    Column("domain", lambda d: d.domain, drop=2),
+    # the profile (issue 16): what kind of document, whose, when
+    Column("type", lambda d: d.profile.doc_type or d.domain, drop=2, flex=True, min_width=10),
+    Column("parties", lambda d: "; ".join((d.profile.parties or d.profile.authors)[:3]), drop=5, flex=True,
+           min_width=14),  # a paper's authors
+    Column("date", lambda d: d.profile.date, drop=6),
     Column("pages", lambda d: str(d.pages), justify="right"),
     Column("chunks", lambda d: str(d.chunks) + ("" if d.status == "ready" else "*"), drop=4, justify="right"),
     Column("ingested at", lambda d: d.ingested_at.replace("T", " ")[:16], drop=3),
@@ -164,12 +168,25 @@ DOC_COLUMNS = [
 
 
 @cli.command("docs")
-def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the library as JSON.")) -> None:
-    """List the documents in the library."""
+def docs_cmd(
+    as_json: bool = typer.Option(False, "--json", help="Print the library as JSON (profiles included)."),
+    find: str = typer.Option("", "--filter", "-f", help="Only documents whose title, parties, type, court, case number, "
+                             "dates or file name hold these words."),
+    domain: Optional[list[str]] = typer.Option(None, "--domain", help="contract | court opinion | paper | other (repeat)."),
+    sort: str = typer.Option("file", "--sort", help="file | title | date | ingested | pages | type"),
+    desc: bool = typer.Option(False, "--desc", help="Sort descending."),
+    search: str = typer.Option("", "--search", "-s", help="Rank documents by how well their profiles match this "
+                               "(BM25 + dense over the profiles), best first."),
+) -> None:
+    """List the documents in the library, with their profiles (type, parties, date)."""
     from app import library
 
     try:
-        docs = library.list_documents(settings())
+        docs = library.filter_documents(library.list_documents(settings()), find, domain, sort, desc)
+        if search.strip():
+            docs = library.find_documents(settings(), search, docs)
+    except ValueError as e:
+        _fail(str(e), code=1)
     except Exception as e:  # noqa: BLE001
         _fail(f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
     if as_json:
@@ -187,6 +204,28 @@ def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the libra
         out.print("* vectors still being computed: found by keyword search and whole-document packing until then",
                   highlight=False)
     out.print(f"{len(docs)} documents, {sum(d.pages for d in docs)} pages, {sum(d.chunks for d in docs)} chunks")
+
+
+@cli.command("describe")
+def describe_cmd(
+    refs: Optional[List[str]] = typer.Argument(None, help="Documents (id, id prefix or file name); default: all without one."),
+    again: bool = typer.Option(False, "--again", help="Also re-describe documents that have a description."),
+) -> None:
+    """Have the configured model add a two-sentence description to document profiles (optional)."""
+    from app import library
+    from app.describe import describe
+    from model.base import ModelError
+
+    out = Console()
+    try:
+        done = describe(settings(), refs or None, again=again,
+                        progress=lambda d, text: out.print(f"{d.doc_id[:12]} {d.title}: {text}", highlight=False))
+    except (LookupError, ValueError) as e:
+        _fail(str(e).strip("'\""), code=1)
+    except ModelError as e:
+        _fail(f"model call failed: {e.message}", code=1)
+    library.forget_stores()
+    out.print(f"{len(done)} document(s) described")
 
 
 @cli.command("rm")

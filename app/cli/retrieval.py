@@ -79,17 +79,23 @@ def search_cmd(
     k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="How many passages."),
     mode: str = typer.Option("hybrid", "--mode", help="hybrid | dense | bm25"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the query names "
+                                              "(default: LONGDOC_ROUTING, on)."),
 ) -> None:
-    """Ranked passages for QUERY (dense + BM25 fused), with pages and sections."""
+    """Ranked passages for QUERY (dense + BM25 fused), with pages and sections; a query that names documents
+    ("… in the Promotion Agreement between Depomed and King") searches those."""
 
     def body():
         from app.passages import search_passages
 
-        data = search_passages(settings(), query, _split_refs(docs), k=k, mode=mode)
+        data = search_passages(settings(), query, _split_refs(docs), k=k, mode=mode, routing=route_opt)
         rows = data["hits"]
+        rt = data.get("route")
         if as_json:
             _write_json(data)
             return
+        if rt and rt.get("reason"):
+            out.print("route: " + rt["reason"], markup=False)
         if not rows:
             out.print("No matching passages.")
             return
@@ -143,13 +149,16 @@ def context_cmd(
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name)."),
     budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET, else the active model's window − reserves)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (passages, coverage and the rendered context)."),
+    route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the question "
+                                              "names (default: LONGDOC_ROUTING, on)."),
 ) -> None:
-    """The packed context a model would receive for QUESTION, and its coverage report."""
+    """The packed context a model would receive for QUESTION, its route (which documents and why) and its
+    coverage report."""
 
     def body():
         from app.passages import packed_context
 
-        packed, data = packed_context(settings(), question, _split_refs(docs), budget=budget)
+        packed, data = packed_context(settings(), question, _split_refs(docs), budget=budget, routing=route_opt)
         if as_json:
             _write_json(data)
             return
@@ -157,6 +166,8 @@ def context_cmd(
         out.print(text, markup=False)
         out.print()
         out.print(coverage_table(packed))
+        if packed.route is not None and packed.route.reason:
+            out.print(f"Route: {packed.route.reason}", markup=False)
 
     _guard(body)
 
@@ -222,26 +233,37 @@ def eval_retrieval(
     store_dir: Optional[Path] = typer.Option(None, "--store", help="Ingest into (and keep) this LONGDOC_HOME instead of a temporary one."),
     limit: int = typer.Option(0, "--limit", min=0, help="Only the first N questions (quick runs)."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result to this file."),
-    methods: str = typer.Option("longdoc,naive,dense,bm25", "--methods", help="Which of longdoc,naive,dense,bm25 to run."),
+    methods: Optional[str] = typer.Option(None, "--methods", help="Which of longdoc,naive,dense,bm25,unrouted to run "
+                                          "(default longdoc,naive,dense,bm25; with --distractors longdoc,unrouted)."),
+    distractors: Optional[Path] = typer.Option(None, "--distractors", help="Also ingest this folder's documents and "
+                                               "search everything (the open setting in a large library)."),
+    distractor_limit: int = typer.Option(0, "--distractor-limit", min=0, help="Only N of the distractors, evenly "
+                                         "spread over the folder (quick runs, CI)."),
 ) -> None:
-    """Evidence recall and citation precision of the packer vs naive top-2 RAG, per token budget."""
+    """Evidence recall and citation precision of the packer vs naive top-2 RAG, per token budget; with
+    --distractors, recall per question kind (named, cross-doc, names-nothing) in a library the set is lost in."""
 
     def body():
         from retrieval.evaluate import METHODS, EvalError
 
         sizes = _parse_budgets(budgets)
-        chosen = tuple(m.strip() for m in methods.split(",") if m.strip())
+        default = "longdoc,unrouted" if distractors is not None else "longdoc,naive,dense,bm25"
+        chosen = tuple(m.strip() for m in (methods or default).split(",") if m.strip())
         bad = [m for m in chosen if m not in METHODS]
         if bad or not chosen:
             raise EvalError(f"unknown method(s) {', '.join(bad) or '(none)'}; choose from {', '.join(METHODS)}")
         sd = set_dir.expanduser()
         if not sd.is_dir():
             raise EvalError(f"{sd} is not a folder")
+        extra = _distractor_files(distractors, distractor_limit) if distractors is not None else []
+        opened = open_set or distractors is not None
         if store_dir is not None:
-            report = _run_eval(settings(home=str(store_dir.expanduser()), matter="default"), sd, sizes, open_set, chosen, limit, as_json)
+            report = _run_eval(settings(home=str(store_dir.expanduser()), matter="default"), sd, sizes, opened, chosen,
+                               limit, as_json, extra)
         else:
             with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
-                report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, open_set, chosen, limit, as_json)
+                report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, opened, chosen,
+                                   limit, as_json, extra)
         from app.eval_costs import cost_curve
 
         costs = cost_curve(report, settings())
@@ -254,6 +276,13 @@ def eval_retrieval(
             _write_json(data)
             return
         out.print(results_table(report))
+        if report.by_kind and (report.open or len(report.by_kind) > 1):
+            out.print(kinds_table(report))
+        if report.routing:
+            r = report.routing
+            out.print(f"Routing: read exactly the question's documents for {r['exact']}/{r['n']}, "
+                      f"at least them for {r['covers']}/{r['n']} (library: {report.library.get('documents', 0)} documents, "
+                      f"{report.library.get('chunks', 0):,} chunks).")
         out.print(cost_table(report, costs))
         u = report.unanswerable
         out.print(f"Reported apart (no evidence to recall): {u['n']} question(s) — {u['not_answerable']} unanswerable, "
@@ -262,7 +291,41 @@ def eval_retrieval(
     _guard(body)
 
 
-def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, methods: tuple[str, ...], limit: int, quiet: bool):
+def kinds_table(report) -> Table:
+    t = Table(title="Evidence recall · share of packed tokens from the question's own documents, per question kind")
+    t.add_column("kind")
+    t.add_column("method")
+    t.add_column("n", justify="right")
+    for b in report.budgets:
+        t.add_column(f"{b // 1000}K" if b % 1000 == 0 else str(b), justify="right")
+    for kind, per_m in report.by_kind.items():
+        for m, row in per_m.items():
+            n = next(iter(row.values()))["n"] if row else 0
+            t.add_row(kind, m, str(n), *[f"{row[str(b)]['evidence_recall']:.3f} · {row[str(b)]['right_share']:.2f}"
+                                         if str(b) in row else "" for b in report.budgets])
+    return t
+
+
+def _distractor_files(folder: Path, limit: int) -> list[Path]:
+    """The distractor documents (the ingest rules: .pdf/.txt/.md, notes like README/SOURCE skipped); with
+    `limit`, that many spread evenly over the sorted list, so a sample is not all one kind of file."""
+    from ingest.pipeline import expand_paths
+    from retrieval.evaluate import EvalError
+
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        raise EvalError(f"--distractors {folder} is not a folder")
+    files, _ = expand_paths([folder])
+    if not files:
+        raise EvalError(f"--distractors {folder} holds no .pdf, .txt or .md files")
+    if limit and limit < len(files):
+        step = len(files) / limit
+        files = [files[int(i * step)] for i in range(limit)]
+    return files
+
+
+def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, methods: tuple[str, ...], limit: int,
+              quiet: bool, extra: list[Path] | None = None):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from app import library
@@ -275,22 +338,28 @@ def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, me
     missing = [f for f in files if not (set_dir / f).is_file()]
     if missing:
         raise EvalError(f"{len(missing)} document(s) named in questions.jsonl are not in {set_dir}: {missing[0]}")
+    paths = [set_dir / f for f in files] + list(extra or [])
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
-        task = bar.add_task("ingesting", total=len(files))
+        task = bar.add_task("ingesting", total=len(paths))
         done: set[str] = set()
 
         def on_ingest(ev: dict) -> None:
             name = str(ev.get("file") or "")
             if ev.get("event") == "result" and name:
                 done.add(name)
-            bar.update(task, completed=min(len(done), len(files)), description=f"ingesting {name[:40]}")
+            bar.update(task, completed=min(len(done), len(paths)), description=f"ingesting {name[:40]}")
 
-        results = library.ingest(s, [set_dir / f for f in files], progress=on_ingest)
-        bad = [r for r in results if r.status not in ("ingested", "unchanged", "replaced")]
+        results = library.ingest(s, paths, progress=on_ingest)
+        named = set(files)
+        bad = [r for r in results if r.status not in ("ingested", "unchanged", "replaced") and r.file in named]
         if bad:
             raise EvalError(f"could not ingest {bad[0].file}: {bad[0].message or bad[0].status}")
-        bar.update(task, completed=len(files))
+        skipped = [r for r in results if r.status not in ("ingested", "unchanged", "replaced")]
+        if skipped and not quiet:
+            err.print(f"[yellow]{len(skipped)} distractor(s) could not be ingested (left out): {skipped[0].file}: "
+                      f"{skipped[0].message or skipped[0].status}[/yellow]")
+        bar.update(task, completed=len(paths))
         store = library.get_store(s)
         embedder = library.get_embedder_for(s)
         etask = bar.add_task("evaluating", total=None)
@@ -300,6 +369,6 @@ def _run_eval(s: Settings, set_dir: Path, budgets: list[int], open_set: bool, me
 
         try:
             return run_eval(store, embedder, set_dir, budgets=budgets, open_set=open_set, methods=methods,
-                            limit=limit or None, progress=on_eval)
+                            limit=limit or None, progress=on_eval, routing=s.routing)
         finally:
             library.forget_stores()

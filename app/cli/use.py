@@ -132,7 +132,16 @@ def _print_citations(citations) -> None:
         out.print(f" {mark} [{c.label}] {where}{sec}")
 
 
+def _print_route(route) -> None:
+    """Which documents were read and why ("reading: Promotion Agreement — matched: Depomed, King")."""
+    if route is None or not getattr(route, "reason", ""):
+        return
+    out.print("\n[bold]Route[/bold]")
+    out.print("  " + route.reason, markup=False)
+
+
 def _print_coverage(coverage) -> None:
+    coverage = [c for c in coverage or [] if c.tokens]
     if not coverage:
         return
     out.print("\n[bold]Read[/bold]")
@@ -161,8 +170,11 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
+    route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the question "
+                                              "names (default: LONGDOC_ROUTING, on)."),
 ) -> None:
-    """Ask a question across the documents; the answer cites pages like [D2 p.14]."""
+    """Ask a question across the documents; the answer cites pages like [D2 p.14]. A question that names its
+    documents ("Consider the Promotion Agreement between …;") is answered from them; the route is shown."""
     from app.ask import ask
     from model.base import ContentDelta, ReasoningDelta
 
@@ -182,6 +194,8 @@ def ask_cmd(
 
     def body():
         s = _model_settings(thinking, effort)
+        if route_opt is not None:
+            s = s.replace(routing=route_opt)
         return ask(s, question, docs=_docs(docs), budget=budget, thinking=thinking, on_event=on_event, dry_run=dry_run)
 
     started = time.monotonic()
@@ -192,6 +206,7 @@ def ask_cmd(
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
+        _print_route(ans.route)
         return
     if ans.reasoning and not streamed["reasoning"]:  # thinking that was not streamed live: shown apart, first
         err.print("[dim]── reasoning ──[/dim]")
@@ -211,6 +226,7 @@ def ask_cmd(
         for s in bad:
             out.print(f"  ✗ {s.text}", markup=False)
     _print_citations(ans.citations)
+    _print_route(ans.route)
     _print_coverage(ans.coverage)
     share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
     out.print(f"\n[dim]{_usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")

@@ -93,6 +93,7 @@ def draw_citations(settings, citations, key: str, terms: list[str]) -> None:
 
 
 def draw_coverage(coverage) -> None:
+    coverage = [c for c in coverage or [] if c.tokens]
     if not coverage:
         return
     with st.expander("Coverage: which pages were read", expanded=False):
@@ -108,7 +109,14 @@ def draw_coverage(coverage) -> None:
             )
 
 
+def draw_route(route) -> None:
+    """Which documents were read and why — shown with every answer."""
+    if route is not None and getattr(route, "reason", ""):
+        st.caption(f":material/alt_route: {route.reason}")
+
+
 def draw_answer(settings, ans, key: str) -> None:
+    draw_route(getattr(ans, "route", None))
     if ans.reasoning:
         with st.expander("Reasoning", expanded=False):
             st.markdown(_md(ans.reasoning))

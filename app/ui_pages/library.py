@@ -174,31 +174,57 @@ def _delete(settings, doc_id: str, file: str) -> None:
     st.session_state.flash = f"Deleted {file}"
 
 
+PAGE_SIZE = 25  # rows per page: a library of hundreds stays usable
+
+
 def _draw_documents(settings) -> None:
-    docs = library.list_documents(settings)
-    st.subheader(f"Documents ({len(docs)})")
-    if not docs:
+    all_docs = library.list_documents(settings)
+    st.subheader(f"Documents ({len(all_docs)})")
+    if not all_docs:
         st.info("The library is empty: upload PDFs above (or run `longdoc ingest FOLDER`).")
         return
-    widths = [4, 1.3, 0.7, 0.7, 1.6, 0.6]
+    f1, f2, f3, f4 = st.columns([3, 1.6, 1.2, 0.8])
+    text = f1.text_input("Filter", key="lib_filter", placeholder="title, party, author, court, case no., date, file…")
+    domains = f2.multiselect("Type", sorted({d.domain for d in all_docs}), key="lib_domains")
+    sort = f3.selectbox("Sort by", list(library.SORTS), key="lib_sort",
+                        format_func=lambda k: {"file": "file name", "ingested": "ingested at"}.get(k, k))
+    desc = f4.toggle("Desc.", key="lib_desc")
+    docs = library.filter_documents(all_docs, text, domains, sort, desc)
+    pages = max(1, -(-len(docs) // PAGE_SIZE))
+    page = int(st.session_state.get("lib_page", 1))
+    page = min(max(1, page), pages)
+    if len(docs) != len(all_docs):
+        st.caption(f"{len(docs)} of {len(all_docs)} documents match")
+    if not docs:
+        st.info("No document matches these filters.")
+        return
+    widths = [4, 2.6, 1.1, 0.6, 0.6, 1.3, 0.5]
     head = st.columns(widths)
-    for col, name in zip(head, ["Title / file", "Domain", "Pages", "Chunks", "Ingested"]):
+    for col, name in zip(head, ["Title / file", "Type · parties / authors", "Date", "Pages", "Chunks", "Ingested"]):
         col.markdown(f"**{name}**")
-    for d in docs:
+    for d in docs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]:
+        row = library.profile_row(d)
         c = st.columns(widths, vertical_alignment="center")
-        c[0].markdown(f"{d.title or d.file}  \n<small>`{d.file}` · `{d.doc_id[:12]}`</small>", unsafe_allow_html=True)
-        c[1].write(d.domain)
-        c[2].write(str(d.pages))
+        extra = " · ".join(x for x in (row["court"], f"No. {row['case_number']}" if row["case_number"] else "") if x)
+        desc = f"  \n<small><i>{d.profile.description}</i></small>" if d.profile.description else ""
+        c[0].markdown(f"{row['title']}  \n<small>`{d.file}` · `{d.doc_id[:12]}`{' · ' + extra if extra else ''}</small>"
+                      + desc, unsafe_allow_html=True)
+        who = "; ".join(row["parties"][:3]) + (" …" if len(row["parties"]) > 3 else "")
+        c[1].markdown(f"{row['type']}" + (f"  \n<small>{who}</small>" if who else ""), unsafe_allow_html=True)
+        c[2].write(row["date"] or "—")
+        c[3].write(str(d.pages))
         if d.status == "ready":
-            c[3].write(str(d.chunks))
+            c[4].write(str(d.chunks))
         else:  # askable by keywords and whole-document reading; semantic search once its vectors are in
-            c[3].markdown(f"{d.chunks}  \n<small>vectors pending</small>", unsafe_allow_html=True)
-        c[4].write((d.ingested_at or "")[:19].replace("T", " "))
+            c[4].markdown(f"{d.chunks}  \n<small>vectors pending</small>", unsafe_allow_html=True)
+        c[5].write((d.ingested_at or "")[:19].replace("T", " "))
         if common.can_edit():
-            c[5].button(
+            c[6].button(
                 ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
                 on_click=_delete, args=(settings, d.doc_id, d.file),
             )
+    if pages > 1:
+        st.number_input(f"Page (of {pages})", 1, pages, page, key="lib_page")
 
 
 def render(settings) -> None:

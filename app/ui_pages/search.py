@@ -51,12 +51,12 @@ def render(settings) -> None:
     if not ids:
         st.warning("No document matches these filters.")
         return
-    from retrieval.search import search
-
-    store, emb = common.store(settings), common.embedder(settings)
-    hits = search(store, emb, query, k=int(k), doc_ids=ids, rerank_model=settings.rerank_model)
+    common.store(settings), common.embedder(settings)  # warm, cached
+    rt, hits = library.routed_search(settings, query, ids, k=int(k))
     terms = common.query_terms(query)
-    st.caption(f"{len(hits)} passages from {len(ids)} document(s)")
+    if rt is not None and rt.reason:
+        st.caption(f":material/alt_route: {rt.reason}")
+    st.caption(f"{len(hits)} passages from {len({h.chunk.doc_id for h in hits})} of {len(ids)} document(s)")
     if not hits:
         st.info("Nothing relevant found in the chosen documents.")
     from app.cite import hit_section

@@ -26,9 +26,14 @@ DYNAMEX_CLAUSE = "governed and construed in accordance with the laws of the Prov
 
 @pytest.fixture(scope="module")
 def king_chunks():
+    """The chunks as ingest cuts them: sized to the window less the document header (issue 16)."""
+    from ingest.pipeline import _profile_of, header_for
+
     emb = LazyEmbedder("default")
     doc = load_document(KING, ocr="off")
-    return doc, chunk_document(doc, load_token_counter(emb.tokenizer_file), emb.max_tokens, 32)
+    count = load_token_counter(emb.tokenizer_file)
+    _, n = header_for(_profile_of(doc), doc.file, count, emb.max_tokens)
+    return doc, chunk_document(doc, count, emb.max_tokens - n, 32)
 
 
 def _flat(text: str) -> str:

@@ -115,7 +115,7 @@ def test_docs_table_fits_an_80_column_terminal(samples_home):
     for d in full:
         assert d["file"] in wide.stdout and d["ingested_at"].replace("T", " ")[:16] in wide.stdout
     assert "not shown" not in wide.stdout
-    assert all(h in wide.stdout for h in ("domain", "chunks", "ingested at"))
+    assert all(h in wide.stdout for h in ("type", "parties", "chunks", "ingested at"))
 
 
 def test_shorten_keeps_both_ends_and_the_width():

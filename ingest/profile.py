@@ -1,0 +1,846 @@
+"""Document profiles: title, type, parties/authors, dates, court and case number, first page, headings and a
+short extractive abstract, read from a document's text alone (no model).
+
+Hand-written rules, like ingest/structure.py: no library reads a contract's preamble, an opinion's caption or a
+paper's title block from plain text (layout-based extractors need the fonts pypdf does not give). The rules are
+generic — preamble grammar ("by and between X and Y"), caption grammar ("X v. Y", "X, Plaintiff, versus Y"),
+defined terms (“Depomed”), docket and reporter numbers, date formats — and text-layer repairs use the document's
+own vocabulary (letter-spaced small capitals "E LICITING" are joined only into a word the document uses).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Iterable, Sequence
+
+from ingest.types import PROFILE_VERSION, Heading, ParsedDocument, Profile
+
+OPENING_CHARS = 5000  # where preambles, captions and title blocks live
+FIRST_PAGE_CHARS = 1500
+ABSTRACT_CHARS = 600
+MAX_PARTIES = 8
+HEADER_WORDS = 40  # a chunk header is cut (by words) well inside the embedder's window
+
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1)}
+_MONTH_ABBR = {m[:3]: i for m, i in _MONTHS.items()} | {"sept": 9}
+_MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+             r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_DATE_MDY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX}),?\s+(\d{{4}})\b", re.I)
+_DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_MY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{4}})\b", re.I)
+
+_AGREEMENT_NOUN = (r"(?:AGREEMENT|Agreement|CONTRACT|Contract|LICEN[CS]E|Licen[cs]e|AMENDMENT|Amendment|ADDENDUM|"
+                   r"Addendum|LEASE|Lease|MEMORANDUM|Memorandum|TERMS AND CONDITIONS|Terms and Conditions|PLAN|Plan|"
+                   r"DEED|Deed|CHARTER|Charter|PROTOCOL|Protocol|UNDERTAKING|Undertaking|ARRANGEMENT|Arrangement)")
+_HAS_AGREEMENT_NOUN = re.compile(rf"\b{_AGREEMENT_NOUN}\b")
+_NOTICE = re.compile(
+    r"omitted|confidential|redact|securities and exchange|pursuant to|rule \d|\[\*|\*\*\*|filed separately|"
+    r"treatment|portions of|exhibit \d|quicklinks|click here|^page\b|^table of contents|^execution (?:copy|version)|"
+    r"^form of\b|translation|p\.\s?o\.\s?box|\bphone\b|\bfax\b|\btel\.|\bsuite\s+\d", re.I)
+_BAD_PARTY = re.compile(
+    r"\b(?:agreement|whereas|this|between|hereby|hereto|means|meaning|shall|dated|date|page|signatory|exhibit|"
+    r"schedule|section|article|conditions|terms|p\.m|a\.m)\b|^\d+\.\s|_{3,}", re.I)
+_THIS_AGREEMENT = re.compile(
+    rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}?"
+    rf"{_AGREEMENT_NOUN})\b")
+_BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among)\b\s*:?\s*", re.I)
+_PARTY_END = re.compile(
+    r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
+    r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
+    r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
+_ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Esq|Ltda|Pty|Pte|Plc|Bhd)|"
+                         r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
+
+
+def _segment_end(seg: str, start: int = 3) -> int:
+    """Where a preamble's list of parties ends: a closing word ("dated", "WHEREAS", "agree") or the end of the
+    sentence — a period that does not close an abbreviation ("Inc.", "L.P.") and is followed by a new sentence."""
+    end = len(seg)
+    m = _PARTY_END.search(seg, start)
+    if m:
+        end = m.start()
+    for m in _SENTENCE_END.finditer(seg, start):
+        if m.start() >= end:
+            break
+        if not _ABBREV_END.search(seg[max(0, m.start() - 6): m.start()]):
+            return m.start()
+    return end
+
+
+_PARTY_CUT = re.compile(
+    r"\s*(?:,?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,4}(?:corporation|company|limited|partnership|association|bank|trust|"
+    r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
+    r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
+    r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;)")
+_SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
+           r"N\.A|S\.A|S\.A\.S|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
+_COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:[A-Z0-9][\w&'’.-]*,?\s+){{0,6}}?[A-Z0-9][\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
+_QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
+                     r"individually\s+)?[\"“”']([^\"“”']{2,40})[\"“”']")
+_COURT_LINE = re.compile(
+    r"^(?:in\s+the\s+)?((?:united\s+states\s+)?(?:supreme|superior|district|circuit|appellate|bankruptcy|chancery|family|"
+    r"tax|claims|county|municipal|probate|juvenile|magistrate)\s+court\b.*|court\s+of\s+(?:appeals?|chancery|"
+    r"claims|criminal\s+appeals|common\s+pleas|federal\s+claims|international\s+trade)\b.*|"
+    r"united\s+states\s+court\s+of\s+appeals.*|supreme\s+court\s+of\s+.*)$", re.I)
+_CASE_NO = re.compile(
+    r"\b(?:(?:Case|Docket|Civil\s+Action|Criminal\s+Action|C\.\s?A\.|Cause|Appeal|Index|Misc\.|Civ\.)\s+)?"
+    r"Nos?\.\s*:?\s*([0-9]{1,4}[A-Za-z]?[–\-:/.][\w–\-:/.]*\w(?:\s?\((?:[A-Z]{2,6})\))?)")
+_REPORTER = re.compile(r"\b(\d{4}\s+WL\s+\d{3,})|\b(\d{1,3}\s+U\.\s?S\.\s+\d{1,4})|\b(\d{1,4}\s+F\.\s?(?:2d|3d|4th|Supp\.(?:\s?[23]d)?)\s+\d{1,4})")
+_ARXIV = re.compile(r"\barXiv:\s?(\d{4}\.\d{4,5}(?:v\d+)?)", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+[\w/])")
+_VERSUS_LINE = re.compile(r"^(?:v\.?|vs\.?|versus|-?\s*against\s*-?|-\s*v\s*-)$", re.I)
+_ROLES = (r"plaintiffs?|defendants?|appellants?|appellees?|petitioners?|respondents?|movants?|claimants?|"
+          r"cross[- ]appellants?|cross[- ]appellees?|intervenors?|debtors?|relators?|third[- ]party")
+_ROLE = re.compile(rf"\b(?:{_ROLES})\b", re.I)
+_REPORTER_CITE = re.compile(r"\d+\s+(?:U\.\s?S\.|F\.\s?\d|S\.\s?Ct\.|L\.\s?Ed|A\.\s?\d|P\.\s?\d|N\.E\.|N\.W\.|S\.E\.|S\.W\.|So\.)")
+_VENUE = re.compile(
+    r"^(?:volume\s+\d|vol\.\s*\d|proceedings\b|in\s+proceedings\b|published\s+(?:as|in|at)\b|accepted\s+(?:at|to|by|for)\b|"
+    r"under\s+review\b|preprint\b|arxiv\b|copyright\b|doi\b|issn\b|isbn\b|www\.|"
+    r"journal\s+of\b|transactions\s+on\b|findings\s+of\b|workshop\s+on\b|association\s+for\b|"
+    r"\d{4}\s+(?:association|conference|ieee|acm)\b)|©|\(c\)\s*\d{4}|https?://|\bproceedings\s+of\b|"
+    r"\bassociation\s+for\s+computational\s+linguistics\b|\bpages?\s+\d+\s*[–-]\s*\d+|\bpp\.\s*\d+|@\w", re.I)
+_BRACKETED = re.compile(r"^\[[^\]]*\]\.?$")
+_SMALL_WORDS = frozenset("a an and as at but by for from in into nor of on or per the to v. vs. via with et al. upon".split())
+_KEEP_UPPER = frozenset("LLC LLP LP PLC NA SA AG NV BV USA US UK EU IP TV II III IV VI VII VIII IX XI XII XIII GMBH".split())
+_AFFILIATION = re.compile(
+    r"universit|institut|laborator|\blab\b|school|department|dept\.|college|academy|research|center|centre|"
+    r"google|microsoft|deepmind|openai|meta\b|facebook|amazon|\bibm\b|inc\b|corp|email|@|\d", re.I)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# small text helpers
+
+
+def _squash(s: str) -> str:
+    return " ".join((s or "").split())
+
+
+def _vocabulary(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[A-Za-z]{2,}", text)}
+
+
+def repair_spacing(s: str, vocab: set[str]) -> str:
+    """Undo text-layer spacing: "E LICITING" → "ELICITING", "V olume" → "Volume", "WEAK -TO" → "WEAK-TO",
+    "GENERALIZATION :" → "GENERALIZATION:".
+
+    A capital split from the rest of its word is joined when the joined word is one the document uses, or
+    when the capital is not a one-letter word (A, I) and the rest is not a word either.
+    """
+
+    def join(m: re.Match) -> str:
+        letter, rest = m.group(1), m.group(2)
+        whole = (letter + rest).lower()
+        if not (rest.isupper() or rest.islower()):
+            return m.group(0)  # "Quoc V Le": a name, not a split word
+        if whole in vocab or (letter not in "AI" and rest.lower() not in vocab):
+            return letter + rest
+        return m.group(0)
+
+    s = re.sub(r"(?<![A-Za-z'’.])([A-Z]) ([A-Za-z]{2,})\b", join, s)
+    s = re.sub(r"(?<=\w) +-(?=[A-Za-z])", "-", s)
+    s = re.sub(r"(?<=\w)- +(?=[A-Z]{2,}\b)", "-", s)
+    s = re.sub(r"(?<=\w) +([:;,!?])(?=\s|$)", r"\1", s)
+    return _squash(s)
+
+
+def _mostly_upper(s: str) -> bool:
+    letters = [c for c in s if c.isalpha()]
+    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+
+
+def _acronyms(text: str) -> set[str]:
+    """Words the document itself writes in capitals more often than not (RAPTOR, LLC): kept as they are."""
+    up: Counter = Counter()
+    other: Counter = Counter()
+    for line in text.split("\n"):
+        if _mostly_upper(line):
+            continue  # headings and running heads are in capitals whatever their words are
+        for w in re.findall(r"\b[A-Za-z][A-Za-z0-9]+\b", line):
+            (up if w.isupper() else other)[w.lower()] += 1
+    # an acronym recurs in capitals ("RAPTOR", "LLC"); "This SUPPLY AGREEMENT" once does not make one
+    return {w for w, n in up.items() if n >= 3 and n > other.get(w, 0)}
+
+
+def title_case(s: str, acronyms: set[str] = frozenset()) -> str:
+    """An ALL-CAPS line in title case, keeping acronyms the document writes in capitals and corporate suffixes."""
+    if not _mostly_upper(s):
+        return s
+    out = []
+    words = s.split()
+    for i, w in enumerate(words):
+        core = re.sub(r"[^\w]", "", w)
+        if not core:
+            out.append(w)
+            continue
+        if core.upper() in _KEEP_UPPER or re.search(r"\d", w) or re.fullmatch(r"(?:[A-Z]\.){2,}[A-Z]?\.?,?", w):
+            out.append(w)
+            continue
+        if core.lower() in acronyms and len(core) >= 2 and i < len(words):
+            out.append(w)
+            continue
+        if i and w.lower().strip(",") in _SMALL_WORDS:
+            out.append(w.lower())
+            continue
+        parts = w.split("-")
+        out.append("-".join(part.lower() if j and part.lower() in _SMALL_WORDS else _cap(part)
+                            for j, part in enumerate(parts)))
+    return " ".join(out)
+
+
+def _cap(part: str) -> str:
+    m = re.match(r"^([^A-Za-z]*)([A-Za-z])(.*)$", part)
+    if not m:
+        return part
+    return m.group(1) + m.group(2).upper() + m.group(3).lower()
+
+
+def _sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+(?=[A-Z“\"(])", _squash(text))
+    return [p for p in parts if p]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# dates, numbers, courts
+
+
+def _iso(y: int, m: int | None = None, d: int | None = None) -> str | None:
+    if not 1600 <= y <= 2200:
+        return None
+    if m is None:
+        return f"{y:04d}"
+    if not 1 <= m <= 12:
+        return None
+    if d is None:
+        return f"{y:04d}-{m:02d}"
+    if not 1 <= d <= 31:
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _month(name: str) -> int | None:
+    n = name.lower().rstrip(".")
+    return _MONTHS.get(n) or _MONTH_ABBR.get(n[:4] if n.startswith("sept") else n[:3])
+
+
+def find_dates(text: str, limit: int = 6) -> list[str]:
+    """ISO dates in order of first mention (day precision first; a bare "June 2024" only when nothing finer)."""
+    found: list[tuple[int, str]] = []
+    for m in _DATE_MDY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_DMY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_NUM.finditer(text):
+        iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_ISO.finditer(text):
+        iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        if iso:
+            found.append((m.start(), iso))
+    if not found:
+        for m in _DATE_MY.finditer(text):
+            iso = _iso(int(m.group(2)), _month(m.group(1)))
+            if iso:
+                found.append((m.start(), iso))
+    out: list[str] = []
+    for _, iso in sorted(found):
+        if iso not in out:
+            out.append(iso)
+    return out[:limit]
+
+
+def find_court(lines: Sequence[str]) -> str:
+    for i, ln in enumerate(lines[:60]):
+        s = _squash(ln).strip(" .,:")
+        if len(s) > 120:
+            continue
+        m = _COURT_LINE.match(s)
+        if not m:
+            continue
+        court = m.group(1)
+        nxt = _squash(lines[i + 1]) if i + 1 < len(lines) else ""
+        if re.match(r"^for\s+the\s+", nxt, re.I) and len(nxt) < 80 and not re.search(r"\bv\.", nxt):
+            court = f"{court} {nxt}"
+        court = re.split(r"\s+(?:No\.|Case|Argued|Decided|Filed|Submitted)\b", court)[0].strip(" .,")
+        return title_case(court)
+    return ""
+
+
+def find_case_number(text: str) -> str:
+    m = _CASE_NO.search(text)
+    return m.group(1).strip(" .,") if m else ""
+
+
+def find_identifiers(text: str, domain: str = "") -> list[str]:
+    """The document's own numbers: a reporter or Westlaw citation printed at its head ("2012 WL 3860732"),
+    arXiv ids, DOIs. Citations further down an opinion's first page are other cases', so only the head counts."""
+    out: list[str] = []
+    for m in _REPORTER.finditer(text[:400]):
+        cite = _squash(next(g for g in m.groups() if g))
+        if cite not in out:
+            out.append(cite)
+    for m in _ARXIV.finditer(text):
+        out.append("arXiv:" + m.group(1))
+    for m in _DOI.finditer(text):
+        out.append("doi:" + m.group(1))
+    return list(dict.fromkeys(out))[:6]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# court captions
+
+
+def _strip_roles(s: str) -> str:
+    s = re.split(rf",?\s*\b(?:{_ROLES})\b", s, flags=re.I)[0]
+    return s.strip(" ,.;:-–")
+
+
+def _clean_party(s: str, acronyms: set[str]) -> str:
+    s = _squash(s)
+    s = re.sub(r"^(?:re|in\s+re|matter\s+of|in\s+the\s+matter\s+of)\s*:\s*", "", s, flags=re.I)
+    s = s.strip(" ,;:-–")
+    if s.endswith(".") and not _ABBREV_END.search(s[:-1][-6:]):
+        s = s[:-1]
+    etal = bool(re.search(r"\bet\s+al\b\.?$", s, re.I))
+    s = re.sub(r",?\s*\bet\s+al\b\.?$", "", s, flags=re.I).strip(" ,")
+    words = s.split()
+    if any(_mostly_upper(w) for w in words if len(w) > 2):
+        s = " ".join(title_case(w, acronyms) if _mostly_upper(w) else w for w in words)
+    return (s + " et al.") if etal and s else s
+
+
+def find_caption(lines: Sequence[str], acronyms: set[str]) -> tuple[str, list[str]]:
+    """The case name ("Tarrant Regional Water District v. Herrmann et al.") and its two sides, from page 1."""
+    ls = [_squash(x) for x in lines[:80]]
+    # "X v. Y" on one line (maybe continuing on the next lines while they stay in capitals)
+    best: tuple[int, str, list[str]] | None = None
+    for i, s in enumerate(ls):
+        if not s or len(s) > 200 or _REPORTER_CITE.search(s) or re.match(r"^(?:see|cf\.|accord)\b", s, re.I):
+            continue
+        m = re.search(r"\s(?:v\.|vs\.?|versus)(?:\s|$)", s)
+        if m and not _VERSUS_LINE.match(s):
+            left, right = s[: m.start()], s[m.end():]
+            if not left.strip() and i > 0:
+                left = ls[i - 1]
+            j = i + 1
+            while (not right.strip() or right.rstrip().endswith((",", "OF", "AND", "&"))) and j < len(ls) and ls[j] and _mostly_upper(ls[j]):
+                right = f"{right} {ls[j]}"
+                j += 1
+            while j < len(ls) and ls[j] and _mostly_upper(ls[j]) and len(right) + len(ls[j]) < 140 and not re.match(
+                    r"^(?:C\.A\.|No\.|CERTIORARI|ON\s|APPEAL|BEFORE)", ls[j]) and not _ROLE.search(ls[j]) and right.rstrip().endswith((",", "OF", "AND", "&", "THE")):
+                right = f"{right} {ls[j]}"
+                j += 1
+            a, b = _clean_party(_strip_roles(left), acronyms), _clean_party(_strip_roles(right), acronyms)
+            if a and b and len(a) < 120 and len(b) < 120:
+                score = (2 if _mostly_upper(s) else 0) + (1 if len(s) < 120 else 0)
+                if best is None or score > best[0]:
+                    best = (score, f"{a} v. {b}", [a, b])
+                if score >= 2:
+                    break
+    # "X,\nPlaintiff-Appellant,\nversus\nY,\nDefendant-Appellee." — the versus on a line of its own
+    for i, s in enumerate(ls):
+        if not _VERSUS_LINE.match(s or "x"):
+            continue
+        before = ls[max(0, i - 6): i]
+        after = ls[i + 1: i + 7]
+        left = _side(before[::-1], reverse=True)
+        right = _side(after)
+        a, b = _clean_party(left, acronyms), _clean_party(right, acronyms)
+        if a and b:
+            return f"{a} v. {b}", [a, b]
+    if best:
+        return best[1], best[2]
+    return "", []
+
+
+def _side(lines: list[str], reverse: bool = False) -> str:
+    """A party's name from the lines next to a "versus" line: up to its role ("Plaintiff-Appellant")."""
+    taken: list[str] = []
+    for s in lines:
+        if not s:
+            if taken:
+                break
+            continue
+        if _ROLE.search(s) and not taken and reverse:
+            continue  # the role line right above "versus" belongs to the party above it
+        if _ROLE.search(s) or re.match(r"^(?:No\.|Nos\.|Case|C\.\s?A\.|D\.C\.|Docket|Appeal|\[|_{3,}|-{3,}|\*)", s, re.I):
+            if taken:
+                break
+            continue
+        if _COURT_LINE.match(s.strip(" .,")) or len(s) > 120:
+            break
+        taken.append(s)
+        if len(taken) >= 3:
+            break
+    if reverse:
+        taken = taken[::-1]
+    return _strip_roles(" ".join(taken))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# contracts
+
+
+def find_parties(opening: str, acronyms: set[str]) -> list[str]:
+    """Parties named in a contract's preamble: "by and between X, a Delaware corporation, and Y (“Y”)"."""
+    text = re.sub(r"\b((?:[A-Z] ){3,}[A-Z])\b", lambda m: m.group(1).replace(" ", ""), opening)  # B E T W E E N
+    text = _squash(text)
+    parties: list[str] = []
+    m = _BETWEEN.search(text[:3500])
+    if m:
+        seg = text[m.end(): m.end() + 1200]
+        seg = seg[: min(_segment_end(seg), 900)]
+        for piece in _split_parties(seg):
+            name = _party_name(piece)
+            if name and not _BAD_PARTY.search(name):
+                parties.append(_clean_party(name, acronyms))
+    if len(parties) < 2:
+        for m in _COMPANY.finditer(text[:2500]):
+            name = _clean_party(m.group(1), acronyms)
+            if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and len(name.split()) <= 7 and name.lower() not in (p.lower() for p in parties):
+                parties.append(name)
+            if len(parties) >= 4:
+                break
+    out: list[str] = []
+    for p in parties:
+        p = re.sub(r"^(?:and|AND|&)\s+", "", p).strip(" ,;")
+        if p.endswith(".") and not _ABBREV_END.search(p[:-1][-6:]):
+            p = p[:-1]
+        if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
+            out.append(p)
+    return out[:MAX_PARTIES]
+
+
+def _split_parties(seg: str) -> list[str]:
+    """Split a preamble segment on the "and"s and semicolons outside parentheses."""
+    pieces, depth, start = [], 0, 0
+    i = 0
+    while i < len(seg):
+        ch = seg[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND)\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            if m and m.end() > 0:
+                pieces.append(seg[start:i])
+                i += m.end()
+                start = i
+                continue
+        i += 1
+    pieces.append(seg[start:])
+    return [p.strip(" ,;:") for p in pieces if p.strip(" ,;:")]
+
+
+def _party_name(piece: str) -> str:
+    piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
+    cut = _PARTY_CUT.search(piece)
+    name = piece[: cut.start()] if cut else piece
+    name = name.strip(" ,;:-–")
+    name = re.sub(r"^(?:and|AND|&)\s+", "", name)
+    if not name or not (name[0].isupper() or name[0].isdigit()):
+        return ""
+    if len(name.split()) > 12 or re.match(r"^(?:the\s+)?(?:parties|party|each|both|all)\b", name, re.I):
+        return ""
+    return name
+
+
+def find_aliases(opening: str, body_words: Counter, parties: list[str]) -> list[str]:
+    """Defined short names of the parties (“Depomed”, (“RTU”)): quoted in the preamble, and part of a party's
+    name or a run of its initials ("PIC" for "Delaware State Public Integrity Commission"), never a role
+    ("Licensee") that contracts capitalise throughout."""
+    out: list[str] = []
+    party_words = {w.lower() for p in parties for w in re.findall(r"[A-Za-z0-9]+", p)}
+    initials = {"".join(w[0] for w in re.findall(r"[A-Za-z]+", p) if w[0].isupper()).lower() for p in parties}
+    for m in _QUOTED.finditer(opening[:OPENING_CHARS]):
+        term = _squash(m.group(1)).strip(" ,.")
+        if not term or len(term) > 40 or not term[0].isalnum():
+            continue
+        words = re.findall(r"[A-Za-z0-9]+", term)
+        low = [w.lower() for w in words]
+        proper = all(body_words.get(w, 0) == 0 for w in low if w.isalpha())
+        acronym = re.fullmatch(r"[A-Z][A-Z0-9&]{1,7}", term) and any(term.lower() in i for i in initials)
+        if (party_words & set(low) and proper) or acronym:
+            if term not in out:
+                out.append(term)
+    return out[:10]
+
+
+def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
+    cands: list[str] = []
+    pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
+    for s in [_squash(x) for x in lines[:30]]:
+        s = re.sub(r"^(?:EXHIBIT|Exhibit)\s+[\w.()-]+\s*[:.-]?\s*", "", s)
+        s = re.sub(r"^\[[^\]]*\]\s*", "", s)
+        s = re.sub(r"\s*\[[^\]]*\]$", "", s)
+        if not s or len(s) > 140 or len(s.split()) > 16 or _NOTICE.search(s):
+            continue
+        if pending:
+            if len(s.split()) <= 10 and (_mostly_upper(s) or _title_like(s)):
+                cands.append(f"{pending} {s}".strip(" ,.:;"))
+                break
+            cands.append(pending)
+            break
+        if _HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) and not re.search(
+                r"\b(?:shall|hereby|is made|entered into)\b", s):
+            s = re.split(r"\s+(?:by\s+and\s+between|between|among|dated|made|entered)\b", s, flags=re.I)[0]
+            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for)$", s) and len(s.split()) <= 10:
+                pending = s
+                continue
+            cands.append(s.strip(" ,.:;"))
+            break
+    if not cands:
+        m = _THIS_AGREEMENT.search(_squash(opening[:3000]))
+        if m:
+            cands.append(m.group(1).strip(" ,."))
+    if not cands:
+        return ""
+    t = cands[0]
+    if _mostly_upper(t):
+        return title_case(t, acronyms)
+    return " ".join(title_case(w, acronyms) if len(w) > 3 and w.isupper() and w.lower() not in acronyms else w for w in t.split())
+
+
+def _title_like(s: str) -> bool:
+    words = re.findall(r"[A-Za-z][\w'’-]*", s)
+    return bool(words) and all(w[0].isupper() or w.lower() in _SMALL_WORDS for w in words)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# papers
+
+
+def paper_title_lines(lines: Sequence[str], vocab: set[str]) -> list[str]:
+    """Page-1 lines with venue headers, bracketed stamps and e-mail lines removed and spacing repaired."""
+    out = []
+    for ln in lines[:60]:
+        s = repair_spacing(_squash(ln).lstrip("# "), vocab)
+        if not s or _BRACKETED.match(s) or _VENUE.search(s) or _date_line(s):
+            continue
+        out.append(s)
+    return out
+
+
+def _date_line(s: str) -> bool:
+    """A line that is a date and little else ("July 9-14, 2023", "Submitted 3 May 2024")."""
+    if not re.search(r"\b(?:1[6-9]|2[01])\d{2}\b", s):
+        return False
+    rest = re.sub(rf"{_MONTH_RX}|\d+|[-–,.;:()/]", " ", s, flags=re.I)
+    return len(rest.split()) <= 2
+
+
+_NOT_PAPER_TITLE = re.compile(
+    r"^(?:abstract|keywords|index terms|introduction|contents|table of contents|\d+(?:\.\d+)*\s+\w|figure|fig\.|table)\b",
+    re.I)
+
+
+def paper_title(lines: Sequence[str], body_words: Counter, vocab: set[str], meta_title: str | None = None) -> str:
+    """A paper's title: the first title-like line of page 1 (venue lines already removed) and the lines that
+    continue it — a continuation keeps the style and is made of words the paper also writes in lower case
+    (so "Named Entity Recognition" joins the title, an author line "Tsolak Ghukasyan" does not)."""
+    title = ""
+    for i, s in enumerate(lines[:25]):
+        words = re.findall(r"[A-Za-z][\w'’-]*", s)
+        if len(words) < 2 or len(s) > 220 or _NOT_PAPER_TITLE.match(s) or re.search(r"@|https?:|\bet al\b", s):
+            continue
+        if s[0].islower() and not re.search(r"[A-Z]", words[0]) or s.endswith(".") and len(words) > 12:
+            continue
+        title = s
+        for nxt in lines[i + 1: i + 3]:
+            if not nxt or re.search(r"[,∗*†‡@]|\d", nxt) or len(title) + len(nxt) > 220 or _NOT_PAPER_TITLE.match(nxt):
+                break
+            nw = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", nxt)]
+            common = sum(1 for w in nw if body_words.get(w, 0) > 0)
+            same_style = _mostly_upper(title) == _mostly_upper(nxt)
+            if not nw or not same_style or common < 0.5 * len(nw):
+                break
+            if title.endswith("-"):
+                head = re.findall(r"[A-Za-z]+$", title[:-1])
+                joined = (head[0] + re.findall(r"^[A-Za-z]+", nxt)[0]).lower() if head and re.match(r"^[A-Za-z]", nxt) else ""
+                title = title[:-1] + nxt if joined in vocab else title + nxt
+            else:
+                title = f"{title} {nxt}"
+        break
+    meta = _squash(meta_title or "")
+    if meta and len(meta) >= 8 and not re.search(r"\.(?:pdf|docx?|tex)$|^untitled|microsoft", meta, re.I):
+        if not title or meta.lower() not in title.lower():
+            return meta
+    return title
+
+
+def find_authors(lines: Sequence[str], title: str) -> list[str]:
+    """Person names between the title and the abstract ("Parth Sarthi, Salman Abdullah, …")."""
+    text_lines = [_squash(x) for x in lines[:40]]
+    start = 0
+    tl = title.lower()[:40]
+    for i, s in enumerate(text_lines):
+        if tl and s.lower().startswith(tl[:25]):
+            start = i + 1
+            break
+    block = []
+    if start and title and text_lines[start - 1].lower().startswith(title.lower()):
+        block.append(text_lines[start - 1][len(title):])  # the authors run on after the title
+    for s in text_lines[start:start + 8]:
+        if re.match(r"^(?:abstract|introduction|\d+\s+introduction)\b", s, re.I):
+            break
+        if s and s.lower() in title.lower():
+            continue  # the title's second line
+        s = re.split(r"\bAbstract\b|\bABSTRACT\b", s)[0]
+        block.append(s)
+    names: list[str] = []
+    for piece in re.split(r",|;|\band\b|∗|\*|†|‡|§|¶|\d|\s{2,}|\|", " ".join(block)):
+        words = piece.strip(" .").split()
+        for k, w in enumerate(words):  # "Christopher D. Manning Stanford University": the name ends before
+            if _AFFILIATION.search(w):
+                keep = k - 1 if k >= 3 and words[k - 1][:1].isupper() else k
+                words = words[:keep]
+                break
+        p = " ".join(words)
+        if not 2 <= len(words) <= 4 or _AFFILIATION.search(p):
+            continue
+        if all(re.fullmatch(r"[A-Z][a-zA-Z'’-]+|[A-Z]\.?", w) for w in words) and any(len(w) > 2 for w in words):
+            if p not in names:
+                names.append(p)
+    return names[:12]
+
+
+def paper_abstract(text: str, headings: Sequence[Heading]) -> str:
+    start = None
+    for h in headings:
+        if h.title.lower() == "abstract":
+            start = h.char_start
+            break
+    if start is None:
+        m = re.search(r"\b(?:Abstract|ABSTRACT)\b\s*[—–:.-]?\s*", text[:OPENING_CHARS * 2])
+        if not m:
+            return ""
+        start = m.end()
+    seg = text[start: start + 3000]
+    seg = re.sub(r"^\s*(?:Abstract|ABSTRACT)\s*[—–:.-]?\s*", "", seg)
+    nxt = re.search(r"\n\s*(?:\d+\.?\s+|I\.\s+)?(?:Introduction|INTRODUCTION|Keywords|Index Terms)\b", seg)
+    if nxt:
+        seg = seg[: nxt.start()]
+    return _cut(_sentences(seg), ABSTRACT_CHARS)
+
+
+def _cut(sentences: Iterable[str], limit: int) -> str:
+    out, n = [], 0
+    for s in sentences:
+        if n + len(s) > limit and out:
+            break
+        out.append(s)
+        n += len(s) + 1
+    text = " ".join(out)
+    return text if len(text) <= limit + 200 else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+_STOP = frozenset("""a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having he her here
+hers herself him himself his how i if in into is it its itself me more most my myself no nor not of off on once only or
+other our ours ourselves out over own same she should so some such than that the their theirs them themselves then there
+these they this those through to too under until up very was we were what when where which while who whom why will with
+would you your yours yourself shall may must hereof herein hereto hereunder thereof therein such any each""".split())
+
+
+def central_sentences(text: str, k: int = 3, limit: int = ABSTRACT_CHARS) -> str:
+    """The k sentences most typical of the text (log-tf centroid), in reading order — a short extractive abstract."""
+    sents = [s for s in _sentences(text[:40000]) if 12 <= len(s.split()) <= 60 and not _NOTICE.search(s)]
+    if not sents:
+        return ""
+    tf: Counter = Counter()
+    toks = []
+    for s in sents:
+        ws = [w for w in re.findall(r"[a-z]{3,}", s.lower()) if w not in _STOP]
+        toks.append(ws)
+        tf.update(set(ws))
+    weight = {w: math.log(1 + n) for w, n in tf.items()}
+    scores = [(sum(weight[w] for w in set(ws)) / math.sqrt(len(set(ws)) or 1), i) for i, ws in enumerate(toks)]
+    picked = sorted(i for _, i in sorted(scores, reverse=True)[:k])
+    return _cut([sents[i] for i in picked], limit)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the profile
+
+
+def _first_lines(doc: ParsedDocument) -> list[str]:
+    raw = doc.metadata.get("first_lines") if isinstance(doc.metadata, dict) else None
+    if raw:
+        return str(raw).split("\n")
+    first = doc.pages[0].text if doc.pages else doc.text[:FIRST_PAGE_CHARS * 2]
+    return first.split("\n")
+
+
+def build_profile(doc: ParsedDocument) -> Profile:
+    """The profile of a parsed document (ingest calls this in the parser worker)."""
+    first_page = next((p.text for p in doc.pages if p.text.strip()), doc.text[:FIRST_PAGE_CHARS])
+    return profile_from_text(
+        doc.text, first_page=first_page, first_lines=_first_lines(doc), headings=doc.headings,
+        domain=doc.domain, file=doc.file, fallback_title=doc.title, meta_title=(doc.metadata or {}).get("title"),
+    )
+
+
+def profile_from_text(
+    text: str,
+    *,
+    first_page: str,
+    first_lines: Sequence[str] | None = None,
+    headings: Sequence[Heading] = (),
+    domain: str = "other",
+    file: str = "",
+    fallback_title: str = "",
+    meta_title: str | None = None,
+) -> Profile:
+    """A profile from a document's cleaned text (also how a store written before profiles gets one)."""
+    from ingest.structure import guess_title
+
+    lines = list(first_lines) if first_lines else first_page.split("\n")
+    opening = text[:OPENING_CHARS]
+    vocab = _vocabulary(text[:200_000])
+    acronyms = _acronyms(text[1000:200_000] or text)
+    body_words: Counter = Counter(w for w in re.findall(r"\b[a-z][a-z0-9]+\b", text[:200_000]))
+    title, parties, authors, court, doc_type, abstract = "", [], [], "", "", ""
+    if domain == "court opinion":
+        title, parties = find_caption(lines, acronyms)
+        court = find_court(lines)
+        doc_type = f"{court} opinion" if court else "court opinion"
+        abstract = central_sentences(_after_caption(text))
+    elif domain == "contract":
+        title = contract_title(lines, opening, acronyms)
+        parties = find_parties(opening, acronyms)
+        doc_type = _agreement_kind(title) or "contract"
+        abstract = _recitals(opening) or central_sentences(text)
+    elif domain == "paper":
+        cleaned = paper_title_lines(lines, vocab)
+        title = repair_spacing(paper_title(cleaned, body_words, vocab, meta_title), vocab)
+        if _mostly_upper(title):
+            title = title_case(title, acronyms)
+        authors = find_authors(cleaned, title)
+        doc_type = "paper"
+        abstract = paper_abstract(text, headings) or central_sentences(text)
+    else:
+        abstract = central_sentences(text)
+        doc_type = domain or "other"
+    if not title:
+        base = fallback_title or guess_title(meta_title, "\n".join(paper_title_lines(lines, vocab)), file, headings, domain)
+        title = repair_spacing(base, vocab)
+        if _BRACKETED.match(title) or _NOTICE.search(title):
+            title = _file_title(file) or title
+        if _mostly_upper(title):
+            title = title_case(title, acronyms)
+    aliases = find_aliases(opening, body_words, parties) if domain in ("contract", "court opinion", "other") else []
+    heads = []
+    for h in headings:
+        if h.level == 1 and not h.is_references and h.title not in heads:
+            heads.append(h.title)
+        if len(heads) >= 40:
+            break
+    return Profile(
+        version=PROFILE_VERSION,
+        title=_squash(title)[:200],
+        doc_type=doc_type,
+        parties=parties,
+        authors=authors,
+        aliases=aliases,
+        dates=find_dates(_squash(first_page if domain == "paper" else opening)),
+        court=court,
+        case_number=find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else "",
+        identifiers=find_identifiers(_squash(opening), domain),
+        first_page=_squash(first_page)[:FIRST_PAGE_CHARS],
+        headings=heads,
+        abstract=abstract,
+    )
+
+
+def _after_caption(text: str) -> str:
+    """An opinion's text after its caption block (skips the first ~1,500 characters of docket lines)."""
+    return text[min(len(text) // 3, 1500):]
+
+
+def _agreement_kind(title: str) -> str:
+    m = re.search(rf"((?:[A-Z][\w&'’-]*\s+(?:(?:and|of|to|for|&)\s+)?){{0,5}}{_AGREEMENT_NOUN})\b", title)
+    return _squash(m.group(1)) if m else ""
+
+
+def _recitals(opening: str) -> str:
+    text = _squash(opening)
+    i = text.find("WHEREAS")
+    if i < 0:
+        return ""
+    seg = re.split(r"\bNOW,?\s+THEREFORE\b", text[i:], maxsplit=1)[0]
+    parts = [p.strip(" ;,") for p in re.split(r"\b(?:AND\s+)?WHEREAS,?\s*", seg) if p.strip(" ;,")]
+    return _cut(parts, ABSTRACT_CHARS)
+
+
+def _file_title(file: str) -> str:
+    stem = file.rsplit(".", 1)[0]
+    words = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{2,})*", stem.replace("_", " "))
+    words = [w for w in words if _HAS_AGREEMENT_NOUN.search(w.upper()) or _HAS_AGREEMENT_NOUN.search(w)]
+    return title_case(words[-1].upper()) if words else ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# what search sees of a profile
+
+
+def chunk_header(profile: Profile, file: str = "") -> str:
+    """The short document line put in front of each chunk's embedded and BM25 text: whose text this is.
+
+    Cut by whole words to HEADER_WORDS; the pipeline then sizes chunks so header + chunk fit the window.
+    """
+    if not profile.present:
+        return ""
+    bits = [profile.title or file]
+    if profile.parties and not all(p.lower() in bits[0].lower() for p in profile.parties[:2]):
+        bits.append(" / ".join(profile.parties[:3]))
+    elif profile.authors:
+        bits.append(", ".join(profile.authors[:3]))
+    if profile.court and profile.court.lower() not in bits[0].lower():
+        bits.append(profile.court)
+    if profile.case_number:
+        bits.append("No. " + profile.case_number)
+    words = " · ".join(b for b in bits if b).split()
+    return " ".join(words[:HEADER_WORDS])
+
+
+def with_header(header: str, text: str) -> str:
+    """The text embedded / indexed for a chunk: its document header, a line break, the chunk's own text."""
+    return f"{header}\n{text}" if header else text
+
+
+def names_of(profile: Profile) -> list[str]:
+    """The names a question may use for the document: title, parties, aliases, authors, court, numbers."""
+    out = [profile.title, *profile.parties, *profile.aliases, *profile.authors, profile.case_number,
+           *profile.identifiers]
+    return [n for n in dict.fromkeys(_squash(x) for x in out) if n]
+
+
+def profile_text(profile: Profile, file: str = "") -> str:
+    """The profile as one searchable text (the router's BM25 document): names first, then the opening."""
+    names = names_of(profile)
+    stem = re.sub(r"[_\-.]+", " ", file.rsplit(".", 1)[0]) if file else ""
+    return "\n".join(x for x in [
+        " ".join(names), profile.title, " ".join(profile.parties + profile.aliases), profile.doc_type,
+        profile.court, stem, " ".join(profile.dates), profile.first_page, profile.abstract,
+        " ".join(profile.headings[:20]), profile.description,
+    ] if x)
+
+
+def profile_card(profile: Profile, file: str = "") -> str:
+    """A few lines for the profile's dense vector: what the document is and whose (cut by the embedder)."""
+    who = "; ".join(profile.parties[:4] or profile.authors[:4])
+    bits = [profile.title or file, profile.doc_type, who, profile.court, profile.case_number,
+            profile.description or profile.abstract]
+    return ". ".join(b for b in bits if b)

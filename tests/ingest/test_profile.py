@@ -1,0 +1,127 @@
+"""Document profiles from the text alone: titles a person recognises, parties, dates, courts, case numbers.
+
+The text-level cases are crafted in the shapes real text layers produce (letter-spaced small capitals, a
+proceedings header above a paper's title, an appeals-court caption under "[PUBLISH]"); the sample PDFs check
+the whole path from the parser.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ingest.profile import (
+    build_profile,
+    chunk_header,
+    find_case_number,
+    find_dates,
+    profile_from_text,
+    repair_spacing,
+    title_case,
+)
+from ingest.types import Profile
+from tests.conftest import SAMPLES
+
+
+def test_spacing_repairs_use_the_documents_own_words():
+    vocab = {"eliciting", "strong", "weak", "generalization", "volume", "supervision"}
+    assert repair_spacing("WEAK -TO-STRONG GENERALIZATION : E LICITING S TRONG", vocab) == \
+        "WEAK-TO-STRONG GENERALIZATION: ELICITING STRONG"
+    assert repair_spacing("V olume 1: Long Papers", vocab) == "Volume 1: Long Papers"
+    # one-letter words stay apart unless the joined word is one the document uses; names stay as they are
+    assert repair_spacing("A NEW METHOD", vocab) == "A NEW METHOD"
+    assert repair_spacing("Quoc V Le and Denny Zhou", vocab) == "Quoc V Le and Denny Zhou"
+
+
+def test_title_case_keeps_acronyms_the_document_writes_in_capitals():
+    assert title_case("RAPTOR: RECURSIVE ABSTRACTIVE PROCESSING FOR TREE-ORGANIZED RETRIEVAL", {"raptor"}) == \
+        "RAPTOR: Recursive Abstractive Processing for Tree-Organized Retrieval"
+    assert title_case("CO-BRANDING AND ADVERTISING AGREEMENT") == "Co-Branding and Advertising Agreement"
+    assert title_case("ACME HOLDINGS LLC") == "Acme Holdings LLC"
+    assert title_case("Already Mixed Case") == "Already Mixed Case"
+
+
+def test_a_papers_title_is_not_its_proceedings_header_nor_its_letter_spacing():
+    first = (
+        "Proceedings of the 61st Annual Meeting of the Association for Computational Linguistics\n"
+        "V olume 1: Long Papers, pages 6981–7004\n"
+        "July 9-14, 2023 ©2023 Association for Computational Linguistics\n"
+        "WEAK -TO-STRONG GENERALIZATION : E LICITING\n"
+        "STRONG CAPABILITIES WITH WEAK SUPERVISION\n"
+        "Collin Burns, Pavel Izmailov, Jan Hendrik Kirchner\n"
+        "Abstract\n"
+        "Widely used alignment techniques rely on human supervision. We study weak-to-strong generalization.\n"
+    )
+    body = ("\n\nWe show that eliciting strong capabilities with weak supervision is possible, and that the volume "
+            "of weak labels matters. Strong models generalize beyond their weak supervisors. " * 20)
+    p = profile_from_text(first + body, first_page=first, domain="paper", file="2312.09390.pdf")
+    assert p.title == "Weak-to-Strong Generalization: Eliciting Strong Capabilities with Weak Supervision"
+    assert "Volume" not in p.title and "pages" not in p.title
+    assert p.authors[:2] == ["Collin Burns", "Pavel Izmailov"]
+    assert p.abstract.startswith("Widely used alignment techniques")
+
+
+def test_an_appeals_opinion_is_named_by_its_caption_not_publish():
+    first = (
+        "[PUBLISH]\n\nIN THE UNITED STATES COURT OF APPEALS\nFOR THE ELEVENTH CIRCUIT\n"
+        "________________________\n\nNo. 17-13025\n________________________\n\n"
+        "D.C. Docket No. 1:15-cv-01234-ABC\n\nJANE ROE,\n\nPlaintiff - Appellant,\n\nversus\n\n"
+        "ACME WIDGET CORPORATION,\n\nDefendant - Appellee.\n\n________________________\n\n"
+        "Appeal from the United States District Court for the Northern District of Georgia\n\n(March 3, 2019)\n"
+    )
+    body = ("\n\nRoe appeals the grant of summary judgment to Acme Widget Corporation on her claims. "
+            "We affirm the district court. The court held that the claims fail. " * 10)
+    p = profile_from_text(first + body, first_page=first, domain="court opinion", file="opinion.pdf")
+    assert p.title == "Jane Roe v. Acme Widget Corporation"
+    assert p.parties == ["Jane Roe", "Acme Widget Corporation"]
+    assert p.court == "United States Court of Appeals for the Eleventh Circuit"
+    assert p.case_number == "17-13025"
+    assert "2019-03-03" in p.dates
+
+
+def test_a_contract_preamble_gives_parties_aliases_and_date():
+    text = (
+        "Exhibit 10.1\nCONFIDENTIAL TREATMENT REQUESTED\nSUPPLY AGREEMENT\n\n"
+        "This SUPPLY AGREEMENT (the \"Agreement\") is entered into as of March 5, 2012 (the \"Effective Date\") by and "
+        "between Zephyr Biologics, Inc., a Delaware corporation (\"Zephyr\"), and Northwind Pharma Ltd., a company "
+        "organized under the laws of Ireland (\"NPL\"). WHEREAS, Zephyr manufactures the Product; and WHEREAS, "
+        "Northwind Pharma Ltd. wishes to buy it; NOW, THEREFORE, the parties agree as follows.\n\n"
+        + "1. Definitions. The supplier shall deliver the products to the buyer, and the buyer shall pay. " * 3
+    )
+    p = profile_from_text(text, first_page=text, domain="contract", file="ZEPHYR_2012-EX-10.1-SUPPLY AGREEMENT.PDF")
+    assert p.title == "Supply Agreement"
+    assert p.parties == ["Zephyr Biologics, Inc.", "Northwind Pharma Ltd."]
+    assert "Zephyr" in p.aliases and "NPL" in p.aliases and "Agreement" not in p.aliases
+    assert p.dates[0] == "2012-03-05"
+    assert p.doc_type == "Supply Agreement"
+    assert chunk_header(p) == "Supply Agreement · Zephyr Biologics, Inc. / Northwind Pharma Ltd."
+
+
+def test_dates_and_numbers():
+    assert find_dates("dated as of the 21st day of July, 2008 and amended 12/01/2010; filed 2011-02-03") == \
+        ["2008-07-21", "2010-12-01", "2011-02-03"]
+    assert find_dates("no date here, only 99/99/2010") == []
+    assert find_case_number("C.A. No. 11A–06–001(ESB). Aug. 30, 2012.") == "11A–06–001(ESB)"
+    assert find_case_number("Case No. 2:18-cv-12857") == "2:18-cv-12857"
+
+
+def test_no_profile_means_no_header():
+    assert chunk_header(Profile()) == ""
+    assert not Profile().present
+
+
+@pytest.mark.parametrize("name, title, kind, party", [
+    ("KINGPHARMACEUTICALSINC", "Promotion Agreement", "Promotion Agreement", "King Pharmaceuticals, Inc."),
+    ("SUCAMPO", "Strategic Alliance Agreement", "Strategic Alliance Agreement", "R-Tech Ueno, Ltd."),
+    ("DYNAMEX", "Marketing and Transportation Services Agreement", "Marketing and Transportation Services Agreement",
+     "Purolator Courier Ltd."),
+    ("scotus", "Tarrant Regional Water District v. Herrmann et al.", "Supreme Court of the United States opinion",
+     "Tarrant Regional Water District"),
+])
+def test_sample_pdfs(name, title, kind, party):
+    from ingest.pdf import load_document
+
+    path = next(p for p in SAMPLES.iterdir() if p.name.startswith(name))
+    p = build_profile(load_document(path))
+    assert p.present and p.title == title and p.doc_type == kind
+    assert party in p.parties
+    assert p.first_page and p.abstract and p.dates

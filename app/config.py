@@ -61,6 +61,10 @@ class Settings:
     thinking: bool = False
     prices_file: Path | None = None
 
+    # page view (issue 12): rendered page images are cached up to this many MiB per data folder
+    page_cache_mb: int = 512
+    page_width: int = 1200  # default width of a rendered page image, in pixels
+
     # ui
     ui_port: int = 8501
     ui_address: str = "127.0.0.1"
@@ -89,6 +93,17 @@ class Settings:
     @property
     def out_dir(self) -> Path:
         return self.data_dir / "out"
+
+    @property
+    def originals_dir(self) -> Path:
+        """Content-addressed copies of the ingested PDFs (`<sha256>.pdf`) and their OCR word boxes:
+        the page view renders from here, so a moved or deleted source file does not break it."""
+        return self.data_dir / "originals"
+
+    @property
+    def pages_dir(self) -> Path:
+        """Cache of rendered page images (per document, page, width and highlight); safe to delete."""
+        return self.data_dir / "pages"
 
     def replace(self, **changes: Any) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}

@@ -92,11 +92,11 @@ def document_rows(result) -> list[tuple[str, str, str, str, str]]:
 
 
 def source_rows(result) -> list[tuple[str, str, str, str, str, str]]:
-    """(label, file, pages, section, passage, verified) — the sources list every export carries."""
+    """(label, file, pages, section, passage, verified) — the sources list every export carries; pages as
+    people cite them ("p.4", or "p. 487 (PDF p. 4)" where the page prints its own number)."""
     rows = []
     for c in result.citations:
-        pages = c.pages.removeprefix("p.")
-        rows.append((c.label, c.file or "(not in the context)", pages, c.section or "", c.text, "yes" if c.verified else "no"))
+        rows.append((c.label, c.file or "(not in the context)", c.pages, c.section or "", c.text, "yes" if c.verified else "no"))
     return rows
 
 
@@ -151,7 +151,7 @@ def to_markdown(result) -> str:
         out.append("_No citations._")
     for label, file, pages, section, passage, verified in rows:
         sec = f", {section}" if section else ""
-        out.append(f"- **[{label}]** {file}, p. {pages}{sec} (verified: {verified})")
+        out.append(f"- **[{label}]** {file}, {pages}{sec} (verified: {verified})")
         if passage:
             out.append(f"  > {passage.strip()}")
     return "\n".join(out).rstrip() + "\n"
@@ -226,7 +226,7 @@ def write_docx(result, path: Path) -> None:
     for label, file, pages, section, passage, verified in rows:
         p = doc.add_paragraph(style="List Number")
         p.add_run(f"[{label}] ").bold = True
-        p.add_run(f"{file}, p. {pages}" + (f", {section}" if section else "") + f" (verified: {verified})")
+        p.add_run(f"{file}, {pages}" + (f", {section}" if section else "") + f" (verified: {verified})")
         if passage:
             q = doc.add_paragraph(passage.strip())
             q.paragraph_format.left_indent = Pt(18)
@@ -305,7 +305,7 @@ def write_pdf(result, path: Path) -> None:
     if not rows:
         line("No citations.", 10)
     for label, file, pages, section, passage, verified in rows:
-        line(f"[{label}] {file}, p. {pages}" + (f", {section}" if section else "") + f" (verified: {verified})", 9, "B", 0.5)
+        line(f"[{label}] {file}, {pages}" + (f", {section}" if section else "") + f" (verified: {verified})", 9, "B", 0.5)
         if passage:
             line(passage.strip(), 8, "", 1.5)
     pdf.output(str(path))

@@ -46,7 +46,7 @@ def ingest(
     password: str | None = None,
     progress: Callable[[dict], None] | None = None,
 ) -> list[IngestResult]:
-    return ingest_paths(
+    results = ingest_paths(
         [Path(p) for p in paths],
         store=get_store(settings),
         embedder=LazyEmbedder(settings.embedder or "default", settings.embed_backend),
@@ -61,7 +61,20 @@ def ingest(
         progress=progress,
         embed_batch=settings.embed_batch,
         context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
+        originals_dir=settings.originals_dir,
     )
+    _prune_originals(settings)
+    return results
+
+
+def _prune_originals(settings: Settings) -> None:
+    """Drop the kept PDFs and rendered pages of documents no longer in the library (replaced, removed)."""
+    from app.pages import forget_document
+    from ingest import originals
+
+    keep = {d.doc_id for d in get_store(settings).all_rows()}
+    for doc_id in originals.prune(settings.originals_dir, keep):
+        forget_document(settings, doc_id)
 
 
 def list_documents(settings: Settings) -> list[Document]:
@@ -80,6 +93,7 @@ def remove(settings: Settings, ref: str) -> Document:
     doc = _find(store, ref)
     store.remove_document(doc.doc_id)
     store.refresh_bm25()
+    _prune_originals(settings)
     return doc
 
 

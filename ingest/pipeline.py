@@ -127,6 +127,10 @@ class _Parsed:
     chunks: list[Chunk] = field(default_factory=list)
     share: float = 1.0  # share of the document text's non-space characters inside a chunk
     doc: object | None = None  # the ParsedDocument, only when the worker could not chunk
+    # ---- page view (issue 12) ----
+    page_labels: tuple[str, ...] = ()
+    page_labels_source: str = ""
+    ocr_words: dict = field(default_factory=dict)
 
 
 def parse_file(
@@ -176,6 +180,9 @@ def parse_file(
             failed_pages=tuple(doc.failed_pages),
             ocr_pages=tuple(doc.ocr_pages),
             bytes=int(doc.metadata.get("bytes", 0) or 0),
+            page_labels=tuple(doc.page_labels),
+            page_labels_source=doc.page_labels_source,
+            ocr_words=dict(doc.ocr_words),
         )
         if count is not None:
             with cap:
@@ -321,11 +328,14 @@ def ingest_paths(
     memory_mb: int = DEFAULT_MEMORY_MB,
     embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
+    originals_dir: Path | None = None,
 ) -> list[IngestResult]:
     """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process.
 
     `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
     counts under it, so the packer does not tokenise them at question time.
+    `originals_dir`: where the library keeps its own copy of each PDF and its OCR word boxes
+    (ingest.originals), for the page view; None keeps none.
     """
     emit = progress or (lambda ev: None)
     store.on_wait = lambda msg: emit({"event": "wait", "message": msg})
@@ -356,6 +366,7 @@ def ingest_paths(
             continue
         if doc_id in ready:
             d = ready[doc_id]
+            _keep_original(originals_dir, f, doc_id)  # a library from before the page view gets its copy
             same = "" if d.file == f.name else f" (same bytes as {d.file})"
             finish(i, IngestResult(f.name, doc_id, UNCHANGED, d.pages, d.chunks, time.perf_counter() - t0,
                                    f"already in the library{same}"))
@@ -412,9 +423,16 @@ def ingest_paths(
             ocr_pages=list(parsed.ocr_pages),
             bytes=parsed.bytes,
             ctx_tokenizer=ctx_id if ctx_json and all(c.ctx_tokens is not None for c in chunks) else "",
+            page_labels=list(parsed.page_labels),
+            page_labels_source=parsed.page_labels_source,
         )
         emit({"event": "storing", "index": i, "file": f.name})
+        if originals_dir is not None and parsed.ocr_words:
+            from ingest.originals import save_words
+
+            save_words(originals_dir, doc_id, parsed.ocr_words)  # before the row is ready: a reader finds them
         store.add_document(doc, chunks, np.concatenate(vecs))
+        _keep_original(originals_dir, f, doc_id)
         status, notes = INGESTED, []
         old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
         for d in old:  # the new version is ready: only now does the old one go
@@ -453,6 +471,15 @@ def ingest_paths(
         store.refresh_bm25()
     ordered = [results[i] for i in range(total) if i in results]
     return results_missing + ordered
+
+
+def _keep_original(originals_dir: Path | None, f: Path, doc_id: str) -> None:
+    """The library's copy of a PDF for the page view (best effort: no copy only costs the page image)."""
+    if originals_dir is None or f.suffix.lower() != ".pdf":
+        return
+    from ingest.originals import keep_original
+
+    keep_original(originals_dir, f, doc_id)
 
 
 def _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s) -> None:

@@ -63,6 +63,11 @@ class ParsedDocument:
     ocr_pages: tuple[int, ...] = ()
     headings: tuple[Heading, ...] = ()
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    # ---- page view (issue 12) ----
+    page_labels: tuple[str, ...] = ()  # printed page number per PDF page ("" unknown); () = same as the PDF's
+    page_labels_source: str = ""  # "pdf" (/PageLabels) | "printed" (numbers on the pages) | ""
+    # OCR'd page → Tesseract's words [x0, y0, x1, y1, text, line] (fractions of the page), for highlights
+    ocr_words: dict = field(default_factory=dict, compare=False, hash=False)
 
     def page_at(self, offset: int) -> int:
         """The page number holding character `offset` of `text`."""
@@ -116,6 +121,15 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)
     bytes: int = 0
     ctx_tokenizer: str = ""  # id of the tokenizer behind the chunks' ctx_* counts ("" = not counted)
+    # ---- page view (issue 12) ----
+    page_labels: list[str] = field(default_factory=list)  # printed number per PDF page; [] = the PDF's own
+    page_labels_source: str = ""  # "pdf" | "printed" | ""
+
+    def page_label(self, page: int) -> str:
+        """The number printed on PDF page `page` ("" when unknown or the same as the PDF's)."""
+        if 1 <= page <= len(self.page_labels):
+            return self.page_labels[page - 1]
+        return ""
 
     @property
     def sha256(self) -> str:

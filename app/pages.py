@@ -117,8 +117,10 @@ def page_for_label(doc: Document, label: str) -> int:
     if not doc.page_labels and want.isdigit():
         hits = [int(want)] if 1 <= int(want) <= doc.pages else []
     if not hits:
-        known = [x for x in doc.page_labels if x]
-        span = f" (printed numbers run {known[0]}–{known[-1]})" if known else " (it prints no page numbers)"
+        from ingest.page_labels import label_runs
+
+        runs = label_runs(doc.page_labels)
+        span = f" (its printed numbers: {runs})" if runs else " (no printed page numbers are known for it)"
         raise LookupError(f"no page of {doc.file} is numbered '{label}'{span}")
     if len(hits) > 1:
         raise LookupError(f"several pages of {doc.file} are numbered '{label}' (PDF pages "
@@ -351,8 +353,8 @@ def citation_view(settings: Settings, citation, page: int | None = None, width: 
 
 
 def passage_for_label(settings: Settings, label: str, docs: list[str] | None = None, doc: str | None = None):
-    """A label as answers print it ("D2 p.14", "[D2 p.14–15]") → (document, first page, last page, passage
-    text): DN counts the documents as `ask` does (file-name order, of `docs` or the whole library) unless
+    """A label as answers print it ("D2 p.14", "[D2 p.14–15]") → (document, cited page, (first, last) page
+    of the passage, passage text): DN counts the documents as `ask` does (file-name order, of `docs` or the whole library) unless
     `doc` names the document; the passage is the text of the chunks that start on the cited pages,
     which is what the packer labelled that way."""
     from app import library
@@ -372,11 +374,59 @@ def passage_for_label(settings: Settings, label: str, docs: list[str] | None = N
                               "(DN counts them in file-name order, as answers do; add --docs as you asked)")
         d = chosen[ref.doc_index - 1]
     store = library.get_store(settings)
-    chunks = [c for c in store.chunks(d.doc_id) if ref.page_start <= c.page_start <= ref.page_end]
-    if not chunks:
-        chunks = [c for c in store.chunks(d.doc_id) if c.page_start <= ref.page_start <= c.page_end]
+    every = store.chunks(d.doc_id)
+    chunks = [c for c in every if ref.page_start <= c.page_start <= ref.page_end]
+    if not chunks:  # the model may cite a page inside a passage that starts earlier
+        chunks = [c for c in every if c.page_start <= ref.page_start <= c.page_end]
     if not chunks:
         raise LookupError(f"{d.file} has no text on page {ref.page_start}")
     text = store.document_text(d.doc_id)[min(c.char_start for c in chunks): max(c.char_end for c in chunks)]
+    first = min(ref.page_start, min(c.page_start for c in chunks))
     end = max(ref.page_end, max(c.page_end for c in chunks))
-    return d, ref.page_start, end, text
+    return d, ref.page_start, (first, end), text
+
+
+# ---- evidence for exports ------------------------------------------------------------------------
+
+EVIDENCE_WIDTH = 1000
+EVIDENCE_MAX_PAGES = 3  # per citation: a passage rarely runs over more; a bad label must not attach a book
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One cited page for an export: a caption, and the PNG (None with a reason when none could be made)."""
+
+    caption: str
+    path: Path | None
+    width: int = 0
+    height: int = 0
+    reason: str = ""
+
+
+def evidence_pages(settings: Settings, result, width: int = EVIDENCE_WIDTH) -> list[Evidence]:
+    """The highlighted page(s) of each citation of an Answer, Summary or Matrix, in citation order."""
+    from app.printed_pages import citations_of
+
+    out: list[Evidence] = []
+    seen: set[str] = set()
+    for c in citations_of(result):
+        if not c.doc_id or c.label in seen:
+            continue
+        seen.add(c.label)
+        head = f"[{c.display_label}] {c.file}"
+        last = min(c.page_end, c.page_start + EVIDENCE_MAX_PAGES - 1)
+        shots: list[Evidence] = []
+        first: PageImage | None = None
+        try:
+            for p in range(c.page_start, last + 1):
+                img = citation_view(settings, c, page=p, width=width)
+                first = first or img
+                if img.found:
+                    shots.append(Evidence(f"{head}, {img.pages_display}", img.path, img.width, img.height))
+            if not shots and first is not None:
+                shots.append(Evidence(f"{head}, {first.pages_display} (the passage could not be located on the "
+                                      "page: shown unmarked)", first.path, first.width, first.height))
+        except (PageUnavailable, LookupError) as e:
+            shots = [Evidence(f"{head}, {c.pages}", None, reason=getattr(e, "reason", None) or str(e))]
+        out.extend(shots)
+    return out

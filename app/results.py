@@ -65,8 +65,11 @@ class Citation:
 
 
 def pages_text(a: int, b: int, printed_a: str = "", printed_b: str = "") -> str:
-    """"p.4", "p.4–5", "p. 487 (PDF p. 4)", "pp. 487–488 (PDF pp. 4–5)", "p. ii (PDF p. 3)"."""
+    """"p.4", "p.4–5", "p. 487 (PDF p. 4)", "pp. 487–488 (PDF pp. 4–5)", "p. ii (PDF p. 3)", and
+    "PDF pp. 1–2" when only one of the two pages prints a number."""
     pdf = f"p.{a}" if a == b else f"p.{a}–{b}"
+    if a != b and bool(printed_a) != bool(printed_b):
+        return f"PDF pp. {a}–{b}"  # one end prints a number, the other none: the PDF pages say it plainly
     printed_b = printed_b or printed_a
     if not printed_a or (printed_a, printed_b) == (str(a), str(b)):
         return pdf

@@ -9,7 +9,7 @@ Two sources, in this order:
    "Cite as: 569 U. S. ____ (2013) 3"). A number only counts when a neighbouring page carries the
    number that belongs there (value and page index step together), so a stray "3" is not a label;
    unnumbered pages between or before numbered ones (the first page of an opinion, a title page) get
-   the number their neighbours imply.
+   the number their neighbours imply; trailing or restarting unnumbered pages stay unknown ("").
 
 Hand-written: no library infers printed page numbers from a text layer. The result is a label per PDF
 page ("" where none is known), or an empty tuple when the labels would only repeat the PDF numbers.
@@ -29,6 +29,7 @@ _ROMAN_VALUES = (("m", 1000), ("cm", 900), ("d", 500), ("cd", 400), ("c", 100), 
                  ("xl", 40), ("x", 10), ("ix", 9), ("v", 5), ("iv", 4), ("i", 1))
 _DIGITS = re.compile(r"\d{1,5}")
 _ROMAN_TOKEN = re.compile(r"[ivxlcdm]+")
+BACKFILL = 2  # unnumbered pages right before a numbered one that take the numbers it implies
 NEAR = 3  # a number is confirmed by a page at most this far away carrying the number that belongs there
 
 
@@ -133,21 +134,24 @@ def printed_page_labels(furniture: list[list[str]]) -> tuple[str, ...]:
 
     values: list[tuple[str, int] | None] = [assigned.get(i) for i in range(n)]
     known = sorted(assigned)
-    # gaps: filled from the numbered page after them (a part's first page is often unnumbered) while
-    # the number stays ≥ 1, the rest from the numbered page before them
+    # unnumbered pages: the one or two before a numbered page take the numbers it implies (a part's first
+    # page, a title page: "1" before a "2"), and a gap whose both sides count in one sequence is filled
+    # (a full-page figure); anything else — trailing pages, a gap where the numbering restarts — stays
+    # unknown rather than guessed
     for i in range(n):
         if values[i] is not None:
             continue
         nxt = next((q for q in known if q > i), None)
-        if nxt is not None:
+        prv = next((q for q in reversed(known) if q < i), None)
+        if nxt is not None and nxt - i <= BACKFILL:
             style, v = assigned[nxt]
             if v - (nxt - i) >= 1:
                 values[i] = (style, v - (nxt - i))
                 continue
-        prv = next((q for q in reversed(known) if q < i), None)
-        if prv is not None:
-            style, v = assigned[prv]
-            values[i] = (style, v + (i - prv))
+        if nxt is not None and prv is not None:
+            (sp, vp), (sn, vn) = assigned[prv], assigned[nxt]
+            if sp == sn and vp - prv == vn - nxt:
+                values[i] = (sp, vp + (i - prv))
     labels = tuple("" if x is None else (to_roman(x[1]) if x[0] == "r" else str(x[1])) for x in values)
     return labels
 
@@ -162,3 +166,26 @@ def choose_page_labels(pdf_labels: list[str] | None, furniture: list[list[str]],
     if printed and not same(printed):
         return printed, PRINTED
     return (), ""
+
+
+def label_runs(labels: tuple[str, ...] | list[str]) -> str:
+    """The labels as runs, for messages and listings: "i–ii, 1–24" (unknown pages left out)."""
+    def value(lab: str) -> tuple[str, int] | None:
+        if lab.isdigit():
+            return ("a", int(lab))
+        r = from_roman(lab) if lab and _ROMAN_TOKEN.fullmatch(lab.lower()) else None
+        return ("r", r) if r else None
+
+    runs: list[list[str]] = []
+    prev = None
+    for lab in labels:
+        v = value(lab) if lab else None
+        if not lab:
+            prev = None
+            continue
+        if runs and prev is not None and v is not None and v[0] == prev[0] and v[1] == prev[1] + 1:
+            runs[-1][1] = lab
+        else:
+            runs.append([lab, lab])
+        prev = v
+    return ", ".join(a if a == b else f"{a}–{b}" for a, b in runs)

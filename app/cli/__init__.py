@@ -48,6 +48,7 @@ from app.cli import retrieval as _retrieval  # noqa: E402,F401
 from app.cli import models as _models  # noqa: E402,F401
 from app.cli import use as _use  # noqa: E402,F401
 from app.cli import ui as _ui  # noqa: E402,F401
+from app.cli import pages as _pages  # noqa: E402,F401
 
 
 def main() -> None:

@@ -104,6 +104,7 @@ def search_cmd(
 
     def body():
         from app import library
+        from app.printed_pages import page_display, printed
         from retrieval.pack import order_documents, page_label
         from retrieval.search import search
 
@@ -124,6 +125,9 @@ def search_cmd(
                     "doc_id": c.doc_id,
                     "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
                     "pages": [c.page_start, c.page_end],
+                    # printed page numbers (issue 12): "" where unknown or the same as the PDF page
+                    "printed_pages": [printed(by_id.get(c.doc_id), c.page_start), printed(by_id.get(c.doc_id), c.page_end)],
+                    "pages_display": page_display(by_id.get(c.doc_id), c.page_start, c.page_end, c.ocr),
                     "section": c.section_path,
                     "chunk_id": c.chunk_id,
                     "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
@@ -145,7 +149,7 @@ def search_cmd(
                     f"bm25 #{r['bm25_rank']}" if r["bm25_rank"] else "",
                 ) if x
             )
-            out.print(f"[bold]{r['rank']:>3}. [{r['label']}][/bold] {r['file']}" + (f" — {r['section']}" if r["section"] else "") + f" [dim]({why})[/dim]")
+            out.print(f"[bold]{r['rank']:>3}. [{r['label']}][/bold] {r['file']}, {r['pages_display']}" + (f" — {r['section']}" if r["section"] else "") + f" [dim]({why})[/dim]")
             text = " ".join(r["text"].split())
             out.print("     " + (text[:400] + ("…" if len(text) > 400 else "")))
 

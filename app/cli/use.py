@@ -120,13 +120,31 @@ def _print_coverage(coverage) -> None:
         out.print(f"  {c.label} {c.file}: {what} ({c.tokens:,} tokens)")
 
 
-def _export(result, path: Optional[Path]) -> None:
+def _check_page_images(path: Optional[Path], page_images: bool) -> None:
+    """Before any work: --page-images needs a .docx/.pdf --export."""
+    if not page_images:
+        return
+    from app.export import EVIDENCE_SUFFIXES
+
+    if path is None or path.suffix.lower() not in EVIDENCE_SUFFIXES:
+        _fail("--page-images goes with a .docx or .pdf export", "add --export FILE.docx (or .pdf)")
+
+
+def _export(result, path: Optional[Path], page_images: bool = False) -> None:
     if path is None:
         return
     from app.export import export
 
-    written = export(result, path)
-    err.print(f"written: {written}")
+    evidence = None
+    if page_images:
+        from app.export import EVIDENCE_SUFFIXES, ExportError
+        from app.pages import evidence_pages
+
+        if path.suffix.lower() not in EVIDENCE_SUFFIXES:
+            raise ExportError(f"--page-images goes with a .docx or .pdf export, not {path.suffix or path.name}")
+        evidence = evidence_pages(settings(), result)
+    written = export(result, path, evidence=evidence)
+    err.print(f"written: {written}" + (f" (with {sum(1 for e in evidence if e.path)} page image(s))" if evidence else ""))
 
 
 @cli.command("ask")
@@ -138,8 +156,10 @@ def ask_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
 ) -> None:
     """Ask a question across the documents; the answer cites pages like [D2 p.14]."""
+    _check_page_images(export_to, page_images)
     from app.ask import ask
     from model.base import ContentDelta, ReasoningDelta
 
@@ -167,7 +187,7 @@ def ask_cmd(
     ans = _guard(body)
     if as_json:
         _json(ans.to_json())
-        _guard(lambda: _export(ans, export_to))
+        _guard(lambda: _export(ans, export_to, page_images))
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
@@ -175,7 +195,9 @@ def ask_cmd(
     if streamed["any"]:
         sys.stdout.write("\n")
     else:
-        out.print(ans.answer, markup=False)
+        from app.printed_pages import display_text
+
+        out.print(display_text(ans.answer, ans.citations), markup=False)
     if ans.incomplete:
         err.print("[yellow]warning:[/yellow] the answer is incomplete (the model stopped early); what arrived is shown")
     bad = [s for s in ans.sentences if s.supported is False]
@@ -187,7 +209,7 @@ def ask_cmd(
     _print_coverage(ans.coverage)
     share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
     out.print(f"\n[dim]{_usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")
-    _guard(lambda: _export(ans, export_to))
+    _guard(lambda: _export(ans, export_to, page_images))
 
 
 class _Bar:
@@ -221,10 +243,12 @@ def summarize_cmd(
     style: str = typer.Option("brief", "--style", help="brief | legal | scientific | detailed"),
     budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in DeepSeek tokens."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Write the summary to FILE (.md .docx .pdf .json)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
 ) -> None:
     """Summarize documents (one pass when they fit, else per document then a synthesis)."""
+    _check_page_images(export_to, page_images)
     from app.summarize import STYLES, summarize
 
     if style not in STYLES:
@@ -244,8 +268,10 @@ def summarize_cmd(
     if as_json:
         _json(result.to_json())
     else:
+        from app.printed_pages import display_text
+
         out.print(f"[bold]{result.title}[/bold]\n")
-        out.print(result.summary, markup=False)
+        out.print(display_text(result.summary, result.citations), markup=False)
         if result.incomplete:
             err.print("[yellow]warning:[/yellow] the summary is incomplete (the model stopped early)")
         bad = [s for s in result.sentences if s.supported is False]
@@ -255,7 +281,7 @@ def summarize_cmd(
                 out.print(f"  ✗ {s.text}", markup=False)
         strategy = "" if result.mode == "extractive" else f"{result.strategy} · "
         out.print(f"\n[dim]{strategy}{_usage_line(result)}[/dim]")
-    _guard(lambda: _export(result, export_to))
+    _guard(lambda: _export(result, export_to, page_images))
 
 
 @cli.command("compare")
@@ -263,10 +289,12 @@ def compare_cmd(
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
     aspects: Optional[str] = typer.Option(None, "--aspects", help='Comma-separated, e.g. "governing law,term,termination,liability cap" (default: by domain).'),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Write the matrix to FILE (.csv .xlsx .md .docx .pdf .json)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
 ) -> None:
     """Compare documents aspect by aspect: one cited cell per document × aspect."""
+    _check_page_images(export_to, page_images)
     from app.compare import compare
 
     with _Bar(not as_json and sys.stderr.isatty(), "comparing") as bar:
@@ -290,14 +318,14 @@ def compare_cmd(
                 else:
                     from rich.markup import escape
 
-                    row.append(escape(c.answer) + (f" [bold]\\[{c.citation.label}][/bold]" if c.citation else ""))
+                    row.append(escape(c.answer) + (f" [bold]\\[{c.citation.display_label}][/bold]" if c.citation else ""))
             t.add_row(*row)
         out.print(t)
         if m.mode == "extractive":
             out.print("[dim]extractive comparison (no model configured): each cell quotes the best-matching sentence · $0[/dim]")
         else:
             out.print(f"[dim]{_usage_line(m)}[/dim]")
-    _guard(lambda: _export(m, export_to))
+    _guard(lambda: _export(m, export_to, page_images))
 
 
 @eval_app.command("answers")

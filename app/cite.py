@@ -244,19 +244,38 @@ def answer_sentences(text: str) -> list[tuple[str, list[Ref]]]:
     return pieces
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*\s*$")
+
+
 def best_excerpt(claim: str, passage_text: str, limit: int = 600) -> str:
-    """The passage sentence(s) that best back `claim`, so exports show evidence, not a wall of text."""
+    """The passage sentence(s) that best back `claim`, so exports show evidence, not a wall of text.
+    A sentence cut by a page break (the pages are joined by a blank line, where sentences split) is
+    whole again: one that stops without a full stop runs on into a next piece starting in lower case."""
     cw = set(content_words(claim))
-    best, best_score = "", -1.0
-    for s in split_sentences(passage_text):
-        sw = set(content_words(s))
+    spans = sentence_spans(passage_text)
+    best_i, best_score = -1, -1.0
+    for i, (a, b) in enumerate(spans):
+        sw = set(content_words(passage_text[a:b]))
         score = len(cw & sw) / (len(cw) or 1)
         if score > best_score:
-            best, best_score = s, score
-    if not best:
+            best_i, best_score = i, score
+    if best_i < 0:
         best = passage_text
+    else:
+        lo = hi = best_i
+        while lo > 0 and _runs_on(passage_text, spans[lo - 1], spans[lo]):
+            lo -= 1
+        while hi < len(spans) - 1 and _runs_on(passage_text, spans[hi], spans[hi + 1]):
+            hi += 1
+        best = passage_text[spans[lo][0] : spans[hi][1]]
     best = normalize(best)
     return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
+
+
+def _runs_on(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Does the piece `first` stop mid-sentence at a blank line (a page break) and `second` carry it on?"""
+    gap = text[first[1] : second[0]]
+    return "\n\n" in gap and not _ENDS_SENTENCE.search(text[first[0] : first[1]]) and text[second[0] : second[0] + 1].islower()
 
 
 def support(claim: str, passage_text: str, embedder=None) -> tuple[bool, str, float]:

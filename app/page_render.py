@@ -116,7 +116,7 @@ def render_png(pdf, number: int, width: int, boxes: list[Box] = ()) -> tuple[byt
     """The page as PNG bytes `width` pixels wide (aspect kept), the boxes highlighted; (png, width, height)."""
     page = _page(pdf, number)
     pw, ph = page.get_size()
-    scale = width / max(pw, 1e-6)
+    scale = (width - 1e-6) / max(pw, 1e-6)  # pdfium rounds the pixel width up: land on `width` exactly
     if pw * ph * scale * scale > MAX_PIXELS:
         scale = (MAX_PIXELS / max(pw * ph, 1e-6)) ** 0.5
     try:

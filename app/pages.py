@@ -27,7 +27,7 @@ from app.page_render import Box, RenderError, merge_line_boxes
 from ingest.types import Document
 
 MIN_WIDTH, MAX_WIDTH = 200, 4000
-CACHE_VERSION = "1"  # bump when rendering or highlighting changes what a cached image shows
+CACHE_VERSION = "2"  # bump when rendering or highlighting changes what a cached image shows
 _TRIM_EVERY = 25
 _writes = 0
 _lock = threading.Lock()
@@ -270,7 +270,7 @@ def locate_boxes(src: _Source, page: int, quote: str, span: tuple[int, int] | No
         if found.found:
             spans = found.spans.get(k)
             if not spans:
-                return [], found.method  # the passage is on the other pages of its span
+                return [], ""  # the passage lies on the other pages of its span
             return src.text(page)[1](spans), found.method
     return [], ""
 

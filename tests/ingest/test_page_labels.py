@@ -17,6 +17,17 @@ TOPICS = ["delivery of timber", "payment in euros", "arbitration in Geneva", "wa
           "assignment to affiliates", "notices by courier", "governing law of Delaware", "termination for breach",
           "confidential information", "insurance of cargo", "audit of royalties"]
 BODY = "This page sets out the rules on {topic}. Each party shall comply with the rules on {topic} at all times."
+_FILL = ("supplier buyer carrier warehouse invoice schedule inspection notice default remedy waiver consent "
+         "amendment counterpart survival severability headings interpretation expenses taxes duties records").split()
+
+
+def long_body(topic: str, i: int, sentences: int = 14) -> str:
+    """About a page of distinct text on `topic` (so each page holds its own chunk)."""
+    out = [f"This page sets out the rules on {topic}."]
+    for k in range(sentences):
+        a, b = _FILL[(i * 7 + k) % len(_FILL)], _FILL[(i * 3 + 2 * k + 1) % len(_FILL)]
+        out.append(f"Rule {k + 1} on {topic} binds the {a} and the {b} until the {_FILL[(k + i) % len(_FILL)]} ends.")
+    return " ".join(out)
 
 
 def crafted_pdf(path: Path, printed: list[str], page_labels: list[tuple[int, int, str, int]] | None = None,

@@ -111,13 +111,23 @@ def draw_viewer(settings, view: dict) -> None:
 
 
 def _img_html(img, zoom: int) -> str:
+    """The page in a scrollable frame; with a highlight, a link that scrolls the frame to it (an anchor at
+    the first box: no script needed)."""
     data = base64.b64encode(img.png).decode("ascii")
     boxes = json.dumps([[round(v, 5) for v in b] for b in img.boxes])
+    anchor, link = "", ""
+    if img.boxes:
+        top = max(0.0, min(b[1] for b in img.boxes) - 0.04) * 100
+        name = f"ld-hl-{img.doc_id[:12]}-{img.page}"
+        anchor = f'<div id="{name}" style="position:absolute;left:0;top:{top:.2f}%;width:1px;height:1px"></div>'
+        link = f'<a href="#{name}" style="font-size:0.85rem">Go to the highlighted passage ↓</a>'
     return (
+        f"{link}"
         '<div class="ld-page-frame" style="overflow:auto;max-height:72vh;border:1px solid #ddd;background:#f6f6f6">'
+        f'<div style="position:relative;width:{zoom}%">{anchor}'
         f'<img class="ld-page" alt="page {img.page}" data-doc="{img.doc_id}" data-page="{img.page}" '
         f"data-found=\"{'1' if img.found else '0'}\" data-boxes='{html.escape(boxes)}' "
-        f'style="display:block;width:{zoom}%;max-width:none" src="data:image/png;base64,{data}"></div>'
+        f'style="display:block;width:100%;max-width:none" src="data:image/png;base64,{data}"></div></div>'
     )
 
 

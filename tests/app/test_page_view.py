@@ -259,8 +259,3 @@ def test_cli_page_with_and_without_highlight_differs_only_around_the_quote(sampl
         bad = run(*args)
         assert bad.returncode == 1 and msg in bad.stderr and "Traceback" not in bad.stderr
 
-
-def _chunks(settings, doc):
-    from app import library
-
-    return library.get_store(settings).chunks(doc.doc_id)

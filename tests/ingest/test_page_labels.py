@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.page_labels import choose_page_labels, label_runs, printed_page_labels
+from ingest.page_labels import label_runs, printed_page_labels
 from tests.conftest import DEV, ROBUST, SAMPLES
 
 SLIP = SAMPLES / "scotus_tarrant-v-herrmann_569US614_2013_slip.pdf"

@@ -238,10 +238,26 @@ class Store:
             self.client = chromadb.HttpClient(
                 host=u.hostname or "127.0.0.1", port=u.port or 8000, ssl=u.scheme == "https", settings=cs
             )
+            self._open_collections()
         else:
             path = self.home / "chroma"
             path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=cs)
+            # Chroma's first open creates its SQLite schema without a lock of its own: two processes opening
+            # a new store at once fail with "table collections already exists". Serialise the opening.
+            fd = os.open(self.home / "open.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self.client = chromadb.PersistentClient(path=str(path), settings=cs)
+                self._open_collections()
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+        try:
+            self._batch = max(100, min(int(self.client.get_max_batch_size()), 4000))
+        except Exception:  # older servers do not report it
+            self._batch = 1000
+
+    def _open_collections(self) -> None:
         self._chunks = self.client.get_or_create_collection(
             self.collection_name,
             metadata={"hnsw:space": "cosine"},
@@ -250,10 +266,6 @@ class Store:
         self._reg = self.client.get_or_create_collection(
             self.collection_name + "_registry", embedding_function=None
         )
-        try:
-            self._batch = max(100, min(int(self.client.get_max_batch_size()), 4000))
-        except Exception:  # older servers do not report it
-            self._batch = 1000
 
     @property
     def embedded(self) -> bool:

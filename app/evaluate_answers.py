@@ -129,7 +129,8 @@ def evaluate_answers(settings: Settings, set_dir: Path, *, limit: int | None = N
     if all(main.get_document(i) is not None for i in ids.values()):
         es = settings  # the library already holds these exact files: no second copy
     else:
-        es = settings.replace(home=Path(settings.home) / "eval" / set_dir.name)
+        # a scratch library inside the matter's folder (its own home: it holds no matters of its own)
+        es = settings.replace(home=Path(settings.data_dir) / "eval" / set_dir.name, matter="default")
     store = library.get_store(es)
     todo = [set_dir / f for f in files if store.get_document(ids[f]) is None]
     if todo:

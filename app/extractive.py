@@ -206,14 +206,17 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
     seen: set[str] = set()
     out: list[Unit] = []
     for ch in chunks:
-        for text in _merge_short([normalize(ch.text[s:e]) for s, e in sentence_spans(ch.text)]):
+        spans = sentence_spans(ch.text)
+        texts = _merge_short([normalize(ch.text[s:e]) for s, e in spans])
+        for text, s in zip(texts, _starts(ch.text, texts, spans)):
             key = squash(text)
             if key in seen or _is_noise(text):
                 continue
             seen.add(key)
+            section = ch.section_at(ch.char_start + s) if hasattr(ch, "section_at") else getattr(ch, "section_path", "")
             out.append(
                 Unit(text, ch.doc_id, doc_index, file, title, ch.page_start, ch.page_end,
-                     getattr(ch, "section_path", ""), len(out), bool(getattr(ch, "is_references", False)),
+                     section, len(out), bool(getattr(ch, "is_references", False)),
                      bool(getattr(ch, "ocr", False)))
             )
     return out
@@ -268,7 +271,7 @@ def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
             inside = [(pe - ps, ps, pe) for cs, ce, ps, pe in spans if cs <= s < ce]
             if inside:
                 _, a, b = min(inside)
-            out.append(Unit(text, p.doc_id, p.doc_index, p.file, p.title, a, b, p.section, len(out),
+            out.append(Unit(text, p.doc_id, p.doc_index, p.file, p.title, a, b, p.section_at(s), len(out),
                             ocr=bool(getattr(p, "ocr", False))))
     return out
 

@@ -45,9 +45,36 @@ def backend_for(settings: Settings) -> Backend | NoModel:
         Secret(key),
         timeout_s=settings.timeout_s,
         max_retries=settings.max_retries,
-        prices_file=settings.prices_file,
+        catalog_file=settings.catalog_file,
         thinking=settings.thinking,
+        effort=settings.effort,
     )
+
+
+_WINDOWS: dict[tuple, int] = {}
+
+
+def effective_window(b) -> int:
+    """The window budgets are measured against: the catalog's, or the smaller `max_model_len` a
+    self-hosted server reports for the model (asked once per process; 2 s; silently the catalog's if
+    the server does not say). Remote providers are taken at the catalog's word: no extra request."""
+    window = int(getattr(b, "context_window", 0) or 0)
+    info = getattr(b, "info", None)
+    if info is None or not info.self_hosted or not hasattr(b, "list_models"):
+        return window
+    key = (getattr(b, "base_url", ""), b.model)
+    if key not in _WINDOWS:
+        from model.base import ModelError
+
+        reported = 0
+        try:
+            row = next((r for r in b.list_models(timeout_s=2.0) if r["id"] == b.model), None)
+            reported = int(row["max_model_len"]) if row and row.get("max_model_len") else 0
+        except (ModelError, ValueError, TypeError):
+            reported = 0
+        _WINDOWS[key] = reported
+    reported = _WINDOWS[key]
+    return min(window, reported) if reported else window
 
 
 def save_key(path: Path, key: str, var: str = KEY_VAR) -> Path:

@@ -119,6 +119,20 @@ def compare_messages(packed: PackedContext, aspects: list[str], rendered: str | 
     return [system_message(packed, rendered), {"role": "user", "content": ask}]
 
 
+def compare_all_messages(packed: PackedContext, aspects: list[str], n_docs: int, rendered: str | None = None) -> list[dict]:
+    """JSON-mode request over every document at once (they fit the window): the whole matrix in one reply."""
+    keys = ", ".join(f'"{a}"' for a in aspects)
+    ids = ", ".join(f'"D{i}"' for i in range(1, n_docs + 1))
+    ask = (
+        "For each document and each aspect below, give a short answer (one sentence, at most ~30 words) taken "
+        "from that document, with the page label that supports it. Answer with a JSON object only, of the form "
+        '{"documents": {"D1": {"<aspect>": {"answer": "...", "label": "D1 p.3"}}}}, with one entry per document '
+        f"({ids}) and exactly these aspect keys in each: {keys}. When a document does not address an aspect, use "
+        '"answer": "not found" and "label": null. Never use one document\'s text to answer for another.'
+    )
+    return [system_message(packed, rendered), {"role": "user", "content": ask}]
+
+
 def synthesis_messages(partials: list[tuple[str, str]], style: str) -> list[dict]:
     """Hierarchical summaries: combine per-document summaries (already cited) into one."""
     body = "\n\n".join(f"### {name}\n{fence(text)}" for name, text in partials)

@@ -122,9 +122,19 @@ class DryRun:
     estimated_cost_usd: float | None
     backend: str
     model: str | None
-    max_output: int
+    max_output: int  # the max_tokens the call would send (the output cap, within the window)
     calls: int = 1
     message: str = ""
+    cache_hit_tokens: int = 0  # prompt tokens expected at the cache-hit price (the documents' prefix, when seen)
+    cache_miss_tokens: int = 0
+    answer_tokens: int = 0  # the answer length the estimate assumes (LONGDOC_RESERVE_OUTPUT, within the cap)
+    price_window: str | None = None  # "peak" | "off-peak" | "flat": the rate in force now
+    other_window: str | None = None  # the other rate ("peak" / "off-peak"), None for a flat price list
+    estimated_cost_other_usd: float | None = None  # the same calls at the other rate
+    max_cost_usd: float | None = None  # every call using its whole output room, at the rate now
+    thinking: bool = False
+    context_window: int = 0
+    tokenizer: str = ""
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -143,6 +153,7 @@ def coverage_json(coverage: list) -> list[dict]:
                 "tokens": c.tokens,
                 "label": getattr(c, "label", ""),
                 "whole": getattr(c, "whole", False),
+                "vectors": getattr(c, "vectors", True),
             }
         )
     return out
@@ -336,6 +347,7 @@ class Matrix:
     cost_usd: float | None = 0.0
     created: str = field(default_factory=now_iso)
     dry_run: DryRun | None = None
+    strategy: str = ""  # "one-pass" (every document in one call) | "per-document" | "" (extractive)
 
     @property
     def title(self) -> str:
@@ -370,4 +382,5 @@ class Matrix:
             "cost_usd": self.cost_usd,
             "created": self.created,
             "dry_run": self.dry_run.to_json() if self.dry_run else None,
+            "strategy": self.strategy,
         }

@@ -24,6 +24,8 @@ from app.ask import (
     doc_infos,
     dry_run_info,
     is_generative,
+    options_for,
+    tokenizer_of,
     prefix_fingerprint,
     remember_prefix,
     run_model,
@@ -41,7 +43,6 @@ from app.results import (
     sum_usage,
     usage_json,
 )
-from model.base import ChatOptions
 from retrieval.types import DocCoverage, PackedContext
 
 STYLES = tuple(STYLE_TASKS)
@@ -120,16 +121,17 @@ def _generative(settings, b, store, embedder, documents, style, budget, progress
     infos = doc_infos(documents)
     total = len(documents) + 1
     _progress(progress, 0, total, "packing")
-    packed = build_context(store, embedder, query, doc_ids=ids, budget=size)
-    one_pass = packed.mode == "whole" or len(documents) == 1
+    family = tokenizer_of(b)
+    packed = build_context(store, embedder, query, doc_ids=ids, budget=size, tokenizer=family)
+    one_pass = packed.mode == "whole" or len(documents) == 1  # the chosen documents fit the window: one call
     if one_pass:
         messages = build_messages("", packed, style=style, rendered=render_context(packed))
         if dry_run:
-            info = dry_run_info(settings, b, [messages], packed.tokens, size, len(documents))
+            info = dry_run_info(settings, b, [messages], packed.tokens, size, len(documents), packs=[packed])
             return Summary(style, "", GENERATIVE, b.name, b.model, "one-pass", documents=doc_infos(documents, packed.coverage),
                            coverage=packed.coverage, dry_run=info)
         _progress(progress, 0, 1, "summarizing", "all documents")
-        completion = run_model(b, messages, ChatOptions(stream=True))
+        completion = run_model(b, messages, options_for(settings, b, messages, packed))
         remember_prefix(settings, prefix_fingerprint(messages, b))
         _progress(progress, 1, 1, "done")
         text = completion.text if completion else ""
@@ -148,26 +150,28 @@ def _generative(settings, b, store, embedder, documents, style, budget, progress
     packs, calls, partials = [], [], []
     for i, d in enumerate(documents, 1):
         _progress(progress, i - 1, total, "packing", d.file)
-        pk = build_context(store, embedder, query, doc_ids=[d.doc_id], budget=size)
+        pk = build_context(store, embedder, query, doc_ids=[d.doc_id], budget=size, tokenizer=family)
         packs.append(_relabel_packed(pk, i))
         calls.append((i, d, pk, build_messages("", pk, style=style, rendered=render_context(pk))))
     merged = _merge(packs, size)
     if dry_run:
         synth = synthesis_messages([(d.file, "x" * 2000) for d in documents], style)  # placeholder-sized partials
-        info = dry_run_info(settings, b, [c[3] for c in calls] + [synth], merged.tokens, size, len(documents))
+        info = dry_run_info(settings, b, [c[3] for c in calls] + [synth], merged.tokens, size, len(documents),
+                            packs=[c[2] for c in calls])
         return Summary(style, "", GENERATIVE, b.name, b.model, "hierarchical", documents=infos,
                        coverage=merged.coverage, dry_run=info)
     usages, costs, incomplete = [], [], False
     for n, (i, d, pk, messages) in enumerate(calls):
         _progress(progress, n, total, "summarizing", d.file)
-        completion = run_model(b, messages, ChatOptions(stream=True))
+        completion = run_model(b, messages, options_for(settings, b, messages, pk))
         text = _relabel(completion.text if completion else "", i)
         partials.append((f"D{i} {d.file}", text))
         usages.append(usage_json(completion.usage) if completion else {})
         costs.append(completion.cost_usd if completion else None)
         incomplete |= bool(completion is None or completion.incomplete)
     _progress(progress, len(calls), total, "synthesis")
-    completion = run_model(b, synthesis_messages(partials, style), ChatOptions(stream=True))
+    synth = synthesis_messages(partials, style)
+    completion = run_model(b, synth, options_for(settings, b, synth, None))
     usages.append(usage_json(completion.usage) if completion else {})
     costs.append(completion.cost_usd if completion else None)
     text = completion.text if completion else ""

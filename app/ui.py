@@ -49,12 +49,17 @@ def _doc_picker(settings) -> None:
         key="selected_docs",
         help="The documents Search, Ask, Summaries and Compare work on.",
     )
-    st.caption(f"{len(docs)} document{'' if len(docs) == 1 else 's'} in the library · data in `{settings.home}`")
+    st.caption(f"{len(docs)} document{'' if len(docs) == 1 else 's'} in matter {settings.matter} · data in `{settings.data_dir}`")
 
 
 def main() -> None:
     st.set_page_config(page_title="longdoc", page_icon=":material/menu_book:", layout="wide")
+    from app.ui_pages import signin
+
+    who = signin.gate(common.base_settings())  # stops here with a sign-in form until someone signs in
     st.sidebar.title("longdoc")
+    if signin.matter_picker(common.base_settings(), who) is None:
+        st.stop()
     area = st.sidebar.radio("Area", AREAS, key="area", label_visibility="collapsed")
     picker = st.sidebar.container()
     settings = common.current_settings()

@@ -153,6 +153,15 @@ def keep(settings: Settings, staged: StagedFile) -> Path:
     return dest
 
 
+def kept_path(settings: Settings, sha256: str, name: str) -> Path | None:
+    """Where `keep` put the upload with these bytes and this (sanitised) name, if it is still there."""
+    root = Path(settings.uploads_dir)
+    if len(sha256) < 16 or not all(c in "0123456789abcdef" for c in sha256) or not safe_filename(name):
+        return None
+    path = ensure_inside(root, root / sha256[:16] / safe_filename(name))
+    return path if path.is_file() else None
+
+
 def forget(settings: Settings, sha256: str) -> None:
     """Remove the kept copy of a document that left the library (its folder is named by its hash)."""
     root = Path(settings.uploads_dir)

@@ -178,6 +178,7 @@ def chunk_document(
         m0 = _NONSPACE.search(text, s, e)
         p_start, p_end = page_at(m0.start() if m0 else s), page_at(max(last, s))
         section, is_refs = section_path_at(doc.headings, first)
+        marks = _section_marks(doc.headings, heading_starts, m0.start() if m0 else s, e, tuple(section), section_path_at)
         ordinal = len(chunks)
         chunks.append(
             Chunk(
@@ -192,6 +193,7 @@ def chunk_document(
                 section=tuple(section),
                 is_references=bool(is_refs),
                 ocr=any(p in ocr_pages for p in range(p_start, p_end + 1)),
+                section_marks=marks,
             )
         )
         # the next chunk repeats whole trailing units worth at most `overlap` word pieces
@@ -201,6 +203,28 @@ def chunk_document(
             acc += units[nxt].tokens
         ov, i = nxt, j
     return chunks
+
+
+def _section_marks(headings, heading_starts: list[int], s: int, e: int, section: tuple[str, ...],
+                   path_at) -> tuple[tuple[int, str], ...]:
+    """Where the section changes inside text[s:e], as (offset, path from there on).
+
+    The chunk's own `section` is the one at its core's start; text before that (the overlap) or after a
+    heading further down lies in another section, and a citation of it must say so.
+    """
+    marks: list[tuple[int, str]] = []
+    current, _ = path_at(headings, s)
+    if tuple(current) != section:
+        marks.append((s, " > ".join(current)))
+    for k in range(bisect_right(heading_starts, s), len(heading_starts)):
+        at = heading_starts[k]
+        if at >= e:
+            break
+        path, _ = path_at(headings, at)
+        if tuple(path) != tuple(current):
+            marks.append((at, " > ".join(path)))
+            current = path
+    return tuple(marks)
 
 
 def embedded_share(text: str, chunks: list[Chunk]) -> float:
@@ -271,7 +295,7 @@ def with_context_counts(chunks: list[Chunk], count_batch: Callable[[list[str]], 
 
     Counted once at ingest (in the parser workers, batched) so that packing a 128K context over a large
     library never tokenises chunk texts at query time; `count_batch` is the context model's tokenizer
-    (DeepSeek V3's by default), supplied by the caller so ingest does not depend on retrieval.
+    (DeepSeek V4's by default), supplied by the caller so ingest does not depend on retrieval.
     """
     if not chunks:
         return []

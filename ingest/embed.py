@@ -76,8 +76,12 @@ def load_token_counter(tokenizer_json: str):
 
 
 def load_batch_counter(tokenizer_json: str):
-    """Token counts for a list of texts from a tokenizer.json (Rust threads; for the context model's counts)."""
+    """Token counts for a list of texts from a tokenizer.json (Rust threads; for the context model's counts).
+
+    Text that looks like a special token ("<think>", "<｜end▁of▁sentence｜>") is counted as the plain text it
+    is, exactly as retrieval/tokens.py counts at question time (the stored counts must match those)."""
     t = tokenizer_from_file(tokenizer_json)
+    t.encode_special_tokens = True
 
     def count(texts: list[str]) -> list[int]:
         if not texts:

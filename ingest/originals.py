@@ -29,6 +29,15 @@ def words_path(folder: Path, doc_id: str) -> Path:
     return Path(folder) / f"{doc_id}{WORDS_SUFFIX}"
 
 
+def is_pdf(path: Path) -> bool:
+    """Does the file start like a PDF (the `%PDF-` header within its first KiB, as ingest.pdf checks)?"""
+    try:
+        with open(path, "rb") as f:
+            return b"%PDF-" in f.read(1024)
+    except OSError:
+        return False
+
+
 def _valid_id(doc_id: str) -> bool:
     return len(doc_id) == 64 and all(c in "0123456789abcdef" for c in doc_id)
 

@@ -1,7 +1,9 @@
 """Files → store: hash, skip what is already there, parse+chunk in worker processes, embed and store here.
 
-Parsing (pure-Python pypdf) runs in a process pool while this process embeds (torch), so both cores
-work. Workers are spawned, never forked (forking after torch has loaded is unsafe), each with an
+Parsing (pure-Python pypdf) runs in a process pool while this process embeds, several files in flight
+at once (threads), so parsing one file overlaps embedding another and every core works. Each file's
+text is stored as soon as it is parsed (askable by keywords and whole-document packing), its vectors
+when they are computed. Workers are spawned, never forked (forking after torch has loaded is unsafe), each with an
 address-space cap and a per-file alarm; a worker that still hangs or dies takes only its file down:
 the pool is recreated and the batch goes on. Every file ends as one IngestResult with a one-line
 message, never an exception.
@@ -13,14 +15,17 @@ import multiprocessing as mp
 import os
 import resource
 import signal
+import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ingest.types import (
+    DOC_READY,
+    DOC_TEXT,
     FAILED,
     INGESTED,
     NO_TEXT,
@@ -266,49 +271,270 @@ def _pages_phrase(pages: tuple[int, ...] | list[int]) -> str:
     return ", ".join(out)
 
 
-class _Pool:
-    """A spawn-context process pool that can be thrown away and recreated when a worker dies or hangs."""
+@dataclass(frozen=True)
+class IngestConfig:
+    """How files are parsed, chunked and embedded (from Settings; the same for a whole batch or job)."""
 
-    def __init__(self, workers: int, memory_mb: int):
-        self.workers = max(1, workers)
-        self.memory_mb = memory_mb
-        self.ex: ProcessPoolExecutor | None = None
+    ocr: str = "auto"
+    chunk_tokens: int = 0
+    chunk_overlap: int = 32
+    max_pages: int = 5000
+    max_bytes: int = 200 * 2**20
+    file_timeout_s: int = 600
+    memory_mb: int = DEFAULT_MEMORY_MB
+    embed_batch: int = 8
+    context_tokenizer: tuple[str, str] | None = None  # (tokenizer.json path, id) of the context model
+    # store the text as soon as it is parsed (askable by BM25 / whole-document packing), the vectors
+    # after; off: one pending → ready write at the end (a batch nobody reads until it is done)
+    text_first: bool = True
+    # where the library keeps its own copy of each PDF and its OCR word boxes (ingest.originals), for the
+    # page view; None keeps none
+    originals_dir: Path | None = None
 
-    def get(self) -> ProcessPoolExecutor:
-        if self.ex is None:
-            self.ex = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=mp.get_context("spawn"),
-                initializer=_worker_init,
-                initargs=(self.memory_mb,),
-            )
-        return self.ex
 
-    def kill(self) -> None:
-        """Stop every worker of this pool (they are our own children) and forget the pool."""
-        if self.ex is None:
-            return
-        procs = list(getattr(self.ex, "_processes", {}).values())
-        for p in procs:
-            try:
-                p.kill()
-            except Exception:  # noqa: BLE001 - already gone
-                pass
+def _spawn_pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=max(1, workers), mp_context=mp.get_context("spawn"),
+                               initializer=_worker_init, initargs=(memory_mb,))
+
+
+def _kill_pool(ex: ProcessPoolExecutor | None) -> None:
+    """Stop every worker of a pool (they are our own children)."""
+    if ex is None:
+        return
+    procs = list(getattr(ex, "_processes", {}).values())
+    for p in procs:
         try:
-            self.ex.shutdown(wait=False, cancel_futures=True)
+            p.kill()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    try:
+        ex.shutdown(wait=False, cancel_futures=True)
+    except Exception:  # noqa: BLE001
+        pass
+    for p in procs:
+        try:
+            p.join(timeout=5)
         except Exception:  # noqa: BLE001
             pass
-        for p in procs:
-            try:
-                p.join(timeout=5)
-            except Exception:  # noqa: BLE001
-                pass
-        self.ex = None
+
+
+class Ingester:
+    """Parses in a pool of spawned processes and embeds here; `ingest_file` is safe to call from
+    several threads at once, which is how parsing of one file overlaps the embedding of another.
+
+    A worker that dies or hangs breaks the pool for every file in it: the pool is recreated, and each
+    file that was in it is parsed again alone in a fresh one-process pool, so only the culprit fails.
+    The embedder runs one document at a time (it already uses every core); the store's own lock
+    serialises writers.
+    """
+
+    def __init__(self, workers: int = 2, memory_mb: int = DEFAULT_MEMORY_MB):
+        self.workers = workers
+        self.memory_mb = memory_mb
+        self._pool: ProcessPoolExecutor | None = None
+        self._gen = 0
+        self._lock = threading.Lock()
+        self._embed_lock = threading.Lock()
+
+    # ---- parsing ------------------------------------------------------------------------------------
+    def _get_pool(self) -> tuple[ProcessPoolExecutor, int]:
+        with self._lock:
+            if self._pool is None:
+                self._pool = _spawn_pool(self.workers, self.memory_mb)
+                self._gen += 1
+            return self._pool, self._gen
+
+    def _broken(self, gen: int) -> None:
+        with self._lock:
+            if gen == self._gen and self._pool is not None:
+                _kill_pool(self._pool)
+                self._pool = None
+
+    @staticmethod
+    def _result(fut: Future, hard_limit: float | None):
+        """The future's result, or TimeoutError once it has *run* (not waited in the queue) too long."""
+        started = None
+        while True:
+            done, _ = wait([fut], timeout=1.0)
+            if done:
+                return fut.result()
+            now = time.monotonic()
+            if started is None and fut.running():
+                started = now
+            if hard_limit and started is not None and now - started > hard_limit:
+                raise TimeoutError
+
+    def parse(self, path: Path, cfg: IngestConfig, password: str | None, tok_json, max_tokens: int):
+        args = (str(path), password, cfg.ocr, cfg.max_pages, cfg.max_bytes, tok_json, max_tokens,
+                cfg.chunk_overlap, cfg.file_timeout_s)
+        ctx_json = cfg.context_tokenizer[0] if cfg.context_tokenizer else None
+        if self.workers <= 0:
+            return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json)
+        hard = (cfg.file_timeout_s * 1.5 + 30) if cfg.file_timeout_s and cfg.file_timeout_s > 0 else None
+        gave_up = (FAILED, f"gave up after {cfg.file_timeout_s} s (per-file time limit)")
+        ex, gen = self._get_pool()
+        try:
+            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json)
+            return self._result(fut, hard)
+        except TimeoutError:
+            self._broken(gen)  # the hung worker goes with its pool; the other files there run again alone
+            return gave_up
+        except BrokenProcessPool:
+            self._broken(gen)
+        except RuntimeError:  # "cannot schedule new futures after shutdown": a pool killed under us
+            pass
+        solo = _spawn_pool(1, self.memory_mb)
+        try:
+            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json), hard)
+        except TimeoutError:
+            return gave_up
+        except BrokenProcessPool:
+            return (FAILED, "the parser process died (out of memory or a crash in the PDF library)")
+        finally:
+            _kill_pool(solo)
 
     def close(self) -> None:
-        if self.ex is not None:
-            self.ex.shutdown(wait=True, cancel_futures=True)
-            self.ex = None
+        with self._lock:
+            if self._pool is not None:
+                try:
+                    self._pool.shutdown(wait=True, cancel_futures=True)
+                except Exception:  # noqa: BLE001
+                    _kill_pool(self._pool)
+                self._pool = None
+
+    def kill(self) -> None:
+        with self._lock:
+            _kill_pool(self._pool)
+            self._pool = None
+
+    # ---- one file -----------------------------------------------------------------------------------
+    def ingest_file(self, store, embedder, path: Path, cfg: IngestConfig, *, doc_id: str | None = None,
+                    name: str | None = None, password: str | None = None, progress: Progress | None = None,
+                    t0: float | None = None, record_path: str | None = None) -> IngestResult:
+        """Parse, store the text (askable), embed, store the vectors (ready). Never raises.
+
+        Events: file(stage) → parsed → text → embedding(done/total)… → storing → result. A document
+        whose text an earlier, interrupted attempt already stored is not parsed again. `record_path` is
+        the path the library records (a worker may read a temporary copy of the submitted file)."""
+        emit = progress or (lambda ev: None)
+        t0 = time.perf_counter() if t0 is None else t0
+        name = name or path.name
+
+        def result(status, pages=0, chunks=0, message="", did=doc_id) -> IngestResult:
+            r = IngestResult(name, did, status, pages, chunks, time.perf_counter() - t0, message)
+            emit({"event": "result", "file": name, "result": r})
+            return r
+
+        try:
+            if doc_id is None:
+                from ingest.pdf import sha256_file
+
+                emit({"event": "file", "file": name, "stage": "hashing"})
+                try:
+                    doc_id = sha256_file(path)
+                except OSError as e:
+                    return result(FAILED, message=f"cannot read file: {e.strerror or e}", did=None)
+            row = store.row(doc_id)
+            if row is not None and row.status == DOC_READY:
+                _keep_original(cfg.originals_dir, path, doc_id)  # a library from before the page view gets its copy
+                same = "" if row.file == name else f" (same bytes as {row.file})"
+                return result(UNCHANGED, row.pages, row.chunks, f"already in the library{same}")
+            if row is not None and row.status == DOC_TEXT and row.parser_version == PARSER_VERSION:
+                chunks = store.chunks(doc_id)
+                if len(chunks) == row.chunks and chunks:
+                    emit({"event": "parsed", "file": name, "pages": row.pages, "chunks": len(chunks),
+                          "chars": 0, "share": None, "resumed": True})
+                    return self._embed_and_finish(store, embedder, row, chunks, cfg, name, path, result, emit,
+                                                  list(row.failed_pages), list(row.ocr_pages))
+            emit({"event": "file", "file": name, "stage": "parsing"})
+            max_tokens = _max_tokens(embedder, cfg)
+            parsed = self.parse(path, cfg, password, getattr(embedder, "tokenizer_file", None), max_tokens)
+            if isinstance(parsed, tuple):
+                return result(parsed[0], message=parsed[1])
+            chunks = parsed.chunks
+            if parsed.doc is not None:  # no tokenizer file for the workers: chunk here
+                from ingest.chunk import chunk_document
+
+                chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, cfg.chunk_overlap)
+                if cfg.context_tokenizer:
+                    from ingest.chunk import with_context_counts
+
+                    chunks = with_context_counts(chunks, _ctx_counter(cfg.context_tokenizer[0]))
+            if not chunks:
+                return result(NO_TEXT, parsed.pages, 0, "no text in the file")
+            emit({"event": "parsed", "file": name, "pages": parsed.pages, "chunks": len(chunks),
+                  "chars": parsed.chars, "share": parsed.share if parsed.doc is None else None})
+            ctx_id = cfg.context_tokenizer[1] if cfg.context_tokenizer else ""
+            doc = Document(
+                doc_id=parsed.doc_id, file=name, title=parsed.title, domain=parsed.domain, pages=parsed.pages,
+                chunks=len(chunks), status="pending", parser_version=PARSER_VERSION,
+                path=record_path or str(path.resolve()),
+                failed_pages=list(parsed.failed_pages), ocr_pages=list(parsed.ocr_pages), bytes=parsed.bytes,
+                ctx_tokenizer=ctx_id if ctx_id and all(c.ctx_tokens is not None for c in chunks) else "",
+                page_labels=list(parsed.page_labels), page_labels_source=parsed.page_labels_source,
+            )
+            if cfg.originals_dir is not None and parsed.ocr_words:
+                from ingest.originals import save_words
+
+                save_words(cfg.originals_dir, doc.doc_id, parsed.ocr_words)  # before any row: readers find them
+            if cfg.text_first:
+                emit({"event": "storing", "file": name, "phase": "text"})
+                store.add_text(doc, chunks)
+                emit({"event": "text", "file": name, "doc_id": doc.doc_id, "pages": doc.pages, "chunks": len(chunks)})
+            return self._embed_and_finish(store, embedder, doc, chunks, cfg, name, path, result, emit,
+                                          list(parsed.failed_pages), list(parsed.ocr_pages))
+        except Exception as e:  # noqa: BLE001 - a store/embedding failure fails this file, not the batch
+            msg = " ".join(str(e).split())[:200]
+            return result(FAILED, message=f"could not store: {type(e).__name__}: {msg}")
+
+    def _embed_and_finish(self, store, embedder, doc: Document, chunks, cfg: IngestConfig, name, path, result,
+                          emit, failed_pages, ocr_pages) -> IngestResult:
+        import numpy as np
+
+        vecs = []
+        with self._embed_lock:
+            if getattr(embedder, "needs_build", lambda: False)():
+                emit({"event": "wait", "message": "preparing the embedder: building its int8 ONNX copy "
+                      "(once per machine, ~10 s) …"})
+            step = max(64, max(1, cfg.embed_batch) * 4)  # progress events per step, not per batch
+            emit({"event": "embedding", "file": name, "done": 0, "total": len(chunks), "pages": doc.pages})
+            for k in range(0, len(chunks), step):
+                vecs.append(embedder.encode([c.text for c in chunks[k: k + step]], batch_size=cfg.embed_batch))
+                emit({"event": "embedding", "file": name, "done": min(k + step, len(chunks)),
+                      "total": len(chunks), "pages": doc.pages})
+        emit({"event": "storing", "file": name, "phase": "vectors"})
+        if doc.status == DOC_TEXT:
+            store.add_vectors(doc, chunks, np.concatenate(vecs))
+        else:
+            store.add_document(doc, chunks, np.concatenate(vecs))
+        _keep_original(cfg.originals_dir, path, doc.doc_id)
+        status, notes = INGESTED, []
+        old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
+        for d in old:  # the new version is ready: only now does the old one go
+            store.remove_document(d.doc_id)
+        if old:
+            status = REPLACED
+            notes.append("replaced the earlier version " + ", ".join(d.doc_id[:12] for d in old))
+        if failed_pages:
+            notes.append(f"{_plural(failed_pages)} {_pages_phrase(failed_pages)} could not be read")
+        if ocr_pages:
+            notes.append(f"OCR on {_plural(ocr_pages)} {_pages_phrase(ocr_pages)}")
+        return result(status, doc.pages, len(chunks), "; ".join(notes), did=doc.doc_id)
+
+
+def _keep_original(originals_dir: Path | None, f: Path, doc_id: str) -> None:
+    """The library's copy of a PDF for the page view (best effort: no copy only costs the page image)."""
+    if originals_dir is None:
+        return
+    from ingest.originals import is_pdf, keep_original
+
+    if is_pdf(f):  # by its bytes: a job's worker may read a temporary copy under another name
+        keep_original(originals_dir, f, doc_id)
+
+
+def _max_tokens(embedder, cfg: IngestConfig) -> int:
+    m = embedder.max_tokens
+    return m if not cfg.chunk_tokens or cfg.chunk_tokens <= 0 else min(cfg.chunk_tokens, m)
 
 
 def ingest_paths(
@@ -328,9 +554,12 @@ def ingest_paths(
     memory_mb: int = DEFAULT_MEMORY_MB,
     embed_batch: int = 8,
     context_tokenizer: tuple[str, str] | None = None,
+    text_first: bool = False,
     originals_dir: Path | None = None,
 ) -> list[IngestResult]:
-    """Ingest files and folders; one result per file, in input order. `workers=0` parses in this process.
+    """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
+    this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
+    `text_first`: each document askable by keywords as soon as it is parsed.)
 
     `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
     counts under it, so the packer does not tokenise them at question time.
@@ -341,12 +570,12 @@ def ingest_paths(
     store.on_wait = lambda msg: emit({"event": "wait", "message": msg})
     files, results_missing = expand_paths([Path(p) for p in paths])
     total = len(files)
-    max_tokens = embedder.max_tokens if not chunk_tokens or chunk_tokens <= 0 else min(chunk_tokens, embedder.max_tokens)
-    tok_json = getattr(embedder, "tokenizer_file", None)
-    ctx_json, ctx_id = context_tokenizer if context_tokenizer else (None, "")
-
+    cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
+                       max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
+                       embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first,
+                       originals_dir=originals_dir)
     results: dict[int, IngestResult] = {}
-    ready = {d.doc_id: d for d in store.documents()}
+    ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch
     todo: list[tuple[int, Path, str, float]] = []
 
@@ -354,12 +583,12 @@ def ingest_paths(
         results[i] = r
         emit({"event": "result", "index": i, "total": total, "file": r.file, "result": r})
 
+    from ingest.pdf import sha256_file
+
     for i, f in enumerate(files):
         t0 = time.perf_counter()
         emit({"event": "file", "index": i, "total": total, "file": f.name, "stage": "hashing"})
         try:
-            from ingest.pdf import sha256_file
-
             doc_id = sha256_file(f)
         except OSError as e:
             finish(i, IngestResult(f.name, None, FAILED, message=f"cannot read file: {e.strerror or e}"))
@@ -378,184 +607,35 @@ def ingest_paths(
         claimed[doc_id] = f.name
         todo.append((i, f, doc_id, t0))
 
-    def store_one(i: int, f: Path, doc_id: str, t0: float, parsed) -> None:
-        if isinstance(parsed, tuple):
-            status, message = parsed
-            finish(i, IngestResult(f.name, doc_id, status, seconds=time.perf_counter() - t0, message=message))
-            return
-        chunks = parsed.chunks
-        if parsed.doc is not None:  # the worker had no tokenizer file: chunk here
-            from ingest.chunk import chunk_document
+    ingester = Ingester(min(workers, len(todo)) if workers > 0 else 0, memory_mb)
 
-            chunks = chunk_document(parsed.doc, embedder.count_tokens, max_tokens, chunk_overlap)
-            if ctx_json:
-                from ingest.chunk import with_context_counts
+    def one(item) -> None:
+        i, f, doc_id, t0 = item
 
-                chunks = with_context_counts(chunks, _ctx_counter(ctx_json))
-        if not chunks:
-            finish(i, IngestResult(f.name, doc_id, NO_TEXT, parsed.pages, 0, time.perf_counter() - t0, "no text in the file"))
-            return
-        share = parsed.share if parsed.doc is None else None
-        emit({"event": "parsed", "index": i, "total": total, "file": f.name, "pages": parsed.pages,
-              "chunks": len(chunks), "chars": parsed.chars, "share": share})
-        import numpy as np
+        def ev(e: dict) -> None:
+            if e["event"] == "result":
+                finish(i, e["result"])
+            else:
+                emit({**e, "index": i, "total": total})
 
-        vecs = []
-        if getattr(embedder, "needs_build", lambda: False)():
-            emit({"event": "wait", "message": "preparing the embedder: building its int8 ONNX copy "
-                  "(once per machine, ~10 s) …"})
-        step = max(64, max(1, embed_batch) * 4)  # progress events per step, not per batch
-        for k in range(0, len(chunks), step):
-            vecs.append(embedder.encode([c.text for c in chunks[k : k + step]], batch_size=embed_batch))
-            emit({"event": "embedding", "index": i, "file": f.name, "done": min(k + step, len(chunks)),
-                  "total": len(chunks), "pages": parsed.pages})
-        doc = Document(
-            doc_id=parsed.doc_id,
-            file=parsed.file,
-            title=parsed.title,
-            domain=parsed.domain,
-            pages=parsed.pages,
-            chunks=len(chunks),
-            status="pending",
-            parser_version=PARSER_VERSION,
-            path=str(f.resolve()),
-            failed_pages=list(parsed.failed_pages),
-            ocr_pages=list(parsed.ocr_pages),
-            bytes=parsed.bytes,
-            ctx_tokenizer=ctx_id if ctx_json and all(c.ctx_tokens is not None for c in chunks) else "",
-            page_labels=list(parsed.page_labels),
-            page_labels_source=parsed.page_labels_source,
-        )
-        emit({"event": "storing", "index": i, "file": f.name})
-        if originals_dir is not None and parsed.ocr_words:
-            from ingest.originals import save_words
+        ingester.ingest_file(store, embedder, f, cfg, doc_id=doc_id, password=password, progress=ev, t0=t0)
 
-            save_words(originals_dir, doc_id, parsed.ocr_words)  # before the row is ready: a reader finds them
-        store.add_document(doc, chunks, np.concatenate(vecs))
-        _keep_original(originals_dir, f, doc_id)
-        status, notes = INGESTED, []
-        old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
-        for d in old:  # the new version is ready: only now does the old one go
-            store.remove_document(d.doc_id)
-        if old:
-            status = REPLACED
-            notes.append("replaced the earlier version " + ", ".join(d.doc_id[:12] for d in old))
-        if parsed.failed_pages:
-            notes.append(f"{_plural(parsed.failed_pages)} {_pages_phrase(parsed.failed_pages)} could not be read")
-        if parsed.ocr_pages:
-            notes.append(f"OCR on {_plural(parsed.ocr_pages)} {_pages_phrase(parsed.ocr_pages)}")
-        finish(i, IngestResult(f.name, doc_id, status, parsed.pages, len(chunks), time.perf_counter() - t0, "; ".join(notes)))
-
-    args = lambda f: (  # noqa: E731
-        str(f), password, ocr, max_pages, max_bytes, tok_json, max_tokens, chunk_overlap, file_timeout_s, memory_mb,
-        ctx_json,
-    )
-
-    def safe_store(i, f, doc_id, t0, parsed) -> None:
-        try:
-            store_one(i, f, doc_id, t0, parsed)
-        except Exception as e:  # noqa: BLE001 - a store/embedding failure fails this file, not the batch
-            msg = " ".join(str(e).split())[:200]
-            finish(i, IngestResult(f.name, doc_id, FAILED, seconds=time.perf_counter() - t0,
-                                   message=f"could not store: {type(e).__name__}: {msg}"))
-
-    if workers <= 0 or not todo:
-        for i, f, doc_id, t0 in todo:
-            emit({"event": "file", "index": i, "total": total, "file": f.name, "stage": "parsing"})
-            safe_store(i, f, doc_id, t0, parse_file(*args(f)[:-2], memory_mb=0, ctx_tokenizer_json=ctx_json))
-    else:
-        _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s)
+    try:
+        if workers <= 0 or len(todo) <= 1:
+            for item in todo:
+                one(item)
+        else:
+            # files in flight: enough to keep every parser busy while one file embeds
+            with ThreadPoolExecutor(max_workers=max(2, workers * 2), thread_name_prefix="ingest") as pool:
+                for fut in [pool.submit(one, item) for item in todo]:
+                    fut.result()
+    except BaseException:
+        ingester.kill()
+        raise
+    ingester.close()
 
     if any(r.status in (INGESTED, REPLACED) for r in results.values()):
         emit({"event": "index", "message": "updating the keyword index"})
         store.refresh_bm25()
     ordered = [results[i] for i in range(total) if i in results]
     return results_missing + ordered
-
-
-def _keep_original(originals_dir: Path | None, f: Path, doc_id: str) -> None:
-    """The library's copy of a PDF for the page view (best effort: no copy only costs the page image)."""
-    if originals_dir is None or f.suffix.lower() != ".pdf":
-        return
-    from ingest.originals import keep_original
-
-    keep_original(originals_dir, f, doc_id)
-
-
-def _run_pool(todo, args, safe_store, finish, emit, total, workers, memory_mb, file_timeout_s) -> None:
-    """Keep `workers` parsers busy; recreate the pool when a worker dies or hangs past the hard limit."""
-    pool = _Pool(min(workers, len(todo)), memory_mb)
-    queue = list(todo)
-    retry: list = []  # files whose pool broke under them: re-run one at a time to find the culprit
-    inflight: dict[Future, tuple] = {}
-    started: dict[Future, float] = {}
-    hard_limit = (file_timeout_s * 1.5 + 30) if file_timeout_s and file_timeout_s > 0 else None
-    ahead = max(2, workers * 2)
-    try:
-        while queue or retry or inflight:
-            isolated = any(job[4] for job in inflight.values())
-            while not isolated and len(inflight) < ahead and (queue or (retry and not inflight)):
-                if queue:
-                    i, f, doc_id, t0 = queue.pop(0)
-                    solo = False
-                else:
-                    i, f, doc_id, t0 = retry.pop(0)
-                    solo = True
-                emit({"event": "file", "index": i, "total": total, "file": f.name, "stage": "parsing"})
-                try:
-                    fut = pool.get().submit(parse_file, *args(f))
-                except BrokenProcessPool:
-                    pool.kill()
-                    fut = pool.get().submit(parse_file, *args(f))
-                inflight[fut] = (i, f, doc_id, t0, solo)
-                if solo:
-                    break
-            done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
-            now = time.monotonic()
-            for fut in list(inflight):
-                if fut not in started and fut.running():
-                    started[fut] = now
-            broken = False
-            for fut in done:
-                i, f, doc_id, t0, solo = inflight.pop(fut)
-                started.pop(fut, None)
-                try:
-                    parsed = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    if solo:
-                        finish(i, IngestResult(f.name, doc_id, FAILED, seconds=time.perf_counter() - t0,
-                                               message="the parser process died (out of memory or a crash in the PDF library)"))
-                    else:
-                        retry.append((i, f, doc_id, t0))
-                    continue
-                except Exception as e:  # noqa: BLE001
-                    parsed = (FAILED, f"could not parse: {type(e).__name__}: {e}")
-                safe_store(i, f, doc_id, t0, parsed)
-            if hard_limit:
-                for fut, t_start in list(started.items()):
-                    if fut in inflight and now - t_start > hard_limit and not fut.done():
-                        i, f, doc_id, t0, solo = inflight.pop(fut)
-                        started.pop(fut, None)
-                        finish(i, IngestResult(f.name, doc_id, FAILED, seconds=time.perf_counter() - t0,
-                                               message=f"gave up after {file_timeout_s} s (per-file time limit)"))
-                        broken = True
-            if broken:
-                # the pool is unusable (or holds a hung worker): every other file in flight runs again
-                for fut, (i, f, doc_id, t0, solo) in list(inflight.items()):
-                    try:
-                        parsed = fut.result(timeout=0) if fut.done() else None
-                    except Exception:  # noqa: BLE001 - broken or cancelled with the pool
-                        parsed = None
-                    if parsed is not None:
-                        safe_store(i, f, doc_id, t0, parsed)
-                    else:
-                        retry.append((i, f, doc_id, t0))
-                inflight.clear()
-                started.clear()
-                pool.kill()
-    finally:
-        if inflight:
-            pool.kill()
-        else:
-            pool.close()

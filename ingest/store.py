@@ -6,8 +6,15 @@ share the library. The BM25 index is derived data kept per instance under home/b
 whenever its fingerprint (the ready documents) no longer matches the registry.
 
 Atomic per document: the registry row is written "pending" first, then the chunks, then the row
-turns "ready"; readers only ever see ready documents. A pending row whose writer is gone (killed
+turns "ready"; readers only ever see whole documents. A pending row whose writer is gone (killed
 mid-ingest) is cleaned up — chunks deleted, row removed — the next time a store is opened.
+
+Askable before its vectors: an ingest may first store a document's chunk text alone (`add_text`:
+pending → chunks into the `<name>_text` collection → row "text"), so BM25 and whole-document packing
+can use it at once, and later its vectors (`add_vectors`: chunks with vectors into the main collection
+→ row "ready" → the text-only copies removed). Dense search only ever sees "ready" documents. Chroma
+cannot hold a record without a vector, hence the second collection (1-d placeholder vectors, like
+the registry's).
 """
 
 from __future__ import annotations
@@ -29,10 +36,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ingest.types import PARSER_VERSION, Chunk, Document
+from ingest.types import DOC_PENDING, DOC_READY, DOC_TEXT, PARSER_VERSION, Chunk, Document
 
-READY = "ready"
-PENDING = "pending"
+READY = DOC_READY
+PENDING = DOC_PENDING
+TEXT = DOC_TEXT  # chunk text stored (BM25, whole-document packing); vectors not yet
+ASKABLE = (TEXT, READY)
 # A pending row from another machine (server mode) is presumed dead after this long.
 STALE_PENDING_S = 6 * 3600
 
@@ -73,6 +82,8 @@ def _chunk_meta(c: Chunk, file: str) -> dict:
         "ocr": bool(c.ocr),
         "file": file,
     }
+    if c.section_marks:
+        meta["section_marks"] = json.dumps([[int(a), str(p)] for a, p in c.section_marks], ensure_ascii=False)
     if c.ctx_tokens is not None and c.ctx_tail is not None:
         meta["ctx_tokens"] = int(c.ctx_tokens)
         meta["ctx_tail"] = int(c.ctx_tail)
@@ -86,6 +97,16 @@ def _section(section_json: str, section: str) -> tuple[str, ...]:
         return tuple(json.loads(section_json or "[]"))
     except ValueError:
         return tuple(s for s in (section or "").split(" > ") if s)
+
+
+@functools.lru_cache(maxsize=8192)
+def _marks(raw: str) -> tuple[tuple[int, str], ...]:
+    if not raw:
+        return ()
+    try:
+        return tuple((int(a), str(p)) for a, p in json.loads(raw))
+    except (ValueError, TypeError):
+        return ()
 
 
 def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
@@ -104,6 +125,7 @@ def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
         ocr=bool(m.get("ocr", False)),
         ctx_tokens=int(m["ctx_tokens"]) if m.get("ctx_tokens") is not None else None,
         ctx_tail=int(m["ctx_tail"]) if m.get("ctx_tail") is not None else None,
+        section_marks=_marks(m.get("section_marks") or ""),
     )
 
 
@@ -224,8 +246,18 @@ class Store:
         self._rows_cache: list[dict] = []
         self._rows_version: str | None = None
         self._local = threading.local()  # per-thread registry snapshot (see snapshot())
-        self._connect()
-        self.cleanup_interrupted()
+        self._dropped = False
+        for attempt in range(60):
+            try:
+                self._connect()
+                self.cleanup_interrupted()
+                break
+            except Exception as e:  # noqa: BLE001
+                # two processes opening a fresh embedded store at the same instant: Chroma's SQLite says
+                # "database is locked" to one of them while the other creates it; wait and open again
+                if not self.embedded or "database is locked" not in str(e) or attempt == 59:
+                    raise
+                time.sleep(0.25)
 
     # ---- connection -------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -265,6 +297,9 @@ class Store:
         )
         self._reg = self.client.get_or_create_collection(
             self.collection_name + "_registry", embedding_function=None
+        )
+        self._text = self.client.get_or_create_collection(
+            self.collection_name + "_text", embedding_function=None
         )
 
     @property
@@ -319,7 +354,8 @@ class Store:
                 try:
                     yield True
                 finally:
-                    self._bump_registry()
+                    if not self._dropped:  # a dropped store has no registry left to bump
+                        self._bump_registry()
                     if self.embedded:
                         self._bump_generation()
             finally:
@@ -372,8 +408,20 @@ class Store:
         return list(rows)
 
     def documents(self) -> list[Document]:
-        docs = [_doc_from(m) for m in self._rows({"status": READY})]
+        """The documents a question may use: ready ones and those whose vectors are still to come
+        (status "text"; `Document.status` tells them apart)."""
+        docs = [_doc_from(m) for m in self._rows() if m.get("status") in ASKABLE]
         return sorted(docs, key=lambda d: (d.file.lower(), d.doc_id))
+
+    def ready_documents(self) -> list[Document]:
+        """Documents with their vectors in (what re-ingest may skip)."""
+        return [d for d in self.documents() if d.status == READY]
+
+    def row(self, doc_id: str) -> Document | None:
+        """The registry row of `doc_id` whatever its status (None if there is none)."""
+        self._refresh()
+        metas = self._reg.get(ids=[doc_id], include=["metadatas"]).get("metadatas") or []
+        return _doc_from(metas[0]) if metas and metas[0] and "doc_id" in metas[0] else None
 
     def all_rows(self) -> list[Document]:
         """Every registry row, pending ones included (for the pipeline and consistency checks)."""
@@ -383,7 +431,7 @@ class Store:
         self._refresh()
         got = self._reg.get(ids=[doc_id], include=["metadatas"])
         metas = got.get("metadatas") or []
-        if not metas or not metas[0] or metas[0].get("status") != READY:
+        if not metas or not metas[0] or metas[0].get("status") not in ASKABLE:
             return None
         return _doc_from(metas[0])
 
@@ -409,9 +457,21 @@ class Store:
 
     # ---- chunks -----------------------------------------------------------------------------------
     def chunks(self, doc_id: str) -> list[Chunk]:
+        """A document's chunks in order, whole or not at all: from the text-only copies while its
+        vectors are still to come (falling back to the main collection when they just arrived)."""
         self._refresh()
-        got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-        out = [_chunk_from(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        want = None
+        for m in self._rows():
+            if m["doc_id"] == doc_id:
+                want = m
+                break
+        sources = [self._text, self._chunks] if want is not None and want.get("status") == TEXT else [self._chunks]
+        out: list[Chunk] = []
+        for col in sources:
+            got = col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+            out = [_chunk_from(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            if want is None or len(out) == int(want.get("chunks", 0)):
+                break
         return sorted(out, key=lambda c: c.ordinal)
 
     def get_chunks(self, ids: list[str]) -> list[Chunk]:
@@ -429,6 +489,11 @@ class Store:
         by_id: dict[str, Chunk] = {}
         for k in range(0, len(ids), self._batch):
             got = self._chunks.get(ids=list(ids[k : k + self._batch]), include=["documents", "metadatas"])
+            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                by_id[i] = _chunk_from(i, t, m)
+        rest = [i for i in ids if i not in by_id]
+        for k in range(0, len(rest), self._batch):  # documents whose vectors are still to come
+            got = self._text.get(ids=list(rest[k : k + self._batch]), include=["documents", "metadatas"])
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
                 by_id[i] = _chunk_from(i, t, m)
         return by_id
@@ -477,6 +542,56 @@ class Store:
             self._reg.upsert(
                 ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
             )
+            self._text.delete(where={"doc_id": doc.doc_id})  # text-only copies of an earlier attempt
+
+    def add_text(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Store a document's chunks without vectors, atomically: pending row → text-only chunks →
+        row "text". It is then listed, searchable by BM25 and packable whole; dense search waits for
+        `add_vectors`."""
+        doc.chunks = len(chunks)
+        doc.ingested_at = doc.ingested_at or _now_iso()
+        with self._write_lock():
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
+            )
+            self._text.delete(where={"doc_id": doc.doc_id})
+            self._chunks.delete(where={"doc_id": doc.doc_id})
+            for k in range(0, len(chunks), self._batch):
+                part = chunks[k : k + self._batch]
+                self._text.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=[[1.0]] * len(part),
+                    documents=[c.text for c in part],
+                    metadatas=[_chunk_meta(c, doc.file) for c in part],
+                )
+            doc.status = TEXT
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, TEXT)]
+            )
+
+    def add_vectors(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray) -> None:
+        """The vectors of a document stored by `add_text`: chunks with vectors into the main collection,
+        then the row turns ready, then the text-only copies go (a reader between the two steps finds
+        the whole document in one place or the other)."""
+        if len(chunks) != len(embeddings):
+            raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
+        emb = np.asarray(embeddings, dtype=np.float32)
+        with self._write_lock():
+            self._chunks.delete(where={"doc_id": doc.doc_id})
+            for k in range(0, len(chunks), self._batch):
+                part = chunks[k : k + self._batch]
+                self._chunks.upsert(
+                    ids=[c.chunk_id for c in part],
+                    embeddings=emb[k : k + self._batch],
+                    documents=[c.text for c in part],
+                    metadatas=[_chunk_meta(c, doc.file) for c in part],
+                )
+            doc.chunks = len(chunks)
+            doc.status = READY
+            self._reg.upsert(
+                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
+            )
+            self._text.delete(where={"doc_id": doc.doc_id})
 
     def mark_pending(self, doc: Document) -> None:
         """Write a pending row only (what an ingest killed before completion leaves behind)."""
@@ -503,6 +618,7 @@ class Store:
             # the row goes first: a reader never sees a ready document with missing chunks
             self._reg.delete(ids=[doc_id])
             self._chunks.delete(where={"doc_id": doc_id})
+            self._text.delete(where={"doc_id": doc_id})
             return existed or n > 0
 
     def _stale(self, m: dict) -> bool:
@@ -524,6 +640,7 @@ class Store:
                 if m and (self.embedded or self._stale(m)):
                     # embedded mode: we hold the write lock, so no writer is in the middle of this row
                     self._chunks.delete(where={"doc_id": m["doc_id"]})
+                    self._text.delete(where={"doc_id": m["doc_id"]})
                     self._reg.delete(ids=[m["doc_id"]])
                     removed.append(m["doc_id"])
         return removed
@@ -595,7 +712,7 @@ class Store:
         from bm25s.utils.corpus import JsonlCorpus
 
         with self._tlock:
-            rows = self._rows({"status": READY})
+            rows = [m for m in self._rows() if m.get("status") in ASKABLE]
             fp = self._fingerprint(rows)
             if self._bm25 is not None and self._bm25.fingerprint == fp:
                 return self._bm25
@@ -614,17 +731,31 @@ class Store:
                 except (OSError, ValueError, KeyError):
                     pass  # unreadable or from before the corpus was kept: rebuild below
             ids, doc_ids, texts, entries, refs = [], [], [], [], []
-            ready = {m["doc_id"] for m in rows}
-            total = self.count_chunks()
-            for off in range(0, total, self._batch):
-                got = self._chunks.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
-                for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                    if m["doc_id"] in ready:
-                        ids.append(i)
-                        doc_ids.append(m["doc_id"])
-                        texts.append(t or "")
-                        entries.append({"text": t or "", "meta": m})
-                        refs.append(bool(m.get("is_references", False)))
+            ready = {m["doc_id"] for m in rows if m.get("status") == READY}
+            found: dict[str, list] = {}  # doc_id -> its (id, text, meta)
+
+            def take(col, wanted: set[str], count: int) -> None:
+                for off in range(0, count, self._batch):
+                    got = col.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
+                    for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                        if m["doc_id"] in wanted:
+                            found.setdefault(m["doc_id"], []).append((i, t, m))
+
+            take(self._chunks, ready, self.count_chunks())
+            texts_only = {m["doc_id"]: int(m.get("chunks", 0)) for m in rows if m.get("status") == TEXT}
+            if texts_only:
+                take(self._text, set(texts_only), int(self._text.count()))
+                for d, n in texts_only.items():
+                    if len(found.get(d, [])) != n:  # its vectors arrived meanwhile: the main copy is whole
+                        got = self._chunks.get(where={"doc_id": d}, include=["documents", "metadatas"])
+                        found[d] = list(zip(got["ids"], got["documents"], got["metadatas"]))
+            for d in sorted(found):
+                for i, t, m in sorted(found[d], key=lambda x: int(x[2]["ordinal"])):
+                    ids.append(i)
+                    doc_ids.append(m["doc_id"])
+                    texts.append(t or "")
+                    entries.append({"text": t or "", "meta": m})
+                    refs.append(bool(m.get("is_references", False)))
             retriever = None
             if ids:
                 retriever = bm25s.BM25()
@@ -689,34 +820,86 @@ class Store:
             out |= {cid for cid, c in self._chroma_chunks(rest).items() if c.is_references}
         return out
 
+    # ---- a matter's lifecycle (rename, delete) -----------------------------------------------------
+    def rename_collection(self, new_name: str) -> None:
+        """Give the collections a new name (a renamed matter); the BM25 index follows on next use."""
+        with self._write_lock():
+            old_bm25 = self._bm25_dir()
+            self._chunks.modify(name=new_name)
+            self._reg.modify(name=new_name + "_registry")
+            self._text.modify(name=new_name + "_text")
+            self.collection_name = new_name
+            self._bm25 = None
+            shutil.rmtree(old_bm25, ignore_errors=True)
+
+    def drop(self) -> None:
+        """Delete the collections and the BM25 index (a deleted matter): vectors, text and registry."""
+        with self._write_lock():
+            self._dropped = True
+            for name in (self.collection_name, self.collection_name + "_registry", self.collection_name + "_text"):
+                try:
+                    self.client.delete_collection(name)
+                except Exception:  # noqa: BLE001 - already gone (an interrupted earlier delete)
+                    pass
+            shutil.rmtree(self._bm25_dir(), ignore_errors=True)
+            self._bm25 = None
+            self._rows_cache, self._rows_version = [], None
+
     # ---- checks -----------------------------------------------------------------------------------
-    def check_consistency(self) -> list[str]:
-        """Problems found between registry, Chroma and BM25; [] when they agree."""
+    def check_consistency(self, live: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Problems found between registry, Chroma and BM25; [] when they agree.
+
+        A document still pending, or with its text stored and its vectors not (status "text"), is a
+        problem unless its doc_id is in `live` (an ingest job is working on it right now)."""
         problems: list[str] = []
         rows = self._rows()
-        ready = {m["doc_id"]: m for m in rows if m.get("status") == READY}
+        by_id = {m["doc_id"]: m for m in rows}
+        ready = {d: m for d, m in by_id.items() if m.get("status") == READY}
+        text_rows = {d: m for d, m in by_id.items() if m.get("status") == TEXT}
         for m in rows:
-            if m.get("status") != READY:
-                problems.append(f"document {m['doc_id'][:12]} ({m.get('file')}) is {m.get('status')}")
-        counts: dict[str, int] = {}
-        chroma_ids: set[str] = set()
-        total = self.count_chunks()
-        for off in range(0, total, self._batch):
-            got = self._chunks.get(include=["metadatas"], limit=self._batch, offset=off)
-            for i, m in zip(got["ids"], got["metadatas"]):
-                counts[m["doc_id"]] = counts.get(m["doc_id"], 0) + 1
-                chroma_ids.add(i)
+            st = m.get("status")
+            if st != READY and m["doc_id"] not in live:
+                what = "has its text but not its vectors (search by keywords only)" if st == TEXT else f"is {st}"
+                problems.append(f"document {m['doc_id'][:12]} ({m.get('file')}) {what}")
+
+        def tally(col) -> tuple[dict[str, int], set[str]]:
+            counts: dict[str, int] = {}
+            ids: set[str] = set()
+            total = int(col.count())
+            for off in range(0, total, self._batch):
+                got = col.get(include=["metadatas"], limit=self._batch, offset=off)
+                for i, m in zip(got["ids"], got["metadatas"]):
+                    counts[m["doc_id"]] = counts.get(m["doc_id"], 0) + 1
+                    ids.add(i)
+            return counts, ids
+
+        counts, chroma_ids = tally(self._chunks)
+        tcounts, text_ids = tally(self._text)
         for d, m in ready.items():
             if counts.get(d, 0) != int(m.get("chunks", 0)):
                 problems.append(f"document {d[:12]} ({m.get('file')}): registry says {m.get('chunks')} chunks, Chroma has {counts.get(d, 0)}")
+        for d, m in text_rows.items():
+            if tcounts.get(d, 0) != int(m.get("chunks", 0)) and counts.get(d, 0) != int(m.get("chunks", 0)):
+                problems.append(f"document {d[:12]} ({m.get('file')}): registry says {m.get('chunks')} chunks, "
+                                f"the text store has {tcounts.get(d, 0)}")
         for d, n in counts.items():
-            if d not in ready and d not in {m["doc_id"] for m in rows}:
+            if d not in by_id:
                 problems.append(f"{n} orphan chunks of unknown document {d[:12]}")
+        for d, n in tcounts.items():
+            if d not in by_id:
+                problems.append(f"{n} orphan text-only chunks of unknown document {d[:12]}")
+            elif d in ready and d not in live:
+                problems.append(f"document {d[:12]} is ready but {n} text-only copies of its chunks remain")
         idx = self.bm25_index()
         want = {i for i in chroma_ids if i.rsplit(":", 1)[0] in ready}
+        want |= {i for i in text_ids | chroma_ids if i.rsplit(":", 1)[0] in text_rows}
         if set(idx.ids) != want:
-            problems.append(f"BM25 index has {len(idx.ids)} chunks, Chroma has {len(want)} ready chunks")
+            problems.append(f"BM25 index has {len(idx.ids)} chunks, Chroma has {len(want)} askable chunks")
         return problems
+
+    def in_progress(self) -> list[Document]:
+        """Rows not ready yet: pending (being written) or text (vectors to come)."""
+        return [_doc_from(m) for m in self._rows() if m.get("status") != READY]
 
 
 def open_store(home: Path, chroma_url: str | None = None, collection: str = "longdoc") -> Store:

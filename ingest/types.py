@@ -17,6 +17,12 @@ STATUSES = (INGESTED, UNCHANGED, REPLACED, FAILED, NEEDS_PASSWORD, NO_TEXT)
 
 DOMAINS = ("contract", "court opinion", "paper", "other")
 
+# Registry row statuses of a document (ingest/store.py): being written → text stored (askable by
+# keywords and whole-document packing) → vectors stored too.
+DOC_PENDING = "pending"
+DOC_TEXT = "text"
+DOC_READY = "ready"
+
 
 class IngestError(Exception):
     """A failure the user caused (bad file, missing password): carries a status and a one-line message."""
@@ -93,14 +99,27 @@ class Chunk:
     section: tuple[str, ...] = ()
     is_references: bool = False
     ocr: bool = False
-    # context-model (DeepSeek V3) tokens of `text`, and of the text after its predecessor's overlap;
+    # context-model (DeepSeek V4 by default) tokens of `text`, and of the text after its predecessor's overlap;
     # counted at ingest so packing need not tokenise; None for stores written before they existed
     ctx_tokens: int | None = None
     ctx_tail: int | None = None
+    # where the section changes inside this chunk: (offset in the document text, section path from there
+    # on), so a citation of text late in the chunk names the section that text lies in, not the one the
+    # chunk starts in; () when one section holds the whole chunk (and for stores written before)
+    section_marks: tuple[tuple[int, str], ...] = ()
 
     @property
     def section_path(self) -> str:
         return " > ".join(self.section)
+
+    def section_at(self, offset: int) -> str:
+        """The section path in force at `offset` (in the document text) inside this chunk."""
+        path = self.section_path
+        for at, sec in self.section_marks:
+            if at > offset:
+                break
+            path = sec
+        return path
 
 
 @dataclass

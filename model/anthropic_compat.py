@@ -14,6 +14,7 @@ import anthropic
 
 from model.base import (
     INCOMPLETE_REASONS,
+    BadRequestError,
     Backend,
     ChatOptions,
     Completion,
@@ -22,14 +23,15 @@ from model.base import (
     Finish,
     IncompleteError,
     Message,
-    Prices,
     ReasoningDelta,
     Usage,
     UsageEvent,
     strip_reasoning,
 )
+from model.catalog import ModelInfo
 from model.redact import Secret
 from model.retry import RetryPolicy, classify, with_retries
+from model.served import explain_unknown_model, served_models
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 THINKING_BUDGET = 4096  # tokens of the output cap set aside for thinking when thinking is on
@@ -72,17 +74,19 @@ class AnthropicBackend(Backend):
     def __init__(
         self,
         *,
-        model: str,
+        info: ModelInfo,
         base_url: str,
         api_key: Secret,
-        context_window: int,
-        max_output: int,
-        prices: Prices | None,
         policy: RetryPolicy,
         thinking: bool = False,
+        effort: str | None = None,
     ):
-        super().__init__(model, context_window, max_output, prices)
+        super().__init__(info.name, info.context_window, info.max_output, info.prices)
+        self.info = info
         self.thinking = thinking  # thinking on for every call (settings.thinking)
+        self.effort = effort
+        self.tokenizer = info.tokenizer
+        self.thinking_style = info.thinking.style
         self.base_url = base_url
         self.policy = policy
         self._api_key = api_key
@@ -95,20 +99,43 @@ class AnthropicBackend(Backend):
             timeout=policy.timeout_s,  # a float: this SDK runs on httpx2 and rejects httpx objects
         )
 
+    def thinking_on(self, options: ChatOptions) -> bool:
+        return bool(options.thinking or self.thinking or self.info.thinking.always_on)
+
+    def model_for(self, options: ChatOptions) -> str:
+        return self.model  # this route asks for thinking blocks, never a twin name
+
+    def max_output_for(self, options: ChatOptions) -> int:
+        return self.max_output
+
     def params(self, messages: list[Message], options: ChatOptions) -> dict:
         system, msgs = to_anthropic(messages, options.json_mode)
         max_tokens = min(options.max_tokens or self.max_output, self.max_output)
         params: dict[str, Any] = {"model": self.model, "messages": msgs, "max_tokens": max_tokens}
         if system:
             params["system"] = system
-        if (options.thinking or self.thinking) and max_tokens > 1024 + 1:
+        on = self.thinking_on(options)
+        extra: dict[str, Any] = {}
+        if self.info.thinking.style == "switch":
+            # DeepSeek's route: the same switch as its OpenAI route, sent both ways (V4 thinks by default);
+            # effort as output_config.effort
+            params["thinking"] = {"type": "enabled" if on else "disabled"}
+            effort = options.effort or self.effort
+            if on and effort:
+                params["output_config"] = {"effort": effort}
+        elif on and max_tokens > 1024 + 1:
             params["thinking"] = {"type": "enabled", "budget_tokens": min(THINKING_BUDGET, max_tokens - 1)}
-        elif options.temperature is not None:
+        if options.temperature is not None and not on:
             # not allowed together with thinking; this SDK version no longer declares it, the servers do
-            params["extra_body"] = {"temperature": options.temperature}
+            extra["temperature"] = options.temperature
+        if extra:
+            params["extra_body"] = extra
         if options.stream:
             params["stream"] = True
         return params
+
+    def list_models(self, timeout_s: float = 10.0) -> list[dict]:
+        return served_models(self.base_url, self._api_key, timeout_s=timeout_s)
 
     def _done(self, text, reasoning, usage, stop, started, model, incomplete=None) -> Completion:
         finish = STOP_REASONS.get(stop, stop) if stop else None
@@ -122,6 +149,12 @@ class AnthropicBackend(Backend):
 
     def stream(self, messages: list[Message], options: ChatOptions | None = None) -> Iterator[Event]:
         options = options or ChatOptions()
+        try:
+            yield from self._stream(messages, options)
+        except BadRequestError as e:  # an unknown name is a 400 here too: name what is served
+            raise explain_unknown_model(e, self.model, self.base_url, self.list_models) from None
+
+    def _stream(self, messages: list[Message], options: ChatOptions) -> Iterator[Event]:
         params = self.params(messages, options)
         started = time.monotonic()
         where = f"{self.name} ({self.model})"

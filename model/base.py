@@ -10,7 +10,10 @@ from __future__ import annotations
 import abc
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Iterator, Union
+
+from model.pricing import FREE, Prices, PriceSchedule, as_schedule
 
 Message = dict  # OpenAI-style {"role": "system"|"user"|"assistant", "content": str, ...}
 
@@ -19,9 +22,10 @@ Message = dict  # OpenAI-style {"role": "system"|"user"|"assistant", "content": 
 class ChatOptions:
     stream: bool = True
     max_tokens: int | None = None  # None = the backend's own output cap
-    temperature: float | None = None  # None = the server's default (the reasoner ignores it anyway)
+    temperature: float | None = None  # None = the server's default (never sent while thinking: it is ignored then)
     json_mode: bool = False
-    thinking: bool = False  # ask for a reasoning model / thinking mode where the backend has one
+    thinking: bool = False  # ask for thinking where the model has it (a switch, a twin name or a template flag)
+    effort: str | None = None  # thinking effort ("low" | "high" | "max") where the model takes one
 
 
 @dataclass(frozen=True)
@@ -36,26 +40,6 @@ class Usage:
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.output_tokens
-
-
-@dataclass(frozen=True)
-class Prices:
-    """USD per 1M tokens. Input on a cache hit is cheaper at DeepSeek; elsewhere both are equal."""
-
-    input_cache_hit: float
-    input_cache_miss: float
-    output: float
-    source: str = ""
-
-    def cost(self, usage: Usage) -> float:
-        return (
-            usage.cached_tokens * self.input_cache_hit
-            + usage.uncached_tokens * self.input_cache_miss
-            + usage.output_tokens * self.output
-        ) / 1_000_000
-
-
-FREE = Prices(0.0, 0.0, 0.0, source="local")
 
 
 @dataclass(frozen=True)
@@ -127,6 +111,31 @@ class BadRequestError(ModelError):
     pass
 
 
+class UnknownModelError(BadRequestError):
+    """The endpoint does not serve this model name (DeepSeek: HTTP 400 "Model Not Exist").
+
+    `served` lists the names the endpoint says it serves (its GET /models), when it said."""
+
+    def __init__(self, message: str, model: str = "", served: tuple[str, ...] = (), endpoint: str = "",
+                 status: int | None = 400):
+        super().__init__(message, retryable=False, status=status)
+        self.model = model
+        self.served = tuple(served)
+        self.endpoint = endpoint
+
+
+class RetiredModelError(ModelError):
+    """A model name the catalog knows was retired: refused before any call, with its replacement."""
+
+    def __init__(self, message: str, model: str, replacement: str | None, replacement_thinking: bool = False,
+                 retired: str = ""):
+        super().__init__(message, retryable=False)
+        self.model = model
+        self.replacement = replacement
+        self.replacement_thinking = replacement_thinking
+        self.retired = retired
+
+
 class RateLimitError(ModelError):
     def __init__(self, message: str, retryable: bool = True, status: int | None = 429, retry_after: float | None = None):
         super().__init__(message, retryable, status)
@@ -173,11 +182,19 @@ class Backend(abc.ABC):
     name: str = "backend"
     is_configured: bool = True
 
-    def __init__(self, model: str, context_window: int, max_output: int, prices: Prices | None):
+    tokenizer: str = "deepseek-v4"  # the tokenizer family that counts this model's budgets
+    thinking_style: str = "none"  # switch | twin | template | none (see model/catalog.json)
+
+    def __init__(self, model: str, context_window: int, max_output: int, prices: Prices | PriceSchedule | None):
         self.model = model
         self.context_window = context_window
         self.max_output = max_output
-        self.prices = prices
+        self.schedule = as_schedule(prices)
+
+    @property
+    def prices(self) -> Prices | None:
+        """The prices that apply now (peak or off-peak where the provider has both); None = unknown."""
+        return None if self.schedule is None else self.schedule.at()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, model={self.model!r})"
@@ -195,16 +212,21 @@ class Backend(abc.ABC):
             raise ModelError(f"{self.name}: the call ended without a result")
         return completion
 
-    def cost(self, usage: Usage) -> float | None:
-        return None if self.prices is None else self.prices.cost(usage)
+    def cost(self, usage: Usage, when: datetime | None = None) -> float | None:
+        """At the rate in force at `when` (default now): DeepSeek bills by when a request is processed."""
+        return None if self.schedule is None else self.schedule.cost(usage, when)
 
-    def estimate_cost(self, prompt_tokens: int, max_output: int | None = None, cached_tokens: int = 0) -> float | None:
-        """Upper bound before sending: the whole output cap is assumed used. None = price unknown."""
-        if self.prices is None:
+    def estimate_cost(
+        self, prompt_tokens: int, max_output: int | None = None, cached_tokens: int = 0, when: datetime | None = None,
+        prices: Prices | None = None,
+    ) -> float | None:
+        """Before sending: `max_output` output tokens assumed used (default the cap). None = price unknown."""
+        p = prices or (None if self.schedule is None else self.schedule.at(when))
+        if p is None:
             return None
         out = self.max_output if max_output is None else max_output
         cached = min(cached_tokens, prompt_tokens)
-        return self.prices.cost(Usage(prompt_tokens, cached, prompt_tokens - cached, out, 0))
+        return p.cost(Usage(prompt_tokens, cached, prompt_tokens - cached, out, 0))
 
     def ping(self) -> Completion:
         """A 1-token call: does the endpoint answer with this key and model?"""
@@ -218,12 +240,15 @@ class NoModel:
     reason: str = "no model configured — answers are extractive"
     name: str = "none"
     model: str | None = None
-    context_window: int = 128_000  # still sizes the extractive context like the default model would
+    context_window: int = 1_048_576  # the registry passes the default model's window from the catalog
     max_output: int = 0
     prices: Prices | None = None
+    schedule: PriceSchedule | None = None
+    tokenizer: str = "deepseek-v4"
+    thinking_style: str = "none"
     is_configured: bool = False
 
-    def estimate_cost(self, prompt_tokens: int, max_output: int | None = None, cached_tokens: int = 0) -> float:
+    def estimate_cost(self, prompt_tokens: int, max_output: int | None = None, cached_tokens: int = 0, **_) -> float:
         return 0.0
 
     def __bool__(self) -> bool:
@@ -257,8 +282,8 @@ def finish_completion(
 
 
 __all__ = [
-    "Message", "ChatOptions", "Usage", "Prices", "FREE", "Completion", "ReasoningDelta", "ContentDelta",
+    "Message", "ChatOptions", "Usage", "Prices", "PriceSchedule", "FREE", "Completion", "ReasoningDelta", "ContentDelta",
     "UsageEvent", "Finish", "Event", "INCOMPLETE_REASONS", "ModelError", "AuthError", "BalanceError",
-    "BadRequestError", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
+    "BadRequestError", "UnknownModelError", "RetiredModelError", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
     "Backend", "NoModel", "strip_reasoning", "finish_completion",
 ]

@@ -1,9 +1,14 @@
 """OpenAI chat-completions protocol: DeepSeek's API, CometAPI, vLLM, SGLang, llama.cpp, Ollama.
 
-One class serves them all; the differences are data (model names, limits, prices) plus three
-protocol dialects that only need reading: reasoning arrives as `reasoning_content` (DeepSeek,
-SGLang) or `reasoning` (vLLM), and cached prompt tokens as `prompt_cache_hit_tokens` (DeepSeek) or
-`prompt_tokens_details.cached_tokens` (OpenAI style).
+One class serves them all; the differences are data (the catalog's `ModelInfo`: limits, prices and
+how thinking is switched) plus protocol dialects that only need reading: reasoning arrives as
+`reasoning_content` (DeepSeek, SGLang) or `reasoning` (vLLM), and cached prompt tokens as
+`prompt_cache_hit_tokens` (DeepSeek) or `prompt_tokens_details.cached_tokens` (OpenAI style).
+
+Thinking, by the catalog's style: `switch` (DeepSeek V4) sends `thinking: {type: enabled|disabled}`
+on every request — V4 thinks when the field is absent, which would bill reasoning tokens to every
+question — plus `reasoning_effort` when on; `twin` sends the twin model's name; `template` sends
+`chat_template_kwargs` (vLLM/SGLang).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import openai
 
 from model.base import (
     INCOMPLETE_REASONS,
+    BadRequestError,
     Backend,
     ChatOptions,
     Completion,
@@ -24,24 +30,18 @@ from model.base import (
     Finish,
     IncompleteError,
     Message,
-    Prices,
     ReasoningDelta,
     Usage,
     UsageEvent,
     strip_reasoning,
 )
+from model.catalog import ModelInfo, thinking_twin
 from model.redact import Secret
 from model.retry import RetryPolicy, classify, with_retries
-
-# Where a model has a thinking twin, `thinking=True` switches to it (same price list).
-THINKING_TWIN = {
-    "deepseek-chat": "deepseek-reasoner",
-    "deepseek-v3.2-exp": "DeepSeek-V3.2-Exp-thinking",
-    "deepseek-v3.2-exp-nothinking": "DeepSeek-V3.2-Exp-thinking",
-}
-
+from model.served import explain_unknown_model, served_models
 
 def is_reasoner(model: str) -> bool:
+    """Names that only think (so temperature is pointless), for models the catalog does not describe."""
     m = model.lower()
     return "reasoner" in m or m.endswith("-thinking") or "-r1" in m
 
@@ -84,26 +84,24 @@ class OpenAICompatBackend(Backend):
         self,
         *,
         name: str,
-        model: str,
+        info: ModelInfo,
         base_url: str,
         api_key: Secret,
-        context_window: int,
-        max_output: int,
-        prices: Prices | None,
         policy: RetryPolicy,
-        known_limits: bool = True,
-        reasoner_max_output: int | None = None,
-        self_hosted: bool = False,
         thinking: bool = False,
+        effort: str | None = None,
+        twin: ModelInfo | None = None,
     ):
-        super().__init__(model, context_window, max_output, prices)
+        super().__init__(info.name, info.context_window, info.max_output, info.prices)
         self.name = name
+        self.info = info
         self.base_url = base_url
         self.policy = policy
-        self._known_limits = known_limits  # False: don't impose our guessed cap on the server
-        self._reasoner_max_output = reasoner_max_output or max_output
-        self._self_hosted = self_hosted  # vLLM/SGLang/llama.cpp: thinking is a chat-template switch
         self.thinking = thinking  # thinking on for every call (settings.thinking)
+        self.effort = effort  # thinking effort for every call (settings.effort); None = the model's default
+        self.tokenizer = info.tokenizer
+        self.thinking_style = info.thinking.style
+        self._twin = twin  # the twin model's facts where thinking is a separate name (its output cap differs)
         self._api_key = api_key
         self._client = openai.OpenAI(
             api_key=api_key.reveal() or "not-needed",  # local servers take any key; the SDK demands one
@@ -114,34 +112,58 @@ class OpenAICompatBackend(Backend):
 
     # ---- request ------------------------------------------------------------------------
 
+    def thinking_on(self, options: ChatOptions) -> bool:
+        return bool(options.thinking or self.thinking or self.info.thinking.always_on)
+
     def model_for(self, options: ChatOptions) -> str:
-        if options.thinking:
-            return THINKING_TWIN.get(self.model.lower(), self.model)
-        return self.model
+        return thinking_twin(self.info, self.thinking_on(options))
 
     def max_output_for(self, options: ChatOptions) -> int:
-        return self._reasoner_max_output if is_reasoner(self.model_for(options)) else self.max_output
+        name = self.model_for(options)
+        if self._twin is not None and name == self._twin.name:
+            return self._twin.max_output
+        if not self.info.known and is_reasoner(name):
+            return max(self.max_output, 65536)
+        return self.max_output
+
+    def effort_for(self, options: ChatOptions) -> str | None:
+        return options.effort or self.effort
 
     def params(self, messages: list[Message], options: ChatOptions) -> dict:
+        on = self.thinking_on(options)
         model = self.model_for(options)
+        style = self.info.thinking
         params: dict[str, Any] = {"model": model, "messages": strip_reasoning(messages)}
+        extra: dict[str, Any] = {}
         cap = self.max_output_for(options)
         if options.max_tokens is not None:
-            params["max_tokens"] = min(options.max_tokens, cap) if self._known_limits else options.max_tokens
-        elif self._known_limits:
+            params["max_tokens"] = min(options.max_tokens, cap) if self.info.known else options.max_tokens
+        elif self.info.known:
             params["max_tokens"] = cap  # DeepSeek's default (4K) would cut long answers short
-        if options.temperature is not None and not is_reasoner(model):
-            params["temperature"] = options.temperature  # the reasoner ignores it; don't send it
+        thinks = on if style.style in ("switch", "template") else (on or is_reasoner(model))
+        if options.temperature is not None and not thinks:
+            params["temperature"] = options.temperature  # ignored while thinking: don't send it
         if options.json_mode:
             params["response_format"] = {"type": "json_object"}
-        if (options.thinking or self.thinking) and model == self.model and self._self_hosted:
-            # vLLM and SGLang switch DeepSeek V3.1/V3.2 (`thinking`) and Qwen3 (`enable_thinking`)
+        if style.style == "switch":
+            extra["thinking"] = {"type": "enabled" if on else "disabled"}
+            effort = self.effort_for(options)
+            if on and effort:
+                extra["reasoning_effort"] = effort
+        elif style.style == "template" and (on or style.explicit):
+            # vLLM and SGLang switch DeepSeek V3.1/V3.2/V4 (`thinking`) and Qwen3 (`enable_thinking`)
             # into thinking mode through the chat template; templates ignore keys they don't use.
-            params["extra_body"] = {"chat_template_kwargs": {"thinking": True, "enable_thinking": True}}
+            extra["chat_template_kwargs"] = {"thinking": on, "enable_thinking": on}
+        if extra:
+            params["extra_body"] = extra
         if options.stream:
             params["stream"] = True
             params["stream_options"] = {"include_usage": True}
         return params
+
+    def list_models(self, timeout_s: float = 10.0) -> list[dict]:
+        """GET /models: what this key may call here (ids, and vLLM's max_model_len where reported)."""
+        return served_models(self.base_url, self._api_key, timeout_s=timeout_s)
 
     # ---- calls --------------------------------------------------------------------------
 
@@ -150,15 +172,18 @@ class OpenAICompatBackend(Backend):
         params = self.params(messages, options)
         started = time.monotonic()
         where = f"{self.name} ({params['model']})"
-        if not options.stream:
-            resp = with_retries(
-                lambda t: self._client.with_options(timeout=t).chat.completions.create(**params),
-                self.policy,
-                where,
-            )
-            yield from self._events_from_response(resp, started, params["model"])
-            return
-        yield from self._events_from_stream(params, started, where)
+        try:
+            if not options.stream:
+                resp = with_retries(
+                    lambda t: self._client.with_options(timeout=t).chat.completions.create(**params),
+                    self.policy,
+                    where,
+                )
+                yield from self._events_from_response(resp, started, params["model"])
+                return
+            yield from self._events_from_stream(params, started, where)
+        except BadRequestError as e:  # "Model Not Exist": name what is served instead of a bare 400
+            raise explain_unknown_model(e, params["model"], self.base_url, self.list_models) from None
 
     def _done(self, text, reasoning, usage, finish_reason, started, model, incomplete=None) -> Completion:
         if incomplete is None:

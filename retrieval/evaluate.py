@@ -485,6 +485,7 @@ def run_eval(
 
     k = hits_for_budget(max(budgets))
     acc: dict[str, dict[int, list[Score]]] = {m: {b: [] for b in budgets} for m in methods}
+    whole: dict[str, dict[int, list[bool]]] = {m: {b: [] for b in budgets} for m in methods}  # packed whole?
     per_question: list[dict] = []
     total_steps = len(scored) * len(methods)
     step = 0
@@ -512,6 +513,7 @@ def run_eval(
                 rows, pages = _packed_rows(packed)
                 s = score_context(q, rows, pages, doc_texts, q_ids, packed.tokens)
                 acc[m][b].append(s)
+                whole[m][b].append(packed.mode == "whole")
                 row[f"{m}@{b}"] = round(s.recall, 3)
         per_question.append(row)
 
@@ -526,6 +528,8 @@ def run_eval(
                 "citation_precision": round(sum(s.cited for s in ss) / found, 4) if found else 0.0,
                 "n": len(ss),
                 "mean_tokens": round(sum(s.tokens for s in ss) / len(ss), 1) if ss else 0.0,
+                # share of questions whose documents were packed whole: their prompt prefix repeats byte for byte
+                "whole_share": round(sum(whole[m][b]) / len(whole[m][b]), 4) if whole[m][b] else 0.0,
             }
     unanswerable = {
         "n": len(apart),

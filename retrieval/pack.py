@@ -39,7 +39,7 @@ from typing import Any, Iterable
 
 from ingest.chunk import overlap_chars, tail_text
 from ingest.types import Chunk, Document
-from retrieval.tokens import count_tokens, count_tokens_batch, tokenizer_id
+from retrieval.tokens import DEFAULT_FAMILY, count_tokens, count_tokens_batch, tokenizer_id
 from retrieval.types import DocCoverage, Hit, Passage, PackedContext
 
 ELISION = "\n[…]\n"
@@ -55,18 +55,20 @@ MIN_USEFUL = 24  # below this many free tokens no passage can be added
 
 
 class _TokenCache:
+    """Counts per (tokenizer family, piece): the same text costs differently under V3's and V4's tokenizer."""
+
     def __init__(self, limit: int = 2_000_000):
         self._d: dict[tuple, int] = {}
         self.limit = limit
         self.misses = 0
         self.seconds = 0.0
 
-    def get(self, key: tuple, text: str) -> int:
-        k = (key, len(text), hash(text))
+    def get(self, key: tuple, text: str, family: str = DEFAULT_FAMILY) -> int:
+        k = (family, key, len(text), hash(text))
         n = self._d.get(k)
         if n is None:
             t0 = time.perf_counter()
-            n = count_tokens(text)
+            n = count_tokens(text, family)
             self.seconds += time.perf_counter() - t0
             self.misses += 1
             if len(self._d) >= self.limit:
@@ -74,17 +76,19 @@ class _TokenCache:
             self._d[k] = n
         return n
 
-    def prime(self, items: list[tuple[tuple, str]]) -> None:
+    def prime(self, items: list[tuple[tuple, str]], family: str = DEFAULT_FAMILY) -> None:
         """Count many pieces in one Rust batch (several times faster than one by one)."""
-        todo = [(key, text) for key, text in items if (key, len(text), hash(text)) not in self._d]
+        todo = [(key, text) for key, text in items if (family, key, len(text), hash(text)) not in self._d]
         if not todo:
             return
         t0 = time.perf_counter()
-        counts = count_tokens_batch([t for _, t in todo])
+        counts = count_tokens_batch([t for _, t in todo], family)
         self.seconds += time.perf_counter() - t0
         self.misses += len(todo)
+        if len(self._d) + len(todo) >= self.limit:
+            self._d.clear()
         for (key, text), n in zip(todo, counts):
-            self._d[(key, len(text), hash(text))] = n
+            self._d[(family, key, len(text), hash(text))] = n
 
     def clear(self) -> None:
         self._d.clear()
@@ -93,8 +97,8 @@ class _TokenCache:
 TOKEN_CACHE = _TokenCache()
 
 
-def _tok_str(text: str) -> int:
-    return TOKEN_CACHE.get(("s",), text)
+def _tok_str(text: str, family: str = DEFAULT_FAMILY) -> int:
+    return TOKEN_CACHE.get(("s",), text, family)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -116,10 +120,10 @@ def doc_header(doc_index: int, title: str, file: str, pages: int) -> str:
 
 
 HEADER_MARGIN = 1  # a header is counted as its parts; where the parts meet the tokenizer may differ by one
-_HEADERS: dict[tuple[int, int, int, str], int] = {}
+_HEADERS: dict[tuple[str, int, int, int, str], int] = {}
 
 
-def header_cost(doc_index: int, a: int, b: int, section: str) -> int:
+def header_cost(doc_index: int, a: int, b: int, section: str, family: str = DEFAULT_FAMILY) -> int:
     """An upper bound on the tokens of `passage_header(page_label(doc_index, a, b), section) + "\n"`.
 
     Counted from cached parts: whole headers missed the cache ~1,000 times per new 128K question
@@ -128,14 +132,15 @@ def header_cost(doc_index: int, a: int, b: int, section: str) -> int:
     digits | space-letters | punctuation), where BPE does not merge — checked in the tests on thousands
     of labels and every section of the sample documents; the margin covers a section join that does.
     """
-    key = (doc_index, a, b, section)
+    key = (family, doc_index, a, b, section)
     n = _HEADERS.get(key)
     if n is None:
-        n = _tok_str(f"[D{doc_index}") + _tok_str(f" p.{a}") + (_tok_str(f"–{b}") if b > a else 0)
-        n += _tok_str("]") + _tok_str("\n")
+        f = family
+        n = _tok_str(f"[D{doc_index}", f) + _tok_str(f" p.{a}", f) + (_tok_str(f"–{b}", f) if b > a else 0)
+        n += _tok_str("]", f) + _tok_str("\n", f)
         sec = " ".join(section.split())
         if sec:
-            n += _tok_str(" " + sec) + HEADER_MARGIN
+            n += _tok_str(" " + sec, f) + HEADER_MARGIN
         if len(_HEADERS) > 500_000:
             _HEADERS.clear()
         _HEADERS[key] = n
@@ -155,10 +160,11 @@ class _DocPlan:
     page_cost: dict[int, int] = field(default_factory=dict)
     selected: set[int] = field(default_factory=set)
     header_cost: int = 0
-    counted: bool = False  # the chunks carry ctx_* counts made with the tokenizer in use
+    family: str = DEFAULT_FAMILY  # the tokenizer family the budget is counted in
+    counted: bool = False  # the chunks carry ctx_* counts made with that tokenizer
 
     def __post_init__(self) -> None:
-        self.counted = bool(self.doc.ctx_tokenizer) and self.doc.ctx_tokenizer == tokenizer_id()
+        self.counted = bool(self.doc.ctx_tokenizer) and self.doc.ctx_tokenizer == tokenizer_id(self.family)
 
     @property
     def cost(self) -> int:
@@ -181,22 +187,22 @@ class _DocPlan:
             if n is not None:
                 return n
         key, text = self.unit(o)
-        return TOKEN_CACHE.get(key, text)
+        return TOKEN_CACHE.get(key, text, self.family)
 
     def group_cost(self, page: int, ords: list[int]) -> int:
         if not ords:
             return 0
         first = self.chunks[ords[0]]
         end = max(self.chunks[o].page_end for o in ords)
-        cost = header_cost(self.index, page, end, first.section_path)
-        cost += _tok_str(PASSAGE_SEP)
+        cost = header_cost(self.index, page, end, first.section_path, self.family)
+        cost += _tok_str(PASSAGE_SEP, self.family)
         prev = None
         for o in ords:
             cost += self.unit_cost(o)
             if prev is not None:
                 cost += JOIN_MARGIN
                 if o != prev + 1:
-                    cost += _tok_str(ELISION)
+                    cost += _tok_str(ELISION, self.family)
             prev = o
         return cost
 
@@ -272,11 +278,15 @@ def _fetch(store: Any, plans: dict[str, _DocPlan], wanted: dict[str, set[int]]) 
 
 
 _CHUNKS: dict[tuple, list[Chunk]] = {}  # a document's chunks, by (doc_id, ingested_at, count): immutable
-_BODY: dict[tuple, int] = {}  # tokens of a document packed whole, without its header line
+_BODY: dict[tuple, int] = {}  # tokens of a document packed whole, without its header line, per tokenizer
 
 
 def _doc_key(doc: Document) -> tuple:
     return (doc.doc_id, doc.ingested_at, doc.chunks)
+
+
+def _body_key(plan: "_DocPlan") -> tuple:
+    return (*_doc_key(plan.doc), plan.family)
 
 
 def doc_chunks(store: Any, doc: Document) -> list[Chunk]:
@@ -295,7 +305,7 @@ def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
     """Select every chunk of every document if the whole set fits; False (plans untouched) if not."""
     if sum(max(p.doc.chunks, 1) for p in plans.values()) * 16 > budget * 1.5:
         return False  # cheap early out: far more chunks than the budget could hold
-    known = [_BODY.get(_doc_key(p.doc)) for p in plans.values()]
+    known = [_BODY.get(_body_key(p)) for p in plans.values()]
     if sum(k for k in known if k) + sum(p.header_cost for p in plans.values()) > budget:
         return False  # known from an earlier call: the documents do not fit
     for plan in plans.values():
@@ -303,6 +313,7 @@ def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
             plan.chunks[c.ordinal] = c
     # prime the token cache in one batch: whole texts for run starts, tails for the rest
     items = []
+    family = next(iter(plans.values())).family if plans else DEFAULT_FAMILY
     for plan in plans.values():
         if plan.counted and all(c.ctx_tokens is not None for c in plan.chunks.values()):
             continue
@@ -313,13 +324,13 @@ def _whole_plans(store: Any, plans: dict[str, _DocPlan], budget: int) -> bool:
                 items.append((("t", c.chunk_id), tail_text(plan.chunks[o - 1], c)))
             else:
                 items.append((("f", c.chunk_id), c.text))
-    TOKEN_CACHE.prime(items)
+    TOKEN_CACHE.prime(items, family)
     total = 0
     for plan in plans.values():
         if not plan.chunks:
             continue
         cost, changed = plan.cost_with(sorted(plan.chunks))
-        _BODY[_doc_key(plan.doc)] = cost - plan.header_cost
+        _BODY[_body_key(plan)] = cost - plan.header_cost
         total += cost
         if total > budget:
             for p in plans.values():  # reset: retrieved mode starts from nothing
@@ -342,23 +353,26 @@ def pack(
     fair: bool = True,
     expand: bool = True,
     timings: dict[str, float] | None = None,
+    tokenizer: str | None = None,
 ) -> PackedContext:
-    """Pack the best text for `query` into at most `budget` DeepSeek tokens of rendered context.
+    """Pack the best text for `query` into at most `budget` tokens of rendered context.
 
     `doc_ids` are the chosen documents (None = every document in the store); `hits` come from
     `search.search` in fused-rank order. `whole=False` forces retrieval mode (the harness ablations),
     `fair=False` drops the per-document share, `expand=False` packs the hits alone in rank order.
+    `tokenizer` is the family that counts the budget (the model catalog's; None = DeepSeek V4).
     """
+    family = tokenizer or DEFAULT_FAMILY
     t0 = time.perf_counter()
     misses0, tsec0 = TOKEN_CACHE.misses, TOKEN_CACHE.seconds
     budget = max(0, int(budget))
     docs = _chosen_docs(store, doc_ids, hits)
     index = {d.doc_id: i for i, d in enumerate(docs, start=1)}
-    plans: dict[str, _DocPlan] = {d.doc_id: _DocPlan(doc=d, index=index[d.doc_id]) for d in docs}
+    plans: dict[str, _DocPlan] = {d.doc_id: _DocPlan(doc=d, index=index[d.doc_id], family=family) for d in docs}
     heads = {did: doc_header(p.index, p.doc.title, p.doc.file, p.doc.pages) + "\n\n" for did, p in plans.items()}
-    TOKEN_CACHE.prime([(("s",), h) for h in heads.values()] + [(("s",), PASSAGE_SEP)])
+    TOKEN_CACHE.prime([(("s",), h) for h in heads.values()] + [(("s",), PASSAGE_SEP)], family)
     for did, plan in plans.items():
-        plan.header_cost = _tok_str(heads[did]) + _tok_str(PASSAGE_SEP)
+        plan.header_cost = _tok_str(heads[did], family) + _tok_str(PASSAGE_SEP, family)
 
     mode = "empty"
     if docs and whole and _whole_plans(store, plans, budget):
@@ -383,7 +397,7 @@ def pack(
         if any(p.selected for p in plans.values()):
             mode = "retrieved"
 
-    packed = _assemble(query, plans, docs, budget, mode)
+    packed = _assemble(query, plans, docs, budget, mode, family)
     if timings is not None:
         timings["pack"] = timings.get("pack", 0.0) + time.perf_counter() - t0
         timings["tokens"] = timings.get("tokens", 0.0) + TOKEN_CACHE.seconds - tsec0
@@ -508,7 +522,8 @@ def _grow(store: Any, plans: dict[str, _DocPlan], hits: list[Hit], budget: int) 
             return
 
 
-def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budget: int, mode: str) -> PackedContext:
+def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budget: int, mode: str,
+              family: str = DEFAULT_FAMILY) -> PackedContext:
     passages: list[Passage] = []
     coverage: list[DocCoverage] = []
     total = 0
@@ -524,11 +539,16 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                     continue
                 parts = []
                 prev = None
+                marks: list[tuple[int, str]] = []
+                at = 0
                 for o in ords:
                     _, text = plan.unit(o)
                     if prev is not None and o != prev + 1:
                         parts.append(ELISION)
+                        at += len(ELISION)
+                    marks.extend(_marks_in_part(plan.chunks[o], text, at))
                     parts.append(text)
+                    at += len(text)
                     prev = o
                 raw = "".join(parts)
                 text = raw.strip()
@@ -555,6 +575,7 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                         label=label,
                         tokens=plan.page_cost[page],
                         ocr=any(c.ocr for c in chunks),
+                        section_marks=_passage_marks(marks, len(raw) - len(raw.lstrip()), len(text), first.section_path),
                     )
                 )
             total += doc_tokens
@@ -570,12 +591,47 @@ def _assemble(query: str, plans: dict[str, _DocPlan], docs: list[Document], budg
                     pages_in_context=sorted(p for p in pages_in if 1 <= p <= max(d.pages, 1)),
                     tokens=doc_tokens,
                     whole=whole,
+                    vectors=getattr(d, "status", "ready") == "ready",
                 )
             )
     if not passages:
         mode = "empty"
     assert total <= budget, f"packer overran its budget: {total} > {budget}"
-    return PackedContext(query=query, passages=passages, tokens=total, budget=budget, mode=mode, coverage=coverage)
+    return PackedContext(query=query, passages=passages, tokens=total, budget=budget, mode=mode, coverage=coverage,
+                         tokenizer=family)
+
+
+def _marks_in_part(c: Chunk, part: str, at: int) -> list[tuple[int, str]]:
+    """Section changes of chunk `c` inside `part` (its whole text or its tail), as offsets in the passage.
+
+    A part ends where its chunk ends (a tail is a suffix of the chunk, maybe after a one-character gap
+    separator), so a document offset maps to `at + len(part) - (chunk end - offset)`.
+    """
+    end = c.char_start + len(c.text)
+    first = end - min(len(part), len(c.text))
+    out = [(at + len(part) - (end - first), c.section_at(first))]
+    for off, sec in c.section_marks:
+        if first < off < end:
+            out.append((at + len(part) - (end - off), sec))
+    return out
+
+
+def _passage_marks(marks: list[tuple[int, str]], lead: int, size: int, section: str) -> tuple[tuple[int, str], ...]:
+    """The passage's section changes relative to its stripped text, minus those that change nothing."""
+    out: list[tuple[int, str]] = []
+    current = section
+    for pos, sec in marks:
+        pos = min(max(0, pos - lead), size)
+        if sec == current:
+            continue
+        if out and out[-1][0] == pos:
+            out.pop()
+            current = out[-1][1] if out else section
+            if sec == current:
+                continue
+        out.append((pos, sec))
+        current = sec
+    return tuple(out)
 
 
 def render_context(packed: PackedContext) -> str:
@@ -602,8 +658,8 @@ def _pages_of(packed: PackedContext, doc_id: str) -> int:
 
 
 def exact_tokens(packed: PackedContext) -> int:
-    """The exact DeepSeek token count of the rendered context (slow at 128K: ~1 s; for tests and tools)."""
-    return count_tokens(render_context(packed))
+    """The exact token count of the rendered context in its tokenizer (slow at 1M: seconds; for tests and tools)."""
+    return count_tokens(render_context(packed), packed.tokenizer)
 
 
 def build_context(
@@ -617,17 +673,19 @@ def build_context(
     rerank_model: str | None = None,
     k: int | None = None,
     timings: dict[str, float] | None = None,
+    tokenizer: str | None = None,
 ) -> PackedContext:
     """Search and pack in one call: whole documents when they fit, otherwise the best passages."""
     from retrieval.search import search
 
     if doc_ids is not None and not doc_ids:
-        return PackedContext(query=query, passages=[], tokens=0, budget=budget, mode="empty", coverage=[])
+        return PackedContext(query=query, passages=[], tokens=0, budget=budget, mode="empty", coverage=[],
+                             tokenizer=tokenizer or DEFAULT_FAMILY)
     if k is None:
         k = hits_for_budget(budget)
     with store.snapshot() if hasattr(store, "snapshot") else contextlib.nullcontext():
         hits = search(store, embedder, query, k=k, doc_ids=doc_ids, mode=mode, rerank_model=rerank_model, timings=timings)
-        return pack(query, store, hits, budget=budget, doc_ids=doc_ids, timings=timings)
+        return pack(query, store, hits, budget=budget, doc_ids=doc_ids, timings=timings, tokenizer=tokenizer)
 
 
 def hits_for_budget(budget: int) -> int:

@@ -34,6 +34,18 @@ class Passage:
     label: str  # e.g. "D2 p.14–15" (the brackets are added in the prompt)
     tokens: int
     ocr: bool = False
+    # where the section changes inside `text`: (offset in `text`, section path from there on); `section`
+    # (shown in the passage header) is the one the passage starts in
+    section_marks: tuple[tuple[int, str], ...] = ()
+
+    def section_at(self, pos: int) -> str:
+        """The section the text at `pos` (an offset in `text`) lies in: what a citation of it names."""
+        path = self.section
+        for at, sec in self.section_marks:
+            if at > pos:
+                break
+            path = sec
+        return path
 
 
 @dataclass
@@ -46,6 +58,9 @@ class DocCoverage:
     pages_in_context: list[int]
     tokens: int
     whole: bool  # whole document packed
+    # False while the document's vectors are still being computed (its text is stored): it was found
+    # by keyword search and whole-document packing only, not by semantic search
+    vectors: bool = True
 
     @property
     def pages_missing(self) -> list[int]:
@@ -61,6 +76,7 @@ class PackedContext:
     budget: int
     mode: str  # "whole" | "retrieved" | "empty"
     coverage: list[DocCoverage] = field(default_factory=list)
+    tokenizer: str = "deepseek-v4"  # the tokenizer family the budget was counted in
 
     def by_label(self) -> dict[str, Passage]:
         return {p.label: p for p in self.passages}

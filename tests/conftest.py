@@ -26,7 +26,7 @@ OUTPUT = ROOT / "tests" / "output"
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not SHARED.is_dir():
-        pytest.skip("../shared is not present")
+        pytest.skip("needs ../shared: the evaluation folder is absent")
     return SHARED
 
 
@@ -46,6 +46,18 @@ def chroma_server(tmp_path_factory) -> str:
     """URL of a real Chroma server (`chroma run`) for this test session, stopped by PID at the end."""
     base = tmp_path_factory.mktemp("chroma_server")
     proc, url = start_chroma_server(base / "db", base / "chroma.log")
+    yield url
+    stop_process(proc)
+
+
+@pytest.fixture()
+def redis_url(tmp_path_factory) -> str:
+    """URL of a fresh real Redis (Debian's redis-server on a free port, own process group) for one test."""
+    from app.redis_server import redis_server_path, start_redis_server
+
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    proc, url = start_redis_server(tmp_path_factory.mktemp("redis"))
     yield url
     stop_process(proc)
 

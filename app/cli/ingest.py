@@ -1,4 +1,4 @@
-"""`longdoc ingest`, `longdoc docs`, `longdoc rm`: put files in the library, list it, take them out."""
+"""`longdoc ingest`, `longdoc docs`, `longdoc rm`: put files in the library (as jobs), list it, take them out."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from app.cli import cli, settings
+from app.cli.fit import Column, fit_table
 
 PROBLEMS = ("failed", "needs_password", "no_text")
 OCR_MODES = ("auto", "off", "force")
@@ -40,9 +40,13 @@ def ingest_cmd(
     workers: Optional[int] = typer.Option(None, "--workers", help="Parser processes (LONGDOC_WORKERS, default 2)."),
     ocr: Optional[str] = typer.Option(None, "--ocr", help="OCR for pages without text: auto | off | force."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON list of per-file outcomes."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait for the jobs (default), or print their ids."),
 ) -> None:
-    """Add files to the library. Identical bytes are skipped; a new version of a file replaces the old."""
-    from app import library
+    """Add files to the library: one job per file. Identical bytes are skipped; a new version replaces the old.
+
+    The jobs run in a worker (started here when none runs; with LONGDOC_BROKER_URL, `longdoc worker`
+    on any machine), so they go on if this command stops; `longdoc jobs` shows them."""
+    from app import jobs
 
     if ocr is not None and ocr not in OCR_MODES:
         _fail(f"--ocr must be one of {', '.join(OCR_MODES)}")
@@ -54,30 +58,42 @@ def ingest_cmd(
         _fail(f"bad setting: {e}")
     out = Console()
     err = Console(stderr=True)
+    try:
+        submitted = jobs.submit(s, [Path(p) for p in paths], password=password)
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback (e.g. Chroma or Redis unreachable)
+        _fail(f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+    if not wait:
+        if as_json:
+            sys.stdout.write(json.dumps([j.as_dict() for j in submitted], ensure_ascii=False, indent=1) + "\n")
+        else:
+            for j in submitted:
+                out.print(f"{j.id}  {j.status:<9} {j.file}" + (f" — {j.message}" if j.message else ""), highlight=False)
+            out.print(f"{len(submitted)} jobs; follow them with: longdoc jobs", highlight=False)
+        if any(j.outcome in PROBLEMS for j in submitted):
+            raise typer.Exit(1)
+        return
+    if s.broker_url and any(not j.done for j in submitted):
+        try:
+            if not jobs.records(s).workers(within_s=max(30.0, float(s.redeliver_s))):
+                err.print("no `longdoc worker` has been seen on this broker lately: the jobs wait in the queue "
+                          "until one starts", highlight=False)
+        except Exception:  # noqa: BLE001 - only a hint
+            pass
     show_bar = not as_json and out.is_terminal
     try:
         if show_bar:
-            results = _ingest_with_bars(library, s, paths, password, out)
+            done = _wait_with_bars(jobs, s, submitted, out)
         else:
-            def progress(ev: dict) -> None:
-                if ev.get("event") == "wait":
-                    err.print(ev["message"], highlight=False)
-                elif ev.get("event") == "result" and not as_json:
-                    out.print(_summary_line(ev["result"]), highlight=False, soft_wrap=True)
-
-            results = library.ingest(s, paths, password=password, progress=progress)
+            done = _wait_quietly(jobs, s, submitted, out, err, print_lines=not as_json)
     except KeyboardInterrupt:
-        raise
-    except Exception as e:  # noqa: BLE001 - one line, never a traceback (e.g. Chroma server unreachable)
+        err.print("stopped waiting: the jobs go on in the worker (longdoc jobs)", highlight=False)
+        raise typer.Exit(130)
+    except Exception as e:  # noqa: BLE001
         _fail(f"{type(e).__name__}: {' '.join(str(e).split())[:300]}")
+    results = [j.as_result() for j in done]
     if as_json:
         sys.stdout.write(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=1) + "\n")
     else:
-        if not show_bar:
-            # missing paths never produce a progress event; say so here
-            for r in results:
-                if r.message.startswith("no such file"):
-                    out.print(_summary_line(r), highlight=False, soft_wrap=True)
         counts: dict[str, int] = {}
         for r in results:
             counts[r.status] = counts.get(r.status, 0) + 1
@@ -86,46 +102,65 @@ def ingest_cmd(
         raise typer.Exit(1)
 
 
-def _ingest_with_bars(library, s, paths, password, out: Console):
-    """A bar per file: pages parsed, then pages embedded."""
-    tasks: dict[int, int] = {}
+def _wait_quietly(jobs, s, submitted, out: Console, err: Console, print_lines: bool):
+    """One line per file as it ends; waits and notes (another writer, a missing worker) on stderr."""
+    said: set[tuple[str, str]] = set()
+    ended: set[str] = set()
+
+    def progress(j) -> None:
+        if j.done:
+            if j.id not in ended:
+                ended.add(j.id)
+                if print_lines:
+                    out.print(_summary_line(j.as_result()), highlight=False, soft_wrap=True)
+        elif j.message.startswith("waiting") and (j.id, j.message) not in said:
+            said.add((j.id, j.message))
+            err.print(j.message, highlight=False)
+
+    return jobs.wait(s, [j.id for j in submitted], progress=progress)
+
+
+def _wait_with_bars(jobs, s, submitted, out: Console):
+    """A bar per file: queued, parsing, then embedding (askable by keywords from there on)."""
+    tasks: dict[str, int] = {}
+    ended: set[str] = set()
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("pages"),
+        TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
         console=out,
         transient=True,
     ) as bars:
-        loading = bars.add_task("loading the embedder…", total=None)
+        def progress(j) -> None:
+            name = j.file[:48]
+            if j.done:
+                if j.id in tasks:
+                    bars.remove_task(tasks.pop(j.id))
+                if j.id not in ended:
+                    ended.add(j.id)
+                    bars.console.print(_summary_line(j.as_result()), highlight=False, soft_wrap=True)
+                return
+            label = f"{name} ({j.status})"
+            if j.message.startswith("waiting"):
+                label = f"{name} ({j.message[:60]})"
+            if j.id not in tasks:
+                tasks[j.id] = bars.add_task(label, total=100)
+            bars.update(tasks[j.id], description=label, completed=round(100 * j.progress))
 
-        def progress(ev: dict) -> None:
-            kind, i = ev.get("event"), ev.get("index")
-            if loading in bars.task_ids:
-                bars.remove_task(loading)
-            name = str(ev.get("file", ""))[:48]
-            if kind == "file" and ev.get("stage") == "parsing" and i not in tasks:
-                tasks[i] = bars.add_task(f"{name} (parsing)", total=None)
-            elif kind == "parsed" and i in tasks:
-                bars.update(tasks[i], description=f"{name} (embedding)", total=ev["pages"], completed=0)
-            elif kind == "embedding" and i in tasks:
-                bars.update(tasks[i], completed=round(ev["pages"] * ev["done"] / max(1, ev["total"])))
-            elif kind == "result":
-                if i in tasks:
-                    bars.remove_task(tasks.pop(i))
-                bars.console.print(_summary_line(ev["result"]), highlight=False, soft_wrap=True)
-            elif kind == "wait":
-                bars.console.print(f"[yellow]{ev['message']}[/yellow]", highlight=False)
-            elif kind == "index":
-                bars.add_task("updating the keyword index…", total=None)
+        return jobs.wait(s, [j.id for j in submitted], progress=progress)
 
-        results = library.ingest(s, paths, password=password, progress=progress)
-    for r in results:
-        if r.message.startswith("no such file"):
-            out.print(_summary_line(r), highlight=False, soft_wrap=True)
-    return results
+
+DOC_COLUMNS = [
+    Column("id", lambda d: d.doc_id[:12]),
+    Column("title", lambda d: d.title, drop=1, flex=True, min_width=16),
+    Column("domain", lambda d: d.domain, drop=2),
+    Column("pages", lambda d: str(d.pages), justify="right"),
+    Column("chunks", lambda d: str(d.chunks) + ("" if d.status == "ready" else "*"), drop=4, justify="right"),
+    Column("ingested at", lambda d: d.ingested_at.replace("T", " ")[:16], drop=3),
+    Column("file", lambda d: d.file, flex=True, min_width=28, middle=True, grow=1),  # what --docs takes
+]
 
 
 @cli.command("docs")
@@ -144,13 +179,13 @@ def docs_cmd(as_json: bool = typer.Option(False, "--json", help="Print the libra
     if not docs:
         out.print("The library is empty. Add files with: longdoc ingest PATH…")
         return
-    t = Table(show_lines=False)
-    for col, kw in (("id", {}), ("title", {"max_width": 40}), ("domain", {}), ("pages", {"justify": "right"}),
-                    ("chunks", {"justify": "right"}), ("ingested at", {}), ("file", {"overflow": "fold"})):
-        t.add_column(col, **kw)
-    for d in docs:
-        t.add_row(d.doc_id[:12], d.title, d.domain, str(d.pages), str(d.chunks), d.ingested_at.replace("T", " ").rstrip("Z"), d.file)
-    out.print(t)
+    table, dropped = fit_table(docs, DOC_COLUMNS, out.width)
+    out.print(table)
+    if dropped:
+        out.print(f"[dim]({', '.join(dropped)}: not shown at this width; see --json)[/dim]", highlight=False)
+    if any(d.status != "ready" for d in docs):
+        out.print("* vectors still being computed: found by keyword search and whole-document packing until then",
+                  highlight=False)
     out.print(f"{len(docs)} documents, {sum(d.pages for d in docs)} pages, {sum(d.chunks for d in docs)} chunks")
 
 

@@ -19,20 +19,13 @@ from rich.table import Table
 
 from app.cli import cli, settings
 from app.config import Settings
+from app.passages import default_budget  # noqa: F401 - re-exported (bench, tests)
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
 cli.add_typer(eval_app, name="eval")
-
-CONTEXT_WINDOW = 131072  # DeepSeek V3.2's 128K window: the default budget is this minus the reserves
-
-
-def default_budget(s: Settings) -> int:
-    """Settings.budget, or the model window minus the tokens kept back for the answer and the prompt."""
-    return int(s.budget) if s.budget and s.budget > 0 else CONTEXT_WINDOW - s.reserve_output - s.reserve_prompt
-
 
 def _fail(message: str) -> None:
     err.print(f"[red]error:[/red] {message}")
@@ -43,10 +36,16 @@ def _guard(fn: Callable):
     from retrieval.evaluate import EvalError
     from retrieval.search import SearchError
 
+    from model.base import ModelError
+
     try:
         return fn()
     except (LookupError, SearchError, EvalError) as e:
         _fail(str(e).strip("'\""))
+    except ModelError as e:  # a retired or mistyped model name in the settings that size the budget
+        from app.model_status import explain
+
+        _fail(explain(e))
     except (ValueError, OSError) as e:
         _fail(str(e))
 
@@ -60,28 +59,9 @@ def _split_refs(docs: Optional[list[str]]) -> Optional[list[str]]:
 
 
 def _resolve(s: Settings, refs: Optional[list[str]]):
-    from app import library
+    from app.passages import resolve
 
-    store = library.get_store(s)
-    if not store.documents():
-        raise LookupError("the library is empty — add documents with `longdoc ingest PATH`")
-    documents = library.resolve_docs(s, _expand_commas(s, refs))
-    return store, documents
-
-
-def _expand_commas(s: Settings, refs: Optional[list[str]]) -> Optional[list[str]]:
-    from app import library
-
-    if not refs:
-        return None
-    store = library.get_store(s)
-    outl: list[str] = []
-    for r in refs:
-        if "," in r and store.find_document(r) is None:
-            outl.extend(p.strip() for p in r.split(",") if p.strip())
-        else:
-            outl.append(r)
-    return outl
+    return resolve(s, refs)
 
 
 def _write_json(data) -> None:
@@ -103,41 +83,12 @@ def search_cmd(
     """Ranked passages for QUERY (dense + BM25 fused), with pages and sections."""
 
     def body():
-        from app import library
-        from app.printed_pages import page_display, printed
-        from retrieval.pack import order_documents, page_label
-        from retrieval.search import search
+        from app.passages import search_passages
 
-        s = settings()
-        store, documents = _resolve(s, _split_refs(docs))
-        embedder = library.get_embedder_for(s)
-        hits = search(store, embedder, query, k=k, doc_ids=[d.doc_id for d in documents], mode=mode, rerank_model=s.rerank_model)
-        index = {d.doc_id: i for i, d in enumerate(order_documents(documents), start=1)}
-        by_id = {d.doc_id: d for d in documents}
-        rows = []
-        for h in hits:
-            c = h.chunk
-            rows.append(
-                {
-                    "rank": h.rank + 1,
-                    "score": round(h.score, 6),
-                    "label": page_label(index.get(c.doc_id, 0), c.page_start, c.page_end),
-                    "doc_id": c.doc_id,
-                    "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
-                    "pages": [c.page_start, c.page_end],
-                    # printed page numbers (issue 12): "" where unknown or the same as the PDF page
-                    "printed_pages": [printed(by_id.get(c.doc_id), c.page_start), printed(by_id.get(c.doc_id), c.page_end)],
-                    "pages_display": page_display(by_id.get(c.doc_id), c.page_start, c.page_end, c.ocr),
-                    "section": c.section_path,
-                    "chunk_id": c.chunk_id,
-                    "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
-                    "bm25_rank": None if h.bm25_rank is None else h.bm25_rank + 1,
-                    "is_references": c.is_references,
-                    "text": c.text,
-                }
-            )
+        data = search_passages(settings(), query, _split_refs(docs), k=k, mode=mode)
+        rows = data["hits"]
         if as_json:
-            _write_json({"query": query, "mode": mode, "k": k, "hits": rows})
+            _write_json(data)
             return
         if not rows:
             out.print("No matching passages.")
@@ -171,7 +122,7 @@ def coverage_table(packed) -> Table:
             f"{len(c.pages_in_context)}/{c.pages_total}  {_ranges(c.pages_in_context)}",
             _ranges(c.pages_missing) or "—",
             f"{c.tokens:,}",
-            "yes" if c.whole else "no",
+            ("yes" if c.whole else "no") + ("" if c.vectors else " · vectors pending: keyword search only"),
         )
     return t
 
@@ -190,59 +141,19 @@ def _ranges(pages: list[int]) -> str:
 def context_cmd(
     question: str = typer.Argument(..., help="The question the context is packed for."),
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Only these documents (id, id prefix or file name)."),
-    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET or 128K − reserves)."),
+    budget: int = typer.Option(0, "--budget", "-b", min=0, help="Token budget (default: LONGDOC_BUDGET, else the active model's window − reserves)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (passages, coverage and the rendered context)."),
 ) -> None:
     """The packed context a model would receive for QUESTION, and its coverage report."""
 
     def body():
-        from app import library
-        from retrieval.pack import build_context, render_context
+        from app.passages import packed_context
 
-        s = settings()
-        size = budget or default_budget(s)
-        store, documents = _resolve(s, _split_refs(docs))
-        embedder = library.get_embedder_for(s)
-        packed = build_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size, rerank_model=s.rerank_model)
-        text = render_context(packed)
+        packed, data = packed_context(settings(), question, _split_refs(docs), budget=budget)
         if as_json:
-            _write_json(
-                {
-                    "question": question,
-                    "budget": packed.budget,
-                    "tokens": packed.tokens,
-                    "mode": packed.mode,
-                    "passages": [
-                        {
-                            "label": p.label,
-                            "doc_id": p.doc_id,
-                            "file": p.file,
-                            "title": p.title,
-                            "pages": [p.page_start, p.page_end],
-                            "section": p.section,
-                            "chunk_ids": list(p.chunk_ids),
-                            "tokens": p.tokens,
-                            "text": p.text,
-                        }
-                        for p in packed.passages
-                    ],
-                    "coverage": [
-                        {
-                            "label": c.label,
-                            "doc_id": c.doc_id,
-                            "file": c.file,
-                            "pages_total": c.pages_total,
-                            "pages_in_context": c.pages_in_context,
-                            "pages_missing": c.pages_missing,
-                            "tokens": c.tokens,
-                            "whole": c.whole,
-                        }
-                        for c in packed.coverage
-                    ],
-                    "context": text,
-                }
-            )
+            _write_json(data)
             return
+        text = data["context"]
         out.print(text, markup=False)
         out.print()
         out.print(coverage_table(packed))
@@ -279,10 +190,33 @@ def results_table(report) -> Table:
     return t
 
 
+def cost_table(report, costs: dict) -> Table:
+    """longdoc's method: mean tokens packed and USD per question at each budget (first question / follow-up)."""
+    method = "longdoc" if "longdoc" in report.methods else next(iter(report.methods), None)
+    t = Table(title=f"Cost per question — {method}, {costs['model']} ({costs['provider']}, prices read {costs['read']}), "
+                    f"a {costs['answer_tokens']}-token answer; first question / follow-up over the same documents "
+                    f"(cache hit where they were packed whole)")
+    t.add_column("budget")
+    t.add_column("recall", justify="right")
+    t.add_column("mean tokens packed", justify="right")
+    t.add_column("packed whole", justify="right")
+    keys = [k for k in ("off_peak", "peak") if method and any(f"{k}_miss_usd" in c for c in costs["methods"][method].values())]
+    for k in keys:
+        t.add_column(f"{k.replace('_', '-')} USD", justify="right")
+    if method is None:
+        return t
+    for b in report.budgets:
+        r, c = report.methods[method][str(b)], costs["methods"][method][str(b)]
+        cells = [f"${c[f'{k}_miss_usd']:.4f} / ${c[f'{k}_hit_usd']:.4f}" for k in keys]
+        t.add_row(f"{b:,}", f"{r['evidence_recall']:.3f}", f"{r['mean_tokens']:,.0f}", f"{r.get('whole_share', 0):.0%}", *cells)
+    return t
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     set_dir: Path = typer.Option(..., "--set", help="Folder of PDFs + questions.jsonl."),
-    budgets: str = typer.Option("4000,16000,32000,64000,128000", "--budgets", help="Comma-separated token budgets."),
+    budgets: str = typer.Option("4000,16000,32000,64000,128000,256000,512000,1000000", "--budgets",
+                                help="Comma-separated token budgets (up to DeepSeek V4's 1M window)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     open_set: bool = typer.Option(False, "--open", help="Pack over the whole set, not just each question's documents."),
     store_dir: Optional[Path] = typer.Option(None, "--store", help="Ingest into (and keep) this LONGDOC_HOME instead of a temporary one."),
@@ -304,18 +238,23 @@ def eval_retrieval(
         if not sd.is_dir():
             raise EvalError(f"{sd} is not a folder")
         if store_dir is not None:
-            report = _run_eval(settings(home=str(store_dir.expanduser())), sd, sizes, open_set, chosen, limit, as_json)
+            report = _run_eval(settings(home=str(store_dir.expanduser()), matter="default"), sd, sizes, open_set, chosen, limit, as_json)
         else:
             with tempfile.TemporaryDirectory(prefix="longdoc-eval-") as tmp:
-                report = _run_eval(settings(home=tmp, chroma_url=None), sd, sizes, open_set, chosen, limit, as_json)
-        data = report.as_dict()
+                report = _run_eval(settings(home=tmp, chroma_url=None, matter="default"), sd, sizes, open_set, chosen, limit, as_json)
+        from app.eval_costs import cost_curve
+
+        costs = cost_curve(report, settings())
+        data = {**report.as_dict(), "costs": costs}
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)
-            out_file.write_text(json.dumps(report.as_dict(details=True), indent=2) + "\n", encoding="utf-8")
+            out_file.write_text(json.dumps({**report.as_dict(details=True), "costs": costs}, indent=2) + "\n",
+                                encoding="utf-8")
         if as_json:
             _write_json(data)
             return
         out.print(results_table(report))
+        out.print(cost_table(report, costs))
         u = report.unanswerable
         out.print(f"Reported apart (no evidence to recall): {u['n']} question(s) — {u['not_answerable']} unanswerable, "
                   f"{u['no_evidence_given']} without evidence annotations.  {report.seconds:.0f} s.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import typer
 
 from app.cli import cli, settings
+from app.cli.children import run_child
 
 UI_SCRIPT = Path(__file__).resolve().parents[1] / "ui.py"
 
@@ -50,13 +50,15 @@ def ui(
 ) -> None:
     """Open the web UI (Streamlit) on http://127.0.0.1:8501."""
     s = settings(ui_port=port, ui_address=address)
-    if s.ui_address not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(
-            f"warning: binding to {s.ui_address} exposes your documents and API key to the network", err=True
-        )
+    from app.signin import ui_exposure_problem
+
+    problem = ui_exposure_problem(s, s.ui_address)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     env = dict(os.environ)
     # the UI process builds its own Settings from the environment: hand the global flags down that way
-    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder"):
+    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder", "matter"):
         value = getattr(s, name)
         if value is not None:
             env["LONGDOC_" + name.upper()] = str(value)
@@ -68,11 +70,8 @@ def ui(
     if stale:
         typer.echo(f"removed {stale} abandoned upload folder(s) from earlier sessions")
     typer.echo(f"longdoc UI on http://{s.ui_address}:{s.ui_port}  (data: {s.home}; Ctrl-C to stop)")
-    try:
-        code = subprocess.call(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code)
+    # Streamlit runs as a child that stops with longdoc (SIGTERM, Ctrl-C, or longdoc killed outright)
+    raise typer.Exit(run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env))
 
 
 @cli.command("clean-uploads")

@@ -19,7 +19,7 @@ from rich.table import Table
 from app.cli import cli, settings
 
 out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 try:  # RETR's `eval` group; created here only when that module has not registered it
     from app.cli.retrieval import eval_app  # type: ignore[attr-defined]
@@ -28,15 +28,7 @@ except ImportError:  # pragma: no cover - depends on the retrieval CLI being pre
     cli.add_typer(eval_app, name="eval")
 
 
-MODEL_HINTS = {
-    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc models check`), or unset LONGDOC_BACKEND to answer extractively",
-    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
-    "RateLimitError": "wait a minute and retry",
-    "ServerError": "the provider is overloaded or failing: retry later",
-    "ConnectError": "check LONGDOC_BASE_URL and the network",
-    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
-    "BadRequestError": "lower --budget (the prompt may exceed the model's context) or check LONGDOC_MODEL",
-}
+from app.errors import MODEL_HINTS, model_hint  # noqa: E402,F401 - the same hints in every face
 
 
 def _fail(message: str, hint: str = "") -> None:
@@ -51,16 +43,37 @@ def _guard(fn: Callable):
     from app.export import ExportError
     from model.base import ModelError
 
+    from model.base import RetiredModelError, UnknownModelError
+
     try:
         return fn()
+    except (RetiredModelError, UnknownModelError) as e:  # the settings name a model that is not there: one line
+        from app.model_status import explain
+
+        _fail(explain(e))
     except ModelError as e:
-        _fail(f"model call failed: {e.message}", MODEL_HINTS.get(type(e).__name__, "retry, or unset LONGDOC_BACKEND to answer extractively"))
+        _fail(f"model call failed: {e.message}", model_hint(e))
     except ExportError as e:
         _fail(str(e))
     except LookupError as e:  # unknown document, empty library
         _fail(str(e).strip("'\""))
     except (ValueError, OSError) as e:
         _fail(str(e))
+
+
+def _model_settings(thinking: bool, effort: Optional[str]):
+    """The invocation's Settings with --thinking / --effort applied (an unknown effort fails with the choices)."""
+    from model.registry import EFFORTS
+
+    s = settings()
+    if thinking:
+        s = s.replace(thinking=True)
+    if effort is not None:
+        e = effort.strip().lower()
+        if e not in EFFORTS:
+            _fail(f"unknown --effort '{effort}'", f"choose one of {', '.join(EFFORTS)}")
+        s = s.replace(effort=e)
+    return s
 
 
 def _docs(docs: Optional[list[str]]) -> Optional[list[str]]:
@@ -88,15 +101,24 @@ def _usage_line(result) -> str:
 def _print_dry_run(d) -> None:
     out.print(f"[bold]dry run[/bold] — nothing was sent")
     if d.budget:
-        out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget over {d.documents} document(s)")
+        window = f" (window {d.context_window:,}, {d.tokenizer} tokens)" if d.context_window else ""
+        out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget{window} over {d.documents} document(s)")
     else:
         out.print(f"{d.documents} document(s), read in full")
     if d.backend == "none":
         out.print("no model configured — extractive, $0")
         return
-    out.print(f"prompt: ~{d.prompt_tokens:,} tokens in {d.calls} call(s) · up to {d.max_output:,} output tokens per call")
-    out.print("prefix: " + ("likely cached (same documents as the last call)" if d.prefix_cached_likely else "not cached (new documents or first call)"))
-    out.print(f"estimated cost: at most {_money(d.estimated_cost_usd)} on {d.backend} · {d.model}")
+    out.print(f"prompt: ~{d.prompt_tokens:,} tokens in {d.calls} call(s) · up to {d.max_output:,} output tokens per call"
+              + (" · thinking on" if d.thinking else ""))
+    out.print(f"cache: ~{d.cache_hit_tokens:,} tokens at the cache-hit price, ~{d.cache_miss_tokens:,} at the miss price — "
+              + ("prefix likely cached (same documents as the last call)" if d.prefix_cached_likely else "not cached (new documents or first call)"))
+    rate = f" ({d.price_window} rate)" if d.price_window and d.price_window != "flat" else ""
+    line = f"estimated cost: {_money(d.estimated_cost_usd)}{rate} with a {d.answer_tokens:,}-token answer"
+    if d.other_window:
+        line += f"; {_money(d.estimated_cost_other_usd)} at the {d.other_window} rate"
+    out.print(line + f" · on {d.backend} · {d.model}")
+    if d.max_cost_usd is not None:
+        out.print(f"at most {_money(d.max_cost_usd)} if every call used its whole output room")
 
 
 def _print_citations(citations) -> None:
@@ -151,8 +173,9 @@ def _export(result, path: Optional[Path], page_images: bool = False) -> None:
 def ask_cmd(
     question: str = typer.Argument(..., help="The question (quote it)."),
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
-    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in DeepSeek tokens."),
-    thinking: bool = typer.Option(False, "--thinking", help="Use the reasoning (thinking) mode."),
+    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in the model's tokens (default: its window − reserves)."),
+    thinking: bool = typer.Option(False, "--thinking", help="Think before answering (off otherwise, and sent off explicitly)."),
+    effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max (with --thinking; default high)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
@@ -178,9 +201,7 @@ def ask_cmd(
             sys.stdout.flush()
 
     def body():
-        s = settings()
-        if thinking:
-            s = s.replace(thinking=True)
+        s = _model_settings(thinking, effort)
         return ask(s, question, docs=_docs(docs), budget=budget, thinking=thinking, on_event=on_event, dry_run=dry_run)
 
     started = time.monotonic()
@@ -192,6 +213,12 @@ def ask_cmd(
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
         return
+    if ans.reasoning and not streamed["reasoning"]:  # thinking that was not streamed live: shown apart, first
+        err.print("[dim]── reasoning ──[/dim]")
+        err.print(ans.reasoning, style="dim", markup=False)
+        err.print("[dim]── answer ──[/dim]")
+    elif streamed["reasoning"]:
+        err.print()
     if streamed["any"]:
         sys.stdout.write("\n")
     else:
@@ -241,11 +268,13 @@ class _Bar:
 def summarize_cmd(
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
     style: str = typer.Option("brief", "--style", help="brief | legal | scientific | detailed"),
-    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in DeepSeek tokens."),
+    budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in the model's tokens (default: its window − reserves)."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Write the summary to FILE (.md .docx .pdf .json)."),
     page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
+    thinking: bool = typer.Option(False, "--thinking", help="Think before writing (off otherwise)."),
+    effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max."),
 ) -> None:
     """Summarize documents (one pass when they fit, else per document then a synthesis)."""
     _check_page_images(export_to, page_images)
@@ -261,7 +290,8 @@ def summarize_cmd(
                   (" (.csv/.xlsx are for `longdoc compare`)" if export_to.suffix.lower() in MATRIX_SUFFIXES else ""))
 
     with _Bar(not as_json and sys.stderr.isatty(), "summarizing") as bar:
-        result = _guard(lambda: summarize(settings(), docs=_docs(docs), style=style, budget=budget, progress=bar, dry_run=dry_run))
+        result = _guard(lambda: summarize(_model_settings(thinking, effort), docs=_docs(docs), style=style, budget=budget,
+                                          progress=bar, dry_run=dry_run))
     if result.dry_run is not None:
         _json(result.to_json()) if as_json else _print_dry_run(result.dry_run)
         return
@@ -292,13 +322,16 @@ def compare_cmd(
     page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
+    thinking: bool = typer.Option(False, "--thinking", help="Think before answering (off otherwise)."),
+    effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max."),
 ) -> None:
-    """Compare documents aspect by aspect: one cited cell per document × aspect."""
+    """Compare documents aspect by aspect: one cited cell per document × aspect (one call when they fit the window)."""
     _check_page_images(export_to, page_images)
     from app.compare import compare
 
     with _Bar(not as_json and sys.stderr.isatty(), "comparing") as bar:
-        m = _guard(lambda: compare(settings(), docs=_docs(docs), aspects=aspects, dry_run=dry_run, progress=bar))
+        m = _guard(lambda: compare(_model_settings(thinking, effort), docs=_docs(docs), aspects=aspects, dry_run=dry_run,
+                                   progress=bar))
     if m.dry_run is not None:
         _json(m.to_json()) if as_json else _print_dry_run(m.dry_run)
         return

@@ -97,6 +97,8 @@ def draw_coverage(coverage) -> None:
                 f"**{getattr(c, 'label', '')} {c.file}**{whole}: pages {_ranges(c.pages_in_context)} of "
                 f"{c.pages_total} · {c.tokens:,} tokens"
                 + (f" · not in context: {_ranges(missing)}" if missing and not whole else "")
+                + ("" if getattr(c, "vectors", True) else
+                   " · its vectors are still being computed: found by keyword search only")
             )
 
 
@@ -198,10 +200,15 @@ def _estimate(settings) -> None:
     if d is None:
         st.caption("No estimate available.")
         return
+    rate = f" at the {d.price_window} rate" if d.price_window in ("peak", "off-peak") else ""
+    other = (f"; {common.money(d.estimated_cost_other_usd)} at the {d.other_window} rate" if d.other_window else "")
     st.caption(
-        f"Next call: about {d.prompt_tokens:,} prompt tokens (context {d.packed_tokens:,} of a {d.budget:,} budget"
-        f"{', prefix likely cached' if d.prefix_cached_likely else ''}) + up to {d.max_output:,} output → "
-        f"at most {common.money(d.estimated_cost_usd)} on {d.backend} · {d.model}"
+        f"Next call: about {d.prompt_tokens:,} prompt tokens (context {d.packed_tokens:,} of a {d.budget:,} budget; "
+        f"~{d.cache_hit_tokens:,} at the cache-hit price, ~{d.cache_miss_tokens:,} at the miss price"
+        f"{', prefix likely cached' if d.prefix_cached_likely else ''}) + a {d.answer_tokens:,}-token answer → "
+        f"{common.money(d.estimated_cost_usd)}{rate}{other} on {d.backend} · {d.model}"
+        f"{' · thinking on' if d.thinking else ''} (at most {common.money(d.max_cost_usd)} if the whole output room "
+        f"of {d.max_output:,} tokens were used)"
     )
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 from app.config import Settings, load_settings
 
 # settings a user may change in the Settings area; the rest come from the environment
-SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking")
+SESSION_KEYS = ("backend", "model", "base_url", "api_key", "budget", "thinking", "effort")
 
 
 def _base_settings() -> Settings:
@@ -26,10 +26,18 @@ def _base_settings() -> Settings:
     return load_settings()
 
 
+def base_settings() -> Settings:
+    """The environment's settings (before the session's matter and choices)."""
+    return _base_settings()
+
+
 def current_settings() -> Settings:
-    """Environment settings overlaid with what this session chose in the Settings area (kept in memory only)."""
+    """Environment settings overlaid with what this session chose in the Settings area (kept in memory only),
+    scoped to the matter chosen in the sidebar (only ever a granted one: see ui_pages/signin.py)."""
     over = st.session_state.setdefault("overrides", {})
     base = _base_settings()
+    if st.session_state.get("matter"):
+        base = base.replace(matter=st.session_state["matter"])
     changes = {k: over[k] for k in SESSION_KEYS if k in over}
     if not changes:
         return base
@@ -53,14 +61,14 @@ def _embedder(name: str, _settings: Settings):
 
 
 @st.cache_resource(show_spinner="Loading the tokenizer…")
-def _tokenizer():
+def _tokenizer(family: str = "deepseek-v4"):
     from retrieval.tokens import get_tokenizer
 
-    return get_tokenizer()
+    return get_tokenizer(family)
 
 
 def store(settings: Settings):
-    return _store(str(settings.home), settings.chroma_url, settings.collection, settings.embedder, settings)
+    return _store(str(settings.data_dir), settings.chroma_url, settings.collection, settings.embedder, settings)
 
 
 def embedder(settings: Settings):
@@ -93,15 +101,23 @@ _HINTS = {
     "RateLimitError": "The provider is rate-limiting: wait a moment and try again.",
     "ServerError": "The provider is having trouble: try again in a minute.",
     "TimeoutError_": "The model did not answer in time: try again, or raise the timeout (LONGDOC_TIMEOUT_S).",
-    "BadRequestError": "Try a smaller context budget in Settings.",
+    "BadRequestError": "The server refused the request as sent; Settings → Check the endpoint shows what it serves.",
     "IncompleteError": "The answer was cut off; what arrived is shown above.",
 }
 
 
 def error_message(exc: BaseException) -> str:
     """One line a person can act on, never a traceback."""
+    from model.base import RetiredModelError, UnknownModelError
+
+    if isinstance(exc, (RetiredModelError, UnknownModelError)):
+        from app.model_status import explain
+
+        return explain(exc)
     name = type(exc).__name__
     msg = getattr(exc, "message", None) or str(exc) or name
+    if name == "BadRequestError" and any(w in msg.lower() for w in ("context", "too long", "too many tokens", "max_model_len")):
+        return f"{msg} — Try a smaller context budget in Settings."
     if isinstance(exc, LookupError) and msg.startswith("'") and msg.endswith("'"):
         msg = msg[1:-1]
     hint = _HINTS.get(name)
@@ -200,6 +216,13 @@ def pick_documents(container, docs, key: str) -> list[str]:
     chosen = container.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
                                    format_func=lambda i: by_id[i].file, key=key)
     return list(chosen) or selected_doc_ids() or list(by_id)
+
+
+def can_edit() -> bool:
+    """Whether the signed-in role on this matter may add or delete documents (editor or admin)."""
+    from app.access import has_role
+
+    return has_role(st.session_state.get("role") or "admin", "editor")
 
 
 def money(usd: float | None) -> str:

@@ -1,4 +1,4 @@
-"""Library area: upload files, watch each one's outcome, list and delete documents."""
+"""Library area: upload files (one ingest job each), watch their progress, list and delete documents."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import dataclasses
 
 import streamlit as st
 
-from app import library, uploads
+from app import jobs, library, uploads
 from app.ui_pages import common
 from ingest.types import FAILED, INGESTED, NEEDS_PASSWORD, NO_TEXT, REPLACED, UNCHANGED
 
@@ -20,6 +20,7 @@ _ICON = {
     "refused": ":material/block:",
     "duplicate": ":material/content_copy:",
 }
+JOBS_SHOWN = 30  # the newest jobs of this matter shown in the Library
 _WORDS = {
     INGESTED: "ingested",
     REPLACED: "replaced the earlier version",
@@ -39,59 +40,21 @@ def _session_id() -> str:
 
 
 def _outcomes() -> list[dict]:
+    """This session's rows that have no job: refused uploads and duplicates within one batch."""
     return st.session_state.setdefault("outcomes", [])
 
 
-def _ingest_staged(settings, staged: list[uploads.StagedFile], password: str | None = None) -> list[dict]:
-    """Ingest staged files in one batch (parsing runs in parallel), one progress bar per file.
+def _submit(settings, staged: list[uploads.StagedFile], password: str | None = None) -> list:
+    """Move staged files to their kept, content-addressed place and submit one ingest job each.
 
-    Files are first moved from the session's staging folder to their kept, content-addressed place
-    and ingested from there, so the library's recorded path stays valid. Returns one outcome row
-    per file, in the order given."""
-    kept_before = {d.doc_id for d in library.list_documents(settings)}
-    staged = [dataclasses.replace(s, path=uploads.keep(settings, s)) for s in staged]
-    bars = {s.name: st.progress(0.0, text=f"{s.name}: waiting…") for s in staged}
-
-    def progress(ev: dict) -> None:
-        kind, bar = ev.get("event"), bars.get(ev.get("file", ""))
-        if kind == "wait":
-            for b in bars.values():
-                b.progress(0.0, text=ev.get("message") or "waiting for another ingest…")
-        if bar is None:
-            return
-        name = ev["file"]
-        if kind == "file":
-            bar.progress(0.05, text=f"{name}: {ev.get('stage', 'reading')}…")
-        elif kind == "parsed":
-            bar.progress(0.2, text=f"{name}: {ev.get('pages', '?')} pages, {ev.get('chunks', '?')} chunks — embedding…")
-        elif kind == "embedding" and ev.get("total"):
-            done, total = ev["done"], ev["total"]
-            bar.progress(0.2 + 0.7 * done / total, text=f"{name}: embedding {done}/{total} chunks")
-        elif kind == "storing":
-            bar.progress(0.92, text=f"{name}: storing…")
-        elif kind == "result":
-            bar.progress(1.0, text=f"{name}: {ev['result'].status}")
-
-    results = library.ingest(settings, [s.path for s in staged], password=password or None, progress=progress)
-    for b in bars.values():
-        b.empty()
-    by_name = {r.file: r for r in results}
-    rows = []
-    for s in staged:
-        r = by_name.get(s.name) or by_name.get(s.path.name)
-        row = {
-            "name": s.name,
-            "status": r.status if r else FAILED,
-            "message": (r.message if r else "no result from ingest"),
-            "pages": r.pages if r else 0,
-            "chunks": r.chunks if r else 0,
-            "doc_id": r.doc_id if r else None,
-            "staged": s,
-        }
-        if row["status"] in (FAILED, NO_TEXT) and s.sha256 not in kept_before:
-            uploads.forget(settings, s.sha256)  # nothing in the library refers to it
-        rows.append(row)
-    return rows
+    The jobs run in a worker, not in this page: a reload (or another browser) shows the same progress
+    from the job records, and closing the page loses nothing."""
+    kept = [uploads.keep(settings, s) for s in staged]
+    submitted = jobs.submit(settings, kept, password=password or None, names=[s.name for s in staged])
+    mine = st.session_state.setdefault("upload_jobs", {})
+    for s, j in zip(staged, submitted):
+        mine[j.id] = s.sha256
+    return submitted
 
 
 def _handle_uploads(settings, files) -> None:
@@ -104,58 +67,102 @@ def _handle_uploads(settings, files) -> None:
     out = _outcomes()
     for e in refused:
         out.insert(0, {"name": e.name, "status": "refused", "message": e.message})
-    known = {d.doc_id: d for d in library.list_documents(settings)}
     todo = []
     for s in staged:
         if s.duplicate_of:
             out.insert(0, {"name": s.original_name, "status": "duplicate", "message": s.duplicate_of})
-        elif s.sha256 in known:  # same bytes already in the library: only the hash was paid for
-            out.insert(0, {"name": s.name, "status": UNCHANGED, "doc_id": s.sha256,
-                           "message": f"identical to {known[s.sha256].file}"})
-            uploads.keep(settings, s)
         else:
             todo.append(s)
     if todo:
-        for row in reversed(_ingest_staged(settings, todo)):
-            out.insert(0, row)
+        _submit(settings, todo)
 
 
 @common.safe_callback("Library")
-def _retry_with_password(settings, i: int) -> None:
-    row = _outcomes()[i]
-    pw = st.session_state.get(f"pw_{i}", "")
+def _retry_with_password(settings, job_id: str, name: str, doc_id: str) -> None:
+    pw = st.session_state.get(f"pw_{job_id}", "")
+    st.session_state[f"pw_{job_id}"] = ""
     if not pw:
         return
-    _outcomes()[i] = _ingest_staged(settings, [row["staged"]], password=pw)[0]
-    st.session_state[f"pw_{i}"] = ""
-
-
-def _draw_outcomes(settings) -> None:
-    rows = _outcomes()
-    if not rows:
+    path = uploads.kept_path(settings, doc_id, name)
+    if path is None:
+        st.session_state.flash_error = f"{name}: the uploaded copy is gone; upload the file again"
         return
-    st.markdown("**This session's uploads**")
-    for i, row in enumerate(rows):
+    jobs.submit(settings, [path], password=pw, names=[name])
+    st.session_state.setdefault("retried", set()).add(job_id)
+
+
+def _job_line(j) -> str:
+    status = j.outcome or j.status
+    words = _WORDS.get(status, status)
+    detail = (j.message or "").replace(" (--password)", "")  # the remedy here is the field below
+    if j.status == "queued":
+        return f":material/schedule: **{j.file}** — queued" + (f" ({detail})" if detail else "")
+    if j.status == "parsing":
+        return f":material/hourglass_top: **{j.file}** — parsing" + (f": {detail}" if detail else "…")
+    if j.status == "embedding":
+        return f":material/hourglass_bottom: **{j.file}** — " + (detail or "computing vectors")
+    if status in (INGESTED, REPLACED):
+        line = f"{_ICON[status]} **{j.file}** — {words}: {j.pages} pages, {j.chunks} chunks"
+        return line + (f" ({detail})" if detail else "")
+    return f"{_ICON.get(status, '')} **{j.file}** — {words}" + (f": {detail}" if detail else "")
+
+
+def _draw_session_rows() -> None:
+    for row in _outcomes():
         status = row["status"]
         words = _WORDS.get(status, status)
-        # the pipeline's messages name CLI flags; here the remedy is the field below
-        detail = (row.get("message") or "").replace(" (--password)", "")
         if status == "duplicate":
-            line = f"{_ICON[status]} **{row['name']}** — {words} {detail} (same bytes, skipped)"
-        elif status in (INGESTED, REPLACED):
-            line = f"{_ICON[status]} **{row['name']}** — {words}: {row.get('pages', 0)} pages, {row.get('chunks', 0)} chunks"
-            if detail:
-                line += f" ({detail})"
+            st.markdown(f"{_ICON[status]} **{row['name']}** — {words} {row['message']} (same bytes, skipped)")
         else:
-            line = f"{_ICON.get(status, '')} **{row['name']}** — {words}" + (f": {detail}" if detail else "")
-        st.markdown(line, help=None)
-        if status == NEEDS_PASSWORD and row.get("staged"):
+            st.markdown(f"{_ICON.get(status, '')} **{row['name']}** — {words}: {row['message']}")
+
+
+def _draw_jobs(settings) -> None:
+    """The matter's recent ingest jobs with live progress, from the job records (so a reload shows them).
+
+    Redrawn every second while one is running; when one ends the whole page reruns, so the document
+    list and the sidebar show the new document."""
+    recent = jobs.list_jobs(settings, jobs.matter_of(settings), limit=JOBS_SHOWN)
+    retried = st.session_state.get("retried", set())
+    running = {j.id for j in recent if not j.done}
+    was = st.session_state.get("jobs_running", set())
+    st.session_state.jobs_running = running
+    if was - running:
+        _forget_failed(settings, recent)
+        st.rerun(scope="app")
+    if not recent and not _outcomes():
+        return
+    st.markdown("**Ingest jobs**" + (f" — {len(running)} running" if running else ""))
+    _draw_session_rows()
+    for j in reversed(recent):  # newest first
+        st.markdown(_job_line(j))
+        if not j.done:
+            st.progress(min(1.0, max(0.0, j.progress)), text=f"{j.status} · {round(100 * j.progress)}%")
+        elif j.outcome == NEEDS_PASSWORD and j.id not in retried and j.doc_id and common.can_edit():
             c1, c2 = st.columns([3, 1])
             c1.text_input(
-                f"Password for {row['name']}", type="password", key=f"pw_{i}", label_visibility="collapsed",
-                placeholder=f"Password for {row['name']}",
+                f"Password for {j.file}", type="password", key=f"pw_{j.id}", label_visibility="collapsed",
+                placeholder=f"Password for {j.file}",
             )
-            c2.button("Retry", key=f"retry_{i}", on_click=_retry_with_password, args=(settings, i))
+            c2.button("Retry", key=f"retry_{j.id}", on_click=_retry_with_password, args=(settings, j.id, j.file, j.doc_id))
+
+
+def _forget_failed(settings, recent) -> None:
+    """An upload that failed for good leaves no kept copy behind (one that needs a password keeps it)."""
+    mine = st.session_state.get("upload_jobs", {})
+    known = {d.doc_id for d in library.list_documents(settings)}
+    for j in recent:
+        sha = mine.get(j.id)
+        if sha and j.done and j.outcome in (FAILED, NO_TEXT) and sha not in known:
+            uploads.forget(settings, sha)
+
+
+def _jobs_panel(settings) -> None:
+    running = any(not j.done for j in jobs.list_jobs(settings, jobs.matter_of(settings), limit=JOBS_SHOWN))
+    if running and hasattr(st, "fragment"):
+        st.fragment(run_every=1.0)(_draw_jobs)(settings)
+    else:
+        _draw_jobs(settings)
 
 
 @common.safe_callback("Library")
@@ -182,25 +189,35 @@ def _draw_documents(settings) -> None:
         c[0].markdown(f"{d.title or d.file}  \n<small>`{d.file}` · `{d.doc_id[:12]}`</small>", unsafe_allow_html=True)
         c[1].write(d.domain)
         c[2].write(str(d.pages))
-        c[3].write(str(d.chunks))
+        if d.status == "ready":
+            c[3].write(str(d.chunks))
+        else:  # askable by keywords and whole-document reading; semantic search once its vectors are in
+            c[3].markdown(f"{d.chunks}  \n<small>vectors pending</small>", unsafe_allow_html=True)
         c[4].write((d.ingested_at or "")[:19].replace("T", " "))
-        c[5].button(
-            ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
-            on_click=_delete, args=(settings, d.doc_id, d.file),
-        )
+        if common.can_edit():
+            c[5].button(
+                ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
+                on_click=_delete, args=(settings, d.doc_id, d.file),
+            )
 
 
 def render(settings) -> None:
     st.header("Library")
     if st.session_state.get("flash"):
         st.success(st.session_state.pop("flash"))
-    files = st.file_uploader(
-        f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
-        type=["pdf", "txt", "md"],
-        accept_multiple_files=True,
-        key="uploader",
-    )
+    if not common.can_edit():
+        st.info(f"Read-only: your role on matter {settings.matter} is {st.session_state.get('role')}.")
+        files = None
+    else:
+        files = st.file_uploader(
+            f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
+            type=["pdf", "txt", "md"],
+            accept_multiple_files=True,
+            key="uploader",
+        )
+    if st.session_state.get("flash_error"):
+        st.error(st.session_state.pop("flash_error"))
     if files:
         _handle_uploads(settings, files)
-    _draw_outcomes(settings)
+    _jobs_panel(settings)
     _draw_documents(settings)

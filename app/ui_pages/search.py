@@ -18,7 +18,7 @@ def show_in_context(settings, doc_id: str, char_start: int, char_end: int, *, pa
                     section: str, terms: list[str], passage_text: str | None = None) -> None:
     """Draw a passage inside its surrounding page text (used by Search and by citations in Ask)."""
     store = common.store(settings)
-    text = _document_text(str(settings.home), doc_id, store)
+    text = _document_text(str(settings.data_dir), doc_id, store)  # per matter: ids repeat across matters
     view = passage_in_context(
         text, char_start, char_end, doc_id=doc_id, page_start=page_start, page_end=page_end,
         section=section, passage_text=passage_text,
@@ -59,8 +59,11 @@ def render(settings) -> None:
     st.caption(f"{len(hits)} passages from {len(ids)} document(s)")
     if not hits:
         st.info("Nothing relevant found in the chosen documents.")
+    from app.cite import hit_section
+
     for n, h in enumerate(hits, 1):
         ch = h.chunk
+        section = hit_section(query, ch)
         d = by_id.get(ch.doc_id)
         name = d.file if d else ch.doc_id[:12]
         from app.printed_pages import page_display
@@ -69,7 +72,7 @@ def render(settings) -> None:
         with st.container(border=True):
             st.markdown(
                 f"**{n}. {name}** · {pages}"
-                + (f" · _{ch.section_path}_" if ch.section_path else "")
+                + (f" · _{section}_" if section else "")
                 + f" <small>score {h.score:.3f}</small>",
                 unsafe_allow_html=True,
             )
@@ -83,5 +86,5 @@ def render(settings) -> None:
             with st.expander(f"Open {pages} in context", expanded=False):
                 show_in_context(
                     settings, ch.doc_id, ch.char_start, ch.char_end, page_start=ch.page_start,
-                    page_end=ch.page_end, section=ch.section_path, terms=terms, passage_text=ch.text,
+                    page_end=ch.page_end, section=section, terms=terms, passage_text=ch.text,
                 )

@@ -16,12 +16,14 @@ from app.ui_pages import common
 BACKENDS = ("none", "deepseek", "openai", "anthropic", "transformers")
 HELP = {
     "none": "No model: extractive answers and summaries, quoted from the documents.",
-    "deepseek": "DeepSeek's API (https://api.deepseek.com): deepseek-chat, or deepseek-reasoner for thinking.",
+    "deepseek": "DeepSeek's API (https://api.deepseek.com): deepseek-flash (default, 1M window) or deepseek-v4-pro; "
+                "thinking is a switch on the same model.",
     "openai": "Any OpenAI-compatible server: CometAPI (https://api.cometapi.com/v1), vLLM, SGLang, llama.cpp, Ollama.",
     "anthropic": "An Anthropic-style /v1/messages endpoint (e.g. https://api.deepseek.com/anthropic).",
     "transformers": "A local model directory run in-process on your GPU.",
 }
 MIN_BUDGET = 2_000
+EFFORT_CHOICES = ("default", "low", "high", "max")
 
 
 def dotenv_path() -> Path:
@@ -40,6 +42,8 @@ def _apply() -> None:
     if key:
         over["api_key"] = key.strip()
     over["thinking"] = bool(ss.get("set_thinking"))
+    effort = ss.get("set_effort") or "default"
+    over["effort"] = None if effort == "default" else effort
     ss.overrides = over
     ss.set_api_key = ""  # the field empties itself: the key is never drawn back into the page
     ss.settings_flash = "Settings applied to this session."
@@ -66,15 +70,51 @@ def _budget_changed() -> None:
     st.session_state.overrides = over
 
 
+@common.safe_callback("Settings")
+def _check_endpoint() -> None:
+    from app.model_status import status
+
+    st.session_state.endpoint_status = status(common.current_settings(), list_models=True)
+
+
+def _backend_or_reason(settings):
+    """The backend, or NoModel with the one-line reason (a retired name must not hide the form that fixes it)."""
+    from app.model_status import explain
+    from model.base import ModelError, NoModel
+
+    try:
+        return common.backend(settings), None
+    except ModelError as e:
+        return NoModel(reason=explain(e)), explain(e)
+
+
+def _catalog_names() -> str:
+    """What the model catalog says DeepSeek serves today, and which names were retired."""
+    from model.catalog import catalog
+
+    models = catalog()["models"]
+    current = [e["name"] for k, e in models.items() if k.startswith("deepseek/") and not e.get("retired") and not e.get("alias_of")]
+    retired = [f"{e['name']} (→ {e.get('replacement')})" for k, e in models.items() if k.startswith("deepseek/") and e.get("retired")]
+    return f"DeepSeek today: {', '.join(current)} · retired: {', '.join(retired)} (model/catalog.json)"
+
+
+def _rates(p) -> str:
+    return f"input {p.input_cache_miss:g} (cache hit {p.input_cache_hit:g}), output {p.output:g}"
+
+
 def render(settings) -> None:
     st.header("Settings")
     if st.session_state.get("settings_flash"):
         st.success(st.session_state.pop("settings_flash"))
-    b = common.backend(settings)
+    b, problem = _backend_or_reason(settings)
     generative = common.is_generative(b)
-    if generative:
+    if problem:
+        st.error(problem)
+    elif generative:
+        think = {"switch": "a request switch", "twin": "a twin model name", "template": "the server's chat template"}.get(
+            getattr(b, "thinking_style", "none"), "not available")
         st.success(f"Model: **{b.name} · {b.model}** — context window {b.context_window:,} tokens, "
-                   f"output up to {b.max_output:,}.")
+                   f"output up to {b.max_output:,}; thinking: {think}.")
     else:
         st.info(f"{getattr(b, 'reason', 'No model configured')}.", icon=":material/format_quote:")
 
@@ -84,7 +124,8 @@ def render(settings) -> None:
         st.selectbox("Backend", BACKENDS, index=BACKENDS.index(cur), key="set_backend",
                      help="\n\n".join(f"**{k}**: {v}" for k, v in HELP.items()))
         st.text_input("Model", value=settings.model or "", key="set_model",
-                      placeholder="deepseek-chat, deepseek-reasoner, deepseek-v3.2-exp…")
+                      placeholder="deepseek-flash (default), deepseek-v4-pro, deepseek-v3.2-exp (CometAPI)…")
+        st.caption(_catalog_names())
         st.text_input("Base URL", value=settings.base_url or "", key="set_base_url",
                       placeholder="https://api.deepseek.com")
         has_key = bool(settings.api_key)
@@ -93,16 +134,32 @@ def render(settings) -> None:
                       help="Kept in this session's memory; never shown again.")
         st.checkbox(f"Also save the key to {dotenv_path().name} in the working directory (mode 0600), "
                     "so the CLI and later sessions use it", key="set_save_key")
-        st.checkbox("Thinking mode (reasoning shown in a collapsed box)", value=bool(settings.thinking),
+        st.checkbox("Thinking mode (reasoning shown in a collapsed box; off = sent off explicitly, "
+                    "since DeepSeek V4 thinks by default and bills the reasoning)", value=bool(settings.thinking),
                     key="set_thinking")
+        cur_effort = settings.effort if settings.effort in EFFORT_CHOICES else "default"
+        st.selectbox("Thinking effort", EFFORT_CHOICES, index=EFFORT_CHOICES.index(cur_effort), key="set_effort",
+                     help="low | high | max where the model takes an effort (DeepSeek V4: default high).")
         st.form_submit_button("Apply", type="primary", on_click=_apply)
     if settings.api_key:
         st.button("Forget the API key for this session", on_click=_forget_key, key="forget_key")
+    if generative:
+        st.button("Check the endpoint (lists the served models)", on_click=_check_endpoint, key="check_endpoint")
+        es = st.session_state.get("endpoint_status")
+        if es is not None and es.model == b.model:
+            if es.served is not None:
+                served = ", ".join(es.served) or "none"
+                (st.success if es.is_served else st.error)(
+                    f"The endpoint serves: {served}." + ("" if es.is_served else
+                                                        f" **{b.model}** is not among them: choose one of these as the model."))
+            elif es.served_error:
+                st.warning(f"Could not list the served models: {es.served_error}")
 
     st.subheader("Context budget")
-    window = int(getattr(b, "context_window", 128_000) or 128_000)
-    reserve = (b.max_output if generative and b.max_output else settings.reserve_output) + settings.reserve_prompt
-    top = max(MIN_BUDGET + 1_000, window - reserve)
+    from app.ask import model_window
+
+    window = int(model_window(b) or 0) or 1_048_576
+    top = max(MIN_BUDGET + 1_000, window - settings.reserve_output - settings.reserve_prompt)
     value = settings.budget or top
     value = min(max(value, MIN_BUDGET), top)
     st.slider("Tokens of document text per question", MIN_BUDGET, top, value, step=1_000, key="set_budget",
@@ -112,21 +169,34 @@ def render(settings) -> None:
 
     st.subheader("Cost of the next call")
     if generative:
-        cost = b.estimate_cost(budget + settings.reserve_prompt, b.max_output)
-        cached = b.estimate_cost(budget + settings.reserve_prompt, b.max_output, cached_tokens=budget)
+        prompt = budget + settings.reserve_prompt
+        answer = min(settings.reserve_output, b.max_output)
+        sched = getattr(b, "schedule", None)
+        cost = b.estimate_cost(prompt, answer)
+        cached = b.estimate_cost(prompt, answer, cached_tokens=budget)
+        window_now = sched.window() if sched is not None else None
+        rate = f" ({window_now} rate)" if window_now in ("peak", "off-peak") else ""
         st.markdown(
-            f"A question that fills the budget sends about **{budget + settings.reserve_prompt:,}** prompt tokens "
-            f"and may get up to **{b.max_output:,}** output tokens: at most **{common.money(cost)}**, "
+            f"A question that fills the budget sends about **{prompt:,}** prompt tokens; with a "
+            f"**{answer:,}**-token answer it costs **{common.money(cost)}**{rate}, "
             f"or **{common.money(cached)}** when the documents' prefix is cached (same documents as the last call)."
         )
+        other = sched.other() if sched is not None else None
+        if other is not None:
+            o_cost = b.estimate_cost(prompt, answer, prices=other[1])
+            o_cached = b.estimate_cost(prompt, answer, cached_tokens=budget, prices=other[1])
+            st.markdown(f"At the {other[0]} rate: **{common.money(o_cost)}**, or **{common.money(o_cached)}** cached. "
+                        f"{sched.hours.label}")
         prices = getattr(b, "prices", None)
         if prices:
-            st.caption(f"Prices per 1M tokens: input {prices.input_cache_miss} (cache hit {prices.input_cache_hit}), "
-                       f"output {prices.output}.")
+            st.caption(f"Prices now per 1M tokens: {_rates(prices)}"
+                       + (f"; at the {other[0]} rate: {_rates(other[1])}." if other else "."))
+        elif prices is None:
+            st.caption("The price of this model is unknown (costs show as 'price unknown'): add it with LONGDOC_CATALOG_FILE.")
         st.caption("The Ask area shows the exact estimate for the next question before you send it.")
     else:
         st.markdown("Extractive answers cost nothing: no model is called.")
 
     st.subheader("Data")
-    st.caption(f"Library: `{settings.home}` · embedder: `{settings.embedder}` · uploads: `{settings.uploads_dir}` "
+    st.caption(f"Library: `{settings.data_dir}` (matter {settings.matter}) · embedder: `{settings.embedder}` · uploads: `{settings.uploads_dir}` "
                f"(up to {settings.max_file_mb} MB per file)")

@@ -72,13 +72,14 @@ def llm_server():
 def llm(llm_server):
     llm_server.queue.clear()
     llm_server.requests.clear()
+    llm_server.gets.clear()
     yield llm_server
     llm_server.queue.clear()
 
 
 def generative(settings, server, **more):
-    """`settings` pointed at the fake server as a DeepSeek-compatible backend (priced like deepseek-chat)."""
-    return settings.replace(backend="deepseek", base_url=server.url + "/v1", api_key=KEY, model="deepseek-chat",
+    """`settings` pointed at the fake server as DeepSeek's API (deepseek-flash, priced and limited as the catalog says)."""
+    return settings.replace(backend="deepseek", base_url=server.url + "/v1", api_key=KEY, model="deepseek-flash",
                             max_retries=0, timeout_s=20.0, **more)
 
 
@@ -86,7 +87,7 @@ def env_for(settings, server=None) -> dict:
     env = {"LONGDOC_HOME": str(settings.home)}
     if server is not None:
         env.update(LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=server.url + "/v1", LONGDOC_API_KEY=KEY,
-                   LONGDOC_MODEL="deepseek-chat", LONGDOC_MAX_RETRIES="0")
+                   LONGDOC_MODEL="deepseek-flash", LONGDOC_MAX_RETRIES="0")
     return env
 
 

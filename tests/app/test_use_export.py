@@ -34,7 +34,7 @@ def results(king_packed):
     m = Matrix(["governing law", "audit rights"], info,
                [Cell(d.doc_id, d.file, "governing law", gl.text, cit, True),
                 Cell(d.doc_id, d.file, "audit rights", "not found", None, False)],
-               "generative", "deepseek", "deepseek-chat", usage={"prompt_tokens": 1200, "cached_tokens": 600,
+               "generative", "deepseek", "deepseek-flash", usage={"prompt_tokens": 1200, "cached_tokens": 600,
                                                                  "output_tokens": 50}, cost_usd=0.00042)
     return ans, summ, m, gl
 
@@ -109,7 +109,7 @@ def test_matrix_exports_csv_xlsx_md(results, tmp_path):
     assert wb["Matrix"]["A2"].value == "governing law" and gl.label in wb["Matrix"]["B2"].value
     assert wb["Sources"]["A2"].value == gl.label and "New York" in wb["Sources"]["E2"].value
     about = {r[0].value: r[1].value for r in wb["About"].iter_rows()}
-    assert "deepseek-chat" in about["Mode"] and "prompt 1,200" in about["Tokens"]
+    assert "deepseek-flash" in about["Mode"] and "prompt 1,200" in about["Tokens"]
     assert "| governing law |" in (tmp_path / "m.md").read_text()
 
 

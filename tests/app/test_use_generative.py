@@ -30,7 +30,7 @@ def test_ask_streams_verifies_and_reports_usage(samples_home, llm, gov, tmp_path
                                "It was signed on the moon in 1850 [D1 p.1]."]))
     events = []
     ans = ask(s, "What is the governing law?", docs=[KING.name], on_event=events.append)
-    assert ans.mode == "generative" and ans.backend == "deepseek" and ans.model == "deepseek-chat"
+    assert ans.mode == "generative" and ans.backend == "deepseek" and ans.model == "deepseek-flash"
     assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == ans.answer
     assert isinstance(events[-1], Finish)
     flags = [(s_.labels, s_.supported) for s_ in ans.sentences]
@@ -48,7 +48,7 @@ def test_ask_streams_verifies_and_reports_usage(samples_home, llm, gov, tmp_path
     for suf in (".md", ".json", ".docx"):
         p = export(ans, tmp_path / f"a{suf}")
         assert KEY.encode() not in p.read_bytes()
-    assert "deepseek-chat" in (tmp_path / "a.md").read_text()
+    assert "deepseek-flash" in (tmp_path / "a.md").read_text()
 
     # a second question over the same documents: same prefix → the dry run says it is likely cached
     dry = ask(s, "When does it expire?", docs=[KING.name], dry_run=True)
@@ -80,13 +80,13 @@ def test_cli_generative_answer_and_model_errors(samples_home, llm, gov):
     r = runner.invoke(cli, ["ask", "Which law governs?", "--docs", KING.name], env=env)
     assert r.exit_code == 0, r.output
     assert "Not backed by the cited passages (1)" in r.stdout and "✓" in r.stdout and "✗" in r.stdout
-    assert "deepseek · deepseek-chat" in r.stdout and "50% of cited sentences verified" in r.stdout
+    assert "deepseek · deepseek-flash" in r.stdout and "50% of cited sentences verified" in r.stdout
     llm.push(Scenario(kind="status", status=401, body={"error": {"message": "Authentication Fails (invalid key)"}}))
     r = runner.invoke(cli, ["ask", "Which law governs?", "--docs", KING.name], env=env)
     assert r.exit_code == 1 and "model call failed" in r.stderr and "API_KEY" in r.stderr
     assert "Traceback" not in r.output and KEY not in r.output
     r = runner.invoke(cli, ["ask", "Which law governs?", "--docs", KING.name, "--dry-run"], env=env)
-    assert r.exit_code == 0 and "estimated cost: at most $" in r.stdout and "deepseek-chat" in r.stdout
+    assert r.exit_code == 0 and "estimated cost: $" in r.stdout and "at most $" in r.stdout and "deepseek-flash" in r.stdout
 
 
 def test_summarize_one_pass_and_hierarchical(samples_home, llm, gov):
@@ -112,9 +112,9 @@ def test_summarize_one_pass_and_hierarchical(samples_home, llm, gov):
     assert {c.label for c in hier.citations} == {"D1 p.1", "D2 p.1"}
 
 
-def test_compare_generative_json_cells(samples_home, llm, gov):
+def test_compare_generative_json_cells_per_document_when_they_do_not_fit_one_window(samples_home, llm, gov):
     _, page = gov
-    s = generative(samples_home, llm)
+    s = generative(samples_home, llm, budget=20_000)  # neither 1M window holds both: one call per document
     dynamex = {"aspects": {"governing law": {"answer": "The laws of the Province of Ontario.", "label": "D1 p.10"},
                            "audit rights": {"answer": "not found", "label": None}}}
     king = {"aspects": {"governing law": {"answer": "The laws of the State of New York.", "label": f"D1 p.{page}"},
@@ -129,4 +129,28 @@ def test_compare_generative_json_cells(samples_home, llm, gov):
     assert not next(c for c in m.cells if c.file == DYNAMEX.name and c.aspect == "audit rights").found
     audit_k = next(c for c in m.cells if c.file == KING.name and c.aspect == "audit rights")
     assert audit_k.found and audit_k.citation.label == "D2 p.3"
-    assert m.usage["prompt_tokens"] == 2000 and m.mode == "generative"
+    assert m.usage["prompt_tokens"] == 2000 and m.mode == "generative" and m.strategy == "per-document"
+
+
+def test_compare_reads_every_document_in_one_call_when_they_fit_the_window(samples_home, llm, gov):
+    _, page = gov
+    s = generative(samples_home, llm)
+    both = {"documents": {
+        "D1": {"governing law": {"answer": "The laws of the Province of Ontario.", "label": "D1 p.10"},
+               "audit rights": {"answer": "not found", "label": None}},
+        "D2": {"governing law": {"answer": "The laws of the State of New York.", "label": f"D2 p.{page}"},
+               "audit rights": {"answer": "Each party may audit the other's records.", "label": "D2 p.3"}}}}
+    llm.push(Scenario(content=["```json\n" + json.dumps(both) + "\n```"]))
+    m = compare(s, docs=[KING.name, DYNAMEX.name], aspects="governing law, audit rights")
+    assert len(llm.requests) == 1 and m.strategy == "one-pass"
+    req = llm.requests[-1]["json"]
+    assert req["response_format"] == {"type": "json_object"} and req["thinking"] == {"type": "disabled"}
+    system = req["messages"][0]["content"]
+    assert "## D1 ·" in system and "## D2 ·" in system and '"D1", "D2"' in req["messages"][-1]["content"]
+    gl_k = next(c for c in m.cells if c.file == KING.name and c.aspect == "governing law")
+    assert gl_k.citation.label == f"D2 p.{page}" and gl_k.citation.verified and "New York" in gl_k.answer
+    gl_d = next(c for c in m.cells if c.file == DYNAMEX.name and c.aspect == "governing law")
+    assert gl_d.citation.label == "D1 p.10" and "Ontario" in gl_d.answer
+    assert not next(c for c in m.cells if c.file == DYNAMEX.name and c.aspect == "audit rights").found
+    d = compare(s, docs=[KING.name, DYNAMEX.name], aspects="governing law", dry_run=True)
+    assert d.dry_run.calls == 1 and d.strategy == "one-pass" and d.dry_run.budget > 1_000_000

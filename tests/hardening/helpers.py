@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import CUAD, ROOT
+from tests.conftest import ROOT
+from tests.fixtures import pdfs
 
 LONGDOC = Path(sys.executable).parent / "longdoc"
 
@@ -45,6 +46,5 @@ def json_results(text: str) -> list[dict]:
 
 
 def small_contracts(n: int) -> list[Path]:
-    """The n smallest CUAD contracts: real PDFs that embed in seconds."""
-    pdfs = sorted((p for p in CUAD.iterdir() if p.suffix.lower() == ".pdf"), key=lambda p: p.stat().st_size)
-    return pdfs[:n]
+    """n (≤ 4) small real contracts that embed in seconds: two-page extracts of the samples."""
+    return pdfs.small_contracts(n)

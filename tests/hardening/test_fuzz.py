@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.pipeline import _Parsed, _Pool, ingest_paths, parse_file
+from ingest.pipeline import _kill_pool, _Parsed, _spawn_pool, ingest_paths, parse_file
 from ingest.types import FAILED, NO_TEXT, STATUSES
-from tests.conftest import DEV, ROBUST
+from tests.conftest import ROBUST, SAMPLES
+from tests.fixtures import pdfs
 from tests.hardening import crafted
 
 FUZZ_SECONDS = float(os.environ.get("LONGDOC_FUZZ_SECONDS", "60"))
@@ -28,23 +29,27 @@ FILE_TIMEOUT_S = 15
 MEMORY_MB = 1024
 MAX_PAGES = 40
 
-SEEDS = [
-    ROBUST / "malformed_xref_keyword_missing.pdf",
-    ROBUST / "encrypted_aes256_pdfjs-issue6010_pw_abc.pdf",
-    ROBUST / "encrypted_rc4_userpw_openpassword.pdf",
-    ROBUST / "encrypted_emptypw_rc4-40_pdfjs-bug900822.pdf",
-    ROBUST / "two_column_layout.pdf",
-    DEV / "DYNAMEXINC_06_06_1996-EX-10.4-TRANSPORTATION SERVICES AGREEMENT.PDF",
-]
+def _seeds() -> list[Path]:
+    """Small PDFs of every kind the parser meets (built from data/samples/), plus the real robustness
+    files when ../shared is there: more variety for the mutations, never a requirement."""
+    own = [pdfs.malformed_xref(), pdfs.encrypted_aes256(), pdfs.encrypted_rc4_user_password(),
+           pdfs.encrypted_empty_user_password(), pdfs.two_columns(), pdfs.brotli_filter(), pdfs.one_bad_page(),
+           SAMPLES / "DYNAMEXINC_06_06_1996-EX-10.4-TRANSPORTATION SERVICES AGREEMENT.PDF"]
+    real = [ROBUST / n for n in ("malformed_xref_keyword_missing.pdf", "encrypted_aes256_pdfjs-issue6010_pw_abc.pdf",
+                                 "encrypted_rc4_userpw_openpassword.pdf", "encrypted_emptypw_rc4-40_pdfjs-bug900822.pdf",
+                                 "two_column_layout.pdf")]
+    return own + [p for p in real if p.is_file()]
 
 
 def _seed_bytes() -> list[bytes]:
-    return [p.read_bytes() for p in SEEDS if p.is_file()]
+    return [p.read_bytes() for p in _seeds()]
 
 
 @st.composite
 def mutated_pdfs(draw) -> bytes:
     """A real PDF with byte flips, a truncation, a deletion and/or a splice from another real PDF."""
+    if not _SEED_DATA:
+        _SEED_DATA.extend(_seed_bytes())
     seeds = _SEED_DATA
     data = bytearray(seeds[draw(st.integers(0, len(seeds) - 1))])
     for op in draw(st.lists(st.sampled_from(["flip", "truncate", "splice", "delete", "dup"]), min_size=1, max_size=4)):
@@ -72,7 +77,7 @@ def mutated_pdfs(draw) -> bytes:
     return bytes(data)
 
 
-_SEED_DATA = _seed_bytes() or [crafted.many_pages(2)]
+_SEED_DATA: list[bytes] = []  # filled on first use: building the seeds costs a second
 
 
 def _children_maxrss_mb() -> float:
@@ -84,6 +89,22 @@ def _clear(outcome) -> bool:
         return outcome.pages >= 1
     status, message = outcome
     return status in STATUSES and bool(message and message.strip())
+
+
+class _Pool:
+    """One capped parser process, recreated after a kill (the pipeline's own pool helpers)."""
+
+    def __init__(self, workers: int, memory_mb: int):
+        self.workers, self.memory_mb, self.ex = workers, memory_mb, None
+
+    def get(self):
+        if self.ex is None:
+            self.ex = _spawn_pool(self.workers, self.memory_mb)
+        return self.ex
+
+    def kill(self) -> None:
+        _kill_pool(self.ex)
+        self.ex = None
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +129,7 @@ def _parse_in_pool(pool: _Pool, path: Path, ocr: str = "off"):
 
 
 @pytest.mark.slow
-def test_fuzz_mutated_pdfs_end_in_a_clear_outcome(parser_pool, tmp_path_factory, shared_dir):
+def test_fuzz_mutated_pdfs_end_in_a_clear_outcome(parser_pool, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     started = time.monotonic()
     seen = {"n": 0}

@@ -27,7 +27,7 @@ def test_api_key_never_lands_in_store_logs_or_exports(tmp_path):
     home = tmp_path / "home"
     dead = f"http://127.0.0.1:{_free_port()}/v1"
     env = cli_env(LONGDOC_HOME=str(home), LONGDOC_API_KEY=FAKE_KEY, LONGDOC_BACKEND="openai",
-                  LONGDOC_MODEL="deepseek-chat", LONGDOC_BASE_URL=dead, LONGDOC_MAX_RETRIES="0",
+                  LONGDOC_MODEL="deepseek-flash", LONGDOC_BASE_URL=dead, LONGDOC_MAX_RETRIES="0",
                   LONGDOC_TIMEOUT_S="5", LONGDOC_WORKERS="0")
     sample = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
     outputs = []

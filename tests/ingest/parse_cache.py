@@ -29,10 +29,20 @@ OFFENSIVE = "2001.03131.pdf"
 SCOTUS = "scotus_tarrant-v-herrmann_569US614_2013_slip.pdf"
 
 
+SAMPLES = ROOT / "data" / "samples"
+
+
 def need(path: Path) -> Path:
     if not path.exists():
-        pytest.skip(f"{path} is not present (../shared missing)")
+        pytest.skip(f"needs ../shared: {path.relative_to(SHARED) if path.is_relative_to(SHARED) else path} is absent")
     return path
+
+
+def dev_path(name: str) -> Path:
+    """A dev-set document: the copy in data/samples/ when the repository ships it (the contracts and the
+    slip opinion), else ../shared/eval/dev (the papers and the Westlaw print; skips without ../shared)."""
+    own = SAMPLES / name
+    return own if own.exists() else need(DEV / name)
 
 
 @functools.lru_cache(maxsize=None)
@@ -41,4 +51,4 @@ def parsed(path: str, password: str | None = None) -> ParsedDocument:
 
 
 def dev(name: str) -> ParsedDocument:
-    return parsed(str(DEV / name))
+    return parsed(str(dev_path(name)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from parse_cache import DEV, need, parsed
+from parse_cache import DEV, SAMPLES, dev_path, need, parsed
 
 from ingest.chunk import chunk_document, embedded_share
 from ingest.embed import LazyEmbedder, load_token_counter
@@ -15,8 +15,9 @@ from ingest.types import Heading, Page, ParsedDocument
 EMB = LazyEmbedder("default")
 COUNT = load_token_counter(EMB.tokenizer_file)
 MAX = EMB.max_tokens
-DEV_PDFS = sorted(p.name for p in DEV.glob("*")) if DEV.is_dir() else []
-DEV_PDFS = [n for n in DEV_PDFS if n.lower().endswith(".pdf")]
+# the samples always; the rest of the dev set (papers, the Westlaw print) where ../shared is
+DEV_PDFS = sorted({p.name for folder in (SAMPLES, DEV) if folder.is_dir() for p in folder.iterdir()
+                   if p.suffix.lower() == ".pdf"})
 
 
 def make_doc(pages: list[str], headings: tuple[Heading, ...] = (), doc_id: str = "d" * 64) -> ParsedDocument:
@@ -48,7 +49,7 @@ def check_invariants(doc: ParsedDocument, chunks) -> None:
 
 @pytest.mark.parametrize("name", DEV_PDFS)
 def test_dev_pdf_chunks_fit_the_window_and_cover_all_text(name):
-    doc = parsed(str(need(DEV / name)))
+    doc = parsed(str(dev_path(name)))
     chunks = chunk_document(doc, COUNT, MAX, 32)
     check_invariants(doc, chunks)
     sizes = [COUNT(c.text) for c in chunks]
@@ -62,8 +63,11 @@ def test_dev_pdf_chunks_fit_the_window_and_cover_all_text(name):
             assert COUNT(doc.text[b.char_start : a.char_end]) <= 32
 
 
-def test_paper_references_are_flagged_and_sections_set():
-    doc = parsed(str(need(DEV / "2401.18059v1.pdf")))
+@pytest.mark.parametrize("source", ["written", "dev"])
+def test_paper_references_are_flagged_and_sections_set(source):
+    from tests.fixtures import pdfs
+
+    doc = parsed(str(pdfs.paper() if source == "written" else need(DEV / "2401.18059v1.pdf")))
     chunks = chunk_document(doc, COUNT, MAX, 32)
     assert any(c.is_references for c in chunks)
     assert not chunks[0].is_references

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 import pytest
-from parse_cache import CUAD, DEV, DYNAMEX, KING, OFFENSIVE, WESTLAW, dev, need
+from parse_cache import CUAD, DYNAMEX, KING, OFFENSIVE, WESTLAW, dev, dev_path, need
 
 from ingest.clean import clean_pages, is_page_number, normalise_chars
 
@@ -15,7 +15,7 @@ from ingest.clean import clean_pages, is_page_number, normalise_chars
 def raw_pages(path: str) -> tuple[str, ...]:
     from pypdf import PdfReader
 
-    return tuple(p.extract_text() for p in PdfReader(need(DEV / path) if "/" not in path else path).pages)
+    return tuple(p.extract_text() for p in PdfReader(dev_path(path) if "/" not in path else path).pages)
 
 
 # -- characters -------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 
-ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
@@ -75,15 +74,59 @@ def test_real_console_script_json_and_no_traceback(tmp_path):
     """The installed `longdoc` command, as a subprocess: only bad files, so no model is loaded."""
     bad = tmp_path / "empty.pdf"
     bad.write_bytes(b"")
-    enc = ROOT.parent / "shared" / "eval" / "robustness" / "encrypted_rc4_userpw_openpassword.pdf"
-    args = [str(Path(sys.executable).parent / "longdoc"), "--home", str(tmp_path / "home"), "ingest", str(bad), "--json"]
-    if enc.exists():
-        args.insert(-1, str(enc))
+    from tests.fixtures import pdfs
+
+    enc = pdfs.encrypted_rc4_user_password()
+    args = [str(Path(sys.executable).parent / "longdoc"), "--home", str(tmp_path / "home"), "ingest", str(bad), str(enc), "--json"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
     out = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
     assert out.returncode == 1, out.stderr
     rows = json.loads(out.stdout)
     assert rows[0]["status"] == "failed" and rows[0]["message"].startswith("not a PDF")
-    if enc.exists():
-        assert rows[1]["status"] == "needs_password"
+    assert rows[1]["status"] == "needs_password"
     assert "Traceback" not in out.stderr
+
+
+def test_docs_table_fits_an_80_column_terminal(samples_home):
+    """One line per document at 80 columns (file names shortened in the middle, least useful columns
+    left out and said so); everything at 200 columns; full values always in --json."""
+    from rich.cells import cell_len
+
+    home = str(samples_home.home)
+    full = json.loads(runner.invoke(cli, ["--home", home, "docs", "--json"]).stdout)
+    assert len(full) == 4 and any(len(d["file"]) > 60 for d in full)
+
+    r = runner.invoke(cli, ["--home", home, "docs"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert max(cell_len(ln) for ln in lines) <= 80, r.stdout
+    for d in full:
+        rows = [ln for ln in lines if d["doc_id"][:12] in ln]
+        assert len(rows) == 1, r.stdout  # the row did not wrap onto further lines
+        shown = rows[0].split("│")[-2].strip()
+        # the start and the end of the name both stay: "KINGPHARMACEUTIC…ION AGREEMENT.PDF"
+        assert d["file"].startswith(shown.split("…")[0]) and d["file"].endswith(shown.split("…")[-1]), shown
+        assert len(shown.split("…")[0]) >= 10 and len(shown.split("…")[-1]) >= 10
+        assert str(d["pages"]) in rows[0]
+    assert "not shown at this width; see --json" in r.stdout and "chunks" in r.stdout.split("\n(")[-1]
+    assert len([ln for ln in lines if ln.startswith("│")]) == 4
+
+    wide = runner.invoke(cli, ["--home", home, "docs"], env={"COLUMNS": "220"})
+    for d in full:
+        assert d["file"] in wide.stdout and d["ingested_at"].replace("T", " ")[:16] in wide.stdout
+    assert "not shown" not in wide.stdout
+    assert all(h in wide.stdout for h in ("domain", "chunks", "ingested at"))
+
+
+def test_shorten_keeps_both_ends_and_the_width():
+    from rich.cells import cell_len
+
+    from app.cli.fit import shorten
+
+    name = "KINGPHARMACEUTICALSINC_08_09_2006-EX-10.1-PROMOTION AGREEMENT.PDF"
+    for w in (12, 20, 33, 64):
+        s = shorten(name, w, middle=True)
+        assert cell_len(s) <= w and s.startswith(name[:4]) and s.endswith(name[-4:]) and "…" in s
+    assert shorten(name, 200, middle=True) == name
+    assert cell_len(shorten("契約書の全文と附属書類一式", 9)) <= 9  # wide characters count double
+    assert shorten("PROMOTION AGREEMENT", 10) == "PROMOTION…"

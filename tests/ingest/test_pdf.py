@@ -8,7 +8,7 @@ import json
 import re
 
 import pytest
-from parse_cache import DEV, KING, OFFENSIVE, SCOTUS, WESTLAW, dev, need
+from parse_cache import DEV, DYNAMEX, KING, OFFENSIVE, SCOTUS, SUCAMPO, WESTLAW, dev, dev_path, need
 
 from ingest.pdf import load_document, sha256_file
 from ingest.types import NO_TEXT, IngestError, ParsedDocument
@@ -34,12 +34,12 @@ def _norm(s: str) -> str:
 
 
 def test_sha256_is_the_hash_of_the_bytes():
-    path = need(DEV / OFFENSIVE)
+    path = dev_path(SCOTUS)
     assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-    assert dev(OFFENSIVE).doc_id == sha256_file(path)
+    assert dev(SCOTUS).doc_id == sha256_file(path)
 
 
-@pytest.mark.parametrize("name", [KING, WESTLAW, OFFENSIVE, SCOTUS])
+@pytest.mark.parametrize("name", [KING, SUCAMPO, DYNAMEX, SCOTUS, WESTLAW, OFFENSIVE])
 def test_page_map_points_at_each_page(name):
     doc = dev(name)
     assert doc.page_count == len(doc.pages) > 1
@@ -61,7 +61,7 @@ def test_page_map_finds_known_text_on_its_page():
     page = doc.pages[doc.page_at(at) - 1]
     from pypdf import PdfReader
 
-    raw = PdfReader(need(DEV / KING)).pages[page.number - 1].extract_text().replace("\xa0", " ")
+    raw = PdfReader(dev_path(KING)).pages[page.number - 1].extract_text().replace("\xa0", " ")
     assert "The term of this Agreement shall commence" in raw
 
 
@@ -69,7 +69,7 @@ def test_metadata():
     doc = dev(KING)
     assert isinstance(doc, ParsedDocument)
     assert doc.file == KING and doc.path.endswith(KING)
-    assert doc.metadata["format"] == "pdf" and doc.metadata["bytes"] == (DEV / KING).stat().st_size
+    assert doc.metadata["format"] == "pdf" and doc.metadata["bytes"] == dev_path(KING).stat().st_size
     assert doc.failed_pages == () and doc.ocr_pages == ()
     assert doc.headings and all(0 <= h.char_start < len(doc.text) for h in doc.headings)
     assert [h.char_start for h in doc.headings] == sorted(h.char_start for h in doc.headings)
@@ -79,9 +79,10 @@ def test_dev_evidence_survives_clean_up():
     """≥ 95 % of the evidence strings quoted by the dev questions are found in the cleaned text of their
     documents (insensitive to whitespace, quotes and line-end hyphenation): clean-up removes furniture,
     not content."""
+    questions = need(DEV / "questions.jsonl")
     texts = {name: _norm(dev(name).text) for name in DEV_PDFS}
     total, misses = 0, []
-    for line in (DEV / "questions.jsonl").read_text().splitlines():
+    for line in questions.read_text().splitlines():
         q = json.loads(line)
         docs = q["doc"] if isinstance(q["doc"], list) else [q["doc"]]
         for ev in q.get("evidence") or []:
@@ -100,9 +101,10 @@ def test_dev_evidence_mostly_verbatim():
     def ws(s: str) -> str:
         return " ".join(s.translate(str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})).split())
 
+    questions = need(DEV / "questions.jsonl")
     texts = {name: ws(dev(name).text) for name in DEV_PDFS}
     total = found = 0
-    for line in (DEV / "questions.jsonl").read_text().splitlines():
+    for line in questions.read_text().splitlines():
         q = json.loads(line)
         docs = q["doc"] if isinstance(q["doc"], list) else [q["doc"]]
         for ev in q.get("evidence") or []:
@@ -143,6 +145,6 @@ def test_empty_text_file_is_no_text(tmp_path):
 
 
 def test_load_is_deterministic():
-    a = dev(OFFENSIVE)
-    b = load_document(need(DEV / OFFENSIVE), ocr="off")
+    a = dev(SCOTUS)
+    b = load_document(dev_path(SCOTUS), ocr="off")
     assert a.text == b.text and a.headings == b.headings and a.pages == b.pages

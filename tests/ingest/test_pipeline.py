@@ -14,10 +14,32 @@ from ingest.embed import LazyEmbedder
 from ingest.pipeline import expand_paths, ingest_paths
 from ingest.store import open_store
 
-ROBUST = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "robustness"
-HUGE = "huge_352pp_free-culture_lessig.pdf"
+from tests.fixtures import pdfs
 
+ROBUST = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "robustness"
+
+# the odd files built from data/samples/ (tests/fixtures/pdfs.py), one per trap of the robustness folder
 EXPECTED = {
+    "broken_pages_tree.pdf": ("failed", "unreadable PDF: Invalid object in /Pages"),
+    "brotli_filter.pdf": ("ingested", ""),
+    "encrypted_aes128_pw_ELXRTQWS_image_only.pdf": ("needs_password", "needs a password (--password)"),
+    "encrypted_aes256_pw_abc.pdf": ("needs_password", "needs a password (--password)"),
+    "encrypted_emptypw_rc4-40.pdf": ("ingested", ""),
+    "encrypted_rc4_userpw_openpassword.pdf": ("needs_password", "needs a password (--password)"),
+    "pages_failing_14_of_16.pdf": ("failed", "unreadable PDF: text extraction failed"),
+    "unopenable_trailer.pdf": ("failed", "unreadable PDF: Trailer cannot be read"),
+    "malformed_xref_keyword_missing.pdf": ("ingested", ""),
+    "scanned_stamped_contract.pdf": ("no_text", "no text layer — scanned?"),
+    "scanned_opinion_image_only.pdf": ("no_text", "no text layer — scanned?"),
+    "two_column_layout.pdf": ("ingested", ""),
+}
+BUILDERS = [pdfs.broken_page_tree, pdfs.brotli_filter, pdfs.encrypted_aes128_without_text, pdfs.encrypted_aes256,
+            pdfs.encrypted_empty_user_password, pdfs.encrypted_rc4_user_password, pdfs.pages_failing_everywhere,
+            pdfs.unopenable_trailer, pdfs.malformed_xref, pdfs.scanned_stamped_contract, pdfs.scanned_opinion,
+            pdfs.two_columns]
+
+# the same through the pipeline on the real files (extended: only where ../shared is)
+REAL = {
     "broken_pages_tree_unreadable_metadata.pdf": ("failed", "unreadable PDF: Invalid object in /Pages"),
     "brotli_filter_prototype.pdf": ("ingested", ""),
     "compressed_objstreams_117pp_geotopo_de.pdf": ("ingested", ""),
@@ -43,21 +65,19 @@ def run(paths, home, **kw):
 
 @pytest.fixture(scope="module")
 def robust_run(tmp_path_factory):
-    if not ROBUST.is_dir():
-        pytest.skip("../shared is not present")
     folder = tmp_path_factory.mktemp("robust_in")
-    for name in EXPECTED:
-        shutil.copy(ROBUST / name, folder / name)
+    for build in BUILDERS:
+        src = build()
+        shutil.copy(src, folder / src.name)
     events: list[dict] = []
     store, results = run([folder], tmp_path_factory.mktemp("robust_home"), progress=events.append)
     return store, results, events
 
 
-def test_robustness_folder_each_file_gets_its_outcome(robust_run):
-    store, results, _ = robust_run
+def _check_outcomes(store, results, expected) -> None:
     got = {r.file: r for r in results}
-    assert set(got) == set(EXPECTED)
-    for name, (status, fragment) in EXPECTED.items():
+    assert set(got) == set(expected)
+    for name, (status, fragment) in expected.items():
         r = got[name]
         assert r.status == status, (name, r.as_dict())
         assert fragment in r.message, (name, r.message)
@@ -66,8 +86,26 @@ def test_robustness_folder_each_file_gets_its_outcome(robust_run):
             assert r.doc_id and r.pages > 0 and r.chunks > 0
     # the batch went on past every bad file, and only whole documents are visible
     ready = {d.file for d in store.documents()}
-    assert ready == {n for n, (s, _) in EXPECTED.items() if s == "ingested"}
+    assert ready == {n for n, (s, _) in expected.items() if s == "ingested"}
     assert store.check_consistency() == []
+
+
+def test_odd_files_folder_each_file_gets_its_outcome(robust_run):
+    store, results, _ = robust_run
+    _check_outcomes(store, results, EXPECTED)
+
+
+@pytest.mark.slow
+def test_real_robustness_folder_each_file_gets_its_outcome(tmp_path):
+    """The real files of ../shared/eval/robustness through the pipeline (extended)."""
+    if not ROBUST.is_dir():
+        pytest.skip("needs ../shared: eval/robustness is absent")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in REAL:
+        shutil.copy(ROBUST / name, folder / name)
+    store, results = run([folder], tmp_path / "home")
+    _check_outcomes(store, results, REAL)
 
 
 def test_progress_events_cover_every_file(robust_run):
@@ -80,9 +118,7 @@ def test_progress_events_cover_every_file(robust_run):
 
 def test_failed_pages_are_listed_and_the_rest_ingested(tmp_path):
     """A readable PDF with one page whose content stream is garbage (as in the fuzzed Ghostscript file)."""
-    from tests.hardening.crafted import with_bad_page
-
-    out = with_bad_page(ROBUST / "two_column_layout.pdf", tmp_path / "one_bad_page.pdf")
+    out = shutil.copy(pdfs.one_bad_page(), tmp_path / "one_bad_page.pdf")
     store, [r] = run([out], tmp_path / "home", workers=0)
     assert r.status == "ingested" and r.pages == 3
     assert r.message == "page 2 could not be read"
@@ -90,8 +126,8 @@ def test_failed_pages_are_listed_and_the_rest_ingested(tmp_path):
 
 
 def test_passwords_right_and_wrong(tmp_path):
-    enc = ROBUST / "encrypted_rc4_userpw_openpassword.pdf"
-    _, [ok] = run([enc], tmp_path / "a", password="openpassword", workers=0)
+    enc = pdfs.encrypted_rc4_user_password()
+    _, [ok] = run([enc], tmp_path / "a", password=pdfs.PASSWORD_RC4, workers=0)
     assert ok.status == "ingested" and ok.chunks >= 1
     _, [bad] = run([enc], tmp_path / "b", password="not-it", workers=0)
     assert bad.status == "needs_password" and "wrong password" in bad.message
@@ -147,7 +183,7 @@ def test_expand_paths_recurses_and_skips_folder_notes(tmp_path):
 def test_time_limit_fails_only_that_file(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("A small good file that comes after a slow one. It still gets ingested.\n")
-    store, results = run([ROBUST / HUGE, good], tmp_path / "home", workers=1, file_timeout_s=2)
+    store, results = run([pdfs.long_book(), good], tmp_path / "home", workers=1, file_timeout_s=1)
     assert results[0].status == "failed" and "per-file time limit" in results[0].message
     assert results[1].status == "ingested"
     assert [d.file for d in store.documents()] == ["good.txt"]
@@ -165,7 +201,7 @@ def test_memory_cap_fails_only_that_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_huge_book_ingests_under_the_memory_cap(tmp_path):
-    store, [r] = run([ROBUST / HUGE], tmp_path / "home", workers=1, memory_mb=2048)
+def test_long_document_ingests_under_the_memory_cap(tmp_path):
+    store, [r] = run([pdfs.long_book()], tmp_path / "home", workers=1, memory_mb=2048)
     assert r.status == "ingested" and r.pages == 352 and r.chunks > 500, r.as_dict()
     assert store.check_consistency() == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parse_cache import DYNAMEX, KING, OFFENSIVE, RAPTOR, SCOTUS, SUCAMPO, WESTLAW, dev
+from parse_cache import DYNAMEX, KING, OFFENSIVE, RAPTOR, SCOTUS, SUCAMPO, WESTLAW, dev, parsed
 
 from ingest.structure import detect_headings, guess_domain, guess_title, section_path_at
 from ingest.types import Heading
@@ -159,6 +159,28 @@ def test_numbered_contract_sections():
     assert next(h for h in doc.headings if h.title == "9.0 INSURANCE").level == 1
 
 
+def test_paper_sections_and_references_on_a_written_paper():
+    """The paper written for the tests (tests/fixtures/pdfs.py): the same structure a real one has."""
+    from tests.fixtures import pdfs
+
+    doc = parsed(str(pdfs.paper()))
+    t = titles(doc.headings)
+    assert t[0] == "Abstract"
+    assert t == ["Abstract", "1 Introduction", "2 Methodology", "2.1 Data Pre-processing", "2.2 Retrieval",
+                 "3 Results", "4 Conclusion", "References", "A EXPERIMENT SETTINGS"]
+    assert next(h for h in doc.headings if h.title == "2.1 Data Pre-processing").level == 2
+    refs = next(h for h in doc.headings if h.title == "References")
+    assert refs.is_references
+    at = doc.text.index("[7] K. Judge")
+    assert section_path_at(doc.headings, at) == (("References",), True)
+    # the appendix after the references is not part of them
+    assert section_path_at(doc.headings, len(doc.text) - 10) == (("A EXPERIMENT SETTINGS",), False)
+    h = next(h for h in doc.headings if h.title == "1 Introduction")
+    assert doc.text[h.char_start :].startswith("1 Introduction")
+    assert section_path_at(doc.headings, h.char_start + 20) == (("1 Introduction",), False)
+    assert doc.domain == "paper" and doc.title == pdfs.PAPER_TITLE
+
+
 def test_paper_sections_and_references():
     doc = dev(OFFENSIVE)
     t = titles(doc.headings)
@@ -185,21 +207,22 @@ def test_paper_appendix_after_references_is_not_references():
 
 
 def test_court_opinion_parts():
-    doc = dev(WESTLAW)
-    t = titles(doc.headings)
-    assert {"I. Ruddertowne", "II. The Federal Case", "IX. Conclusion"} <= set(t)
     scotus = dev(SCOTUS)
     assert "Syllabus" in titles(scotus.headings)
     assert {"I", "II"} <= set(titles(scotus.headings))
 
 
+def test_westlaw_opinion_parts():
+    doc = dev(WESTLAW)
+    t = titles(doc.headings)
+    assert {"I. Ruddertowne", "II. The Federal Case", "IX. Conclusion"} <= set(t)
+
+
 def test_domain_guess_on_real_documents():
     assert dev(KING).domain == "contract"
     assert dev(DYNAMEX).domain == "contract"
-    assert dev(WESTLAW).domain == "court opinion"
+    assert dev(SUCAMPO).domain == "contract"
     assert dev(SCOTUS).domain == "court opinion"
-    assert dev(OFFENSIVE).domain == "paper"
-    assert dev(RAPTOR).domain == "paper"
     assert guess_domain("Shopping list: eggs, milk, bread.", "list.txt") == "other"
     # a book about law cites courts and cases, but names no parties: not an opinion
     book = "The Court held in Eldred v. Ashcroft that the term was valid. The Court affirmed. " * 30
@@ -208,13 +231,19 @@ def test_domain_guess_on_real_documents():
     assert guess_domain(opinion, "op.pdf") == "court opinion"
 
 
-def test_title_guess():
-    assert dev(KING).title == "PROMOTION AGREEMENT"
+def test_domain_and_title_of_the_dev_papers_and_the_westlaw_print():
+    assert dev(WESTLAW).domain == "court opinion"
+    assert dev(OFFENSIVE).domain == "paper"
+    assert dev(RAPTOR).domain == "paper"
     assert dev(OFFENSIVE).title == "Offensive Language Detection: A Comparative Analysis"
     # a two-line title stops before the authors; the ICLR running head is not the title
     assert dev(RAPTOR).title == "RAPTOR: RECURSIVE ABSTRACTIVE PROCESSING FOR TREE-ORGANIZED RETRIEVAL"
     # a court opinion is named by its caption, not by Westlaw's notices
     assert dev(WESTLAW).title == "Re: Diane HANSON v. DELAWARE STATE PUBLIC INTEGRITY COMMISSION"
+
+
+def test_title_guess():
+    assert dev(KING).title == "PROMOTION AGREEMENT"
     assert guess_title("Microsoft Word - draft7.doc", "SUPPLY AGREEMENT\nbetween A and B", "x.pdf") == "SUPPLY AGREEMENT"
     assert guess_title("contract_final_v2", "Exhibit 10.1\nLICENSE AGREEMENT", "contract_final_v2.pdf") == "LICENSE AGREEMENT"
     assert guess_title("untitled.pdf", "", "memo.pdf") == "memo"

@@ -24,6 +24,7 @@ def _server():
 def fake(_server):
     _server.queue.clear()
     _server.requests.clear()
+    _server.gets.clear()
     yield _server
     _server.queue.clear()
 

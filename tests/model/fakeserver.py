@@ -1,6 +1,16 @@
 """A real HTTP server on 127.0.0.1 that speaks OpenAI chat-completions and Anthropic messages,
 with faults on demand. Tests queue scenarios; each request takes the next one (default "ok").
 
+A `persona` makes it behave like a real provider today (without one, scenarios alone decide):
+- "deepseek": GET /models lists `served`; an unknown model name is HTTP 400 "Model Not Exist";
+  thinking is ON unless the request sends `thinking: {type: disabled}` (OpenAI and Anthropic
+  routes alike), reasoning streams as `reasoning_content` before `content` (thinking blocks on the
+  Anthropic route), usage carries prompt_cache_hit/miss_tokens and
+  completion_tokens_details.reasoning_tokens; `reasoning_effort` / `output_config.effort` are recorded.
+- "cometapi": V3.2-Exp twin names: a model whose name ends in "-thinking" reasons, others do not.
+- "vllm": thinking only through `chat_template_kwargs: {thinking: true}`, reasoning in the
+  `reasoning` field; GET /v1/models reports `max_model_len`; an unknown model is HTTP 404.
+
 Hand-written on http.server because the faults we need (a chunked stream cut without its final
 chunk, a server that hangs mid-stream, SSE comments while queued) are below what mock libraries
 expose.
@@ -13,7 +23,7 @@ import socket
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -41,10 +51,23 @@ DEFAULT_USAGE = {
 }
 
 
+PERSONA_MODELS = {
+    "deepseek": ["deepseek-flash", "deepseek-v4-pro", "deepseek-v4-flash"],
+    "cometapi": ["deepseek-v4-flash", "deepseek-v4-pro", "deepseek-v3.2-exp", "DeepSeek-V3.2-Exp-thinking",
+                 "DeepSeek-V3.2-Exp-nothinking"],
+    "vllm": ["deepseek-ai/DeepSeek-V3.2-Exp"],
+}
+DEFAULT_REASONING = ["The question asks about", " the governing-law clause."]
+
+
 class FakeLLMServer:
-    def __init__(self):
+    def __init__(self, persona: str | None = None, served: list[str] | None = None, max_model_len: int = 163840):
         self.queue: deque[Scenario] = deque()
-        self.requests: list[dict] = []  # {"path", "headers", "json"}
+        self.requests: list[dict] = []  # {"path", "headers", "json"} of every POST
+        self.gets: list[dict] = []  # {"path", "headers"} of every GET (the model lists)
+        self.persona = persona
+        self.served = list(served) if served is not None else list(PERSONA_MODELS.get(persona or "", ["fake-model"]))
+        self.max_model_len = max_model_len
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,7 +77,17 @@ class FakeLLMServer:
                 pass
 
             def do_GET(self):
-                data = json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
+                server.gets.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+                if not self.path.rstrip("/").endswith("/models"):
+                    self._plain(404, b'{"error": {"message": "not found"}}', {"Content-Type": "application/json"})
+                    return
+                rows = []
+                for mid in server.served:
+                    row = {"id": mid, "object": "model", "owned_by": server.persona or "fake"}
+                    if server.persona == "vllm":
+                        row["max_model_len"] = server.max_model_len
+                    rows.append(row)
+                data = json.dumps({"object": "list", "data": rows}).encode()
                 self._plain(200, data, {"Content-Type": "application/json"})
 
             def do_POST(self):
@@ -67,6 +100,7 @@ class FakeLLMServer:
                 server.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "json": payload})
                 sc = server.queue.popleft() if server.queue else Scenario()
                 try:
+                    sc = server._as_persona(sc, payload, anthropic=self.path.endswith("/messages"))
                     if self.path.endswith("/messages"):
                         server._anthropic(self, sc, payload)
                     else:
@@ -133,6 +167,41 @@ class FakeLLMServer:
 
     def push(self, *scenarios: Scenario):
         self.queue.extend(scenarios)
+
+    # ---- provider personas -----------------------------------------------------------------
+
+    def thinking_requested(self, req: dict, anthropic: bool = False) -> bool:
+        """What the persona's model does for this request (DeepSeek V4: on unless switched off)."""
+        if self.persona == "deepseek":
+            t = req.get("thinking")
+            return not (isinstance(t, dict) and t.get("type") == "disabled")
+        if self.persona == "cometapi":
+            return str(req.get("model", "")).endswith("-thinking") or (anthropic and bool(req.get("thinking")))
+        if self.persona == "vllm":
+            return bool((req.get("chat_template_kwargs") or {}).get("thinking"))
+        return False
+
+    def _as_persona(self, sc: Scenario, req: dict, anthropic: bool) -> Scenario:
+        if self.persona is None or sc.kind != "ok":
+            return sc
+        model = str(req.get("model", ""))
+        if model not in self.served:
+            if self.persona == "vllm":
+                body = {"object": "error", "message": f"The model `{model}` does not exist.", "type": "NotFoundError",
+                        "param": None, "code": 404}
+                return Scenario(kind="status", status=404, body=body)
+            body = {"error": {"message": "Model Not Exist", "type": "invalid_request_error", "param": None,
+                              "code": "invalid_request_error"}}
+            return Scenario(kind="status", status=400, body=body)
+        on = self.thinking_requested(req, anthropic)
+        reasoning = (sc.reasoning or DEFAULT_REASONING) if on else []
+        usage = sc.usage
+        if usage is None and not anthropic:
+            out = 20 + (12 if on else 0)
+            usage = dict(DEFAULT_USAGE, completion_tokens=out, total_tokens=1000 + out)
+            usage["completion_tokens_details"] = {"reasoning_tokens": 12 if on else 0}
+        field_name = "reasoning" if self.persona == "vllm" else "reasoning_content"
+        return replace(sc, reasoning=list(reasoning), usage=usage, reasoning_field=field_name)
 
     # ---- OpenAI chat completions ------------------------------------------------------------
 

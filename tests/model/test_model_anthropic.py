@@ -7,7 +7,8 @@ from fakeserver import Scenario
 
 from model.anthropic_compat import AnthropicBackend
 from model.base import AuthError, ChatOptions, ContentDelta, Finish, IncompleteError, ReasoningDelta, UsageEvent
-from model.prices import lookup
+from model.catalog import lookup
+from model.pricing import Prices, PriceSchedule
 from model.redact import Secret
 from model.registry import make_backend
 from model.retry import RetryPolicy
@@ -20,13 +21,13 @@ MSGS = [
 ]
 
 
-def make(fake, key, retries=2):
-    info = lookup("anthropic", "deepseek-chat", "https://api.deepseek.com/anthropic")
-    return AnthropicBackend(
-        model="deepseek-chat", base_url=fake.url, api_key=Secret(key), context_window=info.context_window,
-        max_output=info.max_output, prices=info.prices,
-        policy=RetryPolicy(max_retries=retries, timeout_s=5, base_s=0.01, cap_s=0.02),
-    )
+def make(fake, key, retries=2, model="deepseek-v3.2-exp", url="https://api.cometapi.com"):
+    import dataclasses
+
+    info = lookup("anthropic", model, url)
+    info = dataclasses.replace(info, prices=PriceSchedule(Prices(0.028, 0.28, 0.42)))  # flat: exact costs below
+    return AnthropicBackend(info=info, base_url=fake.url, api_key=Secret(key),
+                            policy=RetryPolicy(max_retries=retries, timeout_s=5, base_s=0.01, cap_s=0.02))
 
 
 def test_stream_with_thinking_blocks_usage_and_cost(fake, key):
@@ -45,7 +46,8 @@ def test_stream_with_thinking_blocks_usage_and_cost(fake, key):
     assert body["system"] == "Answer from the documents." and body["stream"] is True
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
     assert "secret thoughts" not in str(body["messages"])
-    assert body["thinking"]["type"] == "enabled" and body["max_tokens"] == 3000
+    # a model without DeepSeek's switch (CometAPI's V3.2-Exp on this route): Anthropic's own thinking budget
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 2999} and body["max_tokens"] == 3000
 
 
 def test_non_stream_and_max_tokens_is_length(fake, key):
@@ -71,6 +73,9 @@ def test_retry_then_auth_error(fake, key):
 
 
 def test_registry_builds_anthropic_backend_for_a_base_url(fake, key):
-    b = make_backend("anthropic", "deepseek-chat", fake.url, key, timeout_s=5, max_retries=0)
-    assert b.name == "anthropic" and b.context_window == 128_000
-    assert b.complete(MSGS).text == "Hello, world."
+    b = make_backend("anthropic", None, None, key, timeout_s=5, max_retries=0)
+    assert b.name == "anthropic" and b.model == "deepseek-flash" and b.base_url == "https://api.deepseek.com/anthropic"
+    assert b.context_window == 1_048_576 and b.thinking_style == "switch"
+    u = make_backend("anthropic", "some-model", fake.url, key, timeout_s=5, max_retries=0)
+    assert u.context_window == 32_768 and u.prices is None  # a model the catalog does not know
+    assert u.complete(MSGS).text == "Hello, world."

@@ -25,27 +25,31 @@ from model.base import (
     TimeoutError_,
     UsageEvent,
 )
+from model.catalog import lookup
 from model.openai_compat import OpenAICompatBackend
-from model.prices import lookup
+from model.pricing import Prices, PriceSchedule
 from model.redact import Secret
 from model.retry import RetryPolicy, parse_retry_after
 
 MSGS = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+# a flat price list for exact cost assertions (the real Flash price depends on the hour: tests of that below)
+FLAT = PriceSchedule(Prices(0.028, 0.28, 0.42, source="test"))
 
 
-def make(fake, key, model="deepseek-chat", retries=3, timeout=5.0, total=None, sleeps=None, name="deepseek"):
-    info = lookup("deepseek", model)
+def make(fake, key, model="deepseek-flash", retries=3, timeout=5.0, total=None, sleeps=None, name="deepseek",
+         provider="deepseek", flat=True):
+    import dataclasses
+
+    info = lookup(provider, model)
+    if flat and info.prices is not None:
+        info = dataclasses.replace(info, prices=FLAT)
     policy = RetryPolicy(max_retries=retries, timeout_s=timeout, total_s=total, base_s=0.01, cap_s=0.05)
     if sleeps is not None:
         def sleep(s):
             sleeps.append(s)
             time.sleep(min(s, 0.05))
         policy.sleep = sleep
-    return OpenAICompatBackend(
-        name=name, model=model, base_url=fake.url + "/v1", api_key=Secret(key),
-        context_window=info.context_window, max_output=info.max_output, prices=info.prices, policy=policy,
-        reasoner_max_output=lookup("deepseek", "deepseek-reasoner").max_output,
-    )
+    return OpenAICompatBackend(name=name, info=info, base_url=fake.url + "/v1", api_key=Secret(key), policy=policy)
 
 
 def test_normal_stream_events_usage_and_cost(fake, key):
@@ -60,7 +64,9 @@ def test_normal_stream_events_usage_and_cost(fake, key):
     assert c.cost_usd == pytest.approx((600 * 0.028 + 400 * 0.28 + 20 * 0.42) / 1e6)
     req = fake.requests[-1]
     assert req["json"]["stream"] is True and req["json"]["stream_options"] == {"include_usage": True}
-    assert req["json"]["max_tokens"] == 8192  # DeepSeek's own default (4K) would cut answers short
+    assert req["json"]["max_tokens"] == 393216  # the 384K cap: DeepSeek's own default would cut answers short
+    assert req["json"]["thinking"] == {"type": "disabled"}  # V4 thinks unless told not to
+    assert "reasoning_effort" not in req["json"]
     assert req["headers"]["authorization"] == f"Bearer {key}"
 
 
@@ -72,21 +78,22 @@ def test_non_stream_call(fake, key):
     assert "stream" not in req and req["temperature"] == 0.2 and req["response_format"] == {"type": "json_object"}
 
 
-def test_reasoner_stream_keeps_reasoning_apart_and_strips_it_from_history(fake, key):
+def test_thinking_switch_keeps_reasoning_apart_and_strips_it_from_history(fake, key):
     fake.push(Scenario(reasoning=["Let me ", "think."], content=["42"], usage={
         "prompt_tokens": 50, "completion_tokens": 30, "prompt_cache_hit_tokens": 0, "prompt_cache_miss_tokens": 50,
         "completion_tokens_details": {"reasoning_tokens": 25}}))
     b = make(fake, key)
     history = MSGS + [{"role": "assistant", "content": "old", "reasoning_content": "old thoughts"},
                       {"role": "user", "content": "and?"}]
-    events = list(b.stream(history, ChatOptions(thinking=True, temperature=0.7)))
+    events = list(b.stream(history, ChatOptions(thinking=True, temperature=0.7, effort="max")))
     assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["Let me ", "think."]
     c = events[-1].completion
     assert c.text == "42" and c.reasoning == "Let me think." and c.usage.reasoning_tokens == 25
     req = fake.requests[-1]["json"]
-    assert req["model"] == "deepseek-reasoner"
-    assert "temperature" not in req and "top_p" not in req and "logprobs" not in req
-    assert req["max_tokens"] == 65536
+    assert req["model"] == "deepseek-flash"  # the same name: thinking is a request switch on V4
+    assert req["thinking"] == {"type": "enabled"} and req["reasoning_effort"] == "max"
+    assert "temperature" not in req and "top_p" not in req and "logprobs" not in req  # ignored while thinking
+    assert req["max_tokens"] == 393216
     assert all("reasoning_content" not in m for m in req["messages"])
 
 
@@ -190,12 +197,12 @@ def test_total_time_is_bounded_by_retry_after(fake, key):
     (422, BadRequestError, "bad request: "),
 ])
 def test_client_errors_are_not_retried(fake, key, status, cls, words):
-    fake.push(Scenario(kind="status", status=status, body={"error": {"message": "Model Not Exist"}}))
+    fake.push(Scenario(kind="status", status=status, body={"error": {"message": "Invalid max_tokens value"}}))
     with pytest.raises(cls) as ei:
         make(fake, key).complete(MSGS)
     assert words in str(ei.value) and len(fake.requests) == 1 and not ei.value.retryable
     if status in (400, 422):
-        assert "Model Not Exist" in str(ei.value)
+        assert "Invalid max_tokens value" in str(ei.value) and not fake.gets  # not an unknown model: no GET /models
 
 
 def test_connection_errors_are_retried_then_reported(fake, key):
@@ -233,61 +240,75 @@ def test_estimate_cost_before_sending(fake, key):
     b = make(fake, key)
     est = b.estimate_cost(100_000, 2_000, cached_tokens=40_000)
     assert est == pytest.approx((40_000 * 0.028 + 60_000 * 0.28 + 2_000 * 0.42) / 1e6)
-    assert b.estimate_cost(1000) == pytest.approx((1000 * 0.28 + 8192 * 0.42) / 1e6)
+    assert b.estimate_cost(1000) == pytest.approx((1000 * 0.28 + 393216 * 0.42) / 1e6)
 
 
 def test_thinking_on_a_self_hosted_server_uses_the_chat_template_switch(fake, key):
     from model.registry import make_backend
 
     b = make_backend("openai", "deepseek-ai/DeepSeek-V3.2-Exp", fake.url + "/v1", None, timeout_s=5, max_retries=0)
-    assert b.prices is None and b.context_window == 128_000
+    assert b.prices is None and b.context_window == 163840 and b.tokenizer == "deepseek-v3"
     b.complete(MSGS, ChatOptions(thinking=True))
     req = fake.requests[-1]["json"]
     assert req["chat_template_kwargs"] == {"thinking": True, "enable_thinking": True}
-    assert req["model"] == "deepseek-ai/DeepSeek-V3.2-Exp" and "max_tokens" not in req  # server's own cap
-    b.complete(MSGS, ChatOptions(thinking=False))
-    assert "chat_template_kwargs" not in fake.requests[-1]["json"]
+    assert req["model"] == "deepseek-ai/DeepSeek-V3.2-Exp" and req["max_tokens"] == 16384
+    b.complete(MSGS, ChatOptions(thinking=False))  # a known template: switched off explicitly too
+    assert fake.requests[-1]["json"]["chat_template_kwargs"] == {"thinking": False, "enable_thinking": False}
+    u = make_backend("openai", "my-own-model", fake.url + "/v1", None, timeout_s=5, max_retries=0)
+    u.complete(MSGS, ChatOptions(thinking=False))  # a model we do not know: only asked when asked
+    assert "chat_template_kwargs" not in fake.requests[-1]["json"] and "max_tokens" not in fake.requests[-1]["json"]
 
 
 def test_cometapi_model_names_prices_and_thinking_twin():
     from model.registry import make_backend
 
-    b = make_backend("openai", None, "https://api.cometapi.com/v1", "sk-cometkey-123456", timeout_s=5, max_retries=0)
+    b = make_backend("openai", "deepseek-v3.2-exp", "https://api.cometapi.com/v1", "sk-cometkey-123456", timeout_s=5,
+                     max_retries=0)
     assert b.model == "deepseek-v3.2-exp" and b.prices.input_cache_miss == 0.22 and b.prices.output == 0.35
+    assert b.thinking_style == "twin" and b.tokenizer == "deepseek-v3"
     assert b.model_for(ChatOptions(thinking=True)) == "DeepSeek-V3.2-Exp-thinking"
+    assert b.max_output_for(ChatOptions(thinking=True)) == 65536 and b.max_output_for(ChatOptions()) == 8192
     assert b.estimate_cost(1_000_000, 0) == pytest.approx(0.22)
+    d = make_backend("openai", None, "https://api.cometapi.com/v1", "sk-cometkey-123456", timeout_s=5, max_retries=0)
+    assert d.model == "deepseek-v4-flash" and d.thinking_style == "switch" and d.prices is None  # price not published
 
 
-def test_prices_file_overrides_and_adds_models(fake, key, tmp_path):
+def test_catalog_overlay_overrides_and_adds_models(fake, key, tmp_path):
     import json
 
     from model.registry import make_backend
 
-    f = tmp_path / "prices.json"
+    f = tmp_path / "prices.json"  # the old prices.json shape still works
     f.write_text(json.dumps({"127.0.0.1/my-model": {"input": 1.0, "output": 2.0, "context_window": 4096, "max_output": 512}}))
-    b = make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, prices_file=f)
+    b = make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, catalog_file=f)
     assert (b.context_window, b.max_output) == (4096, 512)
     c = b.complete(MSGS)
     assert c.cost_usd == pytest.approx((1000 * 1.0 + 20 * 2.0) / 1e6)  # no cache discount given → miss price
+    g = tmp_path / "catalog.json"  # the catalog's own shape: a fact fixed as data
+    g.write_text(json.dumps({"models": {"deepseek/deepseek-flash": {"context_window": 500000}}}))
+    b2 = make_backend("deepseek", None, fake.url, key, timeout_s=5, max_retries=0, catalog_file=g)
+    assert b2.model == "deepseek-flash" and b2.context_window == 500000 and b2.max_output == 393216
     f.write_text("{not json")
     os.utime(f, ns=(1, 1))  # a different mtime even on coarse-clock filesystems
     from model.base import ModelError
 
     with pytest.raises(ModelError, match="not valid JSON"):
-        make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, prices_file=f)
+        make_backend("openai", "my-model", fake.url + "/v1", None, timeout_s=5, max_retries=0, catalog_file=f)
 
 
-def test_settings_thinking_selects_the_reasoner_up_front(fake, key):
+def test_settings_thinking_and_effort_apply_to_every_call(fake, key):
     from app.config import load_settings
     from app.llm import backend_for
 
     s = load_settings(env={"LONGDOC_BACKEND": "deepseek", "LONGDOC_BASE_URL": fake.url, "DEEPSEEK_API_KEY": key,
-                           "LONGDOC_THINKING": "1"})
+                           "LONGDOC_THINKING": "1", "LONGDOC_EFFORT": "HIGH"})
     b = backend_for(s)
-    assert b.model == "deepseek-reasoner" and b.max_output == 65536
+    assert b.model == "deepseek-flash" and b.max_output == 393216
     fake.push(Scenario(reasoning=["r"]))
     c = b.complete(MSGS, ChatOptions(temperature=0.3))
-    assert c.reasoning == "r" and "temperature" not in fake.requests[-1]["json"]
+    req = fake.requests[-1]["json"]
+    assert c.reasoning == "r" and "temperature" not in req
+    assert req["thinking"] == {"type": "enabled"} and req["reasoning_effort"] == "high"
 
 
 def test_stream_without_usage_reports_usage_unknown(fake, key):

@@ -84,17 +84,19 @@ def _doctor(monkeypatch, tmp_path, env: dict, *args):
 
 
 def test_doctor_with_a_working_endpoint(fake, key, monkeypatch, tmp_path):
+    monkeypatch.setattr(fake, "served", ["deepseek-flash", "deepseek-v4-pro"])
     r = _doctor(monkeypatch, tmp_path, {"LONGDOC_BACKEND": "deepseek", "LONGDOC_BASE_URL": fake.url,
                                         "DEEPSEEK_API_KEY": key})
     assert r.exit_code == 0, r.output
     assert key not in r.output and "api key" in r.output and "set" in r.output
-    assert "deepseek-chat" in r.output and "deepseek-reasoner" in r.output
-    assert "128,000" in r.output and "$0.28" in r.output and "$0.028" in r.output and "$0.42" in r.output
-    assert "endpoint check: OK" in r.output
-    assert fake.requests[-1]["json"]["max_tokens"] == 1
+    assert "deepseek-flash" in r.output and "1,048,576" in r.output and "switch" in r.output
+    assert "$0.15" in r.output and "$0.3" in r.output and "$0.003" in r.output and "$1.2" in r.output
+    assert "endpoint check: OK" in r.output and "served models" in r.output and "deepseek-v4-pro" in r.output
+    assert fake.requests[-1]["json"]["max_tokens"] == 1 and fake.requests[-1]["json"]["thinking"] == {"type": "disabled"}
 
 
 def test_doctor_reports_a_bad_key_without_printing_it(fake, key, monkeypatch, tmp_path):
+    monkeypatch.setattr(fake, "served", ["deepseek-flash"])
     fake.push(Scenario(kind="status", status=401, body={"error": {"message": f"bad key {key}"}}))
     r = _doctor(monkeypatch, tmp_path, {"LONGDOC_BACKEND": "deepseek", "LONGDOC_BASE_URL": fake.url,
                                         "LONGDOC_API_KEY": key})

@@ -209,12 +209,49 @@ def test_token_counts_stored_at_ingest_are_exact_and_pack_the_same(lib, monkeypa
     ids = [d.doc_id for d in lib["docs"]]
     stored = [pack(q, store, hits, budget=b, doc_ids=ids, whole=False) for b in (1500, 6000, 20000)]
     packmod.TOKEN_CACHE.clear()
-    monkeypatch.setattr(packmod, "tokenizer_id", lambda: "another-tokenizer")  # stored counts untrusted
+    monkeypatch.setattr(packmod, "tokenizer_id", lambda family=None: "another-tokenizer")  # stored counts untrusted
     counted = [pack(q, store, hits, budget=b, doc_ids=ids, whole=False) for b in (1500, 6000, 20000)]
     assert packmod.TOKEN_CACHE.misses > 0
     for a, b in zip(stored, counted):
         assert a.tokens == b.tokens and render_context(a) == render_context(b)
         assert exact_tokens(a) <= a.tokens
+
+
+def test_another_tokenizer_family_is_counted_at_question_time_and_never_exceeds(lib):
+    """Chunks carry V4 counts from ingest; a V3-family model (CometAPI's V3.2-Exp, self-hosted V3.2) is
+    counted with V3's tokenizer at question time, and its budget holds under V3's exact count."""
+    from retrieval import pack as packmod
+    from retrieval.pack import header_cost, page_label, passage_header
+    from retrieval.search import search
+    from retrieval.tokens import count_tokens, tokenizer_id
+
+    store = lib["store"]
+    ids = [d.doc_id for d in lib["docs"]]
+    assert all(d.ctx_tokenizer == tokenizer_id("deepseek-v4") != tokenizer_id("deepseek-v3") for d in lib["docs"])
+    q = "What law governs, and can the agreement be terminated for convenience?"
+    hits = search(store, lib["embedder"], q, k=60)
+    for budget in (1500, 6000, 20000):
+        misses = packmod.TOKEN_CACHE.misses
+        v3 = pack(q, store, hits, budget=budget, doc_ids=ids, whole=False, tokenizer="deepseek-v3")
+        v4 = pack(q, store, hits, budget=budget, doc_ids=ids, whole=False)
+        assert v3.tokenizer == "deepseek-v3" and v4.tokenizer == "deepseek-v4"
+        assert exact_tokens(v3) == count_tokens(render_context(v3), "deepseek-v3") <= v3.tokens <= budget
+        assert exact_tokens(v4) <= v4.tokens <= budget
+        assert packmod.TOKEN_CACHE.misses > misses or budget > 1500  # V3 counts were made, not read from the store
+    whole3 = pack(q, store, hits, budget=10**6, doc_ids=ids, tokenizer="deepseek-v3")
+    whole4 = pack(q, store, hits, budget=10**6, doc_ids=ids)
+    assert whole3.mode == whole4.mode == "whole" and render_context(whole3) == render_context(whole4)
+    # one BPE vocabulary: plain text counts the same; the families differ on text that spells an added token
+    assert whole3.tokens == whole4.tokens
+    assert exact_tokens(whole3) <= whole3.tokens and exact_tokens(whole4) <= whole4.tokens
+    odd = "The agent wrote <dsml:call> and <｜latest_reminder｜> into the log."  # V4's added (non-special) tokens
+    assert count_tokens(odd, "deepseek-v3") > count_tokens(odd, "deepseek-v4")
+    for fam in ("deepseek-v3", "deepseek-v4"):  # special-token text is counted as the text it is
+        assert count_tokens("<｜end▁of▁sentence｜>", fam) > 1
+    for sec in {c.section_path for cs in lib["chunks"].values() for c in cs}:
+        for i, a, b in ((1, 1, 1), (9, 99, 100), (12, 3, 7)):
+            exact = count_tokens(passage_header(page_label(i, a, b), sec) + "\n", "deepseek-v3")
+            assert exact <= header_cost(i, a, b, sec, "deepseek-v3")
 
 
 def test_header_cost_bounds_the_exact_count_for_real_and_odd_sections(lib):

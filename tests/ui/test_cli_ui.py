@@ -72,3 +72,65 @@ def test_clean_uploads_command(tmp_path):
     assert r.exit_code == 0, r.output
     assert "removed 1 staging folder" in r.output
     assert not (root / "old").exists() and (root / "new").exists()
+
+
+def _children_of(pid: int) -> list[int]:
+    """PIDs whose parent is `pid` (read from /proc, so no helper process is needed)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_sigterm_to_longdoc_ui_stops_streamlit_and_frees_the_port(tmp_path):
+    """`kill PID` (SIGTERM) on `longdoc ui` alone — not its group — must not leave Streamlit serving."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
+    env["LONGDOC_HOME"] = str(tmp_path / "home")
+    longdoc = Path(sys.executable).with_name("longdoc")
+    log = open(tmp_path / "ui.log", "wb")
+    proc = subprocess.Popen([str(longdoc), "ui", "--port", str(port)], cwd=tmp_path, env=env,
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    children: list[int] = []
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and proc.poll() is None and not _listening(port):
+            time.sleep(0.3)
+        assert _listening(port), (tmp_path / "ui.log").read_text(errors="replace")[-2000:]
+        children = _children_of(proc.pid)
+        assert children, "no Streamlit child found"
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        deadline = time.time() + 15
+        while time.time() < deadline and (any(_alive(c) for c in children) or _listening(port)):
+            time.sleep(0.2)
+        assert not any(_alive(c) for c in children), "Streamlit outlived longdoc ui"
+        assert not _listening(port), f"port {port} still served after longdoc ui stopped"
+    finally:
+        for pid in [proc.pid, *children]:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(timeout=20)
+        log.close()

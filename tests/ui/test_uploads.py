@@ -11,7 +11,7 @@ import pytest
 
 from app import uploads
 from app.config import load_settings
-from tests.conftest import ROBUST, SAMPLES
+from tests.conftest import SAMPLES
 
 
 @pytest.fixture()
@@ -120,9 +120,9 @@ def test_clean_stale_removes_only_old_sessions(settings):
 
 
 def test_encrypted_pdf_is_staged_like_any_other(settings):
-    pdf = ROBUST / "encrypted_rc4_userpw_openpassword.pdf"
-    if not pdf.exists():
-        pytest.skip("../shared robustness files are not present")
+    from tests.fixtures import pdfs
+
+    pdf = pdfs.encrypted_rc4_user_password()
     s = uploads.stage(settings, "s", pdf.name, pdf.read_bytes())
     assert s.path.read_bytes()[:5] == b"%PDF-"
 

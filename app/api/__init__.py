@@ -1,0 +1,1 @@
+"""The HTTP API face (`longdoc serve`): FastAPI routes over the same app/ use cases as the CLI and UI."""

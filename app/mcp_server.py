@@ -1,0 +1,229 @@
+"""The MCP face: tools search / ask / summarize / compare / list_documents, documents and pages as resources.
+
+Built on the official SDK's MCPServer. Over stdio (`longdoc mcp`) it acts as the local operator on the
+chosen matter, or — with LONGDOC_TOKEN set — as that token (its matter, its role). Over streamable HTTP
+(`/mcp` under `longdoc serve`) every request carries `Authorization: Bearer <token>` and each call is
+checked against it, exactly like the /v1 routes: another matter is "not found".
+"""
+
+from __future__ import annotations
+
+import json
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp_types import ListResourcesResult, Resource
+
+from app import access, library, matters
+from app.config import Settings
+from app.errors import describe
+
+INSTRUCTIONS = (
+    "longdoc reads long legal and scientific documents and answers with page citations like [D2 p.14]. "
+    "Use list_documents to see what a matter holds, search for passages, ask for a cited answer; "
+    "documents and their pages are resources (longdoc://MATTER/documents/DOC_ID[/pages/N])."
+)
+
+
+def _token_from_headers(headers) -> str | None:
+    if not headers:
+        return None
+    h = headers.get("authorization") or ""
+    scheme, _, value = h.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+class _Face:
+    """Who the caller is and which settings a call runs with."""
+
+    def __init__(self, settings: Settings, http: bool, principal: access.Principal | None):
+        self.settings = settings
+        self.http = http
+        self.principal = principal  # stdio: fixed for the process
+
+    def who(self, ctx: Context | None) -> access.Principal:
+        if not self.http:
+            return self.principal or access.LOCAL
+        headers = None
+        try:
+            headers = ctx.headers if ctx is not None else None
+        except ValueError:
+            headers = None
+        return access.token_principal(self.settings, _token_from_headers(headers))
+
+    def default_matter(self, who: access.Principal) -> str:
+        return who.single_matter or self.settings.matter
+
+    def scoped(self, ctx: Context | None, matter: str | None, need: str = "reader") -> Settings:
+        who = self.who(ctx)
+        return access.authorize(self.settings, who, matter or self.default_matter(who), need)
+
+
+def _fail(e: Exception, kind=ToolError):
+    known = describe(e)
+    if known is None:
+        raise kind(f"internal error ({type(e).__name__})") from e
+    raise kind(known[1]) from e
+
+
+async def _call(fn, *args, kind=ToolError, **kw):
+    """Run a use case off the event loop; users' failures become one-line tool errors."""
+    try:
+        return await anyio.to_thread.run_sync(lambda: fn(*args, **kw))
+    except (ToolError, ResourceError):
+        raise
+    except Exception as e:  # noqa: BLE001
+        _fail(e, kind)
+
+
+class _Server(MCPServer):
+    """MCPServer whose resource list also names each document the caller may read."""
+
+    face: _Face
+
+    async def _handle_list_resources(self, ctx, params) -> ListResourcesResult:
+        base = await self.list_resources()
+        extra: list[Resource] = []
+        try:
+            who = self.face.who(Context(request_context=ctx, mcp_server=self))
+            names = who.matters(self.face.settings)
+        except access.AccessError:
+            names = []
+        for name in names:
+            s = matters.for_matter(self.face.settings, name)
+            docs = await anyio.to_thread.run_sync(lambda: library.list_documents(s))
+            for d in docs:
+                extra.append(Resource(uri=f"longdoc://{name}/documents/{d.doc_id}", name=d.file,
+                                      title=d.title or d.file, mime_type="text/plain",
+                                      description=f"{d.pages} pages · matter {name} · pages at …/pages/N"))
+        return ListResourcesResult(resources=base + extra)
+
+
+def build(settings: Settings, *, http: bool, principal: access.Principal | None = None) -> MCPServer:
+    face = _Face(settings, http, principal)
+    server = _Server("longdoc", instructions=INSTRUCTIONS, log_level="WARNING")
+    server.face = face
+    import logging
+
+    for h in logging.getLogger().handlers:  # the SDK's root handler would print other libraries' debug lines
+        if h.level == logging.NOTSET:
+            h.setLevel(logging.WARNING)
+
+    @server.tool()
+    async def list_documents(ctx: Context, matter: str | None = None) -> dict:
+        """The documents of a matter (default: the token's or the server's matter): id, file, title, pages."""
+        s = face.scoped(ctx, matter)
+        docs = await _call(library.list_documents, s)
+        return {"matter": s.matter, "documents": [library.document_json(d) for d in docs]}
+
+    @server.tool()
+    async def search(ctx: Context, query: str, k: int = 10, docs: list[str] | None = None,
+                     matter: str | None = None) -> dict:
+        """Ranked passages for a query (dense + keyword search fused), with their pages and sections."""
+        from app.passages import search_passages
+
+        s = face.scoped(ctx, matter)
+        return await _call(search_passages, s, query, docs, k=k)
+
+    @server.tool()
+    async def ask(ctx: Context, question: str, docs: list[str] | None = None, budget: int | None = None,
+                  thinking: bool = False, matter: str | None = None) -> dict:
+        """A cited answer to a question over the matter's documents (or the listed ones)."""
+        from app.ask import ask as run
+
+        s = face.scoped(ctx, matter)
+        if thinking:
+            s = s.replace(thinking=True)
+        answer = await _call(run, s, question, docs=docs, budget=budget, thinking=thinking)
+        return answer.to_json()
+
+    @server.tool()
+    async def summarize(ctx: Context, docs: list[str] | None = None, style: str = "brief",
+                        budget: int | None = None, matter: str | None = None) -> dict:
+        """A cited summary (style: brief, legal, scientific or detailed)."""
+        from app.summarize import summarize as run
+
+        s = face.scoped(ctx, matter)
+        return (await _call(run, s, docs=docs, style=style, budget=budget)).to_json()
+
+    @server.tool()
+    async def compare(ctx: Context, docs: list[str] | None = None, aspects: list[str] | None = None,
+                      matter: str | None = None) -> dict:
+        """Compare documents aspect by aspect (e.g. governing law, term, liability cap): one cited cell each."""
+        from app.compare import compare as run
+
+        s = face.scoped(ctx, matter)
+        return (await _call(run, s, docs=docs, aspects=aspects)).to_json()
+
+    @server.resource("longdoc://{matter}/documents", mime_type="application/json")
+    async def documents_resource(matter: str, ctx: Context) -> str:
+        """The documents of a matter, as JSON."""
+        s = _scoped_resource(face, ctx, matter)
+        docs = await _call(library.list_documents, s, kind=ResourceError)
+        return json.dumps([library.document_json(d) for d in docs], ensure_ascii=False)
+
+    @server.resource("longdoc://{matter}/documents/{doc_id}", mime_type="text/plain")
+    async def document_resource(matter: str, doc_id: str, ctx: Context) -> str:
+        """A document's full text (cleaned), as the library holds it."""
+        s = _scoped_resource(face, ctx, matter)
+
+        def text() -> str:
+            doc = library.get_document(s, doc_id)
+            return library.get_store(s).document_text(doc.doc_id)
+
+        return await _call(text, kind=ResourceError)
+
+    @server.resource("longdoc://{matter}/documents/{doc_id}/pages/{page}", mime_type="text/plain")
+    async def page_resource(matter: str, doc_id: str, page: str, ctx: Context) -> str:
+        """One page of a document."""
+        from app.passages import page_text
+
+        s = _scoped_resource(face, ctx, matter)
+        if not page.isdigit():
+            raise ResourceError(f"'{page}' is not a page number")
+        return (await _call(page_text, s, doc_id, int(page), kind=ResourceError))["text"]
+
+    if http:
+        server.streamable_http_app(streamable_http_path="/mcp", host=settings.api_host, json_response=False)
+    return server
+
+
+def _scoped_resource(face: _Face, ctx: Context, matter: str) -> Settings:
+    try:
+        return face.scoped(ctx, matter)
+    except access.AccessError as e:
+        raise ResourceError(e.message) from e
+
+
+def http_route(server: MCPServer, settings: Settings):
+    """The /mcp route for the API app: no MCP session starts without a valid token (401 before the SDK)."""
+    from starlette.routing import Route
+    from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
+
+    class Guarded:  # an ASGI app (a class instance, so Starlette hands it scope/receive/send)
+        inner = StreamableHTTPASGIApp(server.session_manager)
+
+        async def __call__(self, scope, receive, send) -> None:
+            from app.api.server import error
+
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            try:
+                await anyio.to_thread.run_sync(access.token_principal, settings, _token_from_headers(headers))
+            except access.AccessError as e:
+                return await error(e.status, e.message)(scope, receive, send)
+            await self.inner(scope, receive, send)
+
+    return Route("/mcp", endpoint=Guarded(), methods=["GET", "POST", "DELETE"])
+
+
+def stdio_principal(settings: Settings) -> access.Principal:
+    """LONGDOC_TOKEN's principal, or the local operator when none is set."""
+    if settings.token:
+        return access.token_principal(settings, settings.token)
+    return access.LOCAL
+
+
+def run_stdio(settings: Settings) -> None:
+    who = stdio_principal(settings)
+    server = build(settings, http=False, principal=who)
+    server.run("stdio")

@@ -1,0 +1,96 @@
+"""Sign-in for the UI and the matter picker: who is here, and which matters they may open.
+
+OIDC through `st.login` when an identity provider is configured; else a user name and password form
+(local users); else nobody signs in (a one-person tool on localhost: every matter). The principal is
+re-read on every run, so a revoked grant takes effect at the next click.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import access, signin
+from app.config import Settings
+
+
+def _oidc(settings: Settings) -> access.Principal:
+    if not st.user.is_logged_in:
+        st.title("longdoc")
+        st.write("Sign in to open your matters.")
+        auth = st.secrets.get("auth", {})
+        providers = [k for k, v in auth.items() if hasattr(v, "get") and v.get("client_id")]
+        if auth.get("client_id") or not providers:
+            st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")
+        else:  # named providers ([auth.google], [auth.microsoft], …): one button each
+            for name in providers:
+                st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"oidc_login_{name}")
+        st.stop()
+    email = str(st.user.get("email") or st.user.get("preferred_username") or "")
+    who = access.user_principal(settings, email) if email else None
+    if who is None or not who.matters(settings):
+        st.error(f"Signed in as {email or 'an unknown user'}, but no matter is granted to you. Ask an administrator "
+                 f"to run `longdoc user add {email or 'EMAIL'} --matter NAME --role reader --sso`.")
+        st.button("Sign out", on_click=st.logout, key="oidc_logout")
+        st.stop()
+    return who
+
+
+def _local(settings: Settings) -> access.Principal:
+    name = st.session_state.get("signed_in_as")
+    who = access.user_principal(settings, name) if name else None
+    if who is not None:
+        return who
+    st.title("longdoc")
+    with st.form("signin"):
+        st.write("Sign in to open your matters.")
+        user = st.text_input("User name", key="signin_user")
+        password = st.text_input("Password", type="password", key="signin_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        who = access.sign_in(settings, user, password)
+        if who is None:
+            st.error("Wrong user name or password.")
+        else:
+            st.session_state.signed_in_as = who.name
+            st.session_state.pop("signin_password", None)
+            st.rerun()
+    st.stop()
+
+
+def gate(settings: Settings) -> access.Principal:
+    """The signed-in principal (stops the page with a sign-in form until there is one)."""
+    how = signin.method(settings)
+    st.session_state.signin_method = how
+    if how == "oidc":
+        return _oidc(settings)
+    if how == "local":
+        return _local(settings)
+    return access.LOCAL
+
+
+def sign_out() -> None:
+    for k in ("signed_in_as", "matter", "selected_docs"):
+        st.session_state.pop(k, None)
+
+
+def matter_picker(settings: Settings, who: access.Principal) -> str | None:
+    """The sidebar's matter choice among the granted ones (kept in the session); None when none is granted."""
+    names = who.matters(settings)
+    if not names:
+        st.sidebar.error("No matter is granted to you.")
+        return None
+    if st.session_state.get("matter") not in names:
+        st.session_state.matter = settings.matter if settings.matter in names else names[0]
+    if len(names) > 1:
+        st.sidebar.selectbox("Matter", names, key="matter", help="Each matter is a separate library.",
+                             on_change=lambda: st.session_state.pop("selected_docs", None))
+    else:
+        st.sidebar.caption(f"Matter: **{names[0]}**")
+    role = who.role_for(st.session_state.matter)
+    st.session_state.role = role
+    if who.kind == "user":
+        c = st.sidebar.columns([3, 2])
+        c[0].caption(f"{who.name} · {role}")
+        out = st.logout if st.session_state.get("signin_method") == "oidc" else sign_out
+        c[1].button("Sign out", key="sign_out", on_click=out)
+    return st.session_state.matter

@@ -52,7 +52,7 @@ def ui_on_samples(samples_home, llm, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
     env.update(LONGDOC_HOME=str(samples_home.home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=llm.url + "/v1", LONGDOC_MODEL="deepseek-chat",
+               LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=llm.url + "/v1", LONGDOC_MODEL="deepseek-flash",
                LONGDOC_API_KEY="sk-test-PAGES-0123", LONGDOC_MAX_RETRIES="0")
     log = open(tmp_path / "ui.log", "wb")
     cmd = [sys.executable, "-c", "from app.cli import main; main()", "ui", "--port", str(port), "--address", "127.0.0.1"]

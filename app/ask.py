@@ -16,6 +16,7 @@ from typing import Callable
 
 from app import cite, extractive
 from app.config import Settings
+from app.printed_pages import with_printed_pages
 from app.prompts import build_messages
 from app.results import (
     EXTRACTIVE,
@@ -267,6 +268,7 @@ def rewrite_followup(question: str, history: list[dict] | None) -> str:
 # ---- ask -------------------------------------------------------------------------------------
 
 
+@with_printed_pages  # citations show the printed page number too (issue 12)
 def ask(
     settings: Settings,
     question: str,

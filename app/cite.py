@@ -244,16 +244,29 @@ def answer_sentences(text: str) -> list[tuple[str, list[Ref]]]:
     return pieces
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"'”’)\]]*\s*$")
+
+
 def _best_span(claim: str, text: str) -> tuple[int, int, float]:
-    """(start, end, score) of the sentence of `text` sharing most content words with `claim`."""
+    """(start, end, score) of the sentence of `text` sharing most content words with `claim`. A sentence
+    cut by a page break (pages are joined by a blank line, where sentences split) is whole again: a piece
+    that stops without a full stop runs on into a next piece starting in lower case."""
     cw = set(content_words(claim))
-    best = (0, len(text), -1.0)
-    for s, e in sentence_spans(text):
+    spans = sentence_spans(text)
+    best_i, best_score = -1, -1.0
+    for i, (s, e) in enumerate(spans):
         sw = set(content_words(text[s:e]))
         score = len(cw & sw) / (len(cw) or 1)
-        if score > best[2]:
-            best = (s, e, score)
-    return best
+        if score > best_score:
+            best_i, best_score = i, score
+    if best_i < 0:
+        return (0, len(text), -1.0)
+    lo = hi = best_i
+    while lo > 0 and _runs_on(text, spans[lo - 1], spans[lo]):
+        lo -= 1
+    while hi < len(spans) - 1 and _runs_on(text, spans[hi], spans[hi + 1]):
+        hi += 1
+    return (spans[lo][0], spans[hi][1], best_score)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -278,6 +291,12 @@ def cited_excerpt(claim: str, passages: list[Passage], limit: int = 600) -> tupl
     best = max(((p, *_best_span(claim, p.text)) for p in passages), key=lambda b: b[3])
     p, s, e, _ = best
     return _clip(p.text[s:e], limit), p.section_at(s)
+
+
+def _runs_on(text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+    """Does the piece `first` stop mid-sentence at a blank line (a page break) and `second` carry it on?"""
+    gap = text[first[1] : second[0]]
+    return "\n\n" in gap and not _ENDS_SENTENCE.search(text[first[0] : first[1]]) and text[second[0] : second[0] + 1].islower()
 
 
 def support(claim: str, passage_text: str, embedder=None) -> tuple[bool, str, float]:

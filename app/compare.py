@@ -27,6 +27,7 @@ from app.ask import (
     tokenizer_of,
 )
 from app.config import Settings
+from app.printed_pages import with_printed_pages
 from app.prompts import compare_all_messages, compare_messages
 from app.results import EXTRACTIVE, GENERATIVE, NOT_FOUND, Cell, Citation, Matrix, sum_cost, sum_usage, usage_json
 
@@ -59,6 +60,7 @@ def _short(text: str) -> str:
     return text if len(text) <= CELL_CHARS else text[: CELL_CHARS - 1].rsplit(" ", 1)[0] + "…"
 
 
+@with_printed_pages  # citations show the printed page number too (issue 12)
 def compare(settings: Settings, *, docs: list[str] | None, aspects: list[str] | str | None = None,
             dry_run: bool = False, progress=None) -> Matrix:
     from app import library

@@ -91,6 +91,10 @@ class Settings:
     effort: str | None = None  # thinking effort: low | high | max (None = the model's default, high at DeepSeek)
     catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
 
+    # page view (issue 12): rendered page images are cached up to this many MiB per data folder
+    page_cache_mb: int = 512
+    page_width: int = 1200  # default width of a rendered page image, in pixels
+
     # ui
     ui_port: int = 8501
     ui_address: str = "127.0.0.1"
@@ -142,6 +146,17 @@ class Settings:
     @property
     def out_dir(self) -> Path:
         return self.data_dir / "out"
+
+    @property
+    def originals_dir(self) -> Path:
+        """Content-addressed copies of the ingested PDFs (`<sha256>.pdf`) and their OCR word boxes:
+        the page view renders from here, so a moved or deleted source file does not break it."""
+        return self.data_dir / "originals"
+
+    @property
+    def pages_dir(self) -> Path:
+        """Cache of rendered page images (per document, page, width and highlight); safe to delete."""
+        return self.data_dir / "pages"
 
     # ---- jobs (global, not per matter: one queue with a matter column) ----
     @property

@@ -51,6 +51,10 @@ def describe(e: BaseException) -> tuple[int, str] | None:
         return (413 if "too large" in e.message else 415 if "not a PDF" in e.message else 400), str(e)
     if isinstance(e, NoSuchMatter):
         return 404, _line(e)
+    from app.pages import PageUnavailable
+
+    if isinstance(e, PageUnavailable):  # the page exists but cannot be drawn (text file, protected PDF)
+        return 409, _line(e)
     if isinstance(e, (NothingToRead,)) or (isinstance(e, LookupError) and "library is empty" in _line(e)):
         return 409, _line(e)
     if isinstance(e, LookupError):

@@ -18,6 +18,10 @@ from typing import Callable
 
 from app.results import Answer, Matrix, Summary
 
+# Evidence pages (issue 12): what `app.pages.evidence_pages` hands an export — a caption and a PNG of the
+# cited page with the passage highlighted, or a caption and the reason no image could be made.
+EVIDENCE_SUFFIXES = (".docx", ".pdf")
+
 TEXT_SUFFIXES = (".md", ".docx", ".pdf", ".json")
 MATRIX_SUFFIXES = (".csv", ".xlsx")
 FONT_CANDIDATES = (
@@ -37,10 +41,13 @@ class ExportError(ValueError):
 
 
 def body_text(result) -> str:
+    """The answer or summary as people read it: labels show printed page numbers where pages print them."""
+    from app.printed_pages import display_text
+
     if isinstance(result, Answer):
-        return result.answer
+        return display_text(result.answer, result.citations)
     if isinstance(result, Summary):
-        return result.summary
+        return display_text(result.summary, result.citations)
     return ""
 
 
@@ -95,11 +102,11 @@ def document_rows(result) -> list[tuple[str, str, str, str, str]]:
 
 
 def source_rows(result) -> list[tuple[str, str, str, str, str, str]]:
-    """(label, file, pages, section, passage, verified) — the sources list every export carries."""
+    """(label, file, pages, section, passage, verified) — the sources list every export carries; pages as
+    people cite them ("p.4", or "p. 487 (PDF p. 4)" where the page prints its own number)."""
     rows = []
     for c in result.citations:
-        pages = c.pages.removeprefix("p.")
-        rows.append((c.label, c.file or "(not in the context)", pages, c.section or "", c.text, "yes" if c.verified else "no"))
+        rows.append((c.label, c.file or "(not in the context)", c.pages, c.section or "", c.text, "yes" if c.verified else "no"))
     return rows
 
 
@@ -113,7 +120,7 @@ def matrix_rows(m: Matrix) -> tuple[list[str], list[list[str]]]:
             if c is None or not c.found:
                 row.append("not found")
             else:
-                row.append(c.answer + (f" [{c.citation.label}]" if c.citation else ""))
+                row.append(c.answer + (f" [{c.citation.display_label}]" if c.citation else ""))
         rows.append(row)
     return header, rows
 
@@ -154,7 +161,7 @@ def to_markdown(result) -> str:
         out.append("_No citations._")
     for label, file, pages, section, passage, verified in rows:
         sec = f", {section}" if section else ""
-        out.append(f"- **[{label}]** {file}, p. {pages}{sec} (verified: {verified})")
+        out.append(f"- **[{label}]** {file}, {pages}{sec} (verified: {verified})")
         if passage:
             out.append(f"  > {passage.strip()}")
     return "\n".join(out).rstrip() + "\n"
@@ -182,7 +189,7 @@ def _body_blocks(text: str) -> list[tuple[str, str]]:
     return blocks
 
 
-def write_docx(result, path: Path) -> None:
+def write_docx(result, path: Path, evidence: list | None = None) -> None:
     from docx import Document as Docx
     from docx.shared import Pt
 
@@ -229,12 +236,24 @@ def write_docx(result, path: Path) -> None:
     for label, file, pages, section, passage, verified in rows:
         p = doc.add_paragraph(style="List Number")
         p.add_run(f"[{label}] ").bold = True
-        p.add_run(f"{file}, p. {pages}" + (f", {section}" if section else "") + f" (verified: {verified})")
+        p.add_run(f"{file}, {pages}" + (f", {section}" if section else "") + f" (verified: {verified})")
         if passage:
             q = doc.add_paragraph(passage.strip())
             q.paragraph_format.left_indent = Pt(18)
             for run in q.runs:
                 run.italic = True
+    if evidence:
+        from docx.shared import Inches
+
+        doc.add_heading("Cited pages", level=1)
+        doc.add_paragraph("Each cited passage on its page, highlighted.")
+        for ev in evidence:
+            cap = doc.add_paragraph()
+            cap.add_run(ev.caption).bold = True
+            if ev.path is not None:
+                doc.add_picture(str(ev.path), width=Inches(6.0))
+            else:
+                doc.add_paragraph(f"(no page image: {ev.reason})")
     doc.save(str(path))
 
 
@@ -257,7 +276,7 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def write_pdf(result, path: Path) -> None:
+def write_pdf(result, path: Path, evidence: list | None = None) -> None:
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
@@ -308,9 +327,18 @@ def write_pdf(result, path: Path) -> None:
     if not rows:
         line("No citations.", 10)
     for label, file, pages, section, passage, verified in rows:
-        line(f"[{label}] {file}, p. {pages}" + (f", {section}" if section else "") + f" (verified: {verified})", 9, "B", 0.5)
+        line(f"[{label}] {file}, {pages}" + (f", {section}" if section else "") + f" (verified: {verified})", 9, "B", 0.5)
         if passage:
             line(passage.strip(), 8, "", 1.5)
+    for ev in evidence or []:
+        pdf.add_page()
+        line(ev.caption, 10, "B", 1)
+        if ev.path is not None:
+            room_h = pdf.h - pdf.get_y() - pdf.b_margin
+            w = min(width, room_h * ev.width / max(ev.height, 1))
+            pdf.image(str(ev.path), x=pdf.l_margin, y=pdf.get_y(), w=w)
+        else:
+            line(f"(no page image: {ev.reason})", 9)
     pdf.output(str(path))
 
 
@@ -362,18 +390,21 @@ def write_xlsx(m: Matrix, path: Path) -> None:
     wb.save(str(path))
 
 
-def export(result, path: str | Path) -> Path:
-    """Write `result` to `path`; the suffix picks the format. Returns the path written."""
+def export(result, path: str | Path, evidence: list | None = None) -> Path:
+    """Write `result` to `path`; the suffix picks the format. Returns the path written.
+    `evidence` (app.pages.evidence_pages): the cited pages as highlighted images, appended to .docx/.pdf."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
     if suffix in MATRIX_SUFFIXES and not isinstance(result, Matrix):
         raise ExportError(f"{suffix} export is for comparison matrices; use .md, .docx, .pdf or .json")
+    if evidence is not None and suffix not in EVIDENCE_SUFFIXES:
+        raise ExportError(f"page images go into .docx and .pdf exports, not {suffix}")
     writers: dict[str, Callable] = {
         ".md": lambda r, p: p.write_text(to_markdown(r), encoding="utf-8"),
         ".markdown": lambda r, p: p.write_text(to_markdown(r), encoding="utf-8"),
         ".json": lambda r, p: p.write_text(to_json_text(r), encoding="utf-8"),
-        ".docx": write_docx,
-        ".pdf": write_pdf,
+        ".docx": lambda r, p: write_docx(r, p, evidence),
+        ".pdf": lambda r, p: write_pdf(r, p, evidence),
         ".csv": write_csv,
         ".xlsx": write_xlsx,
     }

@@ -87,6 +87,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
         embed_batch=settings.embed_batch,
         context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
         chunk_headers=settings.chunk_headers,
+        originals_dir=settings.originals_dir,
     )
 
 
@@ -99,7 +100,7 @@ def ingest(
     """Ingest here and now, in this process (tests, benchmarks, scripts). The faces submit jobs instead
     (app/jobs.py), which a worker runs with the same pipeline."""
     cfg = ingest_config(settings)
-    return ingest_paths(
+    results = ingest_paths(
         [Path(p) for p in paths],
         store=get_store(settings),
         embedder=LazyEmbedder(settings.embedder or "default", settings.embed_backend),
@@ -115,7 +116,24 @@ def ingest(
         embed_batch=cfg.embed_batch,
         context_tokenizer=cfg.context_tokenizer,
         chunk_headers=cfg.chunk_headers,
+        originals_dir=cfg.originals_dir,
     )
+    prune_originals(settings)
+    return results
+
+
+def prune_originals(settings: Settings) -> None:
+    """Drop the kept PDFs and rendered pages of documents no longer in the library (replaced, removed).
+    Best effort: a copy left behind costs disk, never a result."""
+    from app.pages import forget_document
+    from ingest import originals
+
+    try:
+        keep = {d.doc_id for d in get_store(settings).all_rows()}
+        for doc_id in originals.prune(settings.originals_dir, keep):
+            forget_document(settings, doc_id)
+    except Exception:  # noqa: BLE001 - a store that cannot be listed right now: pruned next time
+        pass
 
 
 def list_documents(settings: Settings) -> list[Document]:
@@ -134,6 +152,7 @@ def remove(settings: Settings, ref: str) -> Document:
     doc = _find(store, ref)
     store.remove_document(doc.doc_id)
     store.refresh_bm25()
+    prune_originals(settings)
     return doc
 
 

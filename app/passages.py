@@ -60,6 +60,7 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
     that names documents searches those, and "route" says which and why (None when not routed)."""
     from app import library
     from app.cite import hit_section
+    from app.printed_pages import page_display, printed
     from retrieval.pack import order_documents, page_label
 
     query = (query or "").strip()
@@ -70,7 +71,6 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
     if not 1 <= int(k) <= 1000:
         raise ValueError("k must be between 1 and 1000")
     store, documents = resolve(s, docs)
-    embedder = library.get_embedder_for(s)
     rt, hits = library.routed_search(s, query, [d.doc_id for d in documents], k=k, mode=mode, routing=routing)
     index = {d.doc_id: i for i, d in enumerate(order_documents(documents), start=1)}
     by_id = {d.doc_id: d for d in documents}
@@ -85,6 +85,9 @@ def search_passages(s: Settings, query: str, docs: list[str] | None = None, k: i
                 "doc_id": c.doc_id,
                 "file": by_id[c.doc_id].file if c.doc_id in by_id else "",
                 "pages": [c.page_start, c.page_end],
+                # printed page numbers (issue 12): "" where unknown or the same as the PDF page
+                "printed_pages": [printed(by_id.get(c.doc_id), c.page_start), printed(by_id.get(c.doc_id), c.page_end)],
+                "pages_display": page_display(by_id.get(c.doc_id), c.page_start, c.page_end, c.ocr),
                 "section": hit_section(query, c),  # where the sentence closest to the query lies
                 "chunk_id": c.chunk_id,
                 "dense_rank": None if h.dense_rank is None else h.dense_rank + 1,
@@ -111,7 +114,6 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
         raise ValueError("budget must be a positive number of tokens")
     size = budget or default_budget(s)
     store, documents = resolve(s, docs)
-    embedder = library.get_embedder_for(s)
     packed = routed_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
                             rerank_model=s.rerank_model, tokenizer=context_tokenizer(s),
                             routing=s.routing if routing is None else routing)

@@ -35,15 +35,46 @@ class Citation:
     text: str  # the passage (or sentence, for extractive answers) the label stands for
     verified: bool
     ocr: bool = False  # the cited text was read by OCR from a scanned page: shown as "p.4, OCR"
+    # ---- printed page numbers (issue 12): the number printed on page_start / page_end ("" = unknown or
+    # the same as the PDF page); the label and page_start/page_end stay PDF pages, which the model cites
+    printed_start: str = ""
+    printed_end: str = ""
+
+    @property
+    def printed_differs(self) -> bool:
+        return bool(self.printed_start) and (self.printed_start, self.printed_end or self.printed_start) != (
+            str(self.page_start), str(self.page_end))
 
     @property
     def pages(self) -> str:
-        """"p.4" / "p.4–5", with ", OCR" when the text came from OCR — how citations are shown to people."""
-        pages = f"p.{self.page_start}" if self.page_start == self.page_end else f"p.{self.page_start}–{self.page_end}"
-        return pages + (", OCR" if self.ocr else "")
+        """"p.4" / "p.4–5", or "p. 487 (PDF p. 4)" where the page prints another number; ", OCR" when the
+        text came from OCR — how citations are shown to people."""
+        return pages_text(self.page_start, self.page_end, self.printed_start, self.printed_end) + (
+            ", OCR" if self.ocr else "")
+
+    @property
+    def display_label(self) -> str:
+        """"D2 p.14", or "D2 p. 487 (PDF p. 4)": the label as shown to people."""
+        if not self.printed_differs:
+            return self.label
+        doc = self.label.split(" ", 1)[0]
+        return f"{doc} {pages_text(self.page_start, self.page_end, self.printed_start, self.printed_end)}"
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "pages_display": self.pages}
+
+
+def pages_text(a: int, b: int, printed_a: str = "", printed_b: str = "") -> str:
+    """"p.4", "p.4–5", "p. 487 (PDF p. 4)", "pp. 487–488 (PDF pp. 4–5)", "p. ii (PDF p. 3)", and
+    "PDF pp. 1–2" when only one of the two pages prints a number."""
+    pdf = f"p.{a}" if a == b else f"p.{a}–{b}"
+    if a != b and bool(printed_a) != bool(printed_b):
+        return f"PDF pp. {a}–{b}"  # one end prints a number, the other none: the PDF pages say it plainly
+    printed_b = printed_b or printed_a
+    if not printed_a or (printed_a, printed_b) == (str(a), str(b)):
+        return pdf
+    shown = f"p. {printed_a}" if a == b or printed_a == printed_b else f"pp. {printed_a}–{printed_b}"
+    return f"{shown} (PDF {'p. ' + str(a) if a == b else f'pp. {a}–{b}'})"
 
 
 @dataclass

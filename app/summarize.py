@@ -31,6 +31,7 @@ from app.ask import (
     run_model,
 )
 from app.config import Settings
+from app.printed_pages import with_printed_pages
 from app.prompts import STYLE_TASKS, build_messages, synthesis_messages
 from app.results import (
     EXTRACTIVE,
@@ -83,6 +84,7 @@ def _merge(packs: list[PackedContext], budget: int) -> PackedContext:
     )
 
 
+@with_printed_pages  # citations show the printed page number too (issue 12)
 def summarize(
     settings: Settings,
     *,

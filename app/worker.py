@@ -170,6 +170,7 @@ class JobRunner:
             with lock:  # same bytes submitted twice: the second finds it ready
                 self._ingest(row, store, embedder, cfg, path)
             self.touched[(id(store))] = store
+            library.prune_originals(s)  # a replaced version's kept PDF and page images go (issue 12)
         finally:
             stop_beat.set()
             if self.records.kind == "redis":

@@ -185,7 +185,6 @@ def _measure(lib: str, url: str, folder: Path, env: dict, n: int, timeout: int, 
         send("slow", "30", "kill")
         _until(lambda: _count(r, "qb:started:kill") >= 1, 60)
         stop(a, signal.SIGKILL)
-        killed = time.monotonic()
         b = start("b")
         again = _until(lambda: _count(r, "qb:started:kill") >= 2, 150, step=0.2)
         out["redelivered_after_sigkill_s"] = round(again, 1) if again is not None else None

@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 
 LIGATURES = {
     "\ufb00": "ff",
@@ -200,7 +201,8 @@ def _page_tied_lines(pages: list[list[str]]) -> set[tuple[int, int]]:
 
 
 def _strip_furniture(
-    lines: list[str], running: set[str], first_page: bool = False, everywhere: frozenset[str] | set[str] = frozenset()
+    lines: list[str], running: set[str], first_page: bool = False, everywhere: frozenset[str] | set[str] = frozenset(),
+    dropped: list[str] | None = None,
 ) -> list[str]:
     """Drop stamps and furniture. On the first page a running line is kept once (unless it carries a
     page number): a name or notice repeated as a running head ("Global Maintenance Agreement",
@@ -234,6 +236,8 @@ def _strip_furniture(
     for i, ln in enumerate(lines):
         if not drop[i]:
             keep.append(ln)
+        elif dropped is not None:
+            dropped.append(ln)
     return keep
 
 
@@ -403,9 +407,9 @@ _PAGE_WORD = re.compile(r"\b(?:page|pg\.?)\s*\d|\b\d+\s*(?:of|/)\s*\d+\s*$|PageI
 _BARE_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
 
 
-def _drop_page_number_chain(pages: list[list[str]]) -> None:
+def _drop_page_number_chain(pages: list[list[str]]) -> list[tuple[int, int]]:
     """Bare numbers that count up one per page (2, 3, 4 …) are page numbers even mid-page: EDGAR
-    conversions put the old page break anywhere in the new page. Blanked in place."""
+    conversions put the old page break anywhere in the new page. Returns their (page, line)."""
     chain: list[tuple[int, int]] = []
     last_val = 0
     for pi, lines in enumerate(pages):
@@ -417,27 +421,43 @@ def _drop_page_number_chain(pages: list[list[str]]) -> None:
             if v == last_val + 1 or (not chain and v <= 3):
                 chain.append((pi, li))
                 last_val = v
-    if len({pi for pi, _ in chain}) >= 3:
-        for pi, li in chain:
-            pages[pi][li] = ""
+    return chain if len({pi for pi, _ in chain}) >= 3 else []
 
 
 def clean_pages(raw_pages: list[str]) -> list[str]:
     """Cleaned text for each page (same count, same order; a page may become empty)."""
-    return clean_pages_and_lines(raw_pages)[0]
+    return clean_document(raw_pages).pages
 
 
 def clean_pages_and_lines(raw_pages: list[str]) -> tuple[list[str], list[list[str]]]:
     """The cleaned pages, and each page's lines with the furniture gone but before paragraphs are
     rebuilt (what a title guess wants: a two-line title must not run into the authors)."""
+    c = clean_document(raw_pages)
+    return c.pages, c.lines
+
+
+@dataclass(frozen=True)
+class CleanedPages:
+    pages: list[str]  # cleaned text per page
+    lines: list[list[str]]  # per page: its lines with the furniture gone, before paragraphs are rebuilt
+    furniture: list[list[str]]  # per page: the lines removed as running heads, page numbers and stamps
+    # (where the printed page numbers are: ingest.page_labels reads them from here)
+
+
+def clean_document(raw_pages: list[str]) -> CleanedPages:
     split = [[ln.rstrip() for ln in normalise_chars(t or "").split("\n")] for t in raw_pages]
-    _drop_page_number_chain(split)
-    for pi, li in _page_tied_lines(split):
+    furniture: list[list[str]] = [[] for _ in split]
+    for pi, li in _drop_page_number_chain(split):
+        furniture[pi].append(split[pi][li])
+        split[pi][li] = ""
+    for pi, li in sorted(_page_tied_lines(split)):
+        furniture[pi].append(split[pi][li])
         split[pi][li] = ""
     running = _running_keys(split)
     everywhere = _everywhere_keys(split, running)
     stripped = [
-        _strip_furniture(lines, running, first_page=(i == 0), everywhere=everywhere) for i, lines in enumerate(split)
+        _strip_furniture(lines, running, first_page=(i == 0), everywhere=everywhere, dropped=furniture[i])
+        for i, lines in enumerate(split)
     ]
     vocab, hyphenated = _vocabulary(stripped)
-    return [_join_lines(lines, vocab, hyphenated) for lines in stripped], stripped
+    return CleanedPages([_join_lines(lines, vocab, hyphenated) for lines in stripped], stripped, furniture)

@@ -69,27 +69,59 @@ def _render(page, dpi: int):
         bitmap.close()
 
 
-def _tesseract(image, binary: str, timeout_s: float) -> str:
+def _tesseract(image, binary: str, timeout_s: float) -> tuple[str, list[list]]:
+    """The page's text, and its words with their boxes (Tesseract's TSV, kept for the page view's
+    highlight): one run writes both, so the text is exactly what the text-only run gave."""
+    import tempfile
+
     buf = io.BytesIO()
     image.save(buf, format="PNG")
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    out = subprocess.run(
-        # psm 1 = automatic layout WITH orientation detection (osd.traineddata, a Depends of Debian's
-        # tesseract-ocr): rotated pages (landscape maps, tables in an appendix) read as text, not noise
-        [binary, "stdin", "stdout", "-l", LANG, "--psm", "1"],
-        input=buf.getvalue(),
-        capture_output=True,
-        timeout=timeout_s,
-        env=env,
-        check=False,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(out.stderr.decode("utf-8", "replace").strip()[:200] or "tesseract failed")
-    return out.stdout.decode("utf-8", "replace").replace("\f", "").strip()
+    with tempfile.TemporaryDirectory(prefix="longdoc-ocr-") as tmp:
+        base = os.path.join(tmp, "page")
+        out = subprocess.run(
+            # psm 1 = automatic layout WITH orientation detection (osd.traineddata, a Depends of Debian's
+            # tesseract-ocr): rotated pages (landscape maps, tables in an appendix) read as text, not noise
+            [binary, "stdin", base, "-l", LANG, "--psm", "1", "txt", "tsv"],
+            input=buf.getvalue(),
+            capture_output=True,
+            timeout=timeout_s,
+            env=env,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.decode("utf-8", "replace").strip()[:200] or "tesseract failed")
+        with open(base + ".txt", encoding="utf-8", errors="replace") as f:
+            text = f.read().replace("\f", "").strip()
+        try:
+            with open(base + ".tsv", encoding="utf-8", errors="replace") as f:
+                words = parse_tsv(f.read(), image.width, image.height)
+        except OSError:
+            words = []
+    return text, words
+
+
+def parse_tsv(tsv: str, width: int, height: int) -> list[list]:
+    """Word rows of Tesseract's TSV → [x0, y0, x1, y1, text, line] with the box as fractions of the page
+    image (top-left origin; in the image's own orientation, also for pages Tesseract read rotated)."""
+    words: list[list] = []
+    w, h = max(1, width), max(1, height)
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+            continue
+        try:
+            block, par, line = int(cols[2]), int(cols[3]), int(cols[4])
+            left, top, bw, bh = (int(c) for c in cols[6:10])
+        except ValueError:
+            continue
+        words.append([round(left / w, 5), round(top / h, 5), round((left + bw) / w, 5), round((top + bh) / h, 5),
+                      cols[11].strip(), block * 1_000_000 + par * 1000 + line])
+    return words
 
 
 def _ocr_here(path: str, page_numbers: list[int], password: str | None, dpi: int, page_timeout_s: float, emit) -> None:
-    """Render and read each page in this process, handing `emit(page, text)` each result as it comes."""
+    """Render and read each page in this process, handing `emit(page, text, words)` each result as it comes."""
     import pypdfium2 as pdfium
 
     binary = tesseract_path()
@@ -110,7 +142,7 @@ def _ocr_here(path: str, page_numbers: list[int], password: str | None, dpi: int
                     image = _render(page, dpi)
                 finally:
                     page.close()
-                emit(number, _tesseract(image, binary, page_timeout_s))
+                emit(number, *_tesseract(image, binary, page_timeout_s))
             except (pdfium.PdfiumError, RuntimeError, subprocess.TimeoutExpired, OSError, ValueError):
                 continue  # one unreadable page must not lose the others
     finally:
@@ -128,8 +160,8 @@ def _child_main() -> int:
     if cap:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
-    def emit(number: int, text: str) -> None:
-        sys.stdout.write(json.dumps({"page": number, "text": text}) + "\n")
+    def emit(number: int, text: str, words: list) -> None:
+        sys.stdout.write(json.dumps({"page": number, "text": text, "words": words}) + "\n")
         sys.stdout.flush()
 
     try:
@@ -148,8 +180,10 @@ def ocr_pdf_pages(
     dpi: int = DPI,
     page_timeout_s: float = PAGE_TIMEOUT_S,
     memory_mb: int = MEMORY_MB,
+    words: dict[int, list] | None = None,
 ) -> dict[int, str]:
     """Text of the given 1-based pages, read by OCR. Pages that fail or time out are left out.
+    `words`, when given, receives each page's word boxes (see `parse_tsv`).
 
     Runs in a child process with its own address-space cap: PDFium aborts the whole process when an
     allocation fails (a decompression bomb in a content stream, an image claiming 40 G pixels), and
@@ -188,6 +222,8 @@ def ocr_pdf_pages(
             error = msg["error"]
         elif "page" in msg:
             out[int(msg["page"])] = msg.get("text") or ""
+            if words is not None:
+                words[int(msg["page"])] = msg.get("words") or []
     if error and not out:
         raise RuntimeError(error)
     return out

@@ -13,7 +13,8 @@ import re
 import warnings
 from pathlib import Path
 
-from ingest.clean import clean_pages_and_lines
+from ingest.clean import clean_document
+from ingest.page_labels import choose_page_labels, pdf_page_labels
 from ingest.structure import detect_headings, guess_domain, guess_title
 from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
 
@@ -239,10 +240,12 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
         raise IngestError(FAILED, f"not a PDF ({_sniff_not_pdf(head)})")
     reader = _open_pdf(path, password)
     raw, meta, imaged = _extract_pages(reader, max_pages)
+    labels = pdf_page_labels(reader)
     del reader
     n = len(raw)
     failed = [i + 1 for i, t in enumerate(raw) if t is None]
     ocr_pages: list[int] = []
+    words: dict[int, list] = {}
 
     textless = _textless(raw)
     if textless and len(failed) * 2 > n:
@@ -261,7 +264,7 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
             mod = _ocr_module()
             if mod is not None:
                 try:
-                    got = mod.ocr_pdf_pages(str(path), candidates, password=password)
+                    got = mod.ocr_pdf_pages(str(path), candidates, password=password, words=words)
                 except IngestError:
                     raise
                 except Exception as e:  # noqa: BLE001 - OCR trouble keeps the no_text outcome
@@ -286,6 +289,8 @@ def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int):
         if ocr_pages or _ocr_module() is not None:
             raise IngestError(NO_TEXT, "no text layer — scanned? OCR found no text either")
         raise IngestError(NO_TEXT, "no text layer — scanned? OCR not enabled (install tesseract or use --ocr)")
+    meta["pdf_page_labels"] = labels
+    meta["ocr_words"] = {p: words.get(p) or [] for p in ocr_pages}
     return raw, failed, sorted(ocr_pages), meta
 
 
@@ -335,7 +340,10 @@ def load_document(
             raise IngestError(FAILED, f"unreadable PDF: {type(e).__name__}: {_one_line(e)}") from None
         meta["format"] = "pdf"
 
-    cleaned, page_lines = clean_pages_and_lines([t or "" for t in raw])
+    cleaned_doc = clean_document([t or "" for t in raw])
+    cleaned, page_lines = cleaned_doc.pages, cleaned_doc.lines
+    page_labels, labels_source = choose_page_labels(meta.pop("pdf_page_labels", None), cleaned_doc.furniture, len(cleaned))
+    ocr_words = meta.pop("ocr_words", None) or {}
     pages: list[Page] = []
     offset = 0
     ocr_set = set(ocr_pages)
@@ -362,4 +370,7 @@ def load_document(
         ocr_pages=tuple(sorted(ocr_set)),
         headings=headings,
         metadata={**meta, "bytes": size, "first_lines": first_lines},
+        page_labels=page_labels,
+        page_labels_source=labels_source,
+        ocr_words=ocr_words,
     )

@@ -12,7 +12,6 @@ message, never an exception.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import resource
 import signal
 import threading
@@ -135,6 +134,10 @@ class _Parsed:
     doc: object | None = None  # the ParsedDocument, only when the worker could not chunk
     profile: Profile = field(default_factory=Profile)
     header: str = ""  # the document header in front of each chunk's embedded and BM25 text
+    # ---- page view (issue 12) ----
+    page_labels: tuple[str, ...] = ()
+    page_labels_source: str = ""
+    ocr_words: dict = field(default_factory=dict)
 
 
 def _profile_of(doc) -> Profile:
@@ -226,6 +229,9 @@ def parse_file(
             failed_pages=tuple(doc.failed_pages),
             ocr_pages=tuple(doc.ocr_pages),
             bytes=int(doc.metadata.get("bytes", 0) or 0),
+            page_labels=tuple(doc.page_labels),
+            page_labels_source=doc.page_labels_source,
+            ocr_words=dict(doc.ocr_words),
         )
         with cap:
             out.profile = _profile_of(doc)
@@ -333,6 +339,9 @@ class IngestConfig:
     # after; off: one pending → ready write at the end (a batch nobody reads until it is done)
     text_first: bool = True
     chunk_headers: bool = False  # a document header in each chunk's embedded and BM25 text (sized into the window)
+    # where the library keeps its own copy of each PDF and its OCR word boxes (ingest.originals), for the
+    # page view; None keeps none
+    originals_dir: Path | None = None
 
 
 def _spawn_pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
@@ -479,6 +488,7 @@ class Ingester:
                     return result(FAILED, message=f"cannot read file: {e.strerror or e}", did=None)
             row = store.row(doc_id)
             if row is not None and row.status == DOC_READY:
+                _keep_original(cfg.originals_dir, path, doc_id)  # a library from before the page view gets its copy
                 same = "" if row.file == name else f" (same bytes as {row.file})"
                 return result(UNCHANGED, row.pages, row.chunks, f"already in the library{same}")
             if row is not None and row.status == DOC_TEXT and row.parser_version == PARSER_VERSION:
@@ -518,7 +528,12 @@ class Ingester:
                 failed_pages=list(parsed.failed_pages), ocr_pages=list(parsed.ocr_pages), bytes=parsed.bytes,
                 ctx_tokenizer=ctx_id if ctx_id and all(c.ctx_tokens is not None for c in chunks) else "",
                 profile=parsed.profile, chunk_header=parsed.header,
+                page_labels=list(parsed.page_labels), page_labels_source=parsed.page_labels_source,
             )
+            if cfg.originals_dir is not None and parsed.ocr_words:
+                from ingest.originals import save_words
+
+                save_words(cfg.originals_dir, doc.doc_id, parsed.ocr_words)  # before any row: readers find them
             if cfg.text_first:
                 emit({"event": "storing", "file": name, "phase": "text"})
                 store.add_text(doc, chunks)
@@ -553,6 +568,7 @@ class Ingester:
             store.add_vectors(doc, chunks, np.concatenate(vecs), profile_vector=pvec)
         else:
             store.add_document(doc, chunks, np.concatenate(vecs), profile_vector=pvec)
+        _keep_original(cfg.originals_dir, path, doc.doc_id)
         status, notes = INGESTED, []
         old = [d for d in store.documents() if d.file == doc.file and d.doc_id != doc.doc_id]
         for d in old:  # the new version is ready: only now does the old one go
@@ -565,6 +581,16 @@ class Ingester:
         if ocr_pages:
             notes.append(f"OCR on {_plural(ocr_pages)} {_pages_phrase(ocr_pages)}")
         return result(status, doc.pages, len(chunks), "; ".join(notes), did=doc.doc_id)
+
+
+def _keep_original(originals_dir: Path | None, f: Path, doc_id: str) -> None:
+    """The library's copy of a PDF for the page view (best effort: no copy only costs the page image)."""
+    if originals_dir is None:
+        return
+    from ingest.originals import is_pdf, keep_original
+
+    if is_pdf(f):  # by its bytes: a job's worker may read a temporary copy under another name
+        keep_original(originals_dir, f, doc_id)
 
 
 def _max_tokens(embedder, cfg: IngestConfig) -> int:
@@ -591,6 +617,7 @@ def ingest_paths(
     context_tokenizer: tuple[str, str] | None = None,
     text_first: bool = False,
     chunk_headers: bool = False,
+    originals_dir: Path | None = None,
 ) -> list[IngestResult]:
     """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
     this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
@@ -598,6 +625,8 @@ def ingest_paths(
 
     `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
     counts under it, so the packer does not tokenise them at question time.
+    `originals_dir`: where the library keeps its own copy of each PDF and its OCR word boxes
+    (ingest.originals), for the page view; None keeps none.
     """
     emit = progress or (lambda ev: None)
     store.on_wait = lambda msg: emit({"event": "wait", "message": msg})
@@ -606,7 +635,8 @@ def ingest_paths(
     cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
                        max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
                        embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first,
-                       chunk_headers=chunk_headers)
+                       chunk_headers=chunk_headers,
+                       originals_dir=originals_dir)
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch
@@ -628,6 +658,7 @@ def ingest_paths(
             continue
         if doc_id in ready:
             d = ready[doc_id]
+            _keep_original(originals_dir, f, doc_id)  # a library from before the page view gets its copy
             same = "" if d.file == f.name else f" (same bytes as {d.file})"
             finish(i, IngestResult(f.name, doc_id, UNCHANGED, d.pages, d.chunks, time.perf_counter() - t0,
                                    f"already in the library{same}"))

@@ -146,6 +146,10 @@ def _doc_row(d: Document, status: str) -> dict:
         "ocr_pages": json.dumps(list(d.ocr_pages)),
         "bytes": int(d.bytes),
         "ctx_tokenizer": d.ctx_tokenizer or "",
+        # ---- page view (issue 12) ----
+        "page_labels": json.dumps(list(d.page_labels)) if d.page_labels else "",
+        "page_labels_source": d.page_labels_source or "",
+        # ----
         "owner": f"{_HOST}:{os.getpid()}",
         "started": time.time(),
         **_profile_fields(d),
@@ -197,6 +201,9 @@ def _doc_from(m: dict) -> Document:
         ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
         profile=_profile_from(m),
         chunk_header=str(m.get("chunk_header") or ""),
+        # ---- page view (issue 12) ----
+        page_labels=[str(x) for x in json.loads(m.get("page_labels") or "[]")],
+        page_labels_source=str(m.get("page_labels_source") or ""),
     )
 
 

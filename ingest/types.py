@@ -69,6 +69,11 @@ class ParsedDocument:
     ocr_pages: tuple[int, ...] = ()
     headings: tuple[Heading, ...] = ()
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
+    # ---- page view (issue 12) ----
+    page_labels: tuple[str, ...] = ()  # printed page number per PDF page ("" unknown); () = same as the PDF's
+    page_labels_source: str = ""  # "pdf" (/PageLabels) | "printed" (numbers on the pages) | ""
+    # OCR'd page → Tesseract's words [x0, y0, x1, y1, text, line] (fractions of the page), for highlights
+    ocr_words: dict = field(default_factory=dict, compare=False, hash=False)
 
     def page_at(self, offset: int) -> int:
         """The page number holding character `offset` of `text`."""
@@ -174,6 +179,16 @@ class Document:
     # ---- profile (issue 16) ----
     profile: Profile = field(default_factory=Profile)
     chunk_header: str = ""  # the document header in front of each chunk's embedded and BM25 text ("" = none)
+
+    # ---- page view (issue 12) ----
+    page_labels: list[str] = field(default_factory=list)  # printed number per PDF page; [] = the PDF's own
+    page_labels_source: str = ""  # "pdf" | "printed" | ""
+
+    def page_label(self, page: int) -> str:
+        """The number printed on PDF page `page` ("" when unknown or the same as the PDF's)."""
+        if 1 <= page <= len(self.page_labels):
+            return self.page_labels[page - 1]
+        return ""
 
     @property
     def sha256(self) -> str:

@@ -136,6 +136,37 @@ def delete_document(request: Request, who: Caller, m: str, doc_id: str) -> dict:
     return {"deleted": doc.doc_id, "file": doc.file, "chunks": doc.chunks}
 
 
+@router.get("/matters/{m}/documents/{doc_id}/pages/{page}", tags=["documents"], response_class=FileResponse,
+            responses={200: {"content": {"image/png": {}}}})
+def page_image(request: Request, who: Caller, m: str, doc_id: str, page: int,
+               highlight: Annotated[Optional[str], Query(max_length=20_000)] = None,
+               width: Annotated[int, Query(ge=200, le=4000)] = 1200,
+               first: Annotated[Optional[int], Query(ge=1)] = None, last: Annotated[Optional[int], Query(ge=1)] = None):
+    """PDF page `page` (1-based) as a PNG, `highlight` (a passage of its text) marked — the page a citation
+    opens, like `longdoc page`; `first`/`last` = the passage's pages when it runs over several. Headers say
+    the printed page number and whether the passage was found on this page."""
+    from app import pages
+
+    s = _scoped(request, who, m)
+    span = (first, last or first) if first else None
+    img = pages.page_image(s, library.get_document(s, doc_id), page, highlight=highlight, span=span, width=width)
+    return FileResponse(img.path, media_type="image/png", headers={
+        "X-Longdoc-Page-Label": img.label.encode("ascii", "replace").decode(),
+        "X-Longdoc-Pages": img.pages_display.replace("–", "-").encode("ascii", "replace").decode(),
+        "X-Longdoc-Highlight-Found": "1" if img.found else "0"})
+
+
+@router.get("/matters/{m}/documents/{doc_id}/original", tags=["documents"], response_class=FileResponse,
+            responses={200: {"content": {"application/pdf": {}}}})
+def original(request: Request, who: Caller, m: str, doc_id: str):
+    """The document's original PDF, as ingested (the library's own copy)."""
+    from app import pages
+
+    s = _scoped(request, who, m)
+    doc = library.get_document(s, doc_id)
+    return FileResponse(pages.original_pdf(s, doc), media_type="application/pdf", filename=doc.file)
+
+
 @router.post("/matters/{m}/documents", tags=["documents"], status_code=202,
              openapi_extra={"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                  "type": "object", "required": ["file"],

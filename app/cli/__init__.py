@@ -124,6 +124,7 @@ from app.cli import retrieval as _retrieval  # noqa: E402,F401
 from app.cli import models as _models  # noqa: E402,F401
 from app.cli import use as _use  # noqa: E402,F401
 from app.cli import ui as _ui  # noqa: E402,F401
+from app.cli import pages as _pages  # noqa: E402,F401
 from app.cli import matter as _matter  # noqa: E402,F401
 from app.cli import access as _access  # noqa: E402,F401
 from app.cli import serve as _serve  # noqa: E402,F401

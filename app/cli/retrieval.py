@@ -106,7 +106,7 @@ def search_cmd(
                     f"bm25 #{r['bm25_rank']}" if r["bm25_rank"] else "",
                 ) if x
             )
-            out.print(f"[bold]{r['rank']:>3}. [{r['label']}][/bold] {r['file']}" + (f" — {r['section']}" if r["section"] else "") + f" [dim]({why})[/dim]")
+            out.print(f"[bold]{r['rank']:>3}. [{r['label']}][/bold] {r['file']}, {r['pages_display']}" + (f" — {r['section']}" if r["section"] else "") + f" [dim]({why})[/dim]")
             text = " ".join(r["text"].split())
             out.print("     " + (text[:400] + ("…" if len(text) > 400 else "")))
 

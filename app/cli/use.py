@@ -99,7 +99,7 @@ def _usage_line(result) -> str:
 
 
 def _print_dry_run(d) -> None:
-    out.print(f"[bold]dry run[/bold] — nothing was sent")
+    out.print("[bold]dry run[/bold] — nothing was sent")
     if d.budget:
         window = f" (window {d.context_window:,}, {d.tokenizer} tokens)" if d.context_window else ""
         out.print(f"context: {d.packed_tokens:,} tokens packed of a {d.budget:,} budget{window} over {d.documents} document(s)")
@@ -151,13 +151,31 @@ def _print_coverage(coverage) -> None:
         out.print(f"  {c.label} {c.file}: {what} ({c.tokens:,} tokens)")
 
 
-def _export(result, path: Optional[Path]) -> None:
+def _check_page_images(path: Optional[Path], page_images: bool) -> None:
+    """Before any work: --page-images needs a .docx/.pdf --export."""
+    if not page_images:
+        return
+    from app.export import EVIDENCE_SUFFIXES
+
+    if path is None or path.suffix.lower() not in EVIDENCE_SUFFIXES:
+        _fail("--page-images goes with a .docx or .pdf export", "add --export FILE.docx (or .pdf)")
+
+
+def _export(result, path: Optional[Path], page_images: bool = False) -> None:
     if path is None:
         return
     from app.export import export
 
-    written = export(result, path)
-    err.print(f"written: {written}")
+    evidence = None
+    if page_images:
+        from app.export import EVIDENCE_SUFFIXES, ExportError
+        from app.pages import evidence_pages
+
+        if path.suffix.lower() not in EVIDENCE_SUFFIXES:
+            raise ExportError(f"--page-images goes with a .docx or .pdf export, not {path.suffix or path.name}")
+        evidence = evidence_pages(settings(), result)
+    written = export(result, path, evidence=evidence)
+    err.print(f"written: {written}" + (f" (with {sum(1 for e in evidence if e.path)} page image(s))" if evidence else ""))
 
 
 @cli.command("ask")
@@ -172,9 +190,11 @@ def ask_cmd(
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
     route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the question "
                                               "names (default: LONGDOC_ROUTING, on)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
 ) -> None:
     """Ask a question across the documents; the answer cites pages like [D2 p.14]. A question that names its
     documents ("Consider the Promotion Agreement between …;") is answered from them; the route is shown."""
+    _check_page_images(export_to, page_images)
     from app.ask import ask
     from model.base import ContentDelta, ReasoningDelta
 
@@ -202,7 +222,7 @@ def ask_cmd(
     ans = _guard(body)
     if as_json:
         _json(ans.to_json())
-        _guard(lambda: _export(ans, export_to))
+        _guard(lambda: _export(ans, export_to, page_images))
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
@@ -217,7 +237,9 @@ def ask_cmd(
     if streamed["any"]:
         sys.stdout.write("\n")
     else:
-        out.print(ans.answer, markup=False)
+        from app.printed_pages import display_text
+
+        out.print(display_text(ans.answer, ans.citations), markup=False)
     if ans.incomplete:
         err.print("[yellow]warning:[/yellow] the answer is incomplete (the model stopped early); what arrived is shown")
     bad = [s for s in ans.sentences if s.supported is False]
@@ -230,7 +252,7 @@ def ask_cmd(
     _print_coverage(ans.coverage)
     share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
     out.print(f"\n[dim]{_usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")
-    _guard(lambda: _export(ans, export_to))
+    _guard(lambda: _export(ans, export_to, page_images))
 
 
 class _Bar:
@@ -264,12 +286,14 @@ def summarize_cmd(
     style: str = typer.Option("brief", "--style", help="brief | legal | scientific | detailed"),
     budget: Optional[int] = typer.Option(None, "--budget", help="Context budget in the model's tokens (default: its window − reserves)."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Write the summary to FILE (.md .docx .pdf .json)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     thinking: bool = typer.Option(False, "--thinking", help="Think before writing (off otherwise)."),
     effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max."),
 ) -> None:
     """Summarize documents (one pass when they fit, else per document then a synthesis)."""
+    _check_page_images(export_to, page_images)
     from app.summarize import STYLES, summarize
 
     if style not in STYLES:
@@ -290,8 +314,10 @@ def summarize_cmd(
     if as_json:
         _json(result.to_json())
     else:
+        from app.printed_pages import display_text
+
         out.print(f"[bold]{result.title}[/bold]\n")
-        out.print(result.summary, markup=False)
+        out.print(display_text(result.summary, result.citations), markup=False)
         if result.incomplete:
             err.print("[yellow]warning:[/yellow] the summary is incomplete (the model stopped early)")
         bad = [s for s in result.sentences if s.supported is False]
@@ -301,7 +327,7 @@ def summarize_cmd(
                 out.print(f"  ✗ {s.text}", markup=False)
         strategy = "" if result.mode == "extractive" else f"{result.strategy} · "
         out.print(f"\n[dim]{strategy}{_usage_line(result)}[/dim]")
-    _guard(lambda: _export(result, export_to))
+    _guard(lambda: _export(result, export_to, page_images))
 
 
 @cli.command("compare")
@@ -309,12 +335,14 @@ def compare_cmd(
     docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="Document id, id prefix or file name; repeat for several (default: all)."),
     aspects: Optional[str] = typer.Option(None, "--aspects", help='Comma-separated, e.g. "governing law,term,termination,liability cap" (default: by domain).'),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Write the matrix to FILE (.csv .xlsx .md .docx .pdf .json)."),
+    page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
     thinking: bool = typer.Option(False, "--thinking", help="Think before answering (off otherwise)."),
     effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max."),
 ) -> None:
     """Compare documents aspect by aspect: one cited cell per document × aspect (one call when they fit the window)."""
+    _check_page_images(export_to, page_images)
     from app.compare import compare
 
     with _Bar(not as_json and sys.stderr.isatty(), "comparing") as bar:
@@ -339,14 +367,14 @@ def compare_cmd(
                 else:
                     from rich.markup import escape
 
-                    row.append(escape(c.answer) + (f" [bold]\\[{c.citation.label}][/bold]" if c.citation else ""))
+                    row.append(escape(c.answer) + (f" [bold]\\[{c.citation.display_label}][/bold]" if c.citation else ""))
             t.add_row(*row)
         out.print(t)
         if m.mode == "extractive":
             out.print("[dim]extractive comparison (no model configured): each cell quotes the best-matching sentence · $0[/dim]")
         else:
             out.print(f"[dim]{_usage_line(m)}[/dim]")
-    _guard(lambda: _export(m, export_to))
+    _guard(lambda: _export(m, export_to, page_images))
 
 
 @eval_app.command("answers")

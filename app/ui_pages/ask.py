@@ -75,21 +75,15 @@ def usage_line(result) -> str:
 
 
 def draw_citations(settings, citations, key: str, terms: list[str]) -> None:
-    """One button per citation label; clicking it opens the cited passage in its page context."""
-    from app.ui_pages.search import show_in_context
+    """One button per citation label; clicking it opens the cited page with the passage highlighted
+    (app/ui_pages/page_view.py; the text view where a page cannot be drawn)."""
+    from app.ui_pages.page_view import citation_button
 
     if not citations:
         return
-    cols = st.columns(min(len(citations), 6))
+    cols = st.columns(min(len(citations), 4))
     for i, c in enumerate(citations):
-        mark = "" if c.verified else " ⚠"
-        with cols[i % len(cols)].popover(f"[{c.label}]{mark}", width="stretch", key=f"{key}_cite{i}"):
-            st.markdown(f"**{c.file}** · {c.pages}"
-                        + (f" · _{c.section}_" if c.section else ""))
-            st.caption("verified: the passage backs the sentence" if c.verified
-                       else "not verified: check the passage")
-            show_in_context(settings, c.doc_id, 0, 0, page_start=c.page_start, page_end=c.page_end,
-                            section=c.section, terms=terms, passage_text=c.text)
+        citation_button(settings, c, key=f"{key}_cite{i}", container=cols[i % len(cols)])
 
 
 def draw_coverage(coverage) -> None:
@@ -120,7 +114,9 @@ def draw_answer(settings, ans, key: str) -> None:
     if ans.reasoning:
         with st.expander("Reasoning", expanded=False):
             st.markdown(_md(ans.reasoning))
-    st.markdown(_md(ans.answer))
+    from app.printed_pages import display_text
+
+    st.markdown(_md(display_text(ans.answer, ans.citations)))
     if ans.incomplete:
         st.warning(f"The answer is incomplete (finish reason: {ans.finish_reason or 'cut off'}).")
     unsupported = [s for s in ans.sentences if s.supported is False]
@@ -192,7 +188,9 @@ def _send(settings, question: str) -> None:
                 ans = ask(settings, question, **kwargs)
         if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
             st.caption(f"Searched for: {ans.rewritten_query}")
-        draw_answer(settings, ans, key=f"a{len(chat)}")
+        # the same key the history gives this turn next run (its index in the chat), so a click on one of
+        # its citation buttons is seen by the button drawn again in that run
+        draw_answer(settings, ans, key=f"h{len(chat) + 1}")
     # both turns are kept only once the answer exists, so a failed call leaves no dangling question
     chat.extend([{"role": "user", "content": question}, {"role": "assistant", "answer": ans}])
 

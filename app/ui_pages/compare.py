@@ -18,7 +18,7 @@ FORMATS = {
 
 
 def matrix_html(m) -> str:
-    """The matrix as an HTML table: one row per aspect, one column per document."""
+    """The matrix as an HTML table: one row per aspect, one column per document (kept for exports' look)."""
     head = "".join(f"<th>{html.escape(d.label + ' ' if d.label else '')}{html.escape(d.file)}</th>" for d in m.documents)
     rows = []
     for a in m.aspects:
@@ -30,13 +30,37 @@ def matrix_html(m) -> str:
                 continue
             cite = ""
             if c.citation is not None:
-                cite = f' <b title="{html.escape(c.citation.file)}">[{html.escape(c.citation.label)}]</b>'
+                cite = f' <b title="{html.escape(c.citation.file)}">[{html.escape(c.citation.display_label)}]</b>'
             cells.append(f"<td>{html.escape(c.answer)}{cite}</td>")
         rows.append(f"<tr><th style='text-align:left'>{html.escape(a)}</th>{''.join(cells)}</tr>")
     return (
         '<table style="width:100%;font-size:0.9rem;border-collapse:collapse" border="1" cellpadding="6">'
         f"<thead><tr><th>aspect</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def draw_matrix(settings, m) -> None:
+    """The matrix as a grid: one row per aspect, one column per document; a cell's citation button opens
+    its page with the passage highlighted."""
+    from app.ui_pages.page_view import citation_button
+
+    widths = [1.2] + [3] * len(m.documents)
+    head = st.columns(widths)
+    head[0].markdown("**aspect**")
+    for col, d in zip(head[1:], m.documents):
+        col.markdown(f"**{html.escape((d.label + ' ') if d.label else '')}{html.escape(d.file)}**")
+    for r, a in enumerate(m.aspects):
+        with st.container(border=True):
+            row = st.columns(widths)
+            row[0].markdown(f"**{html.escape(a)}**")
+            for k, (col, d) in enumerate(zip(row[1:], m.documents)):
+                c = m.cell(d.doc_id, a)
+                if c is None or not c.found:
+                    col.caption("not found")
+                    continue
+                col.markdown(html.escape(c.answer).replace("$", "\\$"))
+                if c.citation is not None:
+                    citation_button(settings, c.citation, key=f"cmp_cell{r}_{k}", container=col)
 
 
 def render(settings) -> None:
@@ -68,14 +92,13 @@ def render(settings) -> None:
     if "matrix" not in st.session_state:
         return
     m, files = st.session_state.matrix
-    from app.ui_pages.ask import draw_citations, usage_line
+    from app.ui_pages.ask import usage_line
 
     with st.container(border=True):
         if m.mode == "extractive":
             st.info("Extractive comparison (no model configured): each cell quotes the best-matching clause.",
                     icon=":material/format_quote:")
         st.subheader(m.title)
-        st.markdown(matrix_html(m), unsafe_allow_html=True)
-        draw_citations(settings, m.citations, "cmp", [])
+        draw_matrix(settings, m)
         st.caption(usage_line(m))
     draw_downloads(files, "comparison", FORMATS, key="cmp_dl")

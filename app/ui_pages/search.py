@@ -66,7 +66,9 @@ def render(settings) -> None:
         section = hit_section(query, ch)
         d = by_id.get(ch.doc_id)
         name = d.file if d else ch.doc_id[:12]
-        pages = common.pages_label(ch.page_start, ch.page_end) + (", OCR" if ch.ocr else "")
+        from app.printed_pages import page_display
+
+        pages = page_display(d, ch.page_start, ch.page_end, ch.ocr)
         with st.container(border=True):
             st.markdown(
                 f"**{n}. {name}** · {pages}"
@@ -75,6 +77,12 @@ def render(settings) -> None:
                 unsafe_allow_html=True,
             )
             st.markdown(common.highlight_html(ch.text, terms), unsafe_allow_html=True)
+            if st.button(f"Open the page ({pages})", key=f"search_page{n}", icon=":material/description:"):
+                from app.ui_pages.page_view import open_page, target
+
+                open_page(settings, target(ch.doc_id, name, ch.page_start, highlight=ch.text,
+                                           span=(ch.page_start, ch.page_end), section=ch.section_path,
+                                           char_start=ch.char_start, char_end=ch.char_end))
             with st.expander(f"Open {pages} in context", expanded=False):
                 show_in_context(
                     settings, ch.doc_id, ch.char_start, ch.char_end, page_start=ch.page_start,

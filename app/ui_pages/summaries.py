@@ -20,17 +20,28 @@ FORMATS = {
 }
 
 
-def export_bytes(result, suffixes: tuple[str, ...], stem: str) -> dict[str, bytes]:
-    """Render `result` with app.export into each format (in a private temp folder) and return the bytes."""
-    from app.export import export
+def export_bytes(result, suffixes: tuple[str, ...], stem: str, evidence: list | None = None) -> dict[str, bytes]:
+    """Render `result` with app.export into each format (in a private temp folder) and return the bytes;
+    `evidence` (the cited pages as images, app.pages.evidence_pages) goes into .docx and .pdf."""
+    from app.export import EVIDENCE_SUFFIXES, export
 
     out: dict[str, bytes] = {}
     with tempfile.TemporaryDirectory(prefix="longdoc-export-") as tmp:
         for suf in suffixes:
             path = Path(tmp) / f"{stem}{suf}"
-            export(result, path)
+            export(result, path, evidence=evidence if suf in EVIDENCE_SUFFIXES else None)
             out[suf] = path.read_bytes()
     return out
+
+
+def evidence_for(settings, result, wanted: bool) -> list | None:
+    """The cited pages as highlighted images, when the user asked for them in the downloads."""
+    if not wanted:
+        return None
+    from app.pages import evidence_pages
+
+    with st.spinner("Drawing the cited pages…"):
+        return evidence_pages(settings, result)
 
 
 def safe_stem(text: str) -> str:
@@ -76,9 +87,16 @@ def render(settings) -> None:
         bar.empty()
         stem = safe_stem(f"summary-{style}")
         st.session_state.summary = (result, stem, export_bytes(result, tuple(FORMATS), stem))
+        st.session_state.summary_images = False
     if "summary" not in st.session_state:
         return
     result, stem, files = st.session_state.summary
+    images = st.checkbox("Append each cited page, the passage highlighted, to the DOCX and PDF downloads",
+                         key="sum_page_images")
+    if images != st.session_state.get("summary_images", False):
+        files = export_bytes(result, tuple(FORMATS), stem, evidence_for(settings, result, images))
+        st.session_state.summary = (result, stem, files)
+        st.session_state.summary_images = images
     from app.ui_pages.ask import _md, draw_citations, draw_coverage, usage_line
 
     with st.container(border=True):
@@ -86,7 +104,9 @@ def render(settings) -> None:
             st.info("Extractive summary (no model configured): central sentences quoted from the documents.",
                     icon=":material/format_quote:")
         st.subheader(result.title)
-        st.markdown(_md(result.summary))
+        from app.printed_pages import display_text
+
+        st.markdown(_md(display_text(result.summary, result.citations)))
         draw_citations(settings, result.citations, "sum", [])
         draw_coverage(result.coverage)
         st.caption(f"{result.strategy} · {usage_line(result)}")

@@ -153,6 +153,7 @@ def test_openapi_lists_exactly_the_routes(api):
         ("GET", "/v1/health"), ("GET", "/v1/matters"), ("POST", "/v1/matters"),
         ("GET", "/v1/matters/{m}/documents"), ("POST", "/v1/matters/{m}/documents"), ("GET", "/v1/jobs/{job_id}"),
         ("GET", "/v1/matters/{m}/documents/{doc_id}"), ("DELETE", "/v1/matters/{m}/documents/{doc_id}"),
+        ("GET", "/v1/matters/{m}/documents/{doc_id}/pages/{page}"), ("GET", "/v1/matters/{m}/documents/{doc_id}/original"),
         ("POST", "/v1/matters/{m}/search"), ("POST", "/v1/matters/{m}/context"), ("POST", "/v1/matters/{m}/ask"),
         ("POST", "/v1/matters/{m}/summarize"), ("POST", "/v1/matters/{m}/compare"),
         ("POST", "/v1/matters/{m}/ask/export"), ("POST", "/v1/matters/{m}/summarize/export"),

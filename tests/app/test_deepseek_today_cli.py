@@ -9,7 +9,7 @@ import os
 
 import pytest
 from conftest import KEY, KING
-from fakeserver import FakeLLMServer, Scenario
+from fakeserver import FakeLLMServer
 from typer.testing import CliRunner
 
 from app.cli import cli

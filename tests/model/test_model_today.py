@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import httpx
 import pytest
-from fakeserver import FakeLLMServer, Scenario
+from fakeserver import FakeLLMServer
 
 from model.base import ChatOptions, ContentDelta, ReasoningDelta, RetiredModelError, UnknownModelError, Usage
 from model.catalog import lookup

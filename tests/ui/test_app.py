@@ -8,7 +8,6 @@ citations, errors as messages (never an exception in the page), the key never ec
 from __future__ import annotations
 
 import io
-import os
 import stat
 from pathlib import Path
 
@@ -228,11 +227,15 @@ def test_ask_extractive_with_citations_followup_and_new_conversation(monkeypatch
     assert len(at.chat_message) == 2
     answer_md = "\n".join(m.value for m in at.chat_message[1].markdown)
     assert "[D" in answer_md and "p." in answer_md
-    # citations are popovers that open the cited passage in its page context
+    # citations are buttons that open the cited page, the passage highlighted (the page viewer dialog)
     state = at.session_state["chat"]
     ans = state[-1]["answer"]
     assert ans.citations and ans.mode == "extractive"
-    assert any("ld-passage" in m.value for m in at.chat_message[1].markdown)
+    buttons = [b for b in at.chat_message[1].button if b.label.startswith("[D")]
+    assert buttons and buttons[0].label.startswith(f"[{ans.citations[0].display_label}")
+    buttons[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any('class="ld-page"' in m.value and 'data-found="1"' in m.value for m in at.markdown)
     assert any("cost" in c.value for c in at.chat_message[1].caption)
     assert any(e.label.startswith("Coverage") for e in at.expander)
 
@@ -280,6 +283,14 @@ def test_summary_with_downloads(monkeypatch, tmp_path, samples_home):
         c.text for t in d.tables for r in t.rows for c in r.cells)
     assert files[".pdf"][:5] == b"%PDF-" and len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages) >= 1
     assert b'"summary"' in files[".json"] and files[".md"].strip()
+    assert not d.inline_shapes
+    pdf_pages = len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages)
+    # the cited pages, highlighted, appended to the DOCX and PDF downloads on request
+    at.checkbox(key="sum_page_images").check().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    _, _, files = at.session_state["summary"]
+    assert len(docx.Document(io.BytesIO(files[".docx"])).inline_shapes) >= 1
+    assert len(pypdf.PdfReader(io.BytesIO(files[".pdf"])).pages) > pdf_pages
 
 
 def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):
@@ -290,10 +301,16 @@ def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):
     at.text_input(key="cmp_aspects").input("governing law, term")
     at.button(key="cmp_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    table = next(m.value for m in at.markdown if m.value.startswith("<table"))
-    assert "governing law" in table and "term" in table and table.count("<tr>") == 3
-    assert "[D" in table
+    # the matrix is a grid of cells; each cell's citation is a button that opens its page
+    cells = "\n".join(m.value for m in at.markdown)
+    assert "**governing law**" in cells and "**term**" in cells
+    cell_buttons = [b for b in at.button if (b.key or "").startswith("cmp_cell")]
+    assert cell_buttons and all(b.label.startswith("[D") for b in cell_buttons)
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download XLSX", "Download Markdown"]
+    cell_buttons[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any('class="ld-page"' in m.value for m in at.markdown)
+    assert "Download PDF" in [b.label for b in at.get("download_button")], "the viewer offers the original PDF"
     m, files = at.session_state["matrix"]
     import openpyxl
 
@@ -394,7 +411,7 @@ def test_ask_generative_streams_with_reasoning_usage_and_history(monkeypatch, tm
     exp = next(e for e in at.chat_message[1].expander if e.label == "Reasoning")
     assert exp.proto.expanded is False
     assert any("prompt 1,000 tokens (600 cached)" in c.value for c in at.chat_message[1].caption)
-    assert any(b.proto.popover.label.startswith("[D1 p.1]") for b in at.chat_message[1].get("popover"))
+    assert any(b.label.startswith("[D1 p.1") for b in at.chat_message[1].button)
 
     at.chat_input(key="ask_input").set_value("and what about termination?").run()
     assert not at.exception and not at.error, [e.value for e in at.error]

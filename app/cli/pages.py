@@ -1,0 +1,90 @@
+"""`longdoc page`: a document's PDF page as a PNG, a quote or a cited passage highlighted (registered on import).
+
+Prints; the work is in app.pages. A page that cannot be drawn, an unknown document, page or printed
+number is one line and exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from app.cli import cli, settings
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(1)
+
+
+@cli.command("page")
+def page_cmd(
+    doc: Optional[str] = typer.Argument(None, help="Document: id, id prefix or file name (as in --docs). Optional with --citation."),
+    page: Optional[int] = typer.Argument(None, help="PDF page, 1-based (see --label for the printed number)."),
+    label: Optional[str] = typer.Option(None, "--label", help='Pick the page by the number printed on it, e.g. 487 or "iv".'),
+    highlight: Optional[str] = typer.Option(None, "--highlight", help="Text to highlight (a quote from the page)."),
+    citation: Optional[str] = typer.Option(None, "--citation", help='A label as answers print it, e.g. "D2 p.14": its page, its passage highlighted.'),
+    docs: Optional[list[str]] = typer.Option(None, "--docs", "-d", help="With --citation: the documents the answer was asked over (DN counts them in file-name order; default all)."),
+    width: Optional[int] = typer.Option(None, "--width", min=200, max=4000, help="Image width in pixels (default LONGDOC_PAGE_WIDTH, 1200)."),
+    out_path: Path = typer.Option(..., "--out", "-o", help="Where to write the PNG."),
+    as_json: bool = typer.Option(False, "--json", help="Print what was drawn (page, printed number, boxes) as JSON."),
+) -> None:
+    """Write a PDF page as a PNG, with a quote or a citation's passage highlighted."""
+    from app import pages
+
+    if highlight and citation:
+        _fail("give --highlight or --citation, not both")
+    if out_path.suffix.lower() != ".png":
+        _fail(f"--out must name a .png file (got '{out_path.name}')")
+    s = settings()
+    span = None
+    try:
+        if citation:
+            d, first, span, text = pages.passage_for_label(s, citation, docs=[x for x in docs or [] if x.strip()] or None,
+                                                           doc=doc)
+            highlight = text
+            if page is None and label is None:
+                page = first
+        elif doc is None:
+            _fail("name the document (DOC), or give --citation")
+        else:
+            d = pages.find_document(s, doc)
+        if label is not None:
+            if page is not None and not citation:
+                _fail("give PAGE or --label, not both")
+            page = pages.page_for_label(d, label)
+        if page is None:
+            _fail("give PAGE (the PDF page, 1-based) or --label (the printed number)")
+        img = pages.page_image(s, d, page, highlight=highlight, span=span, width=width)
+    except pages.PageUnavailable as e:
+        _fail(f"page {page} of {d.file} cannot be drawn: {e.reason}")
+    except (LookupError, ValueError) as e:
+        _fail(str(e).strip("'\""))
+    except OSError as e:
+        _fail(str(e))
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(img.path, out_path)
+    except OSError as e:
+        _fail(f"cannot write {out_path}: {e.strerror or e}")
+    if as_json:
+        data = img.as_dict()
+        data["out"] = str(out_path)
+        data.pop("path", None)
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    what = ""
+    if highlight:
+        what = (f" · passage highlighted ({len(img.boxes)} box{'es' if len(img.boxes) != 1 else ''})" if img.found
+                else " · [yellow]the passage was not found on this page[/yellow]")
+    out.print(f"{out_path}: {img.file}, {img.pages_display} (of {img.pages} PDF pages) · {img.width}×{img.height}{what}"
+              + (" · cached" if img.cached else f" · {img.seconds * 1000:.0f} ms"))

@@ -114,6 +114,7 @@ def packed_context(s: Settings, question: str, docs: list[str] | None = None, bu
         raise ValueError("budget must be a positive number of tokens")
     size = budget or default_budget(s)
     store, documents = resolve(s, docs)
+    embedder = library.get_embedder_for(s)
     packed = routed_context(store, embedder, question, doc_ids=[d.doc_id for d in documents], budget=size,
                             rerank_model=s.rerank_model, tokenizer=context_tokenizer(s),
                             routing=s.routing if routing is None else routing)

@@ -56,7 +56,7 @@ def page_of(packed, doc_index: int, needle: str) -> int:
 # ---- a real OpenAI-protocol server on 127.0.0.1 (MODEL's fault server, reused) --------------------
 
 sys.path.insert(0, str(ROOT / "tests" / "model"))
-from fakeserver import FakeLLMServer  # noqa: E402
+from fakeserver import FakeLLMServer, Scenario  # noqa: E402,F401 - Scenario: re-exported to the tests here
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef"
 

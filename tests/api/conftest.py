@@ -163,3 +163,15 @@ def api(tmp_path_factory):
         yield api
     finally:
         api.stopped_cleanly = stop_server(proc)
+
+
+def without_echo(payload):
+    """What a reply says apart from the asker's own words: the question or query, and the route's readings of
+    it (its ask and listed items), which repeat whatever the asker typed — an alpha name typed by a beta user
+    is no leak; alpha's text in anything else is."""
+    if not isinstance(payload, dict):
+        return payload
+    out = {k: v for k, v in payload.items() if k not in ("query", "question", "rewritten_query")}
+    if isinstance(out.get("route"), dict):
+        out["route"] = {k: v for k, v in out["route"].items() if k not in ("question", "ask", "items")}
+    return out

@@ -7,6 +7,8 @@ re-read on every run, so a revoked grant takes effect at the next click.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from app import access, signin
@@ -21,6 +23,20 @@ def _auth_section() -> dict:
     return auth if hasattr(auth, "get") else {}
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _wrong_origin_hint(redirect_uri: str) -> None:
+    """The provider sends the browser back to the redirect URI's host: opened under another name
+    (localhost vs 127.0.0.1), the sign-in's cookie stays behind and it fails silently; say so beforehand."""
+    here = getattr(st.context, "url", None)
+    want = _origin(redirect_uri.replace("{port}", str(st.get_option("server.port"))))
+    if here and _origin(here) != want:
+        st.warning(f"Sign-in returns to {want}: open longdoc at [{want}/]({want}/) to sign in.")
+
+
 def _oidc(settings: Settings) -> access.Principal:
     if not st.user.is_logged_in:
         st.title("longdoc")
@@ -30,6 +46,7 @@ def _oidc(settings: Settings) -> access.Principal:
                      "start it with `longdoc ui`, which hands the provider's settings to Streamlit.")
             st.stop()
         st.write("Sign in to open your matters.")
+        _wrong_origin_hint(str(auth.get("redirect_uri")))
         providers = [k for k, v in auth.items() if hasattr(v, "get") and v.get("client_id")]
         if auth.get("client_id") or not providers:
             st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")

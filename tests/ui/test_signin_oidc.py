@@ -215,3 +215,30 @@ def test_secrets_stay_out_of_logs_and_pages(world):
     for secret in (w.client_secret, auth["cookie_secret"]):
         assert secret not in log
         assert not any(secret in html for html in w.seen)
+    # Streamlit itself reads the file: the client secret is not handed down in its environment either
+    port = w.url.rsplit(":", 1)[1]
+    streamlit = [p for p in Path("/proc").glob("[0-9]*") if _cmdline(p).count("streamlit") and f"--server.port\0{port}\0" in _cmdline(p)]
+    assert len(streamlit) == 1
+    assert w.client_secret.encode() not in (streamlit[0] / "environ").read_bytes()
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_opened_under_another_host_name_the_page_says_where_sign_in_returns(world):
+    """The provider sends the browser back to the redirect URI's host; opened as localhost, the sign-in's
+    cookie would stay behind on 127.0.0.1 and the sign-in fail silently: the page says so first."""
+    w = world
+    page = w.browser.new_context().new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(w.url.replace("127.0.0.1", "localhost"))
+    page.get_by_text("Sign-in returns to").wait_for()
+    assert f"Sign-in returns to {w.url}" in _text(w, page)
+    page.context.close()
+    page = _open(w)  # where it returns to: no such warning
+    assert "Sign-in returns to" not in _text(w, page)
+    page.context.close()

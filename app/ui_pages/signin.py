@@ -18,7 +18,7 @@ from app.config import Settings
 def _auth_section() -> dict:
     try:
         auth = st.secrets.get("auth", {})
-    except Exception:  # no secrets file at all (Streamlit raises its own "not found" error)
+    except FileNotFoundError:  # no secrets file at all (Streamlit's own "not found" error is one)
         return {}
     return auth if hasattr(auth, "get") else {}
 

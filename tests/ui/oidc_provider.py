@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit, urlunsplit
 
 import jwt
@@ -91,7 +92,7 @@ class OIDCProvider:
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> "OIDCProvider":
+    def start(self) -> OIDCProvider:
         provider = self
 
         class Handler(_Handler):
@@ -110,8 +111,9 @@ class OIDCProvider:
             self._thread.join(timeout=10)
             self._server = None
 
-    def __enter__(self) -> "OIDCProvider":
-        return self.start()
+    def __enter__(self) -> Self:
+        self.start()
+        return self
 
     def __exit__(self, *exc) -> None:
         self.stop()

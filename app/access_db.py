@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from app.config import Settings
+from app.sqlite_tx import transaction
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS matters (
@@ -74,13 +75,8 @@ def connect(settings: Settings, write: bool = True) -> Iterator[sqlite3.Connecti
                     path.chmod(0o600)  # hashes only, but who may see which matter is nobody else's business
                 except OSError:
                     pass
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
+        with transaction(conn, write):
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
     finally:
         conn.close()
 

@@ -93,17 +93,22 @@ def compare(settings: Settings, *, docs: list[str] | None, aspects: list[str] | 
     return _generative(settings, b, store, embedder, documents, aspects, infos, dry_run, progress)
 
 
-def _parse_reply(text: str) -> dict:
-    """The model's JSON object; tolerant of a fenced ```json block around it."""
-    t = text.strip()
-    m = re.search(r"\{.*\}", t, re.S)
+def _json_object(text: str) -> dict:
+    """The outermost {...} of a model's reply (fenced or with prose around it) as a dict; {} when none parses."""
+    m = re.search(r"\{.*\}", text.strip(), re.S)
     if not m:
         return {}
     try:
         data = json.loads(m.group(0))
     except ValueError:
         return {}
-    got = data.get("aspects", data) if isinstance(data, dict) else {}
+    return data if isinstance(data, dict) else {}
+
+
+def _parse_reply(text: str) -> dict:
+    """The model's JSON object; tolerant of a fenced ```json block around it."""
+    data = _json_object(text)
+    got = data.get("aspects", data)
     return got if isinstance(got, dict) else {}
 
 
@@ -137,15 +142,8 @@ def _cells_from(reply: dict, d, i: int, aspects: list[str], passages, local_inde
 
 def _parse_all(text: str, n_docs: int) -> dict[int, dict]:
     """The single-pass reply {"documents": {"D1": {aspect: {...}}, …}} → {1: {aspect: {...}}, …}."""
-    t = text.strip()
-    m = re.search(r"\{.*\}", t, re.S)
-    if not m:
-        return {}
-    try:
-        data = json.loads(m.group(0))
-    except ValueError:
-        return {}
-    docs = data.get("documents", data) if isinstance(data, dict) else {}
+    data = _json_object(text)
+    docs = data.get("documents", data)
     out: dict[int, dict] = {}
     if isinstance(docs, dict):
         for k, v in docs.items():

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from app.sqlite_tx import transaction
+
 # Fields a person sees (Job) and the internal ones kept beside them.
 PUBLIC = ("id", "matter", "file", "status", "progress", "message", "doc_id", "worker", "created_at", "updated_at",
           "outcome", "pages", "chunks", "seconds")
@@ -96,13 +98,8 @@ class SqliteRecords:
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         con.row_factory = sqlite3.Row
         try:
-            con.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
-            try:
+            with transaction(con, immediate):
                 yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
         finally:
             con.close()
 
@@ -187,6 +184,15 @@ class SqliteRecords:
     def finished(self, job_id: str) -> None:
         pass
 
+    # a matter renamed or deleted takes its job records along (another matter of the old name never sees them)
+    def move_matter(self, old: str, new: str) -> int:
+        with self._db(immediate=True) as con:
+            return con.execute("UPDATE jobs SET matter = ? WHERE matter = ?", (new, old)).rowcount
+
+    def drop_matter(self, name: str) -> int:
+        with self._db(immediate=True) as con:
+            return con.execute("DELETE FROM jobs WHERE matter = ?", (name,)).rowcount
+
     # the file bytes stay where they were submitted (same machine)
     def put_blob(self, job_id: str, data: bytes) -> None:  # pragma: no cover - not used locally
         raise NotImplementedError
@@ -263,6 +269,30 @@ class RedisRecords:
 
     def finished(self, job_id: str) -> None:
         self.r.expire(self._k("job", job_id), int(KEEP_DAYS * 86400))
+
+    def move_matter(self, old: str, new: str) -> int:
+        src, dst = self._k("jobs", "matter", old), self._k("jobs", "matter", new)
+        ids = [i.decode() for i in self.r.zrange(src, 0, -1)]
+        pipe = self.r.pipeline(transaction=True)
+        for i in ids:
+            if self.r.exists(self._k("job", i)):
+                pipe.hset(self._k("job", i), "matter", new)
+        if ids:
+            pipe.zunionstore(dst, [src, dst], aggregate="MAX")
+        pipe.delete(src)
+        pipe.execute()
+        return len(ids)
+
+    def drop_matter(self, name: str) -> int:
+        key = self._k("jobs", "matter", name)
+        ids = [i.decode() for i in self.r.zrange(key, 0, -1)]
+        pipe = self.r.pipeline(transaction=True)
+        for i in ids:
+            pipe.delete(self._k("job", i), self._k("blob", i))
+            pipe.zrem(self._k("jobs"), i)
+        pipe.delete(key)
+        pipe.execute()
+        return len(ids)
 
     def bump_attempts(self, job_id: str) -> int:
         return int(self.r.hincrby(self._k("job", job_id), "attempts", 1))

@@ -241,5 +241,22 @@ def wait(settings: Settings, job_ids: list[str], progress: Callable[[Job], None]
         time.sleep(0.25 if len(todo) < 500 else 1.0)
 
 
+RUNNING = ("parsing", "embedding")
+
+
+def running_in_matter(settings: Settings, name: str) -> int:
+    """How many of a matter's jobs a worker is running now (a rename or delete waits for them)."""
+    return sum(1 for row in records(settings).list(matter=name) if row["status"] in RUNNING)
+
+
+def move_matter(settings: Settings, old: str, new: str) -> int:
+    return records(settings).move_matter(old, new)
+
+
+def drop_matter(settings: Settings, name: str) -> int:
+    """Forget a deleted matter's jobs: records, queued work and (Redis) submitted bytes."""
+    return records(settings).drop_matter(name)
+
+
 def active(job: Job) -> bool:
     return job.status in job_records.ACTIVE

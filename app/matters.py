@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import access_db
+from app import access_db, jobs
 from app.config import DEFAULT_MATTER, MATTERS_DIR, Settings, check_matter_name
 
 
@@ -121,6 +121,7 @@ def rename(settings: Settings, old: str, new: str) -> Matter:
     if old == new:
         raise MatterError("the new name is the same as the old one")
     src, dst = for_matter(settings, old), for_matter(settings, new)
+    _no_running_jobs(settings, old, "renamed")
     with access_db.connect(settings) as db:
         if _registered(db, old) != "ready":
             raise NoSuchMatter(f"no matter named '{old}' (see `longdoc matter list`)")
@@ -141,6 +142,7 @@ def rename(settings: Settings, old: str, new: str) -> Matter:
         db.execute("UPDATE tokens SET matter = ? WHERE matter = ?", (new, old))
         db.execute("UPDATE grants SET matter = ? WHERE matter = ?", (new, old))
         at = db.execute("SELECT created_at FROM matters WHERE name = ?", (new,)).fetchone()["created_at"]
+    jobs.move_matter(settings, old, new)
     return Matter(new, at)
 
 
@@ -159,6 +161,8 @@ def delete(settings: Settings, name: str) -> int:
     with access_db.connect(settings) as db:
         if _registered(db, name) is None:
             raise NoSuchMatter(f"no matter named '{name}' (see `longdoc matter list`)")
+    _no_running_jobs(settings, name, "deleted")
+    with access_db.connect(settings) as db:
         db.execute("UPDATE matters SET state = 'deleting' WHERE name = ?", (name,))
         db.execute("DELETE FROM tokens WHERE matter = ?", (name,))
         db.execute("DELETE FROM grants WHERE matter = ?", (name,))
@@ -173,6 +177,15 @@ def delete(settings: Settings, name: str) -> int:
         if folder.resolve().parent != (Path(settings.home) / MATTERS_DIR).resolve():
             raise MatterError(f"refusing to delete {folder}: not a matter folder")  # never reached for checked names
         shutil.rmtree(folder)
+    jobs.drop_matter(settings, name)  # queued work of the matter goes too: it has nowhere to land
     with access_db.connect(settings) as db:
         db.execute("DELETE FROM matters WHERE name = ?", (name,))
     return n
+
+
+def _no_running_jobs(settings: Settings, name: str, what: str) -> None:
+    """A worker writing into the matter would land its document in the old name's collection."""
+    n = jobs.running_in_matter(settings, name)
+    if n:
+        raise MatterError(f"matter '{name}' has {n} ingest job(s) running; it can be {what} once they finish "
+                          f"(see `longdoc jobs --matter {name} --active`)")

@@ -7,11 +7,9 @@ and stopped by PID — like ingest/chroma_server.py for Chroma.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
-from ingest.chroma_server import free_port, stop_process
+from ingest.local_server import free_port, start_local_server, stop_process
 
 
 def redis_server_path() -> str | None:
@@ -28,25 +26,13 @@ def start_redis_server(folder: Path, timeout_s: float = 30.0):
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = open(folder / "redis.log", "wb")
-    proc = subprocess.Popen(
+    url = f"redis://127.0.0.1:{port}/0"
+    proc = start_local_server(
         [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), "--save", "", "--appendonly", "no",
          "--protected-mode", "yes"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
-    log.close()
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {proc.returncode}: {(folder / 'redis.log').read_text()[-2000:]}")
-        try:
-            if redis.Redis.from_url(url, socket_timeout=2).ping():
-                return proc, url
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.1)
-    stop_process(proc)
-    raise RuntimeError(f"redis-server did not answer within {timeout_s} s")
+        folder / "redis.log", lambda: redis.Redis.from_url(url, socket_timeout=2).ping(), "redis-server",
+        timeout_s=timeout_s, poll_s=0.1)
+    return proc, url
 
 
 __all__ = ["start_redis_server", "stop_process", "redis_server_path"]

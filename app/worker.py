@@ -137,7 +137,15 @@ class JobRunner:
     def _run(self, row: dict) -> None:
         from app import library
 
+        from app import matters
+
         job_id = row["id"]
+        # deleted (or renamed) while the job waited; the local queue shares this home's matter list (a worker
+        # behind Redis may run elsewhere: a deleted matter's records and bytes are gone from Redis instead)
+        if self.records.kind != "redis" and not matters.exists(self.settings, row["matter"]):
+            self._finish(job_id, status=FAILED, outcome=FAILED,
+                         message=f"matter '{row['matter']}' no longer exists: submit the file to a matter that does")
+            return
         opts = job_records.options_of(row)
         s = jobs.settings_for(self.settings, row["matter"], opts)
         store = library.get_store(s)

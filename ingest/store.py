@@ -568,27 +568,35 @@ class Store:
         doc.ingested_at = doc.ingested_at or _now_iso()
         emb = np.asarray(embeddings, dtype=np.float32)
         with self._write_lock():
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
-            )
+            self._put_row(doc, PENDING)
             # stale chunks of an earlier interrupted attempt with more chunks than this one
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            for k in range(0, len(chunks), self._batch):
-                part = chunks[k : k + self._batch]
-                self._chunks.upsert(
-                    ids=[c.chunk_id for c in part],
-                    embeddings=emb[k : k + self._batch],
-                    documents=[c.text for c in part],
-                    metadatas=[_chunk_meta(c, doc.file) for c in part],
-                )
+            self._put_chunks(self._chunks, doc.file, chunks, emb)
             if profile_vector is not None:
-                self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(profile_vector, dtype=np.float32).tolist()],
-                                      metadatas=[{"doc_id": doc.doc_id}])
+                self._put_profile(doc, profile_vector)
             doc.status = READY
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
-            )
+            self._put_row(doc, READY)
             self._text.delete(where={"doc_id": doc.doc_id})  # text-only copies of an earlier attempt
+
+    # ---- the writes every add_* makes, inside its write lock ----
+    def _put_row(self, doc: Document, status: str) -> None:
+        self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file],
+                         metadatas=[_doc_row(doc, status)])
+
+    def _put_chunks(self, collection, file: str, chunks: list[Chunk], emb: np.ndarray | None) -> None:
+        """Chunks in batches; `emb` None = the text-only collection (a placeholder vector each)."""
+        for k in range(0, len(chunks), self._batch):
+            part = chunks[k : k + self._batch]
+            collection.upsert(
+                ids=[c.chunk_id for c in part],
+                embeddings=[[1.0]] * len(part) if emb is None else emb[k : k + self._batch],
+                documents=[c.text for c in part],
+                metadatas=[_chunk_meta(c, file) for c in part],
+            )
+
+    def _put_profile(self, doc: Document, vector: np.ndarray) -> None:
+        self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
+                              metadatas=[{"doc_id": doc.doc_id}])
 
     def add_text(self, doc: Document, chunks: list[Chunk]) -> None:
         """Store a document's chunks without vectors, atomically: pending row → text-only chunks →
@@ -597,23 +605,12 @@ class Store:
         doc.chunks = len(chunks)
         doc.ingested_at = doc.ingested_at or _now_iso()
         with self._write_lock():
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
-            )
+            self._put_row(doc, PENDING)
             self._text.delete(where={"doc_id": doc.doc_id})
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            for k in range(0, len(chunks), self._batch):
-                part = chunks[k : k + self._batch]
-                self._text.upsert(
-                    ids=[c.chunk_id for c in part],
-                    embeddings=[[1.0]] * len(part),
-                    documents=[c.text for c in part],
-                    metadatas=[_chunk_meta(c, doc.file) for c in part],
-                )
+            self._put_chunks(self._text, doc.file, chunks, None)
             doc.status = TEXT
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, TEXT)]
-            )
+            self._put_row(doc, TEXT)
 
     def add_vectors(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
                     profile_vector: np.ndarray | None = None) -> None:
@@ -625,40 +622,23 @@ class Store:
         emb = np.asarray(embeddings, dtype=np.float32)
         with self._write_lock():
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            for k in range(0, len(chunks), self._batch):
-                part = chunks[k : k + self._batch]
-                self._chunks.upsert(
-                    ids=[c.chunk_id for c in part],
-                    embeddings=emb[k : k + self._batch],
-                    documents=[c.text for c in part],
-                    metadatas=[_chunk_meta(c, doc.file) for c in part],
-                )
+            self._put_chunks(self._chunks, doc.file, chunks, emb)
             if profile_vector is not None:
-                self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(profile_vector, dtype=np.float32).tolist()],
-                                      metadatas=[{"doc_id": doc.doc_id}])
+                self._put_profile(doc, profile_vector)
             doc.chunks = len(chunks)
             doc.status = READY
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, READY)]
-            )
+            self._put_row(doc, READY)
             self._text.delete(where={"doc_id": doc.doc_id})
 
     def mark_pending(self, doc: Document) -> None:
         """Write a pending row only (what an ingest killed before completion leaves behind)."""
         with self._write_lock():
-            self._reg.upsert(
-                ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[_doc_row(doc, PENDING)]
-            )
+            self._put_row(doc, PENDING)
 
     def add_chunks_unchecked(self, chunks: list[Chunk], embeddings: np.ndarray, file: str = "") -> None:
         """Chunks without touching the registry: only for simulating an interrupted write in tests."""
         with self._write_lock():
-            self._chunks.upsert(
-                ids=[c.chunk_id for c in chunks],
-                embeddings=np.asarray(embeddings, dtype=np.float32),
-                documents=[c.text for c in chunks],
-                metadatas=[_chunk_meta(c, file) for c in chunks],
-            )
+            self._put_chunks(self._chunks, file, chunks, np.asarray(embeddings, dtype=np.float32))
 
     def remove_document(self, doc_id: str) -> bool:
         with self._write_lock():
@@ -725,8 +705,7 @@ class Store:
                     row["title"] = doc.title
                 self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[row["title"] or doc.file], metadatas=[row])
                 if vec is not None:
-                    self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(vec, dtype=np.float32).tolist()],
-                                          metadatas=[{"doc_id": doc.doc_id}])
+                    self._put_profile(doc, vec)
                 done += 1
         return done
 

@@ -86,6 +86,16 @@ class ParsedDocument:
         return lo
 
 
+def section_in_force(first: str, marks: tuple[tuple[int, str], ...], pos: int) -> str:
+    """The section at `pos`: `first` until the last mark at or before `pos` (marks sorted by offset)."""
+    path = first
+    for at, sec in marks:
+        if at > pos:
+            break
+        path = sec
+    return path
+
+
 @dataclass(frozen=True)
 class Chunk:
     chunk_id: str  # f"{doc_id}:{ordinal:05d}" — stable across runs
@@ -114,12 +124,7 @@ class Chunk:
 
     def section_at(self, offset: int) -> str:
         """The section path in force at `offset` (in the document text) inside this chunk."""
-        path = self.section_path
-        for at, sec in self.section_marks:
-            if at > offset:
-                break
-            path = sec
-        return path
+        return section_in_force(self.section_path, self.section_marks, offset)
 
 
 # ---- document profiles (issue 16) ------------------------------------------------------------------

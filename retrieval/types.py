@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.types import Chunk
+from ingest.types import Chunk, section_in_force
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,7 @@ class Passage:
 
     def section_at(self, pos: int) -> str:
         """The section the text at `pos` (an offset in `text`) lies in: what a citation of it names."""
-        path = self.section
-        for at, sec in self.section_marks:
-            if at > pos:
-                break
-            path = sec
-        return path
+        return section_in_force(self.section, self.section_marks, pos)
 
 
 @dataclass

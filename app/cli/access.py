@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import cli, settings
+from app.cli.fail import fail as _fail
+from app.cli.fail import or_fail as _run
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -23,18 +25,6 @@ user_app = typer.Typer(help="UI users (local passwords, or OIDC identities) and 
                        no_args_is_help=True)
 cli.add_typer(token_app, name="token")
 cli.add_typer(user_app, name="user")
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
-def _run(fn):
-    try:
-        return fn()
-    except (LookupError, ValueError, OSError) as e:
-        _fail(str(e.args[0] if e.args else e))
 
 
 @token_app.command("create")

@@ -13,15 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from app.cli import cli, settings
+from app.cli.fail import usage as _fail
 from app.cli.fit import Column, fit_table
 
 PROBLEMS = ("failed", "needs_password", "no_text")
 OCR_MODES = ("auto", "off", "force")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
 
 
 def _summary_line(r) -> str:

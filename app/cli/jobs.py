@@ -13,11 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import cli, settings
-
-
-def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True).print(f"[red]error:[/red] {message}", highlight=False)
-    raise typer.Exit(code)
+from app.cli.fail import usage as _fail
 
 
 def _oneline(e: Exception) -> str:

@@ -10,6 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import cli, settings
+from app.cli.fail import fail as _fail
+from app.cli.fail import or_fail as _run
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
@@ -17,18 +19,6 @@ err = Console(stderr=True, highlight=False)
 matter_app = typer.Typer(help="Matters: separate libraries (documents, vectors, uploads, exports) in one installation.",
                          no_args_is_help=True)
 cli.add_typer(matter_app, name="matter")
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
-
-def _run(fn):
-    try:
-        return fn()
-    except (LookupError, ValueError, OSError) as e:
-        _fail(str(e.args[0] if e.args else e))
 
 
 @matter_app.command("create")

@@ -16,14 +16,10 @@ import typer
 from rich.console import Console
 
 from app.cli import cli, settings
+from app.cli.fail import fail as _fail
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
 
 
 @cli.command("page")

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import cli, settings
+from app.cli.fail import fail as _fail
 from app.config import Settings
 from app.passages import default_budget  # noqa: F401 - re-exported (bench, tests)
 
@@ -26,11 +27,6 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 eval_app = typer.Typer(help="Evaluate retrieval and answers on a question set.", no_args_is_help=True)
 cli.add_typer(eval_app, name="eval")
-
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
-
 
 def _guard(fn: Callable):
     from retrieval.evaluate import EvalError

@@ -13,38 +13,10 @@ import sys
 import typer
 
 from app.cli import cli, settings
+from app.cli.children import stop_children
+from app.cli.fail import usage as _fail
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def stop_children(timeout_s: float = 5.0) -> int:
-    """End the multiprocessing children this process started (ingest's parser pool); returns how many.
-
-    Repeats until none is left for a moment: a job thread whose pool just broke may start a fresh one."""
-    import multiprocessing as mp
-    import time
-
-    n = 0
-    quiet = 0
-    deadline = time.monotonic() + 3 * timeout_s
-    while quiet < 2 and time.monotonic() < deadline:
-        kids = mp.active_children()
-        quiet = quiet + 1 if not kids else 0
-        for p in kids:
-            p.terminate()
-        for p in kids:
-            p.join(timeout_s)
-            if p.is_alive():
-                p.kill()
-                p.join(1)
-        n += len(kids)
-        time.sleep(0.2)
-    return n
 
 
 def exposure_problem(s, host: str) -> str | None:

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from app.cli import cli, settings
+from app.cli.fail import fail
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,10 +33,7 @@ from app.errors import MODEL_HINTS, model_hint  # noqa: E402,F401 - the same hin
 
 
 def _fail(message: str, hint: str = "") -> None:
-    err.print(f"[red]error:[/red] {message}")
-    if hint:
-        err.print(f"[dim]→ {hint}[/dim]")
-    raise typer.Exit(1)
+    fail(message, 1, hint)
 
 
 def _guard(fn: Callable):

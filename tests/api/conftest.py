@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ingest.local_server import start_local_server
 from tests.conftest import ROOT, SAMPLES, _free_port
 
 A_PDF = SAMPLES / "DYNAMEXINC_06_06_1996-EX-10.4-TRANSPORTATION SERVICES AGREEMENT.PDF"
@@ -45,23 +46,12 @@ MAX_FILE_MB = 4  # the test server's upload limit (small, so the over-limit uplo
 def start_server(home: Path, log: Path, *extra: str, timeout_s: float = 90.0):
     """`longdoc serve` on a free port in its own process group; (Popen, base URL) once /v1/health answers."""
     port = _free_port()
-    out = open(log, "wb")
-    proc = subprocess.Popen(longdoc("serve", "--port", str(port), *extra), cwd=ROOT,
-                            env=cli_env(home, LONGDOC_MAX_FILE_MB=str(MAX_FILE_MB)),
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"longdoc serve exited with {proc.returncode}: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/v1/health", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError(f"longdoc serve did not answer within {timeout_s} s: {log.read_text()[-2000:]}")
+    proc = start_local_server(longdoc("serve", "--port", str(port), *extra), log,
+                              lambda: httpx.get(url + "/v1/health", timeout=2).status_code == 200, "longdoc serve",
+                              timeout_s=timeout_s, stop=stop_server, cwd=ROOT,
+                              env=cli_env(home, LONGDOC_MAX_FILE_MB=str(MAX_FILE_MB)))
+    return proc, url
 
 
 def group_alive(pgid: int) -> bool:

@@ -155,3 +155,62 @@ def test_prefix_hint_and_stores_are_per_matter(tmp_path):
     assert library.get_store(a).collection_name == "longdoc__acme" and library.get_store(s).collection_name == "longdoc"
     assert a.uploads_dir == tmp_path / "matters" / "acme" / "uploads" and a.out_dir.parent == a.data_dir
     library.forget_stores()
+
+
+def test_job_records_follow_their_matter(tmp_path):
+    """Renamed: its jobs are listed under the new name (a new matter of the old name sees none). A job still
+    queued when its matter is deleted goes with it; one a worker runs blocks rename and delete until it ends;
+    a queued job whose matter vanished behind the queue's back fails with the reason, writing nothing."""
+    from app import jobs, library, matters
+    from app.config import load_settings
+    from app.matters import MatterError
+    from app.worker import JobRunner
+
+    (tmp_path / "a.txt").write_text(A_TEXT)
+    (tmp_path / "b.txt").write_text(B_TEXT)
+    s = load_settings(env={}, home=tmp_path / "home")
+    # this test is the local worker (holding its lock, so submit starts none): nothing runs behind its back
+    import fcntl
+    import os
+
+    from app.worker import _lock_path
+
+    _lock_path(s).parent.mkdir(parents=True, exist_ok=True)
+    held = os.open(_lock_path(s), os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    matters.create(s, "acme")
+    acme = matters.for_matter(s, "acme")
+    (queued,) = jobs.submit(acme, [tmp_path / "a.txt"])
+    assert queued.status == "queued" and queued.matter == "acme"
+    matters.rename(s, "acme", "acme-v-beta")
+    assert [j.id for j in jobs.list_jobs(s, matter="acme-v-beta")] == [queued.id]
+    matters.create(s, "acme")
+    assert jobs.list_jobs(s, matter="acme") == []
+
+    rec = jobs.records(s)
+    rec.update(queued.id, status="parsing", worker="w-elsewhere")  # a worker has it
+    for attempt in (lambda: matters.rename(s, "acme-v-beta", "other"), lambda: matters.delete(s, "acme-v-beta")):
+        with pytest.raises(MatterError, match="1 ingest job\\(s\\) running"):
+            attempt()
+    rec.update(queued.id, status="queued", worker=None)
+    assert matters.delete(s, "acme-v-beta") == 0
+    assert jobs.get_job(s, queued.id) is None and jobs.list_jobs(s, matter="acme-v-beta") == []
+
+    # the matter's row disappears while its job waits (another process deleted it mid-way): the worker says so
+    (late,) = jobs.submit(matters.for_matter(s, "acme"), [tmp_path / "b.txt"])
+    assert late.status == "queued", late
+    import sqlite3
+
+    with sqlite3.connect(s.access_db) as db:
+        db.execute("DELETE FROM matters WHERE name = 'acme'")
+    runner = JobRunner(s)
+    try:
+        runner.run(rec.claim("w-test"))
+    finally:
+        runner.close()
+    j = jobs.get_job(s, late.id)
+    assert j.status == "failed" and "matter 'acme' no longer exists" in j.message
+    assert not (tmp_path / "home" / "matters" / "acme" / "chroma").exists() or \
+        library.get_store(matters.for_matter(s, "acme"), check=False).documents() == []
+    library.forget_stores()
+    os.close(held)

@@ -8,16 +8,12 @@ README's screenshots (docs/screenshots/) are small copies of these.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from ingest.chroma_server import free_port
+from tests.ui.server import running_ui, ui_env
 from tests.conftest import OUTPUT, SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,35 +29,8 @@ pytestmark = pytest.mark.slow
 def ui_server(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
-    env.update(LONGDOC_HOME=str(tmp_path / "home"), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
-    log = open(tmp_path / "ui.log", "wb")
-    longdoc = Path(sys.executable).with_name("longdoc")
-    cmd = [str(longdoc)] if longdoc.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
-    proc = subprocess.Popen(
-        cmd + ["ui", "--port", str(port), "--address", "127.0.0.1"],
-        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read().strip() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("longdoc ui did not start:\n" + (tmp_path / "ui.log").read_text(errors="replace")[-3000:])
-        time.sleep(0.5)
-    yield url, tmp_path
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    with running_ui(ui_env(tmp_path / "home"), tmp_path) as url:
+        yield url, tmp_path
 
 
 def _shot(page, name: str, readme: str | None = None) -> None:

@@ -11,19 +11,14 @@ Tesseract on the scanned map — must be marked.
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ingest.chroma_server import free_port
 from tests.app.test_page_view import BREAK_SENTENCE, KING, SLIP, TESSERACT, changed, inside, pdfium_boxes, read_back
+from tests.ui.server import running_ui, ui_env
 from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception, _shot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,33 +44,10 @@ def llm():
 def ui_on_samples(samples_home, llm, tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
-    env.update(LONGDOC_HOME=str(samples_home.home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=llm.url + "/v1", LONGDOC_MODEL="deepseek-flash",
-               LONGDOC_API_KEY="sk-test-PAGES-0123", LONGDOC_MAX_RETRIES="0")
-    log = open(tmp_path / "ui.log", "wb")
-    cmd = [sys.executable, "-c", "from app.cli import main; main()", "ui", "--port", str(port), "--address", "127.0.0.1"]
-    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read().strip() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("longdoc ui did not start:\n" + (tmp_path / "ui.log").read_text(errors="replace")[-3000:])
-        time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-    log.close()
+    env = ui_env(samples_home.home, LONGDOC_BACKEND="deepseek", LONGDOC_BASE_URL=llm.url + "/v1",
+                 LONGDOC_MODEL="deepseek-flash", LONGDOC_API_KEY="sk-test-PAGES-0123", LONGDOC_MAX_RETRIES="0")
+    with running_ui(env, tmp_path) as url:
+        yield url
 
 
 def _shown(page, number: int) -> tuple[np.ndarray, list]:

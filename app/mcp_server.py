@@ -1,4 +1,5 @@
-"""The MCP face: tools search / ask / summarize / compare / list_documents, documents and pages as resources.
+"""The MCP face: tools search / ask / summarize / compare / list_documents / page, documents and pages (text and
+image) as resources.
 
 Built on the official SDK's MCPServer. Over stdio (`longdoc mcp`) it acts as the local operator on the
 chosen matter, or — with LONGDOC_TOKEN set — as that token (its matter, its role). Over streamable HTTP
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp_types import ListResourcesResult, Resource
 
@@ -21,7 +22,8 @@ from app.errors import describe
 INSTRUCTIONS = (
     "longdoc reads long legal and scientific documents and answers with page citations like [D2 p.14]. "
     "Use list_documents to see what a matter holds, search for passages, ask for a cited answer; "
-    "documents and their pages are resources (longdoc://MATTER/documents/DOC_ID[/pages/N])."
+    "documents and their pages are resources (longdoc://MATTER/documents/DOC_ID[/pages/N[/image]]); "
+    "page shows a cited page as an image with the passage highlighted."
 )
 
 
@@ -182,6 +184,40 @@ def build(settings: Settings, *, http: bool, principal: access.Principal | None 
         if not page.isdigit():
             raise ResourceError(f"'{page}' is not a page number")
         return (await _call(page_text, s, doc_id, int(page), kind=ResourceError))["text"]
+
+    @server.tool()
+    async def page(ctx: Context, document: str | None = None, page: int | None = None, label: str | None = None,
+                   highlight: str | None = None, citation: str | None = None, docs: list[str] | None = None,
+                   width: int = 1200, matter: str | None = None) -> list[Image | str]:
+        """A PDF page as an image, a passage highlighted — what a citation points at. `document`: id, id prefix
+        or file name; `page`: the PDF page (1-based) or `label`: the number printed on it; `highlight`: a quote
+        to mark, or `citation`: a label as answers print it ("D2 p.14", with the `docs` the answer was asked
+        over), whose passage is marked. Returns the PNG and a line saying which page it is and what was found."""
+        from app.pages import requested_page
+
+        s = face.scoped(ctx, matter)
+        img = await _call(requested_page, s, document, page, label=label, highlight=highlight, citation=citation,
+                          docs=docs, width=max(200, min(int(width), 4000)))
+        marked = ""
+        if highlight or citation:
+            marked = (f"; passage highlighted ({len(img.boxes)} box{'es' if len(img.boxes) != 1 else ''})" if img.found
+                      else "; the passage was not found on this page")
+        return [Image(data=img.png, format="png"),
+                f"{img.file}, {img.pages_display} of {img.pages} PDF pages, doc_id {img.doc_id}{marked}"]
+
+    @server.resource("longdoc://{matter}/documents/{doc_id}/pages/{page}/image", mime_type="image/png")
+    async def page_image_resource(matter: str, doc_id: str, page: str, ctx: Context) -> bytes:
+        """One page of a document as a PNG (1200 px wide)."""
+        from app.pages import page_image
+
+        s = _scoped_resource(face, ctx, matter)
+        if not page.isdigit():
+            raise ResourceError(f"'{page}' is not a page number")
+
+        def png() -> bytes:
+            return page_image(s, library.get_document(s, doc_id), int(page)).png
+
+        return await _call(png, kind=ResourceError)
 
     if http:
         server.streamable_http_app(streamable_http_path="/mcp", host=settings.api_host, json_response=False)

@@ -386,6 +386,34 @@ def passage_for_label(settings: Settings, label: str, docs: list[str] | None = N
     return d, ref.page_start, (first, end), text
 
 
+def requested_page(settings: Settings, doc: str | None = None, page: int | None = None, *, label: str | None = None,
+                   highlight: str | None = None, citation: str | None = None, docs: list[str] | None = None,
+                   width: int | None = None) -> PageImage:
+    """A page as the faces ask for one (`longdoc page`, MCP's `page`): the document by id, prefix or file name;
+    the page by PDF number or printed `label`; the highlight by a quote or by a `citation` label ("D2 p.14",
+    whose passage is marked and whose page is the default). Raises ValueError for a request that does not
+    add up, LookupError for what does not exist, PageUnavailable for a page that cannot be drawn."""
+    if highlight and citation:
+        raise ValueError("give a highlight or a citation, not both")
+    span = None
+    if citation:
+        d, first, span, highlight = passage_for_label(settings, citation, docs=[x for x in docs or [] if x.strip()] or None,
+                                                      doc=doc)
+        if page is None and label is None:
+            page = first
+    elif doc is None:
+        raise ValueError("name the document, or give a citation")
+    else:
+        d = find_document(settings, doc)
+    if label is not None:
+        if page is not None and not citation:
+            raise ValueError("give a page or a printed label, not both")
+        page = page_for_label(d, label)
+    if page is None:
+        raise ValueError("give the page (the PDF page, 1-based) or its printed label")
+    return page_image(settings, d, page, highlight=highlight, span=span, width=width)
+
+
 # ---- evidence for exports ------------------------------------------------------------------------
 
 EVIDENCE_WIDTH = 1000

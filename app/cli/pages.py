@@ -37,32 +37,14 @@ def page_cmd(
     """Write a PDF page as a PNG, with a quote or a citation's passage highlighted."""
     from app import pages
 
-    if highlight and citation:
-        _fail("give --highlight or --citation, not both")
     if out_path.suffix.lower() != ".png":
         _fail(f"--out must name a .png file (got '{out_path.name}')")
     s = settings()
-    span = None
     try:
-        if citation:
-            d, first, span, text = pages.passage_for_label(s, citation, docs=[x for x in docs or [] if x.strip()] or None,
-                                                           doc=doc)
-            highlight = text
-            if page is None and label is None:
-                page = first
-        elif doc is None:
-            _fail("name the document (DOC), or give --citation")
-        else:
-            d = pages.find_document(s, doc)
-        if label is not None:
-            if page is not None and not citation:
-                _fail("give PAGE or --label, not both")
-            page = pages.page_for_label(d, label)
-        if page is None:
-            _fail("give PAGE (the PDF page, 1-based) or --label (the printed number)")
-        img = pages.page_image(s, d, page, highlight=highlight, span=span, width=width)
+        img = pages.requested_page(s, doc, page, label=label, highlight=highlight, citation=citation, docs=docs,
+                                   width=width)
     except pages.PageUnavailable as e:
-        _fail(f"page {page} of {d.file} cannot be drawn: {e.reason}")
+        _fail(f"the page cannot be drawn: {e.reason}")
     except (LookupError, ValueError) as e:
         _fail(str(e).strip("'\""))
     except OSError as e:

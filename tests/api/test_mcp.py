@@ -3,6 +3,7 @@ stdio (`longdoc mcp`, LONGDOC_TOKEN)."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import anyio
@@ -13,7 +14,8 @@ from mcp.client.streamable_http import streamable_http_client
 
 from tests.api.conftest import A_PHRASES, ROOT, cli_env, without_echo
 
-TOOLS = {"search", "ask", "summarize", "compare", "list_documents"}
+TOOLS = {"search", "ask", "summarize", "compare", "list_documents", "page"}
+PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _http(api, token: str) -> Client:
@@ -59,12 +61,32 @@ def test_mcp_http_acts_as_the_token(api):
             with pytest.raises(Exception) as e:
                 await client.read_resource(f"longdoc://alpha/documents/{api.a_doc}")
             assert "no matter named" in str(e.value)
+            # alpha's pages are not beta's to see, as image either: "not found", by matter or by id
+            for args in ({"document": api.a_doc, "page": 1, "matter": "alpha"}, {"document": api.a_doc, "page": 1}):
+                shot = await client.call_tool("page", args)
+                assert shot.is_error and not any(getattr(c, "type", "") == "image" for c in shot.content)
+            with pytest.raises(Exception):
+                await client.read_resource(f"longdoc://alpha/documents/{api.a_doc}/pages/1/image")
 
         async with _http(api, api.tokens["a_reader"]) as client:
             ans = _data(await client.call_tool("ask", {"question": "Which law governs this agreement?"}))
             assert ans["citations"] and {c["doc_id"] for c in ans["citations"]} == {api.a_doc}
             page = (await client.read_resource(f"longdoc://alpha/documents/{api.a_doc}/pages/1")).contents[0].text
             assert "DYNAMEX" in page.upper()
+            # the page a citation points at, as an image: the quote marked, the same page plain otherwise
+            words = " ".join(page.split()).split(" ")
+            quote = " ".join(words[len(words) // 2: len(words) // 2 + 8])
+            marked = await client.call_tool("page", {"document": api.a_doc, "page": 1, "highlight": quote})
+            plain = await client.call_tool("page", {"document": api.a_doc, "page": 1})
+            assert not marked.is_error and not plain.is_error, (marked.content, plain.content)
+            (img, caption), (img0, _) = marked.content, plain.content
+            assert img.mime_type == "image/png" and base64.b64decode(img.data).startswith(PNG)
+            assert "passage highlighted" in caption.text and "p.1 of 11" in caption.text, caption.text
+            assert base64.b64decode(img.data) != base64.b64decode(img0.data)
+            missing = await client.call_tool("page", {"document": api.a_doc, "page": 999})
+            assert missing.is_error and "999" in _text(missing)
+            blob = (await client.read_resource(f"longdoc://alpha/documents/{api.a_doc}/pages/1/image")).contents[0]
+            assert blob.mime_type == "image/png" and base64.b64decode(blob.blob) == base64.b64decode(img0.data)
 
     anyio.run(main)
 

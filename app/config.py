@@ -23,7 +23,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 DEFAULT_MATTER = "default"
 MATTERS_DIR = "matters"
-_SECRET_FIELDS = ("api_key", "token", "broker_url")  # a broker URL may carry a password
+_SECRET_FIELDS = ("api_key", "token", "broker_url", "oidc_client_secret", "oidc_cookie_secret")  # a broker URL may carry a password
+_NOT_HANDED_DOWN = ("api_key", "token", "oidc_client_secret", "oidc_cookie_secret")  # never in a child's environment
 # lowercase letters, digits, '-' and '_', starting and ending with a letter or digit: the name is a
 # folder name and part of a Chroma collection name, so nothing else may pass
 _MATTER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,46}[a-z0-9])?$")
@@ -106,6 +107,13 @@ class Settings:
     api_port: int = 8000  # `longdoc serve --port`
     max_json_kb: int = 256  # largest JSON request body the API reads
 
+    # UI sign-in through an identity provider (OpenID Connect): `longdoc ui` writes Streamlit's [auth] from these
+    oidc_metadata_url: str | None = None  # the provider's discovery URL (.../.well-known/openid-configuration) or issuer
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_redirect_uri: str | None = None  # the URL users open + /oauth2callback (default http://<address>:<port>/oauth2callback)
+    oidc_cookie_secret: str | None = field(default=None, repr=False)  # signs the sign-in cookie (default: made once, kept)
+
     def __repr__(self) -> str:  # never print the key
         parts = []
         for f in fields(self):
@@ -134,6 +142,11 @@ class Settings:
     def access_db(self) -> Path:
         """Matters, API tokens and UI users (one file for the whole installation, not per matter)."""
         return Path(self.home) / "access.sqlite3"
+
+    @property
+    def ui_secrets_file(self) -> Path:
+        """Streamlit's secrets (the [auth] section) as `longdoc ui` writes them for an identity provider (0600)."""
+        return Path(self.home) / "ui" / "secrets.toml"
 
     @property
     def chroma_dir(self) -> Path:
@@ -185,10 +198,10 @@ _ENV_MAP["collection_base"] = "LONGDOC_COLLECTION"
 def to_env(settings: Settings) -> dict[str, str]:
     """These settings as LONGDOC_* variables, for a process this one starts (the local worker).
 
-    The model key is left out: a worker needs the broker URL, never the key."""
+    The model key and the sign-in secrets are left out: a worker needs the broker URL, never a key."""
     out: dict[str, str] = {}
     for f in fields(Settings):
-        if f.name in ("api_key", "token"):
+        if f.name in _NOT_HANDED_DOWN:
             continue
         v = getattr(settings, f.name)
         if v is None:

@@ -89,11 +89,14 @@ def user_add(
     sso: bool = typer.Option(False, "--sso", help="Signs in through the identity provider only (no password)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
 ) -> None:
-    """Add a user with a password (asked for), or grant an existing user another matter."""
-    from app import access
+    """Add a user with a password (asked for), or grant an existing user another matter.
+
+    With an identity provider configured (LONGDOC_OIDC_*) a new user signs in through it: no password is asked."""
+    from app import access, signin
 
     s = settings()
     exists = _run(lambda: access.user_exists(s, name))
+    sso = sso or (not password_stdin and signin.oidc_from_settings(s))
     password = None
     if not exists and not sso:
         password = _read_password(password_stdin, name)

@@ -14,8 +14,9 @@ from app.cli.children import run_child
 UI_SCRIPT = Path(__file__).resolve().parents[1] / "ui.py"
 
 
-def streamlit_command(port: int, address: str, max_upload_mb: int) -> list[str]:
-    """The exact command line; kept apart so tests start the UI the same way users do."""
+def streamlit_command(port: int, address: str, max_upload_mb: int, secrets_file: Path | None = None) -> list[str]:
+    """The exact command line; kept apart so tests start the UI the same way users do. With `secrets_file`
+    (the [auth] longdoc wrote for an identity provider) Streamlit reads that file instead of its usual ones."""
     return [
         sys.executable,
         "-m",
@@ -40,6 +41,7 @@ def streamlit_command(port: int, address: str, max_upload_mb: int) -> list[str]:
         "minimal",
         "--global.developmentMode",
         "false",
+        *(["--secrets.files", str(secrets_file)] if secrets_file else []),
     ]
 
 
@@ -58,20 +60,32 @@ def ui(
         raise typer.Exit(2)
     env = dict(os.environ)
     # the UI process builds its own Settings from the environment: hand the global flags down that way
-    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder", "matter"):
+    for name in ("home", "chroma_url", "backend", "model", "base_url", "embedder", "matter",
+                 "oidc_metadata_url", "oidc_client_id", "oidc_redirect_uri"):
         value = getattr(s, name)
         if value is not None:
             env["LONGDOC_" + name.upper()] = str(value)
+    # Streamlit reads the provider's secrets from the file written below, not from the environment
+    for name in ("LONGDOC_OIDC_CLIENT_SECRET", "LONGDOC_OIDC_COOKIE_SECRET"):
+        env.pop(name, None)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
-    from app import uploads
+    from app import signin, uploads
 
+    try:
+        secrets_file = signin.write_streamlit_secrets(s)
+    except (OSError, ValueError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2)
     stale = uploads.clean_stale(s)
     if stale:
         typer.echo(f"removed {stale} abandoned upload folder(s) from earlier sessions")
     typer.echo(f"longdoc UI on http://{s.ui_address}:{s.ui_port}  (data: {s.home}; Ctrl-C to stop)")
+    if secrets_file:
+        typer.echo(f"sign-in through the identity provider at {signin.metadata_url(s)}; "
+                   f"it sends users back to {signin.redirect_uri(s)}")
     # Streamlit runs as a child that stops with longdoc (SIGTERM, Ctrl-C, or longdoc killed outright)
-    raise typer.Exit(run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb), env=env))
+    raise typer.Exit(run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb, secrets_file), env=env))
 
 
 @cli.command("clean-uploads")

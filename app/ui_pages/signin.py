@@ -7,17 +7,46 @@ re-read on every run, so a revoked grant takes effect at the next click.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from app import access, signin
 from app.config import Settings
 
 
+def _auth_section() -> dict:
+    try:
+        auth = st.secrets.get("auth", {})
+    except FileNotFoundError:  # no secrets file at all (Streamlit's own "not found" error is one)
+        return {}
+    return auth if hasattr(auth, "get") else {}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _wrong_origin_hint(redirect_uri: str) -> None:
+    """The provider sends the browser back to the redirect URI's host: opened under another name
+    (localhost vs 127.0.0.1), the sign-in's cookie stays behind and it fails silently; say so beforehand."""
+    here = getattr(st.context, "url", None)
+    want = _origin(redirect_uri.replace("{port}", str(st.get_option("server.port"))))
+    if here and _origin(here) != want:
+        st.warning(f"Sign-in returns to {want}: open longdoc at [{want}/]({want}/) to sign in.")
+
+
 def _oidc(settings: Settings) -> access.Principal:
     if not st.user.is_logged_in:
         st.title("longdoc")
+        auth = _auth_section()
+        if not auth.get("redirect_uri") or not auth.get("cookie_secret"):
+            st.error("Sign-in through the identity provider is configured, but this UI was started without it: "
+                     "start it with `longdoc ui`, which hands the provider's settings to Streamlit.")
+            st.stop()
         st.write("Sign in to open your matters.")
-        auth = st.secrets.get("auth", {})
+        _wrong_origin_hint(str(auth.get("redirect_uri")))
         providers = [k for k, v in auth.items() if hasattr(v, "get") and v.get("client_id")]
         if auth.get("client_id") or not providers:
             st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")
@@ -25,11 +54,16 @@ def _oidc(settings: Settings) -> access.Principal:
             for name in providers:
                 st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"oidc_login_{name}")
         st.stop()
-    email = str(st.user.get("email") or st.user.get("preferred_username") or "")
+    email = signin.identity_email(st.user.to_dict())
     who = access.user_principal(settings, email) if email else None
     if who is None or not who.matters(settings):
-        st.error(f"Signed in as {email or 'an unknown user'}, but no matter is granted to you. Ask an administrator "
-                 f"to run `longdoc user add {email or 'EMAIL'} --matter NAME --role reader --sso`.")
+        st.title("longdoc")
+        if email is None:
+            st.error("The identity provider did not vouch for an e-mail address (no `email` claim, or one it "
+                     "marks unverified), so longdoc cannot tell whose matters to open. Ask your administrator.")
+        else:
+            st.error(f"Signed in as {email}, but no matter is granted to you. Ask an administrator to run "
+                     f"`longdoc user add {email} --matter NAME --role reader --sso`.")
         st.button("Sign out", on_click=st.logout, key="oidc_logout")
         st.stop()
     return who

@@ -1,0 +1,106 @@
+"""Identity-provider settings (LONGDOC_OIDC_*): the Streamlit secrets file `longdoc ui` writes (0600, the
+cookie secret kept across restarts, removed when sign-in through a provider is turned off), the one-line
+reasons a half or unsafe configuration is refused, and which e-mail claim picks the user. The sign-in
+itself, in a browser against a real provider, is tests/ui/test_signin_oidc.py."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+
+import pytest
+from typer.testing import CliRunner
+
+from app import signin
+from app.cli import cli
+from app.cli.ui import streamlit_command
+from app.config import load_settings, to_env
+
+OIDC = {"LONGDOC_OIDC_METADATA_URL": "https://login.example.com/realms/firm",
+        "LONGDOC_OIDC_CLIENT_ID": "longdoc", "LONGDOC_OIDC_CLIENT_SECRET": "client-secret-value-1234"}
+
+
+def _settings(tmp_path, **env):
+    return load_settings(env={"LONGDOC_HOME": str(tmp_path / "home"), **env}, dotenv=tmp_path / "none.env")
+
+
+def test_secrets_file_is_private_complete_and_keeps_its_cookie_secret(tmp_path):
+    s = _settings(tmp_path, **OIDC)
+    path = signin.write_streamlit_secrets(s)
+    assert path == s.ui_secrets_file
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    auth = tomllib.loads(path.read_text())["auth"]
+    assert auth["server_metadata_url"] == "https://login.example.com/realms/firm/.well-known/openid-configuration"
+    assert auth["client_id"] == "longdoc" and auth["client_secret"] == "client-secret-value-1234"
+    assert auth["redirect_uri"] == "http://127.0.0.1:8501/oauth2callback" and len(auth["cookie_secret"]) >= 32
+    # a restart keeps the cookie secret (users stay signed in); a given one wins
+    assert tomllib.loads(signin.write_streamlit_secrets(s).read_text())["auth"]["cookie_secret"] == auth["cookie_secret"]
+    given = _settings(tmp_path, **OIDC, LONGDOC_OIDC_COOKIE_SECRET="c" * 40, LONGDOC_OIDC_REDIRECT_URI="https://ld.example.com/oauth2callback")
+    again = tomllib.loads(signin.write_streamlit_secrets(given).read_text())["auth"]
+    assert again["cookie_secret"] == "c" * 40 and again["redirect_uri"] == "https://ld.example.com/oauth2callback"
+    # quotes and backslashes in a secret survive the TOML round trip
+    odd = _settings(tmp_path, **{**OIDC, "LONGDOC_OIDC_CLIENT_SECRET": 'a"b\\c\'d'})
+    assert tomllib.loads(signin.write_streamlit_secrets(odd).read_text())["auth"]["client_secret"] == 'a"b\\c\'d'
+    # turned off: the file (it holds the client secret) is gone
+    assert signin.write_streamlit_secrets(_settings(tmp_path)) is None and not path.exists()
+
+
+def test_streamlit_reads_the_written_file_only_when_there_is_one(tmp_path):
+    cmd = streamlit_command(8555, "127.0.0.1", 200, tmp_path / "secrets.toml")
+    assert cmd[-2:] == ["--secrets.files", str(tmp_path / "secrets.toml")]
+    assert "--secrets.files" not in streamlit_command(8555, "127.0.0.1", 200)
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"LONGDOC_OIDC_CLIENT_ID": "longdoc"}, "LONGDOC_OIDC_METADATA_URL, LONGDOC_OIDC_CLIENT_SECRET are not set"),
+    ({**OIDC, "LONGDOC_OIDC_METADATA_URL": "http://login.example.com"}, "must use https"),
+    ({**OIDC, "LONGDOC_OIDC_METADATA_URL": "login.example.com"}, "is not an http(s) URL"),
+    ({**OIDC, "LONGDOC_OIDC_REDIRECT_URI": "https://ld.example.com/"}, "with the path /oauth2callback"),
+    ({**OIDC, "LONGDOC_OIDC_COOKIE_SECRET": "short"}, "LONGDOC_OIDC_COOKIE_SECRET is too short"),
+])
+def test_a_half_or_unsafe_configuration_is_refused_with_the_reason(tmp_path, env, says):
+    s = _settings(tmp_path, **env)
+    assert says in (signin.oidc_problem(s) or "")
+    with pytest.raises(ValueError, match="LONGDOC_OIDC"):
+        signin.write_streamlit_secrets(s)
+    r = CliRunner().invoke(cli, ["ui"], env={**env, "LONGDOC_HOME": str(tmp_path / "home")})
+    assert r.exit_code == 2 and says in r.output and "Traceback" not in r.output
+    assert not s.ui_secrets_file.exists()
+
+
+def test_beyond_localhost_the_redirect_uri_must_be_given(tmp_path):
+    s = _settings(tmp_path, **OIDC, LONGDOC_UI_ADDRESS="0.0.0.0")
+    assert "set LONGDOC_OIDC_REDIRECT_URI" in signin.ui_exposure_problem(s, "0.0.0.0")
+    s = _settings(tmp_path, **OIDC, LONGDOC_UI_ADDRESS="0.0.0.0", LONGDOC_OIDC_REDIRECT_URI="https://ld.example.com/oauth2callback")
+    assert signin.ui_exposure_problem(s, "0.0.0.0") is None and signin.method(s) == "oidc"
+    # a provider on this machine may speak plain http (the browser test's)
+    assert signin.oidc_problem(_settings(tmp_path, **{**OIDC, "LONGDOC_OIDC_METADATA_URL": "http://127.0.0.1:9"})) is None
+
+
+def test_secrets_never_leave_in_repr_or_a_childs_environment(tmp_path):
+    s = _settings(tmp_path, **OIDC, LONGDOC_OIDC_COOKIE_SECRET="k" * 40)
+    assert "client-secret-value-1234" not in repr(s) and "k" * 40 not in repr(s)
+    env = to_env(s)
+    assert "LONGDOC_OIDC_CLIENT_SECRET" not in env and "LONGDOC_OIDC_COOKIE_SECRET" not in env
+    assert env["LONGDOC_OIDC_CLIENT_ID"] == "longdoc"
+
+
+@pytest.mark.parametrize("claims, email", [
+    ({"email": "Ann@Firm.example", "email_verified": True}, "ann@firm.example"),
+    ({"email": "ann@firm.example"}, "ann@firm.example"),  # providers that do not send email_verified
+    ({"email": "ann@firm.example", "email_verified": False}, None),
+    ({"email": "ann@firm.example", "email_verified": "false"}, None),
+    ({"preferred_username": "ann@firm.example"}, None),  # chosen by the user at some providers
+    ({"email": "ann"}, None),
+])
+def test_only_a_vouched_for_email_picks_the_user(claims, email):
+    assert signin.identity_email(claims) == email
+
+
+def test_user_add_asks_no_password_when_a_provider_is_configured(tmp_path):
+    env = {**OIDC, "LONGDOC_HOME": str(tmp_path / "home")}
+    r = CliRunner().invoke(cli, ["user", "add", "ann@firm.example", "--matter", "default", "--role", "reader"], env=env)
+    assert r.exit_code == 0 and "signs in through the identity provider" in r.output, r.output
+    # without one, a new user needs a password (no terminal here: told how to give it)
+    r = CliRunner().invoke(cli, ["user", "add", "bob", "--matter", "default"], env={"LONGDOC_HOME": str(tmp_path / "home")})
+    assert r.exit_code != 0 and "--password-stdin" in r.output

@@ -111,7 +111,7 @@ def settings_for(settings: Settings, matter: str, options: dict | None = None) -
     return settings.replace(**{k: v for k, v in changes.items() if k in names})
 
 
-_CARRIED = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "ocr", "max_file_mb", "max_pages",
+_CARRIED = ("embedder", "embed_backend", "chunk_tokens", "chunk_overlap", "ocr", "pdf_text", "max_file_mb", "max_pages",
             "file_timeout_s")
 
 

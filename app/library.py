@@ -77,8 +77,13 @@ def embedder_for(settings: Settings) -> LazyEmbedder:
 
 
 def ingest_config(settings: Settings) -> IngestConfig:
+    from ingest.pdf import TEXT_ENGINES
+
+    if settings.pdf_text not in TEXT_ENGINES:
+        raise ValueError(f"LONGDOC_PDF_TEXT must be {' or '.join(TEXT_ENGINES)} (got '{settings.pdf_text}')")
     return IngestConfig(
         ocr=settings.ocr,
+        text_engine=settings.pdf_text,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_pages=settings.max_pages,
@@ -117,6 +122,7 @@ def ingest(
         context_tokenizer=cfg.context_tokenizer,
         chunk_headers=cfg.chunk_headers,
         originals_dir=cfg.originals_dir,
+        text_engine=cfg.text_engine,
     )
     prune_originals(settings)
     return results

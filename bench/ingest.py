@@ -180,7 +180,8 @@ def _naive(files: list[Path], home: Path) -> dict:
     }
 
 
-def _worker_run(files: list[Path], n_workers: int, work: Path, redis_url: str, chroma_url: str) -> dict:
+def _worker_run(files: list[Path], n_workers: int, work: Path, redis_url: str, chroma_url: str,
+                pdf_text: str = "pypdf") -> dict:
     """Ingest `files` as jobs through Redis with `n_workers` `longdoc worker` processes; time the lot."""
     import signal
     import subprocess
@@ -193,7 +194,8 @@ def _worker_run(files: list[Path], n_workers: int, work: Path, redis_url: str, c
     coll = f"bench_w{n_workers}_{int(time.time())}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("LONGDOC_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", TOKENIZERS_PARALLELISM="false",
-               LONGDOC_BROKER_URL=redis_url, LONGDOC_CHROMA_URL=chroma_url, LONGDOC_COLLECTION=coll, LONGDOC_OCR="off")
+               LONGDOC_BROKER_URL=redis_url, LONGDOC_CHROMA_URL=chroma_url, LONGDOC_COLLECTION=coll, LONGDOC_OCR="off",
+               LONGDOC_PDF_TEXT=pdf_text)
     folder = work / f"in_{coll}"
     folder.mkdir(parents=True)
     for f in files:
@@ -271,7 +273,7 @@ def _embedder_alone(texts: list[str], backend: str) -> dict:
             "min_word_pieces": e.max_tokens - 16, "load_average": os.getloadavg()[0]}
 
 
-def _worker_runs(files: list[Path], counts: list[int], backend: str) -> dict:
+def _worker_runs(files: list[Path], counts: list[int], backend: str, pdf_text: str = "pypdf") -> dict:
     from app.redis_server import start_redis_server
     from ingest.chroma_server import start_chroma_server, stop_process
 
@@ -285,7 +287,7 @@ def _worker_runs(files: list[Path], counts: list[int], backend: str) -> dict:
         try:
             for n in counts:
                 print(f"  {n} worker(s) on {len(files)} files …", flush=True)
-                row = _worker_run(files, n, tmp, rurl, curl)
+                row = _worker_run(files, n, tmp, rurl, curl, pdf_text)
                 row.pop("_texts", None)
                 row["load_average"] = os.getloadavg()[0]
                 rows.append(row)
@@ -302,7 +304,7 @@ def _worker_runs(files: list[Path], counts: list[int], backend: str) -> dict:
         r["share_of_embedder_same_chunks"] = round(r["chunks_per_s"] / same, 3) if same else None
     return {"rows": rows, "embedder_alone_before": before, "embedder_alone_after": after,
             "embedder_full_window_chunks_per_s": round(full, 2), "embedder_same_chunks_per_s": round(same, 2),
-            "target_share": ">= 0.85"}
+            "target_share": ">= 0.85", "pdf_text": pdf_text}
 
 
 def run(argv: list[str]) -> dict:
@@ -317,6 +319,7 @@ def run(argv: list[str]) -> dict:
     ap.add_argument("--batch", type=int, default=8, help="embedding batch for longdoc")
     ap.add_argument("--worker-runs", default="1,2", help="ingest as jobs with N `longdoc worker`s (\"\" = skip)")
     ap.add_argument("--worker-limit", type=int, default=20, help="files for the worker runs")
+    ap.add_argument("--pdf-text", default="pypdf", choices=("pypdf", "pdfium"), help="LONGDOC_PDF_TEXT of the worker runs")
     ap.add_argument("--skip-batch", action="store_true", help="only the worker runs")
     args, _ = ap.parse_known_args(argv)
     files = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() == ".pdf")
@@ -324,14 +327,15 @@ def run(argv: list[str]) -> dict:
         files = files[: args.limit]
     subset = files[: args.naive_limit] if 0 < args.naive_limit < len(files) else None
     counts = [int(c) for c in args.worker_runs.split(",") if c.strip()]
-    workers_out = _worker_runs(files[: args.worker_limit] if args.worker_limit else files, counts, args.backend) if counts else None
+    workers_out = (_worker_runs(files[: args.worker_limit] if args.worker_limit else files, counts, args.backend,
+                                args.pdf_text) if counts else None)
     if workers_out:
         _print_workers(workers_out)
     if args.skip_batch:
         out = {"corpus": str(args.corpus), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
                "worker_runs": workers_out}
         RESULTS.mkdir(parents=True, exist_ok=True)
-        (RESULTS / "ingest_workers.json").write_text(json.dumps(out, indent=1))
+        (RESULTS / ("ingest_workers.json" if args.pdf_text == "pypdf" else f"ingest_workers_{args.pdf_text}.json")).write_text(json.dumps(out, indent=1))
         return out
     tmp = Path(tempfile.mkdtemp(prefix="longdoc-bench-"))
     ours_same = None

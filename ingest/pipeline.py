@@ -194,6 +194,7 @@ def parse_file(
     memory_mb: int = DEFAULT_MEMORY_MB,
     ctx_tokenizer_json: str | None = None,
     chunk_headers: bool = False,
+    text_engine: str = "pypdf",
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -217,7 +218,8 @@ def parse_file(
     cap = _MemoryCap(memory_mb)
     try:
         with cap:
-            doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes)
+            doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes,
+                                text_engine=text_engine)
         out = _Parsed(
             doc_id=doc.doc_id,
             file=doc.file,
@@ -327,6 +329,7 @@ class IngestConfig:
     """How files are parsed, chunked and embedded (from Settings; the same for a whole batch or job)."""
 
     ocr: str = "auto"
+    text_engine: str = "pypdf"  # how the PDF text layer is read: pypdf | pdfium (pypdf where it fails)
     chunk_tokens: int = 0
     chunk_overlap: int = 32
     max_pages: int = 5000
@@ -421,12 +424,13 @@ class Ingester:
                 cfg.chunk_overlap, cfg.file_timeout_s)
         ctx_json = cfg.context_tokenizer[0] if cfg.context_tokenizer else None
         if self.workers <= 0:
-            return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json, chunk_headers=cfg.chunk_headers)
+            return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json, chunk_headers=cfg.chunk_headers,
+                              text_engine=cfg.text_engine)
         hard = (cfg.file_timeout_s * 1.5 + 30) if cfg.file_timeout_s and cfg.file_timeout_s > 0 else None
         gave_up = (FAILED, f"gave up after {cfg.file_timeout_s} s (per-file time limit)")
         ex, gen = self._get_pool()
         try:
-            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers)
+            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, cfg.text_engine)
             return self._result(fut, hard)
         except TimeoutError:
             self._broken(gen)  # the hung worker goes with its pool; the other files there run again alone
@@ -436,8 +440,10 @@ class Ingester:
         except RuntimeError:  # "cannot schedule new futures after shutdown": a pool killed under us
             pass
         solo = _spawn_pool(1, self.memory_mb)
+        # the file again, alone; a parser that died inside pdfium (native code: a decompression bomb or deep
+        # nesting under the memory cap kills the process) reads it with pypdf, which fails in Python, cleanly
         try:
-            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers), hard)
+            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, "pypdf"), hard)
         except TimeoutError:
             return gave_up
         except BrokenProcessPool:
@@ -618,6 +624,7 @@ def ingest_paths(
     text_first: bool = False,
     chunk_headers: bool = False,
     originals_dir: Path | None = None,
+    text_engine: str = "pypdf",
 ) -> list[IngestResult]:
     """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
     this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
@@ -635,8 +642,7 @@ def ingest_paths(
     cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
                        max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
                        embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first,
-                       chunk_headers=chunk_headers,
-                       originals_dir=originals_dir)
+                       chunk_headers=chunk_headers, originals_dir=originals_dir, text_engine=text_engine)
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch

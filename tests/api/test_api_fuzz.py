@@ -20,7 +20,7 @@ FUZZ = settings(max_examples=N, deadline=None, suppress_health_check=list(Health
 JSON_ROUTES = ("search", "context", "ask", "summarize", "compare")
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
     lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=12), kids, max_size=4),
     max_leaves=12,
 )
@@ -72,6 +72,14 @@ def _state(c, api):
 @given(route=st.sampled_from(JSON_ROUTES), body=json_values | near_valid)
 def test_fuzz_json_bodies(client, route, body):
     _check(client.post(f"/v1/matters/alpha/{route}", json=body))
+
+
+@pytest.mark.parametrize("raw", [b'{"query": Infinity}', b'{"question": "x", "budget": Infinity}', b'{"k": NaN, "query": "x"}',
+                                 b'{"query": "x", "k": -Infinity}'])
+def test_non_json_numbers_are_refused(client, raw):
+    """JSON has no Infinity or NaN (Python's parser takes them): each is a clear 4xx, never a 500 or a result."""
+    for route in JSON_ROUTES:
+        _check(client.post(f"/v1/matters/alpha/{route}", content=raw, headers={"Content-Type": "application/json"}), allowed=())
 
 
 @FUZZ

@@ -226,6 +226,65 @@ def _stemmer():
     return _MEMO["stemmer"]
 
 
+def _text_key(chunks: list[Chunk]) -> str:
+    h = hashlib.sha256()
+    for c in chunks:
+        h.update(c.chunk_id.encode())
+        h.update(b"\0")
+        h.update(c.text.encode("utf-8", "surrogatepass"))
+        h.update(b"\1")
+    return h.hexdigest()[:24]
+
+
+def _piece_key(row: dict) -> str:
+    """What a document's rows in the BM25 index depend on: its chunks' ids and texts (`text_key`, written with
+    the row; rows from before it fall back to when they were written), its header, and the tokeniser."""
+    head = hashlib.sha256((row.get("chunk_header") or "").encode()).hexdigest()[:8]
+    text = row.get("text_key") or f"at {row.get('ingested_at', '')}"
+    return f"{row['doc_id']}:{text}:{int(row.get('chunks', 0))}:{head}:{_BM25_TOKENS}"
+
+
+_BM25_TOKENS = "bm25s-en-stem-1"  # how _bm25_tokenize splits text; change it and no cached token is reused
+TOKENS = "tokens.jsonl"  # per chunk, aligned with ids.json: the BM25 tokens it was indexed with
+PIECE_KEYS = "keys.json"
+
+
+def _save_pieces(folder: Path, keys: dict[str, str], doc_ids: list[str], tokens: list[list[str]]) -> None:
+    with open(folder / TOKENS, "w", encoding="utf-8") as f:
+        for tok in tokens:
+            f.write(json.dumps(tok, ensure_ascii=False) + "\n")
+    (folder / PIECE_KEYS).write_text(json.dumps({d: keys[d] for d in set(doc_ids)}))
+
+
+def _previous_pieces(base: Path, keys: dict[str, str]) -> dict[str, list]:
+    """From the newest complete index under `base`: doc_id -> [(id, entry, ref, tokens)] for each document whose
+    key is unchanged. Anything unreadable or partial reuses nothing (the caller reads those from Chroma)."""
+    try:
+        dirs = sorted((d for d in base.iterdir() if not d.name.startswith(".") and (d / PIECE_KEYS).is_file()),
+                      key=lambda d: (d / PIECE_KEYS).stat().st_mtime, reverse=True)
+    except OSError:
+        return {}
+    for folder in dirs[:1]:
+        try:
+            old_keys = json.loads((folder / PIECE_KEYS).read_text())
+            info = json.loads((folder / "ids.json").read_text())
+            keep = {d for d, k in old_keys.items() if keys.get(d) == k}
+            if not keep:
+                return {}
+            out: dict[str, list] = {}
+            with open(folder / CORPUS, encoding="utf-8") as fc, open(folder / TOKENS, encoding="utf-8") as ft:
+                for n, (i, d, r) in enumerate(zip(info["ids"], info["doc_ids"], info["refs"])):
+                    line_c, line_t = fc.readline(), ft.readline()
+                    if not line_c or not line_t:
+                        return {}  # shorter than its ids: not a complete index
+                    if d in keep:
+                        out.setdefault(d, []).append((i, json.loads(line_c), r, json.loads(line_t)))
+            return out
+        except (OSError, ValueError, KeyError, TypeError):
+            return {}
+    return {}
+
+
 class _Bm25:
     """A bm25s index over the ready chunks, aligned with `ids` / `doc_ids`, with their stored rows.
 
@@ -568,20 +627,22 @@ class Store:
         doc.ingested_at = doc.ingested_at or _now_iso()
         emb = np.asarray(embeddings, dtype=np.float32)
         with self._write_lock():
-            self._put_row(doc, PENDING)
+            self._put_row(doc, PENDING, chunks)
             # stale chunks of an earlier interrupted attempt with more chunks than this one
             self._chunks.delete(where={"doc_id": doc.doc_id})
             self._put_chunks(self._chunks, doc.file, chunks, emb)
             if profile_vector is not None:
                 self._put_profile(doc, profile_vector)
             doc.status = READY
-            self._put_row(doc, READY)
+            self._put_row(doc, READY, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})  # text-only copies of an earlier attempt
 
     # ---- the writes every add_* makes, inside its write lock ----
-    def _put_row(self, doc: Document, status: str) -> None:
-        self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file],
-                         metadatas=[_doc_row(doc, status)])
+    def _put_row(self, doc: Document, status: str, chunks: list[Chunk] | None = None) -> None:
+        row = _doc_row(doc, status)
+        if chunks is not None:
+            row["text_key"] = _text_key(chunks)  # what the derived BM25 rows of this document depend on
+        self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[row])
 
     def _put_chunks(self, collection, file: str, chunks: list[Chunk], emb: np.ndarray | None) -> None:
         """Chunks in batches; `emb` None = the text-only collection (a placeholder vector each)."""
@@ -605,12 +666,12 @@ class Store:
         doc.chunks = len(chunks)
         doc.ingested_at = doc.ingested_at or _now_iso()
         with self._write_lock():
-            self._put_row(doc, PENDING)
+            self._put_row(doc, PENDING, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})
             self._chunks.delete(where={"doc_id": doc.doc_id})
             self._put_chunks(self._text, doc.file, chunks, None)
             doc.status = TEXT
-            self._put_row(doc, TEXT)
+            self._put_row(doc, TEXT, chunks)
 
     def add_vectors(self, doc: Document, chunks: list[Chunk], embeddings: np.ndarray,
                     profile_vector: np.ndarray | None = None) -> None:
@@ -627,7 +688,7 @@ class Store:
                 self._put_profile(doc, profile_vector)
             doc.chunks = len(chunks)
             doc.status = READY
-            self._put_row(doc, READY)
+            self._put_row(doc, READY, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})
 
     def mark_pending(self, doc: Document) -> None:
@@ -803,7 +864,8 @@ class Store:
         h = hashlib.sha256()
         for m in sorted(rows, key=lambda m: m["doc_id"]):
             head = hashlib.sha256((m.get("chunk_header") or "").encode()).hexdigest()[:8] if m.get("chunk_header") else ""
-            h.update(f"{m['doc_id']}:{m.get('chunks', 0)}{':' + head if head else ''};".encode())
+            text = f":{m['text_key']}" if m.get("text_key") else ""  # the same id written again with other text
+            h.update(f"{m['doc_id']}:{m.get('chunks', 0)}{':' + head if head else ''}{text};".encode())
         return h.hexdigest()[:20]
 
     def _bm25_dir(self) -> Path:
@@ -835,38 +897,62 @@ class Store:
                     return self._bm25
                 except (OSError, ValueError, KeyError):
                     pass  # unreadable or from before the corpus was kept: rebuild below
-            ids, doc_ids, texts, entries, refs = [], [], [], [], []
             ready = {m["doc_id"] for m in rows if m.get("status") == READY}
             headers = {m["doc_id"]: m.get("chunk_header") or "" for m in rows}  # what the vectors were made with
-            found: dict[str, list] = {}  # doc_id -> its (id, text, meta)
+            keys = {m["doc_id"]: _piece_key(m) for m in rows}
+            # documents unchanged since the last index built here keep their rows and tokens from it: only new
+            # or re-ingested ones are read from Chroma and tokenised (a library's first question after one more
+            # document would otherwise re-read and re-tokenise every chunk)
+            pieces = _previous_pieces(base, keys)
+            found: dict[str, list] = {}  # doc_id -> its (id, text, meta) for documents read afresh
 
             def take(col, wanted: set[str], count: int) -> None:
+                if not wanted:
+                    return
+                if len(wanted) <= 32:  # a few new documents: ask for them, not for the whole collection
+                    for d in sorted(wanted):
+                        got = col.get(where={"doc_id": d}, include=["documents", "metadatas"])
+                        for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                            found.setdefault(m["doc_id"], []).append((i, t, m))
+                    return
                 for off in range(0, count, self._batch):
                     got = col.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
                     for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
                         if m["doc_id"] in wanted:
                             found.setdefault(m["doc_id"], []).append((i, t, m))
 
-            take(self._chunks, ready, self.count_chunks())
-            texts_only = {m["doc_id"]: int(m.get("chunks", 0)) for m in rows if m.get("status") == TEXT}
+            take(self._chunks, ready - set(pieces), self.count_chunks())
+            texts_only = {m["doc_id"]: int(m.get("chunks", 0)) for m in rows
+                          if m.get("status") == TEXT and m["doc_id"] not in pieces}
             if texts_only:
                 take(self._text, set(texts_only), int(self._text.count()))
                 for d, n in texts_only.items():
                     if len(found.get(d, [])) != n:  # its vectors arrived meanwhile: the main copy is whole
                         got = self._chunks.get(where={"doc_id": d}, include=["documents", "metadatas"])
                         found[d] = list(zip(got["ids"], got["documents"], got["metadatas"]))
-            for d in sorted(found):
+            fresh: dict[str, list] = {}  # doc_id -> [(id, entry, ref, text to tokenise)]
+            for d, rows_of in found.items():
                 head = headers.get(d, "")
-                for i, t, m in sorted(found[d], key=lambda x: int(x[2]["ordinal"])):
+                fresh[d] = [(i, {"text": t or "", "meta": m}, bool(m.get("is_references", False)),
+                             f"{head}\n{t or ''}" if head else (t or ""))
+                            for i, t, m in sorted(rows_of, key=lambda x: int(x[2]["ordinal"]))]
+            new_tokens = iter(_bm25_tokenize([x[3] for d in sorted(fresh) for x in fresh[d]]) if fresh else [])
+            ids, doc_ids, tokens, entries, refs = [], [], [], [], []
+            for d in sorted(set(fresh) | set(pieces)):
+                if d in fresh:
+                    got = [(i, e, r, next(new_tokens)) for i, e, r, _ in fresh[d]]
+                else:
+                    got = pieces[d]
+                for i, e, r, tok in got:
                     ids.append(i)
-                    doc_ids.append(m["doc_id"])
-                    texts.append(f"{head}\n{t or ''}" if head else (t or ""))
-                    entries.append({"text": t or "", "meta": m})
-                    refs.append(bool(m.get("is_references", False)))
+                    doc_ids.append(d)
+                    entries.append(e)
+                    refs.append(r)
+                    tokens.append(tok)
             retriever = None
             if ids:
                 retriever = bm25s.BM25()
-                retriever.index(_bm25_tokenize(texts), show_progress=False)
+                retriever.index(tokens, show_progress=False)
             tmp = base / f".{fp}.{os.getpid()}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True, exist_ok=True)
@@ -874,6 +960,7 @@ class Store:
                 retriever.save(str(tmp), corpus=entries, corpus_name=CORPUS, show_progress=False)
                 JsonlCorpus(str(tmp / CORPUS), show_progress=False, verbosity=0)  # writes its line index
             (tmp / "ids.json").write_text(json.dumps({"ids": ids, "doc_ids": doc_ids, "refs": refs}))
+            _save_pieces(tmp, keys, doc_ids, tokens)
             try:
                 if target.exists():
                     shutil.rmtree(target, ignore_errors=True)

@@ -318,5 +318,28 @@ def user_principal(settings: Settings, name: str) -> Principal | None:
     return Principal("user", u.name, dict(u.grants))
 
 
+def oidc_principal(settings: Settings, email: str, issuer: str, subject: str) -> tuple[Principal | None, str]:
+    """The user an identity provider vouched for, bound to that identity: the first sign-in as a user records
+    the provider's issuer and subject, and a later sign-in with the same address but another subject (an
+    address reassigned to someone else, or another provider) is refused, so it never inherits the grants.
+    Returns (principal, "") or (None, the reason to show)."""
+    u = get_user(settings, email)
+    if u is None:
+        return None, ""
+    if not subject:
+        return None, "the identity provider sent no subject (`sub`) for this sign-in"
+    ident = f"{issuer}|{subject}"
+    with access_db.connect(settings) as db:
+        row = db.execute("SELECT oidc_subject FROM users WHERE name = ?", (u.name,)).fetchone()
+        if row is None:
+            return None, ""
+        if row["oidc_subject"] is None:
+            db.execute("UPDATE users SET oidc_subject = ? WHERE name = ? AND oidc_subject IS NULL", (ident, u.name))
+        elif row["oidc_subject"] != ident:
+            return None, (f"{u.name} is bound to another identity at the provider than the one signed in now; an "
+                          f"administrator can re-bind it (`longdoc user remove {u.name}`, then `user add` again)")
+    return Principal("user", u.name, dict(u.grants)), ""
+
+
 def local_users_configured(settings: Settings) -> bool:
     return any(u.has_password for u in list_users(settings))

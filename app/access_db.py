@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS tokens (
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
     password TEXT,                               -- scrypt hash; NULL for users who sign in through OIDC
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    oidc_subject TEXT                            -- issuer|sub of the identity that first signed in as this user
 );
 CREATE TABLE IF NOT EXISTS grants (
     user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
@@ -70,6 +71,9 @@ def connect(settings: Settings, write: bool = True) -> Iterator[sqlite3.Connecti
             with _LOCK:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(_SCHEMA)
+                cols = {r[1] for r in conn.execute("PRAGMA table_info(users)")}
+                if "oidc_subject" not in cols:  # a database from before subjects were bound
+                    conn.execute("ALTER TABLE users ADD COLUMN oidc_subject TEXT")
                 _READY.add(key)
                 try:
                     path.chmod(0o600)  # hashes only, but who may see which matter is nobody else's business

@@ -54,11 +54,15 @@ def _oidc(settings: Settings) -> access.Principal:
             for name in providers:
                 st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"oidc_login_{name}")
         st.stop()
-    email = signin.identity_email(st.user.to_dict())
-    who = access.user_principal(settings, email) if email else None
+    claims = st.user.to_dict()
+    email = signin.identity_email(claims)
+    who, refused = (access.oidc_principal(settings, email, str(claims.get("iss") or ""), str(claims.get("sub") or ""))
+                    if email else (None, ""))
     if who is None or not who.matters(settings):
         st.title("longdoc")
-        if email is None:
+        if refused:
+            st.error(f"Signed in as {email}, but not opened: {refused}.")
+        elif email is None:
             st.error("The identity provider did not vouch for an e-mail address (no `email` claim, or one it "
                      "marks unverified), so longdoc cannot tell whose matters to open. Ask your administrator.")
         else:

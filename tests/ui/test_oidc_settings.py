@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import stat
 import tomllib
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -104,3 +105,38 @@ def test_user_add_asks_no_password_when_a_provider_is_configured(tmp_path):
     # without one, a new user needs a password (no terminal here: told how to give it)
     r = CliRunner().invoke(cli, ["user", "add", "bob", "--matter", "default"], env={"LONGDOC_HOME": str(tmp_path / "home")})
     assert r.exit_code != 0 and "--password-stdin" in r.output
+
+
+
+def test_an_oidc_user_is_bound_to_the_identity_that_first_signed_in(tmp_path):
+    """The first sign-in as ann@example.com records the provider's issuer and subject; the same address with
+    another subject later (reassigned, or another provider) is refused with the way out; removing and adding
+    the user again re-binds it. A database from before the binding gains the column when opened."""
+    import sqlite3
+
+    from app import access, matters
+    from app.config import load_settings
+
+    s = load_settings(env={}, home=tmp_path / "home")
+    matters.create(s, "alpha")
+    access.add_user(s, "ann@example.com", "alpha", "reader")
+    who, why = access.oidc_principal(s, "ann@example.com", "https://idp.example", "sub-1")
+    assert who is not None and who.name == "ann@example.com" and who.grants == {"alpha": "reader"} and why == ""
+    assert access.oidc_principal(s, "ann@example.com", "https://idp.example", "sub-1")[0] is not None
+    other, why = access.oidc_principal(s, "ann@example.com", "https://idp.example", "sub-2")
+    assert other is None and "bound to another identity" in why and "user remove ann@example.com" in why
+    assert access.oidc_principal(s, "ann@example.com", "https://other-idp.example", "sub-1")[0] is None
+    assert access.oidc_principal(s, "ann@example.com", "https://idp.example", "")[0] is None
+    assert access.oidc_principal(s, "bob@example.com", "https://idp.example", "sub-9") == (None, "")
+    access.remove_user(s, "ann@example.com")
+    access.add_user(s, "ann@example.com", "alpha", "reader")
+    assert access.oidc_principal(s, "ann@example.com", "https://idp.example", "sub-2")[0] is not None
+
+    # an access database written before the column existed
+    old = load_settings(env={}, home=tmp_path / "old")
+    Path(old.access_db).parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(old.access_db) as db:
+        db.execute("CREATE TABLE users (name TEXT PRIMARY KEY, password TEXT, created_at TEXT NOT NULL)")
+        db.execute("INSERT INTO users VALUES ('cy@example.com', NULL, '2026-01-01T00:00:00Z')")
+    who, why = access.oidc_principal(old, "cy@example.com", "https://idp.example", "sub-3")
+    assert who is not None and why == ""

@@ -175,6 +175,29 @@ def test_a_user_without_a_grant_or_a_verified_email_is_told_and_sees_nothing(wor
     page.context.close()
 
 
+def test_an_address_reassigned_at_the_provider_opens_nothing(world):
+    """Ann's first sign-in bound her user to the provider's subject for her; the same address later held by
+    another account (another `sub`) is refused with the reason and never sees alpha."""
+    w = world
+    page = _open(w)
+    _sign_in(w, page, ANN, ANN_PW)  # binds, if no earlier test did
+    page.get_by_text("alpha.txt").first.wait_for()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    _idle(page)
+    account = w.idp.accounts[ANN.lower()]
+    kept, account.sub = account.sub, "someone-else-" + account.sub
+    try:
+        _sign_in(w, page, ANN, ANN_PW)
+        page.get_by_text("bound to another identity").wait_for()
+        text = _text(w, page)
+    finally:
+        account.sub = kept
+    assert "alpha.txt" not in text and "Matter: alpha" not in text and f"user remove {ANN}" in text
+    _no_traceback(page)
+    page.context.close()
+
+
 @pytest.mark.parametrize("tamper", ["signed with a key the provider does not publish", "meant for another client"])
 def test_a_bad_id_token_signs_nobody_in(world, tamper):
     w = world

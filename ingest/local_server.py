@@ -34,6 +34,20 @@ def stop_process(proc) -> None:
             proc.wait(timeout=15)
 
 
+def stop_group(proc) -> None:
+    """Stop a child started in its own session and everything it started: TERM to its group, KILL if it lingers."""
+    import contextlib
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=15)
+
+
 def start_local_server(cmd: Sequence[str], log: Path, ready: Callable[[], bool], name: str, *,
                        timeout_s: float = 90.0, poll_s: float = 0.3, stop: Callable = stop_process,
                        **popen) -> subprocess.Popen:

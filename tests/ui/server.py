@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chroma_server import free_port
+from ingest.local_server import free_port, stop_group
 
 
 def ui_env(home: Path, **extra: str) -> dict[str, str]:
@@ -49,10 +48,4 @@ def running_ui(env: dict[str, str], cwd: Path, *, timeout: float = 90):
                 time.sleep(0.5)
             yield url
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
+            stop_group(proc)

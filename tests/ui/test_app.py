@@ -11,7 +11,6 @@ import io
 import stat
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import SAMPLES
@@ -373,18 +372,6 @@ def test_settings_with_a_retired_model_say_what_to_set_and_keep_the_form(monkeyp
 
 
 # ---- Ask with a generative backend (a real OpenAI-protocol server on 127.0.0.1) --------------
-
-
-@pytest.fixture()
-def llm():
-    import sys
-
-    sys.path.insert(0, str(ROOT / "tests" / "model"))
-    from fakeserver import FakeLLMServer
-
-    s = FakeLLMServer().start()
-    yield s
-    s.stop()
 
 
 def _generative(monkeypatch, tmp_path, home, url) -> AppTest:

@@ -11,7 +11,6 @@ Tesseract on the scanned map — must be marked.
 from __future__ import annotations
 
 import base64
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +27,6 @@ ANSWER = [
     'Minutes of the committee\'s meetings "', BREAK_SENTENCE, '" [D2 p.13–14]. ',
     'The first appendix is a "Map of Reach II" [D3 p.29].',
 ]
-
-
-@pytest.fixture()
-def llm():
-    sys.path.insert(0, str(ROOT / "tests" / "model"))
-    from fakeserver import FakeLLMServer
-
-    s = FakeLLMServer().start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture()

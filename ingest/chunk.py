@@ -15,6 +15,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import Callable
 
+from ingest.letters import visible_chars
 from ingest.types import Chunk, ParsedDocument
 
 # Break strengths: the packer prefers the strongest boundary in the back half of a full chunk.
@@ -229,13 +230,15 @@ def _section_marks(headings, heading_starts: list[int], s: int, e: int, section:
 
 def embedded_share(text: str, chunks: list[Chunk]) -> float:
     """Share of the non-whitespace characters of `text` that lie inside at least one chunk."""
-    total = len(text) - sum(1 for c in text if c.isspace())
+    total = visible_chars(text)
     if total == 0:
         return 1.0
-    covered = bytearray(len(text))
-    for c in chunks:
-        covered[c.char_start : c.char_end] = b"\x01" * (c.char_end - c.char_start)
-    hit = sum(1 for k, c in enumerate(text) if covered[k] and not c.isspace())
+    hit, end = 0, 0  # the chunks' spans merged, each stretch of text counted once
+    for s, e in sorted((max(0, c.char_start), min(len(text), c.char_end)) for c in chunks):
+        s = max(s, end)
+        if e > s:
+            hit += visible_chars(text[s:e])
+            end = e
     return hit / total
 
 

@@ -30,6 +30,8 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from ingest.letters import mostly_capitals
+
 LIGATURES = {
     "\ufb00": "ff",
     "\ufb01": "fi",
@@ -255,8 +257,7 @@ _NUMBERED_HEAD = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\.?\s+[A-Z][A-Za-z][^.!?]{0,
 
 
 def _mostly_caps(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+    return mostly_capitals(s, 4)
 
 
 _CAPS_CONNECTORS = frozenset(
@@ -277,8 +278,7 @@ def _is_heading_like(s: str) -> bool:
         return True
     if _NUMBERED_HEAD.match(s) and len(s.split()) <= 10 and _titleish(s.split(None, 1)[1]):
         return True
-    letters = [c for c in s if c.isalpha()]
-    if len(letters) >= 4 and len(s.split()) <= 12 and sum(c.isupper() for c in letters) >= 0.85 * len(letters):
+    if len(s.split()) <= 12 and mostly_capitals(s, 4):
         words = re.findall(r"[A-Za-z]+", s)
         # a line out of an ALL-CAPS paragraph ends on a connector ("… WARRANTIES OF") or a comma
         if s.endswith(".") and len(words) > 5:

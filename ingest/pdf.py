@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from ingest.clean import clean_document
+from ingest.letters import visible_chars
 from ingest.page_labels import choose_page_labels, pdf_page_labels
 from ingest.structure import detect_headings, guess_domain, guess_title
 from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
@@ -47,7 +48,7 @@ def sha256_file(path: str | Path) -> str:
 
 
 def _visible(text: str) -> int:
-    return sum(1 for c in text if not c.isspace())
+    return visible_chars(text)
 
 
 def _one_line(exc: BaseException) -> str:

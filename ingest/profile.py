@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from typing import Iterable, Sequence
 
+from ingest.letters import mostly_capitals
 from ingest.types import PROFILE_VERSION, Heading, ParsedDocument, Profile
 
 OPENING_CHARS = 5000  # where preambles, captions and title blocks live
@@ -151,8 +152,7 @@ def repair_spacing(s: str, vocab: set[str]) -> str:
 
 
 def _mostly_upper(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 3 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+    return mostly_capitals(s, 3)
 
 
 def _acronyms(text: str) -> set[str]:

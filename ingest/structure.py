@@ -12,6 +12,7 @@ import bisect
 import re
 from collections.abc import Sequence
 
+from ingest.letters import mostly_capitals
 from ingest.types import Heading
 
 TITLE_MAX = 80
@@ -55,8 +56,7 @@ def _trim(title: str) -> str:
 
 
 def _mostly_upper(s: str) -> bool:
-    letters = [c for c in s if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.85 * len(letters)
+    return mostly_capitals(s, 4)
 
 
 def _short(s: str, words: int = 12) -> bool:
@@ -347,10 +347,18 @@ def guess_domain(text: str, file: str = "") -> str:
     """contract / court opinion / paper / other, by keyword evidence (counted, capped per keyword)."""
     sample = text[:200_000]
 
+    def upto(pattern: str, cap: int) -> int:  # matches, counted no further than `cap` (all the score uses)
+        n = 0
+        for _ in re.finditer(pattern, sample):
+            n += 1
+            if n >= cap:
+                break
+        return n
+
     def score(patterns: list[str]) -> float:
         total = 0.0
         for p in patterns:
-            n = len(re.findall(p, sample))
+            n = upto(p, 20)
             total += min(n, 20) / 20 + (1 if n else 0)
         return total
 
@@ -361,7 +369,7 @@ def guess_domain(text: str, file: str = "") -> str:
         r"J\.,\s+delivered the opinion|\bSUPREME COURT OF\b|\bOPINION OF THE COURT\b|Superior Court of|"
         r"\bIT IS SO ORDERED\b|\bPetitioners?\b|\bAppellants?\b|\bAppellees?\b|\bPlaintiffs?\b|\bDefendants?\b"
     )
-    if len(re.findall(strong_court, sample)) >= 3:
+    if upto(strong_court, 3) >= 3:
         scores["court opinion"] += 2
     else:
         scores["court opinion"] /= 3  # a book about law cites courts too; an opinion names its parties

@@ -14,7 +14,12 @@ pending → chunks into the `<name>_text` collection → row "text"), so BM25 an
 can use it at once, and later its vectors (`add_vectors`: chunks with vectors into the main collection
 → row "ready" → the text-only copies removed). Dense search only ever sees "ready" documents. Chroma
 cannot hold a record without a vector, hence the second collection (1-d placeholder vectors, like
-the registry's).
+the registry's). Its rows are packed: up to TEXT_PART chunks (id, text, metadata) as one JSON metadata
+value, no Chroma document. Chroma indexes every document for full-text search and every metadata key
+on write; nothing here searches that collection, so one chunk per row made the text stage cost more
+Chroma server CPU than the vectors' write itself (1,818 CUAD chunks: 6.0 s of server CPU for the text
+rows as chunks, 1.7 s packed) — CPU a worker's embedder needs. Rows of one chunk each (stores written
+before the packing) are still read.
 """
 
 from __future__ import annotations
@@ -108,6 +113,31 @@ def _marks(raw: str) -> tuple[tuple[int, str], ...]:
         return tuple((int(a), str(p)) for a, p in json.loads(raw))
     except (ValueError, TypeError):
         return ()
+
+
+TEXT_PART = 64  # chunks per row of the text-only collection
+
+
+def _text_part_rows(doc_id: str, file: str, chunks: list[Chunk]) -> tuple[list[str], list[dict]]:
+    """The text-only collection's rows for a document: its chunks packed TEXT_PART to a row."""
+    ids, metas = [], []
+    for k in range(0, len(chunks), TEXT_PART):
+        part = [[c.chunk_id, c.text, _chunk_meta(c, file)] for c in chunks[k: k + TEXT_PART]]
+        ids.append(f"{doc_id}#text{k // TEXT_PART:05d}")
+        metas.append({"doc_id": doc_id, "text_part": json.dumps(part, ensure_ascii=False)})
+    return ids, metas
+
+
+def _text_entries(got: dict) -> list[tuple[str, str, dict]]:
+    """(chunk id, text, metadata) of every chunk in a `get` of the text-only collection, packed or not."""
+    out: list[tuple[str, str, dict]] = []
+    for i, t, m in zip(got["ids"], got.get("documents") or [None] * len(got["ids"]), got["metadatas"]):
+        part = m.get("text_part")
+        if part is None:  # one chunk per row: written before the packing
+            out.append((i, t or "", m))
+        else:
+            out.extend((cid, text, meta) for cid, text, meta in json.loads(part))
+    return out
 
 
 def _chunk_from(cid: str, text: str | None, m: dict) -> Chunk:
@@ -570,7 +600,8 @@ class Store:
         out: list[Chunk] = []
         for col in sources:
             got = col.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
-            out = [_chunk_from(i, t, m) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+            entries = _text_entries(got) if col is self._text else zip(got["ids"], got["documents"], got["metadatas"])
+            out = [_chunk_from(i, t, m) for i, t, m in entries]
             if want is None or len(out) == int(want.get("chunks", 0)):
                 break
         return sorted(out, key=lambda c: c.ordinal)
@@ -592,11 +623,13 @@ class Store:
             got = self._chunks.get(ids=list(ids[k : k + self._batch]), include=["documents", "metadatas"])
             for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
                 by_id[i] = _chunk_from(i, t, m)
-        rest = [i for i in ids if i not in by_id]
-        for k in range(0, len(rest), self._batch):  # documents whose vectors are still to come
-            got = self._text.get(ids=list(rest[k : k + self._batch]), include=["documents", "metadatas"])
-            for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
-                by_id[i] = _chunk_from(i, t, m)
+        rest = {i for i in ids if i not in by_id}
+        docs = sorted({i.rsplit(":", 1)[0] for i in rest})
+        for k in range(0, len(docs), 100):  # documents whose vectors are still to come
+            got = self._text.get(where={"doc_id": {"$in": docs[k: k + 100]}}, include=["documents", "metadatas"])
+            for i, t, m in _text_entries(got):
+                if i in rest:
+                    by_id[i] = _chunk_from(i, t, m)
         return by_id
 
     def count_chunks(self) -> int:
@@ -630,7 +663,7 @@ class Store:
             self._put_row(doc, PENDING, chunks)
             # stale chunks of an earlier interrupted attempt with more chunks than this one
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            self._put_chunks(self._chunks, doc.file, chunks, emb)
+            self._put_chunks(doc.file, chunks, emb)
             if profile_vector is not None:
                 self._put_profile(doc, profile_vector)
             doc.status = READY
@@ -644,16 +677,23 @@ class Store:
             row["text_key"] = _text_key(chunks)  # what the derived BM25 rows of this document depend on
         self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[row])
 
-    def _put_chunks(self, collection, file: str, chunks: list[Chunk], emb: np.ndarray | None) -> None:
-        """Chunks in batches; `emb` None = the text-only collection (a placeholder vector each)."""
+    def _put_chunks(self, file: str, chunks: list[Chunk], emb: np.ndarray) -> None:
+        """Chunks with their vectors into the main collection, in batches."""
         for k in range(0, len(chunks), self._batch):
             part = chunks[k : k + self._batch]
-            collection.upsert(
+            self._chunks.upsert(
                 ids=[c.chunk_id for c in part],
-                embeddings=[[1.0]] * len(part) if emb is None else emb[k : k + self._batch],
+                embeddings=emb[k : k + self._batch],
                 documents=[c.text for c in part],
                 metadatas=[_chunk_meta(c, file) for c in part],
             )
+
+    def _put_text(self, doc: Document, chunks: list[Chunk]) -> None:
+        """Chunks without vectors into the text-only collection, packed TEXT_PART to a row."""
+        ids, metas = _text_part_rows(doc.doc_id, doc.file, chunks)
+        for k in range(0, len(ids), self._batch):
+            self._text.upsert(ids=ids[k: k + self._batch], embeddings=[[1.0]] * len(ids[k: k + self._batch]),
+                              metadatas=metas[k: k + self._batch])
 
     def _put_profile(self, doc: Document, vector: np.ndarray) -> None:
         self._profiles.upsert(ids=[doc.doc_id], embeddings=[np.asarray(vector, dtype=np.float32).tolist()],
@@ -669,7 +709,7 @@ class Store:
             self._put_row(doc, PENDING, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            self._put_chunks(self._text, doc.file, chunks, None)
+            self._put_text(doc, chunks)
             doc.status = TEXT
             self._put_row(doc, TEXT, chunks)
 
@@ -683,7 +723,7 @@ class Store:
         emb = np.asarray(embeddings, dtype=np.float32)
         with self._write_lock():
             self._chunks.delete(where={"doc_id": doc.doc_id})
-            self._put_chunks(self._chunks, doc.file, chunks, emb)
+            self._put_chunks(doc.file, chunks, emb)
             if profile_vector is not None:
                 self._put_profile(doc, profile_vector)
             doc.chunks = len(chunks)
@@ -699,7 +739,7 @@ class Store:
     def add_chunks_unchecked(self, chunks: list[Chunk], embeddings: np.ndarray, file: str = "") -> None:
         """Chunks without touching the registry: only for simulating an interrupted write in tests."""
         with self._write_lock():
-            self._put_chunks(self._chunks, file, chunks, np.asarray(embeddings, dtype=np.float32))
+            self._put_chunks(file, chunks, np.asarray(embeddings, dtype=np.float32))
 
     def remove_document(self, doc_id: str) -> bool:
         with self._write_lock():
@@ -909,15 +949,18 @@ class Store:
             def take(col, wanted: set[str], count: int) -> None:
                 if not wanted:
                     return
+                def entries(got):
+                    return _text_entries(got) if col is self._text else zip(got["ids"], got["documents"], got["metadatas"])
+
                 if len(wanted) <= 32:  # a few new documents: ask for them, not for the whole collection
                     for d in sorted(wanted):
                         got = col.get(where={"doc_id": d}, include=["documents", "metadatas"])
-                        for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                        for i, t, m in entries(got):
                             found.setdefault(m["doc_id"], []).append((i, t, m))
                     return
                 for off in range(0, count, self._batch):
                     got = col.get(include=["documents", "metadatas"], limit=self._batch, offset=off)
-                    for i, t, m in zip(got["ids"], got["documents"], got["metadatas"]):
+                    for i, t, m in entries(got):
                         if m["doc_id"] in wanted:
                             found.setdefault(m["doc_id"], []).append((i, t, m))
 
@@ -1064,7 +1107,7 @@ class Store:
             total = int(col.count())
             for off in range(0, total, self._batch):
                 got = col.get(include=["metadatas"], limit=self._batch, offset=off)
-                for i, m in zip(got["ids"], got["metadatas"]):
+                for i, _, m in (_text_entries(got) if col is self._text else zip(got["ids"], got["ids"], got["metadatas"])):
                     counts[m["doc_id"]] = counts.get(m["doc_id"], 0) + 1
                     ids.add(i)
             return counts, ids

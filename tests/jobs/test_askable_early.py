@@ -79,3 +79,57 @@ def test_a_stored_text_is_embedded_without_parsing_again(tmp_path):
     assert any(ev.get("resumed") for ev in events if ev["event"] == "parsed")
     assert not any(ev["event"] == "file" and ev.get("stage") == "parsing" for ev in events)
     assert store.row(first.doc_id).status == "ready" and store.check_consistency() == []
+
+
+def _long_parsed(doc_id: str, n_paragraphs: int):
+    paras = [f"Clause {k}. The Licensee shall pay the royalty of {k} per cent on net sales in territory {k}, "
+             f"and the Zanzibarian court decides every dispute about clause {k} within ninety days."
+             for k in range(n_paragraphs)]
+    return make_parsed(["\n\n".join(paras[k: k + 10]) for k in range(0, n_paragraphs, 10)], doc_id, "long.pdf")
+
+
+def test_text_rows_are_packed_and_read_back_whole(store_factory, tmp_path):
+    """Text-only chunks go TEXT_PART to a Chroma row (no per-chunk document or metadata keys for Chroma to
+    index); every read path gives back the chunks as they were written."""
+    from ingest.store import TEXT_PART
+
+    store = store_factory(tmp_path)
+    e = get_embedder()
+    parsed = _long_parsed(C, 400)
+    chunks = chunk_document(parsed, e.count_tokens, 64, 8)
+    chunks = [c.__class__(**{**c.__dict__, "ctx_tokens": 50 + c.ordinal, "ctx_tail": 40}) for c in chunks]
+    assert len(chunks) > 2 * TEXT_PART  # three rows at least, the last one partly filled
+    store.add_text(Document(doc_id=C, file="long.pdf", title="long", domain="contract", pages=parsed.page_count,
+                            chunks=len(chunks), status="pending"), chunks)
+    rows = store._text.get(include=["metadatas"])
+    assert len(rows["ids"]) == -(-len(chunks) // TEXT_PART)
+    assert store.chunks(C) == chunks  # every field, in order
+    some = [chunks[-1].chunk_id, chunks[0].chunk_id, chunks[TEXT_PART].chunk_id, "nope:00001"]
+    assert [c.chunk_id for c in store.get_chunks(some)] == some[:3]
+    assert store.get_chunks(some)[0] == chunks[-1]
+    assert store.bm25_search("territory 301 clause 301", 3)[0][0].doc_id == C
+    assert store.check_consistency(live={C}) == []
+    store.add_vectors(Document(**{**store.row(C).__dict__}), chunks, e.encode([c.text for c in chunks]))
+    assert store._text.count() == 0 and store.check_consistency() == []
+
+
+def test_text_rows_written_one_chunk_each_are_still_read(store_factory, tmp_path):
+    """A store from before the packing, with a document left text-only: read, searched, checked and finished."""
+    from ingest.store import _chunk_meta
+
+    store = store_factory(tmp_path)
+    e = get_embedder()
+    parsed = _long_parsed(C, 40)
+    chunks = chunk_document(parsed, e.count_tokens, 64, 8)
+    row = Document(doc_id=C, file="long.pdf", title="long", domain="contract", pages=parsed.page_count,
+                   chunks=len(chunks), status="pending")
+    store.add_text(row, chunks)
+    store._text.delete(where={"doc_id": C})  # rewritten the old way: one chunk, one row, its text as the document
+    store._text.upsert(ids=[c.chunk_id for c in chunks], embeddings=[[1.0]] * len(chunks),
+                       documents=[c.text for c in chunks], metadatas=[_chunk_meta(c, "long.pdf") for c in chunks])
+    assert store.chunks(C) == chunks
+    assert [c.chunk_id for c in store.get_chunks([chunks[3].chunk_id])] == [chunks[3].chunk_id]
+    assert store.bm25_search("territory 31 clause 31", 3)[0][0].doc_id == C
+    assert store.check_consistency(live={C}) == []
+    store.add_vectors(Document(**{**store.row(C).__dict__}), chunks, e.encode([c.text for c in chunks]))
+    assert store._text.count() == 0 and store.check_consistency() == []

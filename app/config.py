@@ -63,7 +63,7 @@ class Settings:
     chunk_overlap: int = 32  # word pieces carried over between neighbouring chunks
     workers: int = 2
     ocr: str = "auto"  # auto | off | force
-    pdf_text: str = "pypdf"  # how PDF text is read: pypdf | pdfium (~7x faster; pypdf for a page it fails on)
+    pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
     max_file_mb: int = 200
     max_pages: int = 5000
     file_timeout_s: int = 600

@@ -17,7 +17,7 @@ from ingest.clean import clean_document
 from ingest.letters import visible_chars
 from ingest.page_labels import choose_page_labels, pdf_page_labels
 from ingest.structure import detect_headings, guess_domain, guess_title
-from ingest.types import FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
+from ingest.types import DEFAULT_TEXT_ENGINE, FAILED, NEEDS_PASSWORD, NO_TEXT, IngestError, Page, ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def _pdfium_texts(path: Path, password: str | None, n: int) -> list[str | None] 
 
 
 def _extract_pages(reader, max_pages: int, path: Path | None = None, password: str | None = None,
-                   engine: str = "pypdf") -> tuple[list[str | None], dict, set[int]]:
+                   engine: str = DEFAULT_TEXT_ENGINE) -> tuple[list[str | None], dict, set[int]]:
     """Text of each page, None where extraction raised, and the thin pages that carry an image
     (scanned pages inside an otherwise digital document). Page by page: memory stays bounded.
 
@@ -304,7 +304,7 @@ def _textless(raw: list[str | None]) -> bool:
     return False
 
 
-def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int, engine: str = "pypdf"):
+def _read_pdf(path: Path, password: str | None, ocr: str, max_pages: int, engine: str = DEFAULT_TEXT_ENGINE):
     with open(path, "rb") as f:
         head = f.read(1024)
     if b"%PDF-" not in head:
@@ -372,7 +372,7 @@ def load_document(
     ocr: str = "auto",
     max_pages: int = 5000,
     max_bytes: int = 200 * 2**20,
-    text_engine: str = "pypdf",
+    text_engine: str = DEFAULT_TEXT_ENGINE,
 ) -> ParsedDocument:
     """Parse, clean and structure one file. Raises IngestError for every user-caused failure."""
     path = Path(path)

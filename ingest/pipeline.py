@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from ingest.types import (
+    DEFAULT_TEXT_ENGINE,
     DOC_READY,
     DOC_TEXT,
     FAILED,
@@ -194,7 +195,7 @@ def parse_file(
     memory_mb: int = DEFAULT_MEMORY_MB,
     ctx_tokenizer_json: str | None = None,
     chunk_headers: bool = False,
-    text_engine: str = "pypdf",
+    text_engine: str = DEFAULT_TEXT_ENGINE,
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -329,7 +330,7 @@ class IngestConfig:
     """How files are parsed, chunked and embedded (from Settings; the same for a whole batch or job)."""
 
     ocr: str = "auto"
-    text_engine: str = "pypdf"  # how the PDF text layer is read: pypdf | pdfium (pypdf where it fails)
+    text_engine: str = DEFAULT_TEXT_ENGINE  # how the PDF text layer is read: pdfium (pypdf where it fails) | pypdf
     chunk_tokens: int = 0
     chunk_overlap: int = 32
     max_pages: int = 5000
@@ -624,7 +625,7 @@ def ingest_paths(
     text_first: bool = False,
     chunk_headers: bool = False,
     originals_dir: Path | None = None,
-    text_engine: str = "pypdf",
+    text_engine: str = DEFAULT_TEXT_ENGINE,
 ) -> list[IngestResult]:
     """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
     this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with

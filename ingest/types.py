@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PARSER_VERSION = "1"
+# how a PDF's text layer is read (LONGDOC_PDF_TEXT): pdfium, with pypdf for any page — or any file whose parser
+# process pdfium took down — it cannot read; "pypdf" reads with pypdf alone
+DEFAULT_TEXT_ENGINE = "pdfium"
 
 # Outcome statuses of one file (CLI --json and UI show these verbatim).
 INGESTED = "ingested"

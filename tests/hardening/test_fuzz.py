@@ -115,9 +115,13 @@ def parser_pool():
 
 
 def _parse_in_pool(pool: _Pool, path: Path, ocr: str = "off"):
-    """parse_file in a capped worker; returns the outcome, or raises on a hang past the hard limit."""
+    """parse_file in a capped worker; returns the outcome, or raises on a hang past the hard limit.
+
+    With pypdf, the pure-Python reader: its guarantee is that the parser process itself never dies. pdfium
+    (the default engine) is native code that may die under the memory cap; its guarantee is the pipeline's
+    (the file read again with pypdf in a fresh process): `test_fuzz_through_the_pipelines_parser_with_pdfium`."""
     fut = pool.get().submit(parse_file, str(path), None, ocr, MAX_PAGES, 20 * 2**20, None, 200, 20,
-                            FILE_TIMEOUT_S, MEMORY_MB)
+                            FILE_TIMEOUT_S, MEMORY_MB, text_engine="pypdf")
     try:
         return fut.result(timeout=FILE_TIMEOUT_S * 2 + 30)
     except FutureTimeout:
@@ -152,6 +156,38 @@ def test_fuzz_mutated_pdfs_end_in_a_clear_outcome(parser_pool, tmp_path_factory)
     parser_pool.kill()  # collect the worker so its peak memory is counted
     after = _children_maxrss_mb()
     assert after <= max(before, MEMORY_MB + 64)
+
+
+@pytest.mark.slow
+def test_fuzz_through_the_pipelines_parser_with_pdfium(tmp_path_factory):
+    """The default engine through the pipeline's parser (`Ingester.parse`: capped worker processes, a pool
+    broken by a dying parser replaced, that file read again with pypdf): every mutant ends in a clear outcome."""
+    from ingest.pipeline import IngestConfig, Ingester
+
+    folder = tmp_path_factory.mktemp("fuzz_pdfium")
+    cfg = IngestConfig(ocr="off", max_pages=MAX_PAGES, max_bytes=20 * 2**20, file_timeout_s=FILE_TIMEOUT_S,
+                       memory_mb=MEMORY_MB, text_engine="pdfium")
+    ing = Ingester(workers=1, memory_mb=MEMORY_MB)
+    started = time.monotonic()
+    seen = {"n": 0}
+
+    @settings(max_examples=max(20, int(FUZZ_SECONDS * 5)), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(mutated_pdfs())
+    def check(data: bytes) -> None:
+        if time.monotonic() - started > FUZZ_SECONDS / 2:
+            return
+        seen["n"] += 1
+        path = folder / "mutant.pdf"
+        path.write_bytes(data)
+        outcome = ing.parse(path, cfg, None, None, 200)
+        assert _clear(outcome), outcome
+
+    try:
+        check()
+    finally:
+        ing.kill()
+    assert seen["n"] >= 10
 
 
 @pytest.fixture(scope="module")
@@ -189,15 +225,17 @@ def test_hostile_pdf_gets_a_clear_outcome_with_ocr(parser_pool, hostile, name):
 
 
 @pytest.mark.slow
-def test_hostile_folder_through_ingest_paths(hostile, tmp_path):
-    """The whole pipeline (pool, store) over the hostile files: one clear result each, nothing stored half."""
+@pytest.mark.parametrize("engine", ["pdfium", "pypdf"])
+def test_hostile_folder_through_ingest_paths(hostile, tmp_path, engine):
+    """The whole pipeline (pool, store) over the hostile files: one clear result each, nothing stored half —
+    with pdfium (the default: a parser it takes down costs a fresh process and a pypdf read) and pypdf."""
     from ingest.embed import get_embedder
     from ingest.store import open_store
 
     store = open_store(tmp_path / "home")
     results = ingest_paths(list(hostile.values()), store=store, embedder=get_embedder("default"), workers=1,
                            max_pages=MAX_PAGES, max_bytes=50 * 2**20, file_timeout_s=FILE_TIMEOUT_S,
-                           memory_mb=MEMORY_MB)
+                           memory_mb=MEMORY_MB, text_engine=engine)
     assert len(results) == len(hostile)
     for r in results:
         assert r.status in STATUSES and (r.message or r.status == "ingested"), r.as_dict()

@@ -1,4 +1,4 @@
-"""LONGDOC_PDF_TEXT=pdfium: the same documents as pypdf reads them (text, pages, structure, evidence), several
+"""LONGDOC_PDF_TEXT=pdfium (the default): the same documents as pypdf reads them (text, pages, structure, evidence), several
 times faster; a page pdfium cannot read goes to pypdf; a parser that dies inside pdfium on hostile input
 gets pypdf's clean outcome; and a wrong engine name is one clear error."""
 

@@ -216,3 +216,29 @@ def test_chunk_table_beside_the_bm25_index_matches_chroma(store_factory, tmp_pat
     store.remove_document(A)
     assert store.get_chunks(ids) == []
     assert store.bm25_index().fingerprint != idx.fingerprint
+
+
+def test_chunk_text_is_a_metadata_value_and_older_rows_still_read(store_factory, tmp_path):
+    """New chunks carry their text as a metadata value (no Chroma document for its full-text index to
+    process); chunks written before, with the text as the Chroma document, read, search and check alike."""
+    import shutil
+
+    from ingest.store import _chunk_meta
+
+    store = store_factory(tmp_path)
+    e = get_embedder()
+    doc_id = "e" * 64
+    _, chunks = add(store, CONTRACT, doc_id, "contract.pdf")
+    got = store._chunks.get(ids=[chunks[0].chunk_id], include=["documents", "metadatas"])
+    assert got["documents"] == [None] and got["metadatas"][0]["text"] == chunks[0].text
+    assert store.chunks(doc_id) == chunks
+    store._chunks.delete(where={"doc_id": doc_id})  # as a store from before holds them
+    store._chunks.upsert(ids=[c.chunk_id for c in chunks], embeddings=e.encode([c.text for c in chunks]),
+                         documents=[c.text for c in chunks], metadatas=[_chunk_meta(c, "contract.pdf") for c in chunks])
+    shutil.rmtree(store._bm25_dir(), ignore_errors=True)
+    store._bm25 = None
+    assert store.chunks(doc_id) == chunks
+    assert store.get_chunks([chunks[-1].chunk_id]) == [chunks[-1]]
+    hit = store.bm25_search("Zanzibarian arbitration", 3)[0][0]
+    assert hit.doc_id == doc_id and hit in chunks
+    assert store.check_consistency() == []

@@ -172,11 +172,20 @@ def create_app(settings: Settings, *, mcp: bool = True) -> FastAPI:
     return app
 
 
+def _field_name(x) -> str:
+    """A field name as the client sent it, kept on the error's one line: an odd one (a line break, control
+    characters, a 5,000-character key) is shown quoted with escapes and cut."""
+    s = str(x)
+    if s.isprintable() and len(s) <= 60:
+        return s
+    return json.dumps(s if len(s) <= 60 else s[:60] + "…")
+
+
 def _validation_line(e: RequestValidationError) -> str:
     parts = []
     for err in e.errors()[:3]:
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
-        msg = err.get("msg", "invalid")
+        loc = ".".join(_field_name(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
+        msg = " ".join(str(err.get("msg", "invalid")).split())
         if err.get("type") == "json_invalid":
             return BAD_JSON
         parts.append(f"{loc}: {msg}")

@@ -174,3 +174,13 @@ def test_huge_bodies_are_refused_before_they_are_read(client, api):
                      b"Authorization: Bearer " + api.tokens["a_editor"].encode() + b"\r\nContent-Length: 1000\r\n\r\n{\"qu")
     time.sleep(0.5)
     assert client.get("/v1/health").status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"\n": None}, {"query": "x", "a\r\nb": 1}, {"k" * 5000: 1}, {"\u2028": 1}])
+def test_odd_field_names_stay_on_the_errors_one_line(client, body):
+    """A field name is the client's text: echoed in the error, escaped and cut, never a second line."""
+    r = client.post("/v1/matters/alpha/search", json=body)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err.startswith("invalid request — ") and "\n" not in err and "\r" not in err and "\u2028" not in err
+    assert len(err) < 400

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import access, library, matters
-from app.api.server import error, principal
+from app.api.server import error, one_line, principal
 from app.config import Settings
 from app.errors import describe
 
@@ -286,7 +286,7 @@ async def _stream(s: Settings, body: AskIn):
         except Exception as e:  # noqa: BLE001 - becomes an `error` event
             known = describe(e)
             status, message = known if known else (500, f"internal error ({type(e).__name__})")
-            put("error", {"error": message, "status": status})
+            put("error", {"error": one_line(message), "status": status})
         finally:
             put("end", None)
 

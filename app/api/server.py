@@ -26,8 +26,17 @@ UPLOAD_SLACK = 256 * 1024  # multipart framing around the file itself
 BAD_JSON = "the request body is not valid JSON"
 
 
+def one_line(message: str) -> str:
+    """An error is one line even where it quotes the client (an id or name in the path, a field name):
+    a line break or other unprintable character is written as its escape, "\\n", not taken as is."""
+    message = str(message)
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in message)
+
+
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status}, status_code=status)
+    return JSONResponse({"error": one_line(message), "status": status}, status_code=status)
 
 
 class _TooLarge(StarletteHTTPException):

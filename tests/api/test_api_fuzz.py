@@ -184,3 +184,12 @@ def test_odd_field_names_stay_on_the_errors_one_line(client, body):
     err = r.json()["error"]
     assert err.startswith("invalid request — ") and "\n" not in err and "\r" not in err and "\u2028" not in err
     assert len(err) < 400
+
+
+@pytest.mark.parametrize("job_id", ["%0A", "a%0Db", "%E2%80%A8", "%1B%5B31m"])
+def test_ids_quoted_in_errors_stay_on_one_line(client, job_id):
+    """An id from the path quoted in a 404 ("no job with id …") keeps the error on one line: escaped, not raw."""
+    r = client.get(f"/v1/jobs/{job_id}")
+    assert r.status_code == 404
+    err = r.json()["error"]
+    assert "\n" not in err and "\r" not in err and "\u2028" not in err and "\x1b" not in err

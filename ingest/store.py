@@ -1120,7 +1120,8 @@ class Store:
             total = int(col.count())
             for off in range(0, total, self._batch):
                 got = col.get(include=["metadatas"], limit=self._batch, offset=off)
-                for i, _, m in (_text_entries(got) if col is self._text else zip(got["ids"], got["ids"], got["metadatas"])):
+                entries = _text_entries(got) if col is self._text else [(i, "", m) for i, m in zip(got["ids"], got["metadatas"])]
+                for i, _, m in entries:
                     counts[m["doc_id"]] = counts.get(m["doc_id"], 0) + 1
                     ids.add(i)
             return counts, ids

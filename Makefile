@@ -8,19 +8,43 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test test-fast bench fuzz ui clean
+LOCK := requirements.lock
+LATEST := .venv-latest
+.PHONY: install lock demo test test-fast test-latest bench fuzz ui clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
 # torch first and pinned: 2.13.0 is the CPU build on disk; anything else pulls a multi-GB CUDA build.
-$(STAMP): pyproject.toml | $(BIN)/python
+# Then exactly the lock (what the tests ran with), the project itself without resolving anything, and a check
+# that the venv holds the locked versions (a venv made from an older lock is brought to this one).
+$(STAMP): $(LOCK) pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -r $(LOCK)
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python tools/lockdiff.py $(LOCK) --check
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the lock from pyproject.toml's ranges (the newest releases they admit). pip-tools rather than uv:
+# it resolves with pip itself, so it sees the same indexes, constraints and CPU torch wheel that pip installs from.
+lock: | $(BIN)/python
+	$(BIN)/pip install -q "pip-tools>=7.4,<8"
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile -q --upgrade --extra dev --strip-extras --allow-unsafe \
+		--no-emit-index-url --no-emit-find-links -o $(LOCK) pyproject.toml
+	@echo "$(LOCK) re-resolved: run 'make install test', then commit it"
+
+# Drift check: a throwaway venv with the newest releases pyproject.toml's ranges admit (what `pip install` gives a
+# user today), what differs from the lock, and the tests that touch third-party APIs. Fails when they fail.
+test-latest:
+	rm -rf $(LATEST)
+	$(PY) -m venv $(LATEST)
+	$(LATEST)/bin/pip install -q --upgrade pip
+	$(LATEST)/bin/pip install -q torch==2.13.0
+	$(LATEST)/bin/pip install -q --upgrade --upgrade-strategy eager -e ".[dev]"
+	$(LATEST)/bin/python tools/lockdiff.py $(LOCK)
+	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider -m thirdparty $(PYTEST_ARGS)  # marked in tests/conftest.py
 
 demo: install
 	$(BIN)/longdoc ingest data/samples
@@ -47,4 +71,4 @@ ui: install
 	$(BIN)/longdoc ui
 
 clean:
-	rm -rf .longdoc tests/output .pytest_cache
+	rm -rf .longdoc tests/output .pytest_cache $(LATEST)

@@ -39,12 +39,12 @@ def describe(e: BaseException) -> tuple[int, str] | None:
 
     if isinstance(e, AccessError):
         return e.status, e.message
-    from model.base import RetiredModelError, UnknownModelError
+    from model.base import BackendUnavailable, RetiredModelError, UnknownModelError
 
-    if isinstance(e, (RetiredModelError, UnknownModelError)):  # the settings name a model that is not there
+    if isinstance(e, (RetiredModelError, UnknownModelError, BackendUnavailable)):  # settings or install, not a call
         from app.model_status import explain
 
-        return 502, explain(e)
+        return (503 if isinstance(e, BackendUnavailable) else 502), explain(e)
     if isinstance(e, ModelError):
         return 502, f"model call failed: {e.message} — {model_hint(e)}"
     if isinstance(e, UploadError):

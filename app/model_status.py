@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from app.config import Settings
-from model.base import ModelError, RetiredModelError, UnknownModelError
+from model.base import BackendUnavailable, ModelError, RetiredModelError, UnknownModelError
+
+# what to do when the backend's client cannot be built (nothing was sent)
+UNAVAILABLE_HINT = ("reinstall the tested versions (`make install` installs requirements.lock), "
+                    "or choose another backend (LONGDOC_BACKEND=none answers extractively)")
 
 STYLE_WORDS = {
     "switch": "a request switch (thinking.type enabled/disabled)",
@@ -72,6 +76,8 @@ def explain(exc: ModelError, settings: Settings | None = None) -> str:
     """One actionable line for the model errors a user's settings cause; other errors keep their message."""
     if isinstance(exc, RetiredModelError):
         return exc.message
+    if isinstance(exc, BackendUnavailable):
+        return f"{exc.message} — {UNAVAILABLE_HINT}"
     if isinstance(exc, UnknownModelError):
         if exc.served:
             return f"{exc.message} — set LONGDOC_MODEL (or --model) to one of them"

@@ -156,6 +156,14 @@ class TimeoutError_(ModelError):
     pass
 
 
+class BackendUnavailable(ModelError):
+    """The backend's client could not be built (an SDK and its HTTP library disagree, a broken install):
+    nothing was sent. `status` 503 — the service is there, this process cannot reach it as installed."""
+
+    def __init__(self, message: str):
+        super().__init__(message, retryable=False, status=503)
+
+
 class IncompleteError(ModelError):
     """The stream broke after text had arrived: `partial` keeps what came, marked incomplete."""
 
@@ -284,6 +292,6 @@ def finish_completion(
 __all__ = [
     "Message", "ChatOptions", "Usage", "Prices", "PriceSchedule", "FREE", "Completion", "ReasoningDelta", "ContentDelta",
     "UsageEvent", "Finish", "Event", "INCOMPLETE_REASONS", "ModelError", "AuthError", "BalanceError",
-    "BadRequestError", "UnknownModelError", "RetiredModelError", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
+    "BadRequestError", "UnknownModelError", "RetiredModelError", "BackendUnavailable", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
     "Backend", "NoModel", "strip_reasoning", "finish_completion",
 ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import time
 from typing import Any, Iterator
 
-import httpx
 import openai
 
 from model.base import (
@@ -107,7 +106,9 @@ class OpenAICompatBackend(Backend):
             api_key=api_key.reveal() or "not-needed",  # local servers take any key; the SDK demands one
             base_url=base_url,
             max_retries=0,  # retries are ours (model/retry.py)
-            timeout=httpx.Timeout(policy.timeout_s, connect=min(10.0, policy.timeout_s)),
+            # the SDK's own Timeout type: whichever HTTP library it runs on (httpx2 today) accepts it, and an
+            # httpx object handed to an httpx2 client is refused (openai 3.63 on httpx2 2.17)
+            timeout=openai.Timeout(policy.timeout_s, connect=min(10.0, policy.timeout_s)),
         )
 
     # ---- request ------------------------------------------------------------------------

@@ -25,7 +25,8 @@ _PATTERNS = [
 ]
 
 # Loggers whose records may carry request details; the filter is attached to each.
-LOGGERS = ("longdoc", "longdoc.model", "openai", "anthropic", "httpx", "httpcore")
+# (the SDKs run on httpx2 today, chromadb and model/served.py on httpx: both families)
+LOGGERS = ("longdoc", "longdoc.model", "openai", "anthropic", "httpx", "httpcore", "httpx2", "httpcore2")
 
 
 def register(value: str | None) -> None:

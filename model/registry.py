@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.base import Backend, ModelError, NoModel, RetiredModelError
+from importlib import metadata
+from typing import Callable
+
+from model.base import Backend, BackendUnavailable, ModelError, NoModel, RetiredModelError
 from model.catalog import ModelInfo, default_model, default_window, lookup, thinking_twin
-from model.redact import Secret, install_log_redaction
+from model.redact import Secret, install_log_redaction, scrub
 from model.retry import RetryPolicy
 
 BACKENDS = ("none", "deepseek", "openai", "anthropic", "transformers")
@@ -97,10 +100,8 @@ def make_backend(
                        context_window=info.context_window)
 
     if kind == "anthropic":
-        from model.anthropic_compat import AnthropicBackend
-
-        return AnthropicBackend(info=info, base_url=base_url, api_key=key, policy=policy, thinking=thinking, effort=effort)
-    from model.openai_compat import OpenAICompatBackend
+        return _built(kind, "anthropic", lambda: _anthropic()(info=info, base_url=base_url, api_key=key, policy=policy,
+                                                              thinking=thinking, effort=effort))
 
     twin = None
     if info.thinking.style == "twin":
@@ -109,8 +110,37 @@ def make_backend(
         if thinking and on_name != info.name:
             # thinking for every call: describe the model that answers (its cap, its price)
             info, twin = twin, twin
-    return OpenAICompatBackend(name=kind, info=info, base_url=base_url, api_key=key, policy=policy,
-                               thinking=thinking, effort=effort, twin=twin)
+    return _built(kind, "openai", lambda: _openai()(name=kind, info=info, base_url=base_url, api_key=key, policy=policy,
+                                                    thinking=thinking, effort=effort, twin=twin))
+
+
+def _anthropic():
+    from model.anthropic_compat import AnthropicBackend  # the SDK loads only when this backend is chosen
+
+    return AnthropicBackend
+
+
+def _openai():
+    from model.openai_compat import OpenAICompatBackend  # the SDK loads only when this backend is chosen
+
+    return OpenAICompatBackend
+
+
+def _built(kind: str, sdk: str, build: Callable[[], Backend]) -> Backend:
+    """The backend, or BackendUnavailable naming the cause in one line: an SDK that cannot be imported or
+    constructed (an SDK release that refuses what we pass, a broken install) must not surface as a traceback
+    in every face. Nothing has been sent at this point."""
+    try:
+        return build()
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the user gets one actionable line
+        try:
+            version = f"{sdk} {metadata.version(sdk)}"
+        except metadata.PackageNotFoundError:
+            version = f"{sdk} (not installed)"
+        cause = " ".join(scrub(f"{type(exc).__name__}: {exc}").split())[:300]
+        raise BackendUnavailable(f"the {kind} backend could not be started with {version}: {cause}") from exc
 
 
 def _is_local(url: str) -> bool:

@@ -41,11 +41,11 @@ def _guard(fn: Callable):
     from app.export import ExportError
     from model.base import ModelError
 
-    from model.base import RetiredModelError, UnknownModelError
+    from model.base import BackendUnavailable, RetiredModelError, UnknownModelError
 
     try:
         return fn()
-    except (RetiredModelError, UnknownModelError) as e:  # the settings name a model that is not there: one line
+    except (RetiredModelError, UnknownModelError, BackendUnavailable) as e:  # the settings name a model that is not there: one line
         from app.model_status import explain
 
         _fail(explain(e))

@@ -108,9 +108,9 @@ _HINTS = {
 
 def error_message(exc: BaseException) -> str:
     """One line a person can act on, never a traceback."""
-    from model.base import RetiredModelError, UnknownModelError
+    from model.base import BackendUnavailable, RetiredModelError, UnknownModelError
 
-    if isinstance(exc, (RetiredModelError, UnknownModelError)):
+    if isinstance(exc, (RetiredModelError, UnknownModelError, BackendUnavailable)):
         from app.model_status import explain
 
         return explain(exc)

@@ -19,6 +19,7 @@ if ! ls .ci/cache/llama_cpp_python-*.whl >/dev/null 2>&1; then
 fi
 WHEEL="$(ls -t .ci/cache/llama_cpp_python-*.whl | head -1)"
 mkdir -p "$MACHINE_CACHE" && cp -n "$WHEEL" "$MACHINE_CACHE"/ 2>/dev/null || true
-# the cached wheel itself plus the server extra's pure-Python dependencies (uvicorn, fastapi, …)
-$BIN/pip install -q "${WHEEL}[server]"
+# the cached wheel itself plus the server extra's pure-Python dependencies (uvicorn, fastapi, …), held to the lock's
+# versions where the lock has them (-c): what the suite runs with stays what users install
+$BIN/pip install -q -c requirements.lock "${WHEEL}[server]"
 $BIN/python -c "import llama_cpp.server" && echo "llama-cpp-python ready: $WHEEL"

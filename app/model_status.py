@@ -50,6 +50,7 @@ class ModelStatus:
     effort: str | None = None
     efforts: tuple[str, ...] = ()
     tokenizer: str = ""
+    inputs: tuple[str, ...] = ("text",)  # what a request may carry (the catalog's "inputs": text, image)
     now: RateLine | None = None
     other: RateLine | None = None
     peak_label: str = ""
@@ -111,6 +112,7 @@ def status(settings: Settings, list_models: bool = True, when: datetime | None =
         st.thinking_model = twin if twin != b.model else None
     if info is not None:
         st.served_by, st.source, st.read = info.served_by, info.source, info.read
+        st.inputs = info.inputs
         st.efforts = info.thinking.efforts
         if st.effort is None and info.thinking.default_effort and st.thinking_style == "switch":
             st.effort = info.thinking.default_effort

@@ -58,6 +58,7 @@ class ModelInfo:
     note: str = ""
     source: str = ""
     read: str = ""
+    inputs: tuple[str, ...] = ("text",)  # what a request may carry: "text", "image"
 
     @property
     def self_hosted(self) -> bool:
@@ -216,6 +217,7 @@ def lookup(backend: str, model: str, base_url: str | None = None, overlay: Path 
         prices=prices, alias_of=alias_of, retired=e.get("retired"), deprecated=e.get("deprecated"),
         replacement=e.get("replacement"), replacement_thinking=bool(e.get("replacement_thinking", False)),
         served_by=str(e.get("served_by", "")), note=str(e.get("note", "")), source=source, read=str(e.get("read", "")),
+        inputs=tuple(e.get("inputs", ("text",))),
     )
 
 

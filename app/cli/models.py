@@ -86,6 +86,7 @@ def doctor(
             think += f" · effort {st.effort or 'default'} (--effort {'|'.join(st.efforts)})"
     t.add_row("thinking", think)
     t.add_row("tokenizer", st.tokenizer)
+    t.add_row("reads", " and ".join(st.inputs))
     if st.now is None:
         t.add_row("prices", "unknown for this model (costs shown as 'price unknown'; add it with LONGDOC_CATALOG_FILE)")
     elif st.now.output == 0 and st.now.input_cache_miss == 0:

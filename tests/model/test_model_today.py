@@ -225,3 +225,15 @@ def test_every_catalog_entry_has_a_source_and_a_date_and_valid_facts():
         assert e["thinking"]["style"] in ("switch", "twin", "template", "none"), key
     for name, p in data["providers"].items():
         assert p.get("source") or name == "local", name
+
+
+def test_the_catalog_says_which_models_read_images_and_retires_cometapis_old_names():
+    from model.catalog import lookup
+    from model.registry import COMETAPI_URL, DEEPSEEK_URL
+
+    assert lookup("deepseek", "deepseek-flash", DEEPSEEK_URL).inputs == ("text", "image")
+    assert lookup("deepseek", "deepseek-v4-pro", DEEPSEEK_URL).inputs == ("text",)
+    for name in ("deepseek-chat", "deepseek-reasoner"):
+        info = lookup("openai", name, COMETAPI_URL)
+        assert info.provider == "cometapi" and info.retired and info.replacement == "deepseek-v4-flash"
+    assert lookup("openai", "deepseek-v3.2-exp", COMETAPI_URL).deprecated

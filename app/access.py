@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 
 from app import access_db, matters
 from app.config import Settings, check_matter_name
@@ -111,18 +113,48 @@ class TokenInfo:
     created_at: str
     last_used_at: str | None
     revoked_at: str | None
+    expires_at: str | None = None  # ISO UTC; None = does not expire
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
+
+    def expired(self, now: str | None = None) -> bool:
+        return self.expires_at is not None and (now or access_db.now_iso()) >= self.expires_at
 
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()
 
 
-def create_token(settings: Settings, matter: str, role: str, label: str = "") -> tuple[TokenInfo, str]:
-    """A new token for `matter` (or '*'); returns its record and the secret, shown once and never stored."""
+def parse_expiry(text: str | None, now: datetime | None = None) -> str | None:
+    """'30d', '12h', '90m', '2w' or an ISO date/time → the ISO UTC moment the token stops working; None = never."""
+    text = (text or "").strip().lower()
+    if not text or text in ("never", "none"):
+        return None
+    now = now or datetime.now(timezone.utc)
+    m = re.fullmatch(r"(\d+)\s*([mhdw])", text)
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        if n <= 0:
+            raise ValueError(f"--expires {text}: the lifetime must be positive")
+        delta = {"m": timedelta(minutes=n), "h": timedelta(hours=n), "d": timedelta(days=n), "w": timedelta(weeks=n)}
+        return (now + delta[unit]).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        when = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"--expires '{text}': give a lifetime (30d, 12h, 90m, 2w) or a date (2027-03-31)") from None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    if when <= now:
+        raise ValueError(f"--expires '{text}' is in the past")
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def create_token(settings: Settings, matter: str, role: str, label: str = "",
+                 expires: str | None = None) -> tuple[TokenInfo, str]:
+    """A new token for `matter` (or '*'); returns its record and the secret, shown once and never stored.
+    `expires`: a lifetime ('30d') or date after which the token is refused (401)."""
     role = check_role(role)
+    expires_at = parse_expiry(expires)
     if matter != ALL_MATTERS:
         matter = check_matter_name(matter)
         matters.require(matters.for_matter(settings, matter))
@@ -132,14 +164,27 @@ def create_token(settings: Settings, matter: str, role: str, label: str = "") ->
     label = " ".join((label or "").split())[:80]
     with access_db.connect(settings) as db:
         db.execute(
-            "INSERT INTO tokens (id, hash, matter, role, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (tid, _digest(secret), matter, role, label, at),
+            "INSERT INTO tokens (id, hash, matter, role, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (tid, _digest(secret), matter, role, label, at, expires_at),
         )
-    return TokenInfo(tid, matter, role, label, at, None, None), secret
+    return TokenInfo(tid, matter, role, label, at, None, None, expires_at), secret
+
+
+def rotate_token(settings: Settings, token_id: str, expires: str | None = None) -> tuple[TokenInfo, str]:
+    """A new secret with the same matter, role and label; the old token is revoked at once."""
+    old = next((t for t in list_tokens(settings) if t.id == (token_id or "").strip()), None)
+    if old is None:
+        raise LookupError(f"no token with id '{token_id}' (see `longdoc token list`)")
+    if old.revoked_at is not None:
+        raise ValueError(f"token {old.id} was revoked on {old.revoked_at}: create a new one instead")
+    new = create_token(settings, old.matter, old.role, old.label, expires)
+    revoke_token(settings, old.id)
+    return new
 
 
 def _token_row(r) -> TokenInfo:
-    return TokenInfo(r["id"], r["matter"], r["role"], r["label"], r["created_at"], r["last_used_at"], r["revoked_at"])
+    return TokenInfo(r["id"], r["matter"], r["role"], r["label"], r["created_at"], r["last_used_at"], r["revoked_at"],
+                     r["expires_at"])
 
 
 def list_tokens(settings: Settings, matter: str | None = None) -> list[TokenInfo]:
@@ -175,6 +220,9 @@ def token_principal(settings: Settings, secret: str | None) -> Principal:
     if row is None or row["revoked_at"] is not None or not hmac.compare_digest(row["hash"], digest):
         raise Unauthenticated("the API token is not valid (unknown or revoked)")
     now = access_db.now_iso()
+    if row["expires_at"] is not None and now >= row["expires_at"]:
+        raise Unauthenticated(f"the API token expired on {row['expires_at']}: ask for a new one "
+                              "(`longdoc token rotate ID` or `longdoc token create`)")
     if (row["last_used_at"] or "")[:16] != now[:16]:  # to the minute: not a write per request
         with access_db.connect(settings) as db:
             db.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", (now, row["id"]))
@@ -182,7 +230,7 @@ def token_principal(settings: Settings, secret: str | None) -> Principal:
 
 
 def any_tokens(settings: Settings) -> bool:
-    return any(t.revoked_at is None for t in list_tokens(settings))
+    return any(t.revoked_at is None and not t.expired() for t in list_tokens(settings))
 
 
 # ---- users (UI sign-in) ---------------------------------------------------------------------------

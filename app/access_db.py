@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     label TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     last_used_at TEXT,
-    revoked_at TEXT
+    revoked_at TEXT,
+    expires_at TEXT                              -- ISO UTC; NULL = does not expire
 );
 CREATE TABLE IF NOT EXISTS users (
     name TEXT PRIMARY KEY,
@@ -74,6 +75,8 @@ def connect(settings: Settings, write: bool = True) -> Iterator[sqlite3.Connecti
                 cols = {r[1] for r in conn.execute("PRAGMA table_info(users)")}
                 if "oidc_subject" not in cols:  # a database from before subjects were bound
                     conn.execute("ALTER TABLE users ADD COLUMN oidc_subject TEXT")
+                if "expires_at" not in {r[1] for r in conn.execute("PRAGMA table_info(tokens)")}:  # before expiry
+                    conn.execute("ALTER TABLE tokens ADD COLUMN expires_at TEXT")
                 _READY.add(key)
                 try:
                     path.chmod(0o600)  # hashes only, but who may see which matter is nobody else's business

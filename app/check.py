@@ -38,6 +38,20 @@ def _alive_workers(settings: Settings, rec) -> set[str] | None:
 
 
 def check(settings: Settings) -> CheckReport:
+    """The report; never raises for what it finds — a store it cannot read (a full disk, a damaged file) is a
+    problem in the report, not a crash of the command that is meant to diagnose it."""
+    try:
+        return _check(settings)
+    except Exception as e:  # noqa: BLE001 - reported, with the one line a person can act on
+        from app.storage import disk_full, is_disk_full
+
+        why = disk_full(settings, "read or write the store").message if is_disk_full(e) else \
+            f"{type(e).__name__}: {' '.join(str(e).split())[:300]}"
+        return CheckReport(matter=jobs.matter_of(settings), documents=0, ready=0, chunks=0, jobs_active=0,
+                           problems=[f"could not check the library: {why}"])
+
+
+def _check(settings: Settings) -> CheckReport:
     from app.library import get_store
     from app.worker import local_worker_running
 
@@ -53,8 +67,10 @@ def check(settings: Settings) -> CheckReport:
         if j.status != "queued" and j.worker:
             dead = (alive is not None and j.worker not in alive) or (alive is None and not local_alive)
             if dead:
-                problems.append(f"job {j.id[:12]} ({j.file}) is {j.status} on {j.worker}, which has stopped "
-                                "(it is redelivered to the next worker)")
+                how = ("it goes back to the queue when a worker starts: `longdoc serve`, `longdoc ui` and "
+                       "`longdoc ingest` start one, `longdoc worker` is one" if rec.kind == "local" else
+                       f"another `longdoc worker` takes it over within {settings.redeliver_s} s")
+                problems.append(f"job {j.id[:12]} ({j.file}) is {j.status} on {j.worker}, which has stopped ({how})")
                 continue
         if j.doc_id:
             live.add(j.doc_id)

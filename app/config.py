@@ -65,6 +65,7 @@ class Settings:
     ocr: str = "auto"  # auto | off | force
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
     max_file_mb: int = 200
+    matter_quota: str | None = None  # LONGDOC_MATTER_QUOTA: bytes one matter may hold ("500MB", "2GB"); unset = no quota
     max_pages: int = 5000
     file_timeout_s: int = 600
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)

@@ -48,7 +48,16 @@ def describe(e: BaseException) -> tuple[int, str] | None:
     if isinstance(e, ModelError):
         return 502, f"model call failed: {e.message} — {model_hint(e)}"
     if isinstance(e, UploadError):
-        return (413 if "too large" in e.message else 415 if "not a PDF" in e.message else 400), str(e)
+        status = e.status if e.status != 400 else 415 if "not a PDF" in e.message else 400
+        return status, str(e)
+    from app.storage import DiskFull, QuotaExceeded, disk_full, is_disk_full
+
+    if isinstance(e, (DiskFull, QuotaExceeded)):
+        return e.status, e.message
+    if is_disk_full(e):  # ENOSPC, or SQLite/Chroma saying their disk is full, wherever it happened
+        from app.config import load_settings
+
+        return 507, disk_full(load_settings(), "write").message
     if isinstance(e, NoSuchMatter):
         return 404, _line(e)
     from app.pages import PageUnavailable

@@ -236,7 +236,9 @@ def wait(settings: Settings, job_ids: list[str], progress: Callable[[Job], None]
         if not pending or (deadline is not None and time.monotonic() > deadline):
             return [current[j] for j in job_ids if j in current]
         if not settings.broker_url and time.monotonic() - last_kick > 5:
-            worker.ensure_local(settings)
+            from app.recovery import kick
+
+            kick(settings)
             last_kick = time.monotonic()
         time.sleep(0.25 if len(todo) < 500 else 1.0)
 
@@ -245,8 +247,12 @@ RUNNING = ("parsing", "embedding")
 
 
 def running_in_matter(settings: Settings, name: str) -> int:
-    """How many of a matter's jobs a worker is running now (a rename or delete waits for them)."""
-    return sum(1 for row in records(settings).list(matter=name) if row["status"] in RUNNING)
+    """How many of a matter's jobs a worker is running now (a rename or delete waits for them); a stalled job,
+    whose worker is gone, is not running."""
+    from app.recovery import stalled_ids  # recovery reads these records: imported when asked
+
+    rows = [row for row in records(settings).list(matter=name) if row["status"] in RUNNING]
+    return len(rows) - len(stalled_ids(settings, rows)) if rows else 0
 
 
 def move_matter(settings: Settings, old: str, new: str) -> int:

@@ -57,8 +57,13 @@ class _Face:
         return who.single_matter or self.settings.matter
 
     def scoped(self, ctx: Context | None, matter: str | None, need: str = "reader") -> Settings:
-        who = self.who(ctx)
-        return access.authorize(self.settings, who, matter or self.default_matter(who), need)
+        """The caller's settings for `matter`; a refusal is the same one line REST answers (not the SDK's bare
+        "Error executing tool …")."""
+        try:
+            who = self.who(ctx)
+            return access.authorize(self.settings, who, matter or self.default_matter(who), need)
+        except access.AccessError as e:
+            raise ToolError(e.message) from e
 
 
 def _fail(e: Exception, kind=ToolError):

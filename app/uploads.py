@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterable
 
 from app.config import Settings
+from app.storage import QuotaExceeded, check_quota, disk_full, is_disk_full
 from ingest.safety import ensure_inside, safe_filename
 
 ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md")
@@ -31,10 +32,11 @@ _BLOCK = 1 << 20
 class UploadError(ValueError):
     """An upload we refuse (too big, empty, wrong type); `message` is shown to the user as is."""
 
-    def __init__(self, name: str, message: str):
+    def __init__(self, name: str, message: str, status: int = 400):
         super().__init__(f"{name}: {message}")
         self.name = name
         self.message = message
+        self.status = status  # the HTTP status the API answers with (413 too large or over quota, 507 disk full)
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,16 @@ def stage(
                 size += len(block)
                 if size > limit:
                     raise UploadError(
-                        clean, f"too large: over the {settings.max_file_mb} MB limit per file (setting max_file_mb)"
-                    )
+                        clean, f"too large: over the {settings.max_file_mb} MB limit per file (setting max_file_mb)",
+                        413)
                 digest.update(block)
                 out.write(block)
         if size == 0:
             raise UploadError(clean, "empty file")
+        try:
+            check_quota(settings, size)
+        except QuotaExceeded as e:
+            raise UploadError(clean, e.message, 413) from None
         sha = digest.hexdigest()
         if seen is not None and sha in seen:
             tmp.unlink(missing_ok=True)
@@ -119,6 +125,11 @@ def stage(
             target = ensure_inside(folder, folder / f"{sha[:8]}-{clean}")
             clean = target.name
         os.replace(tmp, target)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        if is_disk_full(e):
+            raise UploadError(clean, disk_full(settings, "store the upload").message, 507) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -167,6 +178,25 @@ def forget(settings: Settings, sha256: str) -> None:
     root = Path(settings.uploads_dir)
     if len(sha256) >= 16 and all(c in "0123456789abcdef" for c in sha256):
         shutil.rmtree(ensure_inside(root, root / sha256[:16]), ignore_errors=True)
+
+
+def forget_failed(settings: Settings, path: Path) -> bool:
+    """Remove the kept upload at `path` after its ingest failed, unless a document of the library has those bytes.
+    Only paths inside the matter's uploads folder qualify; True when something was removed."""
+    root = Path(settings.uploads_dir).resolve()
+    try:
+        folder = Path(path).resolve().parent
+        folder.relative_to(root)
+    except (OSError, ValueError):
+        return False
+    if folder.parent != root or folder.name == STAGING:
+        return False
+    from app.library import get_store
+
+    if any(d.doc_id.startswith(folder.name) for d in get_store(settings).documents()):
+        return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def discard(settings: Settings, session: str) -> None:

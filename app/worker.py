@@ -65,6 +65,9 @@ def local_worker_running(settings: Settings) -> bool:
     return False
 
 
+OWNER_VAR = "_LONGDOC_WORKER_OWNER"  # set by `serve`/`ui`: the local worker they start is theirs to stop
+
+
 def ensure_local(settings: Settings) -> bool:
     """Start the local worker for this home unless one runs; True if one was started."""
     if settings.broker_url or local_worker_running(settings):
@@ -78,6 +81,42 @@ def ensure_local(settings: Settings) -> bool:
     with open(folder / "worker.log", "ab") as out:
         subprocess.Popen([sys.executable, "-m", "app.worker"], env=env, stdout=out, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, cwd=os.getcwd(), start_new_session=True, close_fds=True)
+    return True
+
+
+def _lock_holder(settings: Settings) -> tuple[int, str] | None:
+    """(pid, owner) the running local worker wrote into its lock file; None when none runs."""
+    if not local_worker_running(settings):
+        return None
+    try:
+        pid, _, owner = _lock_path(settings).read_text().strip().partition(" ")
+        return int(pid), owner
+    except (OSError, ValueError):
+        return None
+
+
+def stop_owned(settings: Settings, owner: str, timeout_s: float = 8.0) -> bool:
+    """Stop the local worker if `owner` (a serve/ui process) started it: SIGTERM to its process group, SIGKILL
+    after `timeout_s`. Jobs in its hands go back to the queue when the next worker starts. True if one was stopped."""
+    held = _lock_holder(settings)
+    if held is None or not owner or held[1] != owner:
+        return False
+    pid = held[0]
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        return False
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
     return True
 
 
@@ -123,9 +162,26 @@ class JobRunner:
             msg = " ".join(str(e).split())[:200]
             self._finish(row["id"], status=FAILED, outcome=FAILED, message=f"{type(e).__name__}: {msg}")
         finally:
+            self._drop_failed_upload(row)
             with self._busy_lock:
                 self.busy -= 1
                 self.last_active = time.monotonic()
+
+    def _drop_failed_upload(self, row: dict) -> None:
+        """An uploaded file that failed (not a PDF, unreadable) is not kept: nothing in the library points at it,
+        and its bytes would pile up until the disk is full. A file the user named on the command line is theirs:
+        only copies under the matter's uploads folder are removed (and never those of a document that is in)."""
+        if self.records.kind == "redis" or not row.get("path"):
+            return
+        try:
+            done = self.records.get(row["id"]) or {}
+            if done.get("outcome") != FAILED:
+                return
+            from app import uploads
+
+            uploads.forget_failed(jobs.settings_for(self.settings, row["matter"]), Path(row["path"]))
+        except Exception:  # noqa: BLE001 - tidying must never fail a job; `longdoc storage purge` catches up
+            log.warning("could not remove the failed upload of job %s", row.get("id"), exc_info=True)
 
     def _finish(self, job_id: str, **fields) -> None:
         fields.setdefault("progress", 1.0)
@@ -271,6 +327,8 @@ def run_local(settings: Settings, idle_s: float | None = None) -> int:
     except BlockingIOError:
         os.close(fd)
         return 0  # another local worker has it
+    os.ftruncate(fd, 0)  # who holds the lock, and which serve/ui started it (stop_owned reads this)
+    os.pwrite(fd, f"{os.getpid()} {os.environ.get(OWNER_VAR, '')}".encode(), 0)
     idle = settings.worker_idle_s if idle_s is None else idle_s
     rec = jobs.records(settings)
     runner = JobRunner(settings)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ingest.disk import free_mb, is_disk_full
 from ingest.types import (
     DEFAULT_TEXT_ENGINE,
     DOC_READY,
@@ -548,6 +549,10 @@ class Ingester:
             return self._embed_and_finish(store, embedder, doc, chunks, cfg, name, path, result, emit,
                                           list(parsed.failed_pages), list(parsed.ocr_pages))
         except Exception as e:  # noqa: BLE001 - a store/embedding failure fails this file, not the batch
+            if is_disk_full(e):
+                home = cfg.originals_dir or Path(path).parent
+                return result(FAILED, message=f"disk full: could not store {name} ({free_mb(home)} MB free): "
+                                              "free space (`longdoc storage purge`, remove documents), then retry")
             msg = " ".join(str(e).split())[:200]
             return result(FAILED, message=f"could not store: {type(e).__name__}: {msg}")
 

@@ -7,6 +7,7 @@ thinking blocks become reasoning, and stop reasons are normalised to the OpenAI 
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Iterator
 
@@ -27,6 +28,7 @@ from model.base import (
     Usage,
     UsageEvent,
     strip_reasoning,
+    unavailable,
 )
 from model.catalog import ModelInfo
 from model.redact import Secret
@@ -90,14 +92,22 @@ class AnthropicBackend(Backend):
         self.base_url = base_url
         self.policy = policy
         self._api_key = api_key
-        self._client = anthropic.Anthropic(
-            api_key=api_key.reveal() or "not-needed",
-            base_url=base_url,
-            max_retries=0,  # retries are ours (model/retry.py)
-            # this SDK sends "Authorization: Bearer"; compatible servers may expect the classic header
-            default_headers={"x-api-key": api_key.reveal()} if api_key else None,
-            timeout=policy.timeout_s,  # a float: this SDK runs on httpx2 and rejects httpx objects
-        )
+
+    @functools.cached_property
+    def _client(self) -> anthropic.Anthropic:
+        """The SDK client, made at the first call (see OpenAICompatBackend._client)."""
+        key = self._api_key
+        try:
+            return anthropic.Anthropic(
+                api_key=key.reveal() or "not-needed",
+                base_url=self.base_url,
+                max_retries=0,  # retries are ours (model/retry.py)
+                # this SDK sends "Authorization: Bearer"; compatible servers may expect the classic header
+                default_headers={"x-api-key": key.reveal()} if key else None,
+                timeout=self.policy.timeout_s,  # a float: this SDK runs on httpx2 and rejects httpx objects
+            )
+        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises here is a broken install, not a call
+            raise unavailable("anthropic", "anthropic", exc) from exc
 
     def thinking_on(self, options: ChatOptions) -> bool:
         return bool(options.thinking or self.thinking or self.info.thinking.always_on)

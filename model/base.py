@@ -164,6 +164,20 @@ class BackendUnavailable(ModelError):
         super().__init__(message, retryable=False, status=503)
 
 
+def unavailable(kind: str, sdk: str, exc: BaseException) -> BackendUnavailable:
+    """BackendUnavailable naming the SDK release and the cause, in one line, key-free."""
+    from importlib import metadata
+
+    from model.redact import scrub
+
+    try:
+        version = f"{sdk} {metadata.version(sdk)}"
+    except metadata.PackageNotFoundError:
+        version = f"{sdk} (not installed)"
+    cause = " ".join(scrub(f"{type(exc).__name__}: {exc}").split())[:300]
+    return BackendUnavailable(f"the {kind} backend could not be started with {version}: {cause}")
+
+
 class IncompleteError(ModelError):
     """The stream broke after text had arrived: `partial` keeps what came, marked incomplete."""
 
@@ -292,6 +306,6 @@ def finish_completion(
 __all__ = [
     "Message", "ChatOptions", "Usage", "Prices", "PriceSchedule", "FREE", "Completion", "ReasoningDelta", "ContentDelta",
     "UsageEvent", "Finish", "Event", "INCOMPLETE_REASONS", "ModelError", "AuthError", "BalanceError",
-    "BadRequestError", "UnknownModelError", "RetiredModelError", "BackendUnavailable", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
+    "BadRequestError", "UnknownModelError", "RetiredModelError", "BackendUnavailable", "unavailable", "RateLimitError", "ServerError", "ConnectError", "TimeoutError_", "IncompleteError",
     "Backend", "NoModel", "strip_reasoning", "finish_completion",
 ]

@@ -13,6 +13,7 @@ question — plus `reasoning_effort` when on; `twin` sends the twin model's name
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Any, Iterator
 
@@ -33,6 +34,7 @@ from model.base import (
     Usage,
     UsageEvent,
     strip_reasoning,
+    unavailable,
 )
 from model.catalog import ModelInfo, thinking_twin
 from model.redact import Secret
@@ -102,14 +104,22 @@ class OpenAICompatBackend(Backend):
         self.thinking_style = info.thinking.style
         self._twin = twin  # the twin model's facts where thinking is a separate name (its output cap differs)
         self._api_key = api_key
-        self._client = openai.OpenAI(
-            api_key=api_key.reveal() or "not-needed",  # local servers take any key; the SDK demands one
-            base_url=base_url,
-            max_retries=0,  # retries are ours (model/retry.py)
-            # the SDK's own Timeout type: whichever HTTP library it runs on (httpx2 today) accepts it, and an
-            # httpx object handed to an httpx2 client is refused (openai 3.63 on httpx2 2.17)
-            timeout=openai.Timeout(policy.timeout_s, connect=min(10.0, policy.timeout_s)),
-        )
+
+    @functools.cached_property
+    def _client(self) -> openai.OpenAI:
+        """The SDK client, made at the first call: a dry run or a context never needs one. One that cannot be
+        made (an SDK release refusing what is passed) is BackendUnavailable, one line, nothing sent."""
+        try:
+            return openai.OpenAI(
+                api_key=self._api_key.reveal() or "not-needed",  # local servers take any key; the SDK demands one
+                base_url=self.base_url,
+                max_retries=0,  # retries are ours (model/retry.py)
+                # the SDK's own Timeout type: whichever HTTP library it runs on (httpx2 today) accepts it, and an
+                # httpx object handed to an httpx2 client is refused (openai 3.63 on httpx2 2.17)
+                timeout=openai.Timeout(self.policy.timeout_s, connect=min(10.0, self.policy.timeout_s)),
+            )
+        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises here is a broken install, not a call
+            raise unavailable(self.name, "openai", exc) from exc
 
     # ---- request ------------------------------------------------------------------------
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from importlib import metadata
 from typing import Callable
 
-from model.base import Backend, BackendUnavailable, ModelError, NoModel, RetiredModelError
+from model.base import Backend, ModelError, NoModel, RetiredModelError, unavailable
 from model.catalog import ModelInfo, default_model, default_window, lookup, thinking_twin
-from model.redact import Secret, install_log_redaction, scrub
+from model.redact import Secret, install_log_redaction
 from model.retry import RetryPolicy
 
 BACKENDS = ("none", "deepseek", "openai", "anthropic", "transformers")
@@ -127,20 +126,15 @@ def _openai():
 
 
 def _built(kind: str, sdk: str, build: Callable[[], Backend]) -> Backend:
-    """The backend, or BackendUnavailable naming the cause in one line: an SDK that cannot be imported or
-    constructed (an SDK release that refuses what we pass, a broken install) must not surface as a traceback
-    in every face. Nothing has been sent at this point."""
+    """The backend, or BackendUnavailable naming the cause in one line: an SDK that cannot be imported (a broken
+    install) must not surface as a traceback in every face. The SDK client itself is made at the first call
+    (see the backends' `client`), so what needs no call — a dry run, a context, an export — never builds it."""
     try:
         return build()
     except ModelError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the user gets one actionable line
-        try:
-            version = f"{sdk} {metadata.version(sdk)}"
-        except metadata.PackageNotFoundError:
-            version = f"{sdk} (not installed)"
-        cause = " ".join(scrub(f"{type(exc).__name__}: {exc}").split())[:300]
-        raise BackendUnavailable(f"the {kind} backend could not be started with {version}: {cause}") from exc
+        raise unavailable(kind, sdk, exc) from exc
 
 
 def _is_local(url: str) -> bool:

@@ -215,8 +215,12 @@ def get_job(request: Request, who: Caller, job_id: str) -> dict:
     job = jobs.get_job(s, job_id) if len(job_id) <= 64 else None
     if job is None or who.role_for(job.matter) is None or not matters.exists(s, job.matter):
         raise access.NotFound(f"no job with id '{job_id[:64]}'")
+    from app.recovery import is_stalled, status_text
+
     data = job.as_dict()
     data.pop("worker", None)
+    data["stalled"] = is_stalled(s, job)  # its worker is gone: it goes back to the queue and is retried
+    data["state"] = status_text(job, data["stalled"])
     return data
 
 

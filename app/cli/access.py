@@ -32,12 +32,30 @@ def token_create(
     matter: str = typer.Option(..., "--matter", help="The matter the token opens ('*' for every matter)."),
     role: str = typer.Option("reader", "--role", help="reader (read, search, ask) | editor (+ upload, delete) | admin (+ create matters)."),
     label: str = typer.Option("", "--label", help="What the token is for (shown by `token list`)."),
+    expires: Optional[str] = typer.Option(None, "--expires", help="Lifetime (30d, 12h, 90m, 2w) or date (2027-03-31) "
+                                                                  "after which the token is refused; default: never."),
 ) -> None:
     """Create an API token; it is printed once, as the last line."""
     from app import access
 
-    info, secret = _run(lambda: access.create_token(settings(), matter, role, label))
-    err.print(f"token {info.id} · matter {info.matter} · role {info.role} — keep it secret; it is not shown again")
+    info, secret = _run(lambda: access.create_token(settings(), matter, role, label, expires))
+    until = f" · expires {info.expires_at}" if info.expires_at else ""
+    err.print(f"token {info.id} · matter {info.matter} · role {info.role}{until} — keep it secret; it is not shown again")
+    sys.stdout.write(secret + "\n")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    token_id: str = typer.Argument(..., help="The token's id (see `longdoc token list`)."),
+    expires: Optional[str] = typer.Option(None, "--expires", help="The new token's lifetime or date (default: never)."),
+) -> None:
+    """Replace a token: a new secret for the same matter, role and label; the old one stops working at once."""
+    from app import access
+
+    info, secret = _run(lambda: access.rotate_token(settings(), token_id, expires))
+    until = f" · expires {info.expires_at}" if info.expires_at else ""
+    err.print(f"token {token_id} revoked; new token {info.id} · matter {info.matter} · role {info.role}{until} — "
+              "keep it secret; it is not shown again")
     sys.stdout.write(secret + "\n")
 
 
@@ -57,10 +75,11 @@ def token_list(
         out.print("No tokens. Create one with: longdoc token create --matter NAME --role reader")
         return
     t = Table()
-    for col in ("id", "matter", "role", "label", "created", "last used", "revoked"):
+    for col in ("id", "matter", "role", "label", "created", "last used", "revoked", "expires"):
         t.add_column(col)
     for r in rows:
-        t.add_row(r.id, r.matter, r.role, r.label, r.created_at, r.last_used_at or "—", r.revoked_at or "—")
+        expires = (r.expires_at + (" (expired)" if r.expired() else "")) if r.expires_at else "never"
+        t.add_row(r.id, r.matter, r.role, r.label, r.created_at, r.last_used_at or "—", r.revoked_at or "—", expires)
     out.print(t)
 
 

@@ -40,8 +40,12 @@ def jobs_cmd(
         _fail(_oneline(e))
     if active:
         listed = [j for j in listed if not j.done]
+    from app.recovery import stalled_ids, status_text
+
+    stalled = stalled_ids(s)
     if as_json:
-        sys.stdout.write(json.dumps([j.as_dict() for j in listed], ensure_ascii=False, indent=1) + "\n")
+        rows = [{**j.as_dict(), "stalled": j.id in stalled} for j in listed]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     out = Console()
     if not listed:
@@ -53,8 +57,9 @@ def jobs_cmd(
                     ("worker", {}), ("updated", {})):
         t.add_column(col, **kw)
     for j in listed:
-        c = _COLOUR.get(j.status, "")
-        status = f"[{c}]{j.status}[/{c}]" if c else j.status
+        c = "red" if j.id in stalled else _COLOUR.get(j.status, "")
+        word = status_text(j, j.id in stalled)
+        status = f"[{c}]{word}[/{c}]" if c else word
         if j.outcome and j.outcome not in ("ingested", "failed"):
             status += f" ({j.outcome})"
         t.add_row(j.id[:12], j.matter, j.file, status, f"{round(100 * j.progress)}%", j.message, j.worker or "",
@@ -62,7 +67,8 @@ def jobs_cmd(
     out.print(t)
     counts: dict[str, int] = {}
     for j in listed:
-        counts[j.status] = counts.get(j.status, 0) + 1
+        word = "stalled" if j.id in stalled else j.status
+        counts[word] = counts.get(word, 0) + 1
     out.print(", ".join(f"{n} {k}" for k, n in counts.items()), highlight=False)
 
 

@@ -48,6 +48,11 @@ def serve(
     if problem:
         _fail(problem)
     app = create_app(s, mcp=not no_mcp)
+    from app.recovery import keep_queue_moving
+    from app.worker import OWNER_VAR, stop_owned
+
+    owner = os.environ.setdefault(OWNER_VAR, f"serve:{os.getpid()}")  # the local worker it starts is its own
+    keep_queue_moving(s)  # jobs a killed worker left behind are handed on without a new submission
     typer.echo(f"longdoc API on http://{s.api_host}:{s.api_port}/v1 · docs at /docs" + ("" if no_mcp else " · MCP at /mcp")
                + f" (data: {s.home}; Ctrl-C to stop)", err=True)
     stopped: list[int] = []
@@ -59,6 +64,7 @@ def serve(
         uvicorn.run(app, host=s.api_host, port=s.api_port, log_level="warning", timeout_graceful_shutdown=5,
                     server_header=False)
     finally:
+        stop_owned(s, owner, timeout_s=4.0)  # its job goes back to the queue and resumes with the next worker
         stop_children()
     # an ingest job may still hold the daemon job thread: its parser processes are gone, so leave now
     sys.stdout.flush()

@@ -85,7 +85,17 @@ def ui(
         typer.echo(f"sign-in through the identity provider at {signin.metadata_url(s)}; "
                    f"it sends users back to {signin.redirect_uri(s)}")
     # Streamlit runs as a child that stops with longdoc (SIGTERM, Ctrl-C, or longdoc killed outright)
-    raise typer.Exit(run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb, secrets_file), env=env))
+    from app.recovery import keep_queue_moving
+    from app.worker import OWNER_VAR, stop_owned
+
+    owner = os.environ.setdefault(OWNER_VAR, f"ui:{os.getpid()}")  # the local worker this UI starts is its own
+    env[OWNER_VAR] = owner
+    keep_queue_moving(s)  # jobs a killed worker left behind are handed on without a new submission
+    try:
+        code = run_child(streamlit_command(s.ui_port, s.ui_address, s.max_file_mb, secrets_file), env=env)
+    finally:
+        stop_owned(s, owner, timeout_s=4.0)  # its job goes back to the queue and resumes with the next worker
+    raise typer.Exit(code)
 
 
 @cli.command("clean-uploads")

@@ -133,10 +133,14 @@ def _draw_jobs(settings) -> None:
         return
     st.markdown("**Ingest jobs**" + (f" — {len(running)} running" if running else ""))
     _draw_session_rows()
+    from app.recovery import stalled_ids, status_text
+
+    stalled = stalled_ids(settings) if running else set()
     for j in reversed(recent):  # newest first
         st.markdown(_job_line(j))
         if not j.done:
-            st.progress(min(1.0, max(0.0, j.progress)), text=f"{j.status} · {round(100 * j.progress)}%")
+            st.progress(min(1.0, max(0.0, j.progress)),
+                        text=f"{status_text(j, j.id in stalled)} · {round(100 * j.progress)}%")
         elif j.outcome == NEEDS_PASSWORD and j.id not in retried and j.doc_id and common.can_edit():
             c1, c2 = st.columns([3, 1])
             c1.text_input(

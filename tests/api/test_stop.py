@@ -1,5 +1,6 @@
-"""`longdoc serve` and `longdoc mcp` stop every process they started on SIGTERM — also with an ingest
-job running: the job is the worker's (its own session), so it goes on and ends ready."""
+"""`longdoc serve` and `longdoc mcp` stop every process they started on SIGTERM within 10 s — also with an ingest
+job running: serve stops the local worker it started, the job goes back to the queue, and the next worker (here
+the one `jobs.wait` starts) finishes it."""
 
 from __future__ import annotations
 
@@ -33,11 +34,18 @@ def test_serve_stops_its_parser_processes_on_sigterm(tmp_path):
                 status = c.get(f"/v1/jobs/{job_id}", headers=auth(token)).json()["status"]
                 time.sleep(0.1)
             assert status in ("parsing", "embedding", "ready"), status
+        held = jobs.get_job(s, job_id).worker
         kids = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        started = time.monotonic()
         clean = stop_server(proc, timeout_s=30)
         assert clean, f"processes of the server's group outlived it (group had {kids})"
         assert proc.returncode == 0
-        # the job is not the server's: it runs in the worker and ends ready after the server has gone
+        if held:  # the local worker serve started (its own session) stops with it, within 10 s
+            worker_pid = int(held.rsplit(":", 1)[1])
+            while group_alive(worker_pid) and time.monotonic() - started < 10:
+                time.sleep(0.1)
+            assert not group_alive(worker_pid), "serve's local worker outlived it"
+        # the job goes back to the queue and the next worker finishes it
         (job,) = jobs.wait(s, [job_id], timeout_s=300)
         assert job.status == "ready", job.as_dict()
     finally:

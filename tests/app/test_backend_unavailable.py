@@ -93,10 +93,13 @@ def test_ui_settings_still_render_and_another_backend_can_be_chosen(samples_home
     at = AppTest.from_file(str(ROOT / "app" / "ui.py"), default_timeout=180)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    at.sidebar.radio(key="area").set_value("Settings").run()
+    at.sidebar.radio(key="area").set_value("Ask").run()
+    at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
     assert not at.exception, [e.value for e in at.exception]
-    errors = " ".join(e.value for e in at.error)
-    _one_actionable_line(errors)
+    _one_actionable_line(" ".join(e.value for e in at.error))
+    assert at.session_state["chat"] == [], "a failed call leaves no dangling question"
+    at.sidebar.radio(key="area").set_value("Settings").run()
+    assert not at.exception, [e.value for e in at.exception]  # the page that lets the user choose another renders
     at.selectbox(key="set_backend").set_value("none")
     at.button(key="FormSubmitter:model_form-Apply").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -183,3 +186,17 @@ def test_api_and_mcp_say_503_with_the_cause(served_home, deepseek, tmp_path):
         assert json.dumps(text).count("could not be started") == 1
     finally:
         stop_server(proc)
+
+
+@pytest.mark.parametrize("args", [
+    ["ask", "Which law governs the agreement?", "--dry-run"],
+    ["context", "Which law governs the agreement?", "--budget", "4000"],
+])
+def test_what_needs_no_call_never_builds_the_client(samples_home, deepseek, broken_sdk, tmp_path, monkeypatch, args):
+    """Issue 27: a dry run and a context read the model's facts (window, prices), never its SDK client."""
+    monkeypatch.chdir(tmp_path)
+    sent = len(deepseek.requests)
+    r = CliRunner().invoke(cli, ["--home", str(samples_home.home), *args], env=_env(deepseek))
+    assert r.exit_code == 0, r.output
+    assert "could not be started" not in r.output
+    assert len(deepseek.requests) == sent, "nothing is sent"

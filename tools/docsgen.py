@@ -88,8 +88,10 @@ def command_paths() -> list[str]:
 
 
 def _cell(text: Any) -> str:
-    s = " ".join(str(text).split())
-    return s.replace("|", "\\|") if s else ""
+    """One table cell: one line, pipes escaped, and `<…>` outside code spans shown as text, not taken for HTML."""
+    parts = " ".join(str(text).split()).split("`")
+    parts = [p if i % 2 else p.replace("<", "&lt;").replace(">", "&gt;") for i, p in enumerate(parts)]
+    return "`".join(parts).replace("|", "\\|")
 
 
 def _default(param) -> str:
@@ -215,49 +217,46 @@ def _settings_source() -> list[str]:
     return textwrap.dedent(inspect.getsource(_config().Settings)).splitlines()
 
 
+SECTION_NOTES: dict[str, str] = {}  # section → what its opening comment says after the ':' (filled by _declarations)
+
+
 def _declarations() -> list[tuple[str, str, str]]:
-    """(field, section, help) in declaration order, as config.py writes them: a comment block after a blank line
-    opens a section (`# ingest`, `# page view: rendered page images are cached …` — the part after ':' also
-    helps the first field under it); a comment block right above a field, or a comment on its line, is its help."""
+    """(field, section, help) in declaration order, as config.py writes them: the first line of a comment block
+    after a blank line opens a section (`# ingest`, `# jobs (app/jobs.py): with no broker …` — the part after ':'
+    describes the section); other comment lines right above a field, and the comment on its line, are its help."""
     src = _settings_source()
     comments: dict[int, str] = {}
     for tok in tokenize.generate_tokens(io.StringIO("\n".join(src) + "\n").readline):
         if tok.type == tokenize.COMMENT:
             comments[tok.start[0]] = tok.string.lstrip("#").strip()
-    out, section, pending = [], "", ""
-    block: list[str] = []
-    block_opens_section = True
+    out, section, pending = [], "", []
+    after_blank = True
     start = next(i for i, line in enumerate(src) if line.startswith("class "))
     for n, line in enumerate(src, 1):
         s = line.strip()
         if n <= start + 1:
             continue
         if not s:
-            block, block_opens_section = [], True
+            after_blank, pending = True, []
             continue
         if s.startswith("#"):
-            if not block and block_opens_section:
-                block_opens_section = True
-            block.append(comments.get(n, s.lstrip("#").strip()))
-            continue
-        if block:
-            text = " ".join(block)
-            if block_opens_section:
+            text = comments.get(n, s.lstrip("#").strip())
+            if after_blank:
                 section, _, rest = text.partition(":")
-                pending = rest.strip()
+                section = re.sub(r"\s*\(.*?\)", "", section).strip()
+                SECTION_NOTES[section] = rest.strip()
             else:
-                pending = text
-            block = []
-        block_opens_section = False
+                pending.append(text)
+            after_blank = False
+            continue
+        after_blank = False
         node = ast.parse(s) if re.match(r"^\w+\s*:", s) and not s.startswith(("def ", "class ")) else None
         if node and node.body and isinstance(node.body[0], ast.AnnAssign):
             name = node.body[0].target.id  # type: ignore[attr-defined]
-            out.append((name, section, comments.get(n) or pending))
-            pending = ""
+            out.append((name, section, "; ".join(x for x in (comments.get(n, ""), " ".join(pending)) if x)))
         elif s.startswith(("def ", "@")):
             break
-        else:
-            pending = ""
+        pending = []
     return out
 
 
@@ -309,11 +308,13 @@ def settings_markdown() -> str:
     current = None
     for f in dataclasses.fields(config.Settings):
         g = groups.get(f.name, "")
-        head = re.sub(r"\s*\(.*?\)", "", g).strip() or "other"
+        head = g or "other"
         if head != current:
             current = head
             title = head.upper() if len(head) <= 3 else head[:1].upper() + head[1:]
-            lines += ["", f"## {title}", "", "| variable | field | default | help |", "|---|---|---|---|"]
+            note = SECTION_NOTES.get(head, "")
+            note = [re.sub(r"\s*\(issue \d+\)", "", note[:1].upper() + note[1:]) + ".", ""] if note else []
+            lines += ["", f"## {title}", ""] + note + ["| variable | field | default | help |", "|---|---|---|---|"]
         note = helps.get(f.name, "")
         if f.name in secret:
             note = (note + " — secret: never printed or logged.").strip(" —") if note else "secret: never printed or logged."

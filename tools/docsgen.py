@@ -414,6 +414,42 @@ def models_markdown() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+# ---- benchmark results -----------------------------------------------------------------------------------------
+
+
+def _committed(path: Path) -> str:
+    """The date the file was last committed (git), or "" outside a git checkout."""
+    import subprocess
+
+    try:
+        r = subprocess.run(["git", "log", "-1", "--format=%cs", "--", str(path.relative_to(ROOT))], cwd=ROOT,
+                           capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return r.stdout.strip() if r.returncode == 0 else ""
+
+
+def bench_results_markdown() -> str:
+    """A table of bench/results/*.json: when each was last committed, and the machine it records."""
+    rows = ["| results file | last committed | machine (as recorded) |", "|---|---|---|"]
+    for path in sorted((ROOT / "bench" / "results").glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        machine = ""
+        if isinstance(data, dict):
+            machine = str(data.get("machine") or (f"{data['cpus']} CPUs" if data.get("cpus") else ""))
+            load = data.get("load_average_at_end")
+            if isinstance(load, list) and load:
+                machine += ", load average at the end " + " / ".join(f"{x:.1f}" for x in load)
+        rows.append(f"| `bench/results/{path.name}` | {_committed(path) or '—'} | {_cell(machine.strip(', ')) or '—'} |")
+    return "\n".join(rows) + "\n"
+
+
+MARKERS = {"<!-- generated: bench-results -->": bench_results_markdown}
+
+
 PAGES = {
     "reference/cli.md": cli_markdown,
     "reference/settings.md": settings_markdown,

@@ -22,3 +22,10 @@ def on_files(files, config):
             files.remove(existing)
         files.append(File.generated(config, uri, content=make()))
     return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    for marker, make in docsgen.MARKERS.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, make())
+    return markdown

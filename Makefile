@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 
 LOCK := requirements.lock
 LATEST := .venv-latest
-.PHONY: install lock demo test test-fast test-latest bench fuzz ui clean
+.PHONY: install lock demo test test-fast test-latest docs bench fuzz ui clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -61,6 +61,11 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow" $(PYTEST_ARGS)
 
+# The manual (docs/, mkdocs.yml) into site/; the CLI, settings and models references are generated from the code
+# at build time (tools/mkdocs_hooks.py). --strict: a broken link or a missing page fails the build.
+docs: install
+	$(BIN)/mkdocs build --strict --quiet
+
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
@@ -71,4 +76,4 @@ ui: install
 	$(BIN)/longdoc ui
 
 clean:
-	rm -rf .longdoc tests/output .pytest_cache $(LATEST)
+	rm -rf .longdoc tests/output .pytest_cache $(LATEST) site

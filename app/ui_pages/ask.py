@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import queue
-import re
 import threading
 
 import streamlit as st
 
 from app.ui_pages import common
+from app.ui_pages.common import md
 
 EXTRACTIVE_BANNER = (
     "**Extractive mode** — no model is configured, so answers are the best-supported sentences quoted "
     "from your documents, each with its page citation; nothing is generated. Choose a model in Settings."
 )
-_LABEL = re.compile(r"\[(D\d+ p\.[^\]]+)\]")
 
 
 def _chat() -> list[dict]:
@@ -30,12 +29,6 @@ def history_messages(chat: list[dict]) -> list[dict]:
         elif turn.get("answer") is not None:
             out.append({"role": "assistant", "content": turn["answer"].answer})
     return out
-
-
-def _md(text: str) -> str:
-    """Answer text as Markdown: dollar signs are money, not LaTeX; labels in bold."""
-    t = (text or "").replace("$", "\\$")
-    return _LABEL.sub(lambda m: f"**[{m.group(1)}]**", t)
 
 
 def _ranges(pages: list[int]) -> str:
@@ -95,7 +88,7 @@ def draw_coverage(coverage) -> None:
             missing = c.pages_missing if hasattr(c, "pages_missing") else []
             whole = " (whole document)" if getattr(c, "whole", False) else ""
             st.markdown(
-                f"**{getattr(c, 'label', '')} {c.file}**{whole}: pages {_ranges(c.pages_in_context)} of "
+                f"**{md(getattr(c, 'label', ''))} {md(c.file)}**{whole}: pages {_ranges(c.pages_in_context)} of "
                 f"{c.pages_total} · {c.tokens:,} tokens"
                 + (f" · not in context: {_ranges(missing)}" if missing and not whole else "")
                 + ("" if getattr(c, "vectors", True) else
@@ -106,19 +99,19 @@ def draw_coverage(coverage) -> None:
 def draw_route(route) -> None:
     """Which documents were read and why — shown with every answer."""
     if route is not None and getattr(route, "reason", ""):
-        st.caption(f":material/alt_route: {route.reason}")
+        st.caption(f":material/alt_route: {md(route.reason)}")
 
 
 def draw_answer(settings, ans, key: str) -> None:
     draw_route(getattr(ans, "route", None))
     if ans.reasoning:
         with st.expander("Reasoning", expanded=False):
-            st.markdown(_md(ans.reasoning))
+            st.markdown(common.answer_md(ans.reasoning))
     from app.printed_pages import display_text
 
-    st.markdown(_md(display_text(ans.answer, ans.citations)))
+    st.markdown(common.answer_md(display_text(ans.answer, ans.citations)))
     if ans.incomplete:
-        st.warning(f"The answer is incomplete (finish reason: {ans.finish_reason or 'cut off'}).")
+        st.warning(f"The answer is incomplete (finish reason: {md(ans.finish_reason or 'cut off')}).")
     unsupported = [s for s in ans.sentences if s.supported is False]
     if unsupported:
         st.warning(f"{len(unsupported)} sentence(s) are not backed by the passages they cite.")
@@ -169,7 +162,7 @@ def _send(settings, question: str) -> None:
         history=history or None,
     )
     with st.chat_message("user"):
-        st.markdown(question.replace("$", "\\$"))
+        st.markdown(md(question))
     with st.chat_message("assistant"):
         if common.is_generative(b):
             t, box, deltas = _stream_answer(settings, dict(question=question, **kwargs))
@@ -187,7 +180,7 @@ def _send(settings, question: str) -> None:
             with st.spinner("Reading…"):
                 ans = ask(settings, question, **kwargs)
         if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
-            st.caption(f"Searched for: {ans.rewritten_query}")
+            st.caption(f"Searched for: {md(ans.rewritten_query)}")
         # the same key the history gives this turn next run (its index in the chat), so a click on one of
         # its citation buttons is seen by the button drawn again in that run
         draw_answer(settings, ans, key=f"h{len(chat) + 1}")
@@ -238,11 +231,11 @@ def render(settings) -> None:
     for i, turn in enumerate(chat):
         with st.chat_message(turn["role"]):
             if turn["role"] == "user":
-                st.markdown(turn["content"].replace("$", "\\$"))
+                st.markdown(md(turn["content"]))
             else:
                 ans = turn["answer"]
                 if ans.rewritten_query and ans.rewritten_query.strip() != ans.question.strip():
-                    st.caption(f"Searched for: {ans.rewritten_query}")
+                    st.caption(f"Searched for: {md(ans.rewritten_query)}")
                 draw_answer(settings, ans, key=f"h{i}")
     if generative:
         with st.expander("Cost of the next question (before sending)", expanded=False):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 
 import streamlit as st
 
@@ -19,7 +18,7 @@ FORMATS = {
 
 def matrix_html(m) -> str:
     """The matrix as an HTML table: one row per aspect, one column per document (kept for exports' look)."""
-    head = "".join(f"<th>{html.escape(d.label + ' ' if d.label else '')}{html.escape(d.file)}</th>" for d in m.documents)
+    head = "".join(f"<th>{common.html_text(d.label + ' ' if d.label else '')}{common.html_text(d.file)}</th>" for d in m.documents)
     rows = []
     for a in m.aspects:
         cells = []
@@ -30,9 +29,9 @@ def matrix_html(m) -> str:
                 continue
             cite = ""
             if c.citation is not None:
-                cite = f' <b title="{html.escape(c.citation.file)}">[{html.escape(c.citation.display_label)}]</b>'
-            cells.append(f"<td>{html.escape(c.answer)}{cite}</td>")
-        rows.append(f"<tr><th style='text-align:left'>{html.escape(a)}</th>{''.join(cells)}</tr>")
+                cite = f' <b title="{common.html_text(c.citation.file)}">[{common.html_text(c.citation.display_label)}]</b>'
+            cells.append(f"<td>{common.html_text(c.answer)}{cite}</td>")
+        rows.append(f"<tr><th style='text-align:left'>{common.html_text(a)}</th>{''.join(cells)}</tr>")
     return (
         '<table style="width:100%;font-size:0.9rem;border-collapse:collapse" border="1" cellpadding="6">'
         f"<thead><tr><th>aspect</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -48,17 +47,17 @@ def draw_matrix(settings, m) -> None:
     head = st.columns(widths)
     head[0].markdown("**aspect**")
     for col, d in zip(head[1:], m.documents):
-        col.markdown(f"**{html.escape((d.label + ' ') if d.label else '')}{html.escape(d.file)}**")
+        col.markdown(f"**{common.md((d.label + ' ') if d.label else '')}{common.md(d.file)}**")
     for r, a in enumerate(m.aspects):
         with st.container(border=True):
             row = st.columns(widths)
-            row[0].markdown(f"**{html.escape(a)}**")
+            row[0].markdown(f"**{common.md(a)}**")
             for k, (col, d) in enumerate(zip(row[1:], m.documents)):
                 c = m.cell(d.doc_id, a)
                 if c is None or not c.found:
                     col.caption("not found")
                     continue
-                col.markdown(html.escape(c.answer).replace("$", "\\$"))
+                col.markdown(common.md(c.answer))
                 if c.citation is not None:
                     citation_button(settings, c.citation, key=f"cmp_cell{r}_{k}", container=col)
 

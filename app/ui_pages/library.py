@@ -7,6 +7,7 @@ import streamlit as st
 
 from app import jobs, library, uploads
 from app.ui_pages import common
+from app.ui_pages.common import md
 from ingest.types import FAILED, INGESTED, NEEDS_PASSWORD, NO_TEXT, REPLACED, UNCHANGED
 
 _ICON = {
@@ -84,7 +85,7 @@ def _retry_with_password(settings, job_id: str, name: str, doc_id: str) -> None:
         return
     path = uploads.kept_path(settings, doc_id, name)
     if path is None:
-        st.session_state.flash_error = f"{name}: the uploaded copy is gone; upload the file again"
+        st.session_state.flash_error = f"{md(name)}: the uploaded copy is gone; upload the file again"
         return
     jobs.submit(settings, [path], password=pw, names=[name])
     st.session_state.setdefault("retried", set()).add(job_id)
@@ -93,17 +94,18 @@ def _retry_with_password(settings, job_id: str, name: str, doc_id: str) -> None:
 def _job_line(j) -> str:
     status = j.outcome or j.status
     words = _WORDS.get(status, status)
-    detail = (j.message or "").replace(" (--password)", "")  # the remedy here is the field below
+    detail = md((j.message or "").replace(" (--password)", ""))  # the remedy here is the field below
+    file = md(j.file)
     if j.status == "queued":
-        return f":material/schedule: **{j.file}** — queued" + (f" ({detail})" if detail else "")
+        return f":material/schedule: **{file}** — queued" + (f" ({detail})" if detail else "")
     if j.status == "parsing":
-        return f":material/hourglass_top: **{j.file}** — parsing" + (f": {detail}" if detail else "…")
+        return f":material/hourglass_top: **{file}** — parsing" + (f": {detail}" if detail else "…")
     if j.status == "embedding":
-        return f":material/hourglass_bottom: **{j.file}** — " + (detail or "computing vectors")
+        return f":material/hourglass_bottom: **{file}** — " + (detail or "computing vectors")
     if status in (INGESTED, REPLACED):
-        line = f"{_ICON[status]} **{j.file}** — {words}: {j.pages} pages, {j.chunks} chunks"
+        line = f"{_ICON[status]} **{file}** — {words}: {j.pages} pages, {j.chunks} chunks"
         return line + (f" ({detail})" if detail else "")
-    return f"{_ICON.get(status, '')} **{j.file}** — {words}" + (f": {detail}" if detail else "")
+    return f"{_ICON.get(status, '')} **{file}** — {words}" + (f": {detail}" if detail else "")
 
 
 def _draw_session_rows() -> None:
@@ -111,9 +113,9 @@ def _draw_session_rows() -> None:
         status = row["status"]
         words = _WORDS.get(status, status)
         if status == "duplicate":
-            st.markdown(f"{_ICON[status]} **{row['name']}** — {words} {row['message']} (same bytes, skipped)")
+            st.markdown(f"{_ICON[status]} **{md(row['name'])}** — {words} {md(row['message'])} (same bytes, skipped)")
         else:
-            st.markdown(f"{_ICON.get(status, '')} **{row['name']}** — {words}: {row['message']}")
+            st.markdown(f"{_ICON.get(status, '')} **{md(row['name'])}** — {words}: {md(row['message'])}")
 
 
 def _draw_jobs(settings) -> None:
@@ -144,7 +146,7 @@ def _draw_jobs(settings) -> None:
         elif j.outcome == NEEDS_PASSWORD and j.id not in retried and j.doc_id and common.can_edit():
             c1, c2 = st.columns([3, 1])
             c1.text_input(
-                f"Password for {j.file}", type="password", key=f"pw_{j.id}", label_visibility="collapsed",
+                f"Password for {md(j.file)}", type="password", key=f"pw_{j.id}", label_visibility="collapsed",
                 placeholder=f"Password for {j.file}",
             )
             c2.button("Retry", key=f"retry_{j.id}", on_click=_retry_with_password, args=(settings, j.id, j.file, j.doc_id))
@@ -174,7 +176,7 @@ def _delete(settings, doc_id: str, file: str) -> None:
     uploads.forget(settings, doc_id)
     sel = st.session_state.get("selected_docs") or []
     st.session_state.selected_docs = [d for d in sel if d != doc_id]
-    st.session_state.flash = f"Deleted {file}"
+    st.session_state.flash = f"Deleted {md(file)}"
 
 
 PAGE_SIZE = 25  # rows per page: a library of hundreds stays usable
@@ -209,12 +211,13 @@ def _draw_documents(settings) -> None:
         row = library.profile_row(d)
         c = st.columns(widths, vertical_alignment="center")
         extra = " · ".join(x for x in (row["court"], f"No. {row['case_number']}" if row["case_number"] else "") if x)
-        desc = f"  \n<small><i>{d.profile.description}</i></small>" if d.profile.description else ""
-        c[0].markdown(f"{row['title']}  \n<small>`{d.file}` · `{d.doc_id[:12]}`{' · ' + extra if extra else ''}</small>"
-                      + desc, unsafe_allow_html=True)
+        desc = f"  \n<small><i>{md(d.profile.description)}</i></small>" if d.profile.description else ""
+        # markup built here from escaped parts only (md): a title or party is never HTML or a link
+        c[0].markdown(f"{md(row['title'])}  \n<small>{md(d.file)} · {d.doc_id[:12]}{' · ' + md(extra) if extra else ''}"
+                      "</small>" + desc, unsafe_allow_html=True)
         who = "; ".join(row["parties"][:3]) + (" …" if len(row["parties"]) > 3 else "")
-        c[1].markdown(f"{row['type']}" + (f"  \n<small>{who}</small>" if who else ""), unsafe_allow_html=True)
-        c[2].write(row["date"] or "—")
+        c[1].markdown(f"{md(row['type'])}" + (f"  \n<small>{md(who)}</small>" if who else ""), unsafe_allow_html=True)
+        c[2].markdown(md(row["date"] or "—"))
         c[3].write(str(d.pages))
         if d.status == "ready":
             c[4].write(str(d.chunks))
@@ -223,7 +226,7 @@ def _draw_documents(settings) -> None:
         c[5].write((d.ingested_at or "")[:19].replace("T", " "))
         if common.can_edit():
             c[6].button(
-                ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {d.file} and all its chunks",
+                ":material/delete:", key=f"del_{d.doc_id}", help=f"Delete {md(d.file)} and all its chunks",
                 on_click=_delete, args=(settings, d.doc_id, d.file),
             )
     if pages > 1:

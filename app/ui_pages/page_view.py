@@ -39,9 +39,10 @@ def citation_button(settings, c, key: str, container=None) -> None:
     """A citation's button: its label as people cite it; a click opens its page."""
     mark = "" if c.verified else " ⚠"
     where = container or st
-    help_ = f"{c.file} · {c.pages}" + (f" · {c.section}" if c.section else "") + (
+    help_ = f"{common.md(c.file)} · {common.md(c.pages)}" + (f" · {common.md(c.section)}" if c.section else "") + (
         "" if c.verified else " · not verified: check the passage")
-    if where.button(f"[{c.display_label}]{mark}", key=key, help=help_, width="stretch", disabled=not c.doc_id):
+    if where.button(f"\\[{common.md(c.display_label)}\\]{mark}", key=key, help=help_, width="stretch",
+                    disabled=not c.doc_id):
         open_page(settings, target(c.doc_id, c.file, c.page_start, highlight=c.text, span=(c.page_start, c.page_end),
                                    section=c.section))
 
@@ -81,8 +82,9 @@ def draw_viewer(settings, view: dict) -> None:
     from app.results import pages_text
 
     shown = pages_text(page, page, label, label) + (", OCR" if page in set(doc.ocr_pages) else "")
-    top[0].markdown(f"**{html.escape(doc.file)}** · {shown} · page {page} of {n}"
-                    + (f" · _{html.escape(view.get('section') or '')}_" if view.get("section") else ""))
+    # the cited passage's section, only on the pages of that passage (after "Next ▶" it is another page's)
+    top[0].markdown(f"**{common.md(doc.file)}** · {common.md(shown)} · page {page} of {n}"
+                    + (f" · _{common.md(view.get('section'))}_" if view.get("section") and in_span else ""))
     top[1].button("◀ Previous", key="pv_prev", disabled=page <= 1, on_click=_step, args=(-1, n), width="stretch")
     top[2].button("Next ▶", key="pv_next", disabled=page >= n, on_click=_step, args=(1, n), width="stretch")
     zoom = top[3].selectbox("Zoom", list(ZOOMS), index=list(ZOOMS).index(view.get("zoom", "Fit")),
@@ -99,7 +101,7 @@ def draw_viewer(settings, view: dict) -> None:
         img = pages.page_image(settings, doc, page, highlight=highlight, span=span,
                                width=BASE_WIDTH * ZOOMS[zoom] // 100)
     except pages.PageUnavailable as e:
-        st.info(f"The page cannot be shown as an image: {e.reason}. Here is its text.")
+        st.info(f"The page cannot be shown as an image: {common.md(e.reason)}. Here is its text.")
         _text_view(settings, doc, page, view)
         return
     if highlight and not img.found:

@@ -7,6 +7,7 @@ import streamlit as st
 from app import library
 from app.context_view import passage_in_context
 from app.ui_pages import common
+from app.ui_pages.common import md
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -23,7 +24,7 @@ def show_in_context(settings, doc_id: str, char_start: int, char_end: int, *, pa
         text, char_start, char_end, doc_id=doc_id, page_start=page_start, page_end=page_end,
         section=section, passage_text=passage_text,
     )
-    st.caption(f"{common.pages_label(page_start, page_end)}" + (f" · {section}" if section else ""))
+    st.caption(f"{common.pages_label(page_start, page_end)}" + (f" · {md(section)}" if section else ""))
     st.markdown(common.highlight_html(view.text, terms, (view.focus_start, view.focus_end)), unsafe_allow_html=True)
 
 
@@ -55,7 +56,7 @@ def render(settings) -> None:
     rt, hits = library.routed_search(settings, query, ids, k=int(k))
     terms = common.query_terms(query)
     if rt is not None and rt.reason:
-        st.caption(f":material/alt_route: {rt.reason}")
+        st.caption(f":material/alt_route: {md(rt.reason)}")
     st.caption(f"{len(hits)} passages from {len({h.chunk.doc_id for h in hits})} of {len(ids)} document(s)")
     if not hits:
         st.info("Nothing relevant found in the chosen documents.")
@@ -70,20 +71,20 @@ def render(settings) -> None:
 
         pages = page_display(d, ch.page_start, ch.page_end, ch.ocr)
         with st.container(border=True):
-            st.markdown(
-                f"**{n}. {name}** · {pages}"
-                + (f" · _{section}_" if section else "")
+            st.markdown(  # markup built from escaped parts only (md)
+                f"**{n}. {md(name)}** · {md(pages)}"
+                + (f" · _{md(section)}_" if section else "")
                 + f" <small>score {h.score:.3f}</small>",
                 unsafe_allow_html=True,
             )
             st.markdown(common.highlight_html(ch.text, terms), unsafe_allow_html=True)
-            if st.button(f"Open the page ({pages})", key=f"search_page{n}", icon=":material/description:"):
+            if st.button(f"Open the page ({md(pages)})", key=f"search_page{n}", icon=":material/description:"):
                 from app.ui_pages.page_view import open_page, target
 
                 open_page(settings, target(ch.doc_id, name, ch.page_start, highlight=ch.text,
                                            span=(ch.page_start, ch.page_end), section=ch.section_path,
                                            char_start=ch.char_start, char_end=ch.char_end))
-            with st.expander(f"Open {pages} in context", expanded=False):
+            with st.expander(f"Open {md(pages)} in context", expanded=False):
                 show_in_context(
                     settings, ch.doc_id, ch.char_start, ch.char_end, page_start=ch.page_start,
                     page_end=ch.page_end, section=section, terms=terms, passage_text=ch.text,

@@ -97,7 +97,7 @@ def render(settings) -> None:
         files = export_bytes(result, tuple(FORMATS), stem, evidence_for(settings, result, images))
         st.session_state.summary = (result, stem, files)
         st.session_state.summary_images = images
-    from app.ui_pages.ask import _md, draw_citations, draw_coverage, usage_line
+    from app.ui_pages.ask import draw_citations, draw_coverage, usage_line
 
     with st.container(border=True):
         if result.mode == "extractive" and "extractive" not in result.summary[:200].lower():
@@ -106,7 +106,7 @@ def render(settings) -> None:
         st.subheader(result.title)
         from app.printed_pages import display_text
 
-        st.markdown(_md(display_text(result.summary, result.citations)))
+        st.markdown(common.answer_md(display_text(result.summary, result.citations)))
         draw_citations(settings, result.citations, "sum", [])
         draw_coverage(result.coverage)
         st.caption(f"{result.strategy} · {usage_line(result)}")

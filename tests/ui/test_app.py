@@ -8,6 +8,7 @@ citations, errors as messages (never an exception in the page), the key never ec
 from __future__ import annotations
 
 import io
+import re
 import stat
 from pathlib import Path
 
@@ -54,9 +55,17 @@ def _docs(home: Path) -> dict[str, str]:
 
 
 def _text(at: AppTest) -> str:
+    """What the page shows: the Markdown sources with their backslash escapes read as a browser shows them
+    (text from documents is escaped so that it is never markup: app/ui_pages/common.md)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [s.value for s in at.success] + [w.value for w in at.warning] + [e.value for e in at.error]
-    return "\n".join(str(p) for p in parts)
+    return _shown("\n".join(str(p) for p in parts))
+
+
+def _shown(markdown: str) -> str:
+    """A Markdown source as the browser shows it: backslash escapes read (app/ui_pages/common.md escapes text from
+    documents so that it is never markup)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
 
 # ---- Library -------------------------------------------------------------------------------
@@ -192,10 +201,10 @@ def test_search_shows_ranked_passages_with_pages_and_highlights(monkeypatch, tmp
     assert not at.exception and not at.error
     md = [m.value for m in at.markdown]
     heads = [m for m in md if m.startswith("**1. ")]
-    assert heads and " · p." in heads[0]
+    assert heads and " · p." in _shown(heads[0])
     assert any("<mark>" in m and "governing" in m.lower() for m in md)
     # each hit opens in its page context, with the passage shaded
-    assert any(e.label.startswith("Open p.") for e in at.expander)
+    assert any(_shown(e.label).startswith("Open p.") for e in at.expander)
     assert any("border-left:3px solid" in m for m in md)
 
 
@@ -230,8 +239,8 @@ def test_ask_extractive_with_citations_followup_and_new_conversation(monkeypatch
     state = at.session_state["chat"]
     ans = state[-1]["answer"]
     assert ans.citations and ans.mode == "extractive"
-    buttons = [b for b in at.chat_message[1].button if b.label.startswith("[D")]
-    assert buttons and buttons[0].label.startswith(f"[{ans.citations[0].display_label}")
+    buttons = [b for b in at.chat_message[1].button if _shown(b.label).startswith("[D")]
+    assert buttons and _shown(buttons[0].label).startswith(f"[{ans.citations[0].display_label}")
     buttons[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any('class="ld-page"' in m.value and 'data-found="1"' in m.value for m in at.markdown)
@@ -304,7 +313,7 @@ def test_compare_matrix_with_downloads(monkeypatch, tmp_path, samples_home):
     cells = "\n".join(m.value for m in at.markdown)
     assert "**governing law**" in cells and "**term**" in cells
     cell_buttons = [b for b in at.button if (b.key or "").startswith("cmp_cell")]
-    assert cell_buttons and all(b.label.startswith("[D") for b in cell_buttons)
+    assert cell_buttons and all(_shown(b.label).startswith("[D") for b in cell_buttons)
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download XLSX", "Download Markdown"]
     cell_buttons[0].click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -398,7 +407,7 @@ def test_ask_generative_streams_with_reasoning_usage_and_history(monkeypatch, tm
     exp = next(e for e in at.chat_message[1].expander if e.label == "Reasoning")
     assert exp.proto.expanded is False
     assert any("prompt 1,000 tokens (600 cached)" in c.value for c in at.chat_message[1].caption)
-    assert any(b.label.startswith("[D1 p.1") for b in at.chat_message[1].button)
+    assert any(_shown(b.label).startswith("[D1 p.1") for b in at.chat_message[1].button)
 
     at.chat_input(key="ask_input").set_value("and what about termination?").run()
     assert not at.exception and not at.error, [e.value for e in at.error]

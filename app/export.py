@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from app.results import Answer, Matrix, Summary
+from app.verbatim import answer_md_text, md_text, plain
 
 # Evidence pages (issue 12): what `app.pages.evidence_pages` hands an export — a caption and a PNG of the
 # cited page with the passage highlighted, or a caption and the reason no image could be made.
@@ -129,13 +130,15 @@ def matrix_rows(m: Matrix) -> tuple[list[str], list[list[str]]]:
 
 
 def _md_escape_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return md_text(text).replace("\n", " ")
 
 
 def to_markdown(result) -> str:
-    out = [f"# {result.title}", ""]
+    """Text from documents and users is escaped (app/verbatim.py): a reader's Markdown viewer shows it as written,
+    never as a link, an image or HTML; the answer keeps its emphasis and lists."""
+    out = [f"# {md_text(result.title)}", ""]
     for k, v in metadata(result):
-        out.append(f"- **{k}:** {v}")
+        out.append(f"- **{k}:** {md_text(v)}")
     out += ["", "## Documents", "", "| label | file | title | sha256 | pages |", "|---|---|---|---|---|"]
     for row in document_rows(result):
         out.append("| " + " | ".join(_md_escape_cell(x) for x in row) + " |")
@@ -149,21 +152,21 @@ def to_markdown(result) -> str:
         heading = "Answer" if isinstance(result, Answer) else "Summary"
         out += [f"## {heading}", ""]
         if isinstance(result, Answer):
-            out += [f"**Question:** {result.question}", ""]
-        out.append(body_text(result).strip())
+            out += [f"**Question:** {md_text(result.question)}", ""]
+        out.append(answer_md_text(body_text(result).strip()))
         if isinstance(result, Answer):
             bad = [s.text for s in result.sentences if s.supported is False]
             if bad:
-                out += ["", "**Not backed by the cited passages:**", ""] + [f"- {b}" for b in bad]
+                out += ["", "**Not backed by the cited passages:**", ""] + [f"- {md_text(b)}" for b in bad]
     out += ["", "## Sources", ""]
     rows = source_rows(result)
     if not rows:
         out.append("_No citations._")
     for label, file, pages, section, passage, verified in rows:
-        sec = f", {section}" if section else ""
-        out.append(f"- **[{label}]** {file}, {pages}{sec} (verified: {verified})")
+        sec = f", {md_text(section)}" if section else ""
+        out.append(f"- **\\[{md_text(label)}\\]** {md_text(file)}, {md_text(pages)}{sec} (verified: {verified})")
         if passage:
-            out.append(f"  > {passage.strip()}")
+            out.append(f"  > {md_text(passage.strip())}")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -181,11 +184,11 @@ def _body_blocks(text: str) -> list[tuple[str, str]]:
         if not s:
             continue
         if s.startswith("#"):
-            blocks.append(("h", s.lstrip("#").strip()))
+            blocks.append(("h", plain(s.lstrip("#").strip())))
         elif re.match(r"^[-*•]\s+", s):
-            blocks.append(("li", re.sub(r"^[-*•]\s+", "", s)))
+            blocks.append(("li", plain(re.sub(r"^[-*•]\s+", "", s))))
         else:
-            blocks.append(("p", s.replace("**", "")))
+            blocks.append(("p", plain(s)))  # `[* ****] years` keeps its asterisks: a redaction, not emphasis
     return blocks
 
 

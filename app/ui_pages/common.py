@@ -157,39 +157,8 @@ def show_callback_errors() -> None:
         st.error(msg)
 
 
-# ---- text from documents and users ----------------------------------------------------------------
-# Titles, parties, file names, passages, answers and messages come from documents or users. Whatever draws them
-# goes through one of these two, so nothing in a document ever becomes markup in the page (an <img> in a
-# heading, a Markdown link in a party's name, `$…$` read as LaTeX, CUAD's `[* ****]` redaction read as emphasis).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^\"'])")
-
-
-def md(text: object) -> str:
-    """`text` for anything that renders Markdown (st.markdown, captions, messages, button and expander labels):
-    every character shown as it is, line breaks kept. Also safe inside markup built with unsafe_allow_html,
-    since an escaped `<` cannot open a tag."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text if text is not None else "")).replace("\n", "  \n")
-
-
-_ANSWER_SPECIAL = re.compile(r"([\\`<>&$\[\]()!:~{}|])")
-_BRACKETED = re.compile(r"\\\[[^\n]*?\\\]")  # a bracketed span, once its brackets are escaped
-_WWW = re.compile(r"(?i)\bwww\.")
-_LABEL = re.compile(r"\\\[(D\d+ p\.[^\n]*?)\\\]")
-
-
-def answer_md(text: object) -> str:
-    """An answer or summary for st.markdown: a model's emphasis, lists and headings still render, but nothing in it
-    becomes HTML, a link, an image, LaTeX or a Streamlit directive, and bracketed text — CUAD's `[* ****]`
-    redactions, citation labels — shows as written. Citation labels are set in bold."""
-    s = _ANSWER_SPECIAL.sub(r"\\\1", str(text if text is not None else ""))
-    s = _BRACKETED.sub(lambda m: m.group(0).replace("*", "\\*").replace("_", "\\_"), s)
-    s = _WWW.sub(lambda m: m.group(0)[:-1] + "\\.", s)
-    return _LABEL.sub(lambda m: f"**\\[{m.group(1)}\\]**", s)
-
-
-def html_text(text: object) -> str:
-    """`text` inside an HTML block the code builds (where Markdown is not read): HTML-escaped, quotes too."""
-    return html.escape(str(text if text is not None else ""), quote=True)
+# ---- text from documents and users: app/verbatim.py (shared with the exports) ------------------------------------
+from app.verbatim import answer_md, html_text, md  # noqa: E402,F401 - the faces draw document text through these
 
 
 # ---- drawing helpers ----------------------------------------------------------------------------

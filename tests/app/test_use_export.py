@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import csv
 import json
 
@@ -67,7 +69,9 @@ def test_answer_exports_open_and_carry_citations(results, tmp_path):
         p = export(ans, tmp_path / f"answer{suf}")
         assert p.is_file() and p.stat().st_size > 200
     md = (tmp_path / "answer.md").read_text()
-    assert "## Sources" in md and f"[{label}]" in md and "laws of the State of New York" in md
+    shown = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md)  # as a Markdown viewer shows it (document text is escaped)
+    assert "## Sources" in md and f"[{label}]" in shown and "laws of the State of New York" in shown
+    assert f"\\[{label}\\]" in md, "a label is text, not a Markdown link"
     assert ans.documents[0].sha256 in md and "extractive" in md and "Date" in md
     text, d = _docx_text(tmp_path / "answer.docx")
     headings = [p.text for p in d.paragraphs if p.style.name.startswith("Heading") or p.style.name == "Title"]
@@ -120,3 +124,27 @@ def test_bad_suffix_and_matrix_only_formats_are_refused_cleanly(results, tmp_pat
     with pytest.raises(ExportError, match="use one of"):
         export(ans, tmp_path / "a.txt")
     assert list(tmp_path.iterdir()) == []  # nothing half-written
+
+
+def test_document_text_stays_text_in_every_export(results, tmp_path):
+    """Issues 26/27: a redaction marker keeps its asterisks in DOCX, PDF and Markdown, and HTML or a link in a
+    passage or title is text in the Markdown export, never markup."""
+    import dataclasses
+
+    from app.verbatim import md_text
+
+    ans, _, _, _ = results
+    planted = "The term is [* ****] years and [*****] months. <img src=x onerror=alert(1)> [go](javascript:alert(1))"
+    c0 = dataclasses.replace(ans.citations[0], text=planted)
+    ans = dataclasses.replace(ans, answer=planted + " [" + c0.label + "]", citations=[c0, *ans.citations[1:]],
+                              question="<b>Which term?</b> [x](https://evil.example)")
+    md = export(ans, tmp_path / "a.md").read_text()
+    for markup in (r"<img", r"<b>", r"\]\(javascript", r"\]\(https://evil"):  # only escaped, never live
+        assert not re.search(r"(?<!\\)" + markup, md), markup
+    assert md_text("[* ****] years") in md
+    text, _ = _docx_text(export(ans, tmp_path / "a.docx"))
+    assert "[* ****] years and [*****] months" in text
+    from pypdf import PdfReader
+
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(str(export(ans, tmp_path / "a.pdf"))).pages)
+    assert "[* ****] years" in " ".join(pdf_text.split())

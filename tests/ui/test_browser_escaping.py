@@ -15,7 +15,7 @@ from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception
 
 pytestmark = pytest.mark.slow
 
-FILE = "evil [click](javascript:window.__pwned=5) <b>x</b>.md"
+FILE = "evil [click](javascript:window.__pwned=5) <i>x.md"  # no "/": it is a file name
 TEXT = """# <img src="x-planted.png" onerror="window.__pwned=1"> Services Agreement [home](https://evil.example/t)
 
 This Services Agreement is made between <a href="https://evil.example/p">Evil Party</a> Inc. and
@@ -70,7 +70,7 @@ def test_no_document_text_becomes_markup_in_any_area(planted_ui):
             _idle(page)
             body = page.locator('[data-testid="stMain"]').inner_text()
             assert "Documents (2)" in body
-            assert "<b>x</b>" in body or "[click](javascript" in body, "the file name is shown as written"
+            assert "<i>x" in body or "[click](javascript" in body, "the file name is shown as written"
             _clean(page, "Library")
 
             _area(page, "Search")

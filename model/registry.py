@@ -9,10 +9,9 @@ without switching models silently (a different model bills and behaves different
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from collections.abc import Callable
 from importlib import metadata
-from typing import Callable
+from pathlib import Path
 
 from model.base import Backend, BackendUnavailable, ModelError, NoModel, RetiredModelError
 from model.catalog import ModelInfo, default_model, default_window, lookup, thinking_twin
@@ -134,7 +133,7 @@ def _built(kind: str, sdk: str, build: Callable[[], Backend]) -> Backend:
         return build()
     except ModelError:
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the user gets one actionable line
+    except Exception as exc:
         try:
             version = f"{sdk} {metadata.version(sdk)}"
         except metadata.PackageNotFoundError:

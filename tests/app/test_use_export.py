@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from app import extractive
-from app.export import ExportError, export
-from app.results import Answer, Cell, Citation, DocInfo, Matrix, SentenceSupport, Summary, SummarySection
+from app.answer import extractive
+from app.answer.export import ExportError, export
+from app.answer.results import Answer, Cell, Citation, DocInfo, Matrix, SentenceSupport, Summary, SummarySection
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef"
 

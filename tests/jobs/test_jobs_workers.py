@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from app import jobs
 from app.config import load_settings
+from app.library import jobs
 from ingest.store import open_store
 from tests.hardening.helpers import cli_env, run_longdoc, start_longdoc
 from tests.jobs.craft import bad_pdfs, good_pdfs

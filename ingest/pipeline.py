@@ -365,12 +365,12 @@ def _kill_pool(ex: ProcessPoolExecutor | None) -> None:
             pass
     try:
         ex.shutdown(wait=False, cancel_futures=True)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - shutting a broken pool down is best effort
         pass
     for p in procs:
         try:
             p.join(timeout=5)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - ditto: a child that will not join is left to the OS
             pass
 
 
@@ -457,7 +457,7 @@ class Ingester:
             if self._pool is not None:
                 try:
                     self._pool.shutdown(wait=True, cancel_futures=True)
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - a pool that cannot shut down cleanly is killed instead
                     _kill_pool(self._pool)
                 self._pool = None
 

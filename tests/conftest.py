@@ -34,14 +34,14 @@ def shared_dir() -> Path:
 
 
 # ---- library fixtures (STORE): a real Chroma store with real PDFs ingested once per session ----------
-import uuid  # noqa: E402
+import uuid  # noqa: E402 - the store fixtures are a section of their own: their imports open it
 
 # HARDEN appends "server" here and provides a session fixture `chroma_server` returning its URL.
 STORE_MODES = ["embedded", "server"]
 
 
 from ingest.chroma_server import free_port as _free_port  # noqa: E402,F401 - re-exported for tests
-from ingest.chroma_server import start_chroma_server, stop_process  # noqa: E402
+from ingest.chroma_server import start_chroma_server, stop_process  # noqa: E402 - ditto
 
 
 @pytest.fixture(scope="session")

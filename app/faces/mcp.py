@@ -77,7 +77,7 @@ async def _call(fn, *args, kind=ToolError, **kw):
         return await anyio.to_thread.run_sync(lambda: fn(*args, **kw))
     except (ToolError, ResourceError):
         raise
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - any failure becomes a tool error through present (a bug names only its kind)
         _fail(e, kind)
 
 

@@ -325,7 +325,7 @@ def run_broker(settings: Settings, on_start=None) -> int:
         while not stop.wait(5):
             try:
                 rec.beat(runner.name, int(settings.redeliver_s))
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a missed heartbeat is tried again in 5 s; the jobs go on
                 pass
 
     rec.beat(runner.name, int(settings.redeliver_s))

@@ -87,7 +87,7 @@ def ingest_cmd(
     except KeyboardInterrupt:
         err.print("stopped waiting: the jobs go on in the worker (longdoc jobs)", highlight=False)
         raise typer.Exit(130) from None
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback (e.g. Chroma or Redis unreachable)
         fail_with(e, 2, unexpected=True)
     results = [j.as_result() for j in done]
     if as_json:

@@ -10,7 +10,7 @@ export TOKENIZERS_PARALLELISM := false
 
 LOCK := requirements.lock
 LATEST := .venv-latest
-.PHONY: install lock demo test test-fast test-latest docs bench fuzz ui clean
+.PHONY: install lock lint demo test test-fast test-latest docs bench fuzz ui clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -55,7 +55,12 @@ demo: install
 	@echo "Opening the UI on http://$${LONGDOC_UI_ADDRESS:-127.0.0.1}:$${LONGDOC_UI_PORT:-8501} (Ctrl-C to stop)"
 	$(BIN)/longdoc ui
 
-test: install
+# ruff (pyproject.toml [tool.ruff]) and the import contracts ([tool.importlinter]): run before every test run
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: install lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install

@@ -47,7 +47,7 @@ def _redact(value: str | None) -> str:
     return "<redacted>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     # where everything lives
     home: Path = field(default_factory=lambda: Path.cwd() / ".longdoc")  # the data folder: store, indexes, uploads, jobs
@@ -72,7 +72,7 @@ class Settings:
     file_timeout_s: int = 600  # a file whose parsing takes longer fails with a clear message
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
 
-    # jobs (app/jobs.py): with no broker a local worker runs them from a SQLite queue under home
+    # jobs (app/library/jobs.py): with no broker a local worker runs them from a SQLite queue under home
     # jobs run by `longdoc worker` on any machine; needs LONGDOC_CHROMA_URL
     broker_url: str | None = field(default=None, repr=False)  # redis://host:6379/0 → Dramatiq on Redis
     worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
@@ -188,7 +188,8 @@ class Settings:
         """The local worker's lock and log."""
         return Path(self.home) / "worker"
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
+        """A new Settings with `changes` (None leaves a field as it is); Settings are frozen, never changed in place."""
         changes = {k: v for k, v in changes.items() if v is not None}
         if "collection" in changes:
             changes["collection_base"] = changes.pop("collection")
@@ -224,7 +225,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        from dotenv import dotenv_values
+        from dotenv import dotenv_values  # only where a .env file exists: config stays import-light
     except ImportError:  # pragma: no cover - python-dotenv is a dependency
         return {}
     return {k: v for k, v in dotenv_values(path).items() if v is not None}

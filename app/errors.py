@@ -1,80 +1,137 @@
-"""The one-line message (and HTTP status) for each failure a user can cause, shared by every face.
+"""Every failure a user can cause, as one typed hierarchy: each error carries its message, a hint and the HTTP
+status a face answers with (in the spirit of httpx's `_exceptions.py`).
 
-The CLI prints these lines, the API returns them as JSON, MCP as tool errors: the same words
-everywhere, never a traceback.
+It sits at the ground of `app/` (it imports nothing of the project), so the library and the use cases raise
+these and every face shows them alike through `app.faces.present`, never by reading the message's words.
+Each class keeps the built-in base it always had (LookupError, ValueError), so callers that catch those
+still do. Model failures come from `model.base` (ModelError and its subclasses); `present` maps them.
+
+    LongdocError                 status 400
+    ├── InvalidRequest (ValueError)      400   ExportError, EvalSetError, UploadError (413 too large, 415 not a PDF),
+    │                                          QuotaExceeded 413
+    ├── DiskFull (OSError)               507
+    ├── NotFound (LookupError)           404   NoSuchMatter, NoSuchDocument
+    ├── Conflict                         409   MatterError (ValueError), NothingToRead, PageUnavailable (LookupError)
+    └── AccessError                      403   Unauthenticated 401, Forbidden 403, Unknown 404 (LookupError)
 """
 
 from __future__ import annotations
 
-MODEL_HINTS = {
-    "AuthError": "check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc doctor`), or unset LONGDOC_BACKEND to answer extractively",
-    "BalanceError": "top up the account balance, or unset LONGDOC_BACKEND to answer extractively",
-    "RateLimitError": "wait a minute and retry",
-    "ServerError": "the provider is overloaded or failing: retry later",
-    "ConnectError": "check LONGDOC_BASE_URL and the network",
-    "TimeoutError_": "retry, or raise LONGDOC_TIMEOUT_S",
-    "BadRequestError": "the server refused the request as sent; `longdoc doctor` shows the model's limits",
-}
-# a 400 that speaks of the prompt's length: only then is lowering the budget the thing to do
-CONTEXT_WORDS = ("context length", "context_length", "maximum context", "too long", "too many tokens", "exceeds",
-                 "max_model_len", "prompt is too", "reduce the length")
+
+class LongdocError(Exception):
+    """A failure the user caused or can act on: `message` is one line, `hint` what to do (may be empty)."""
+
+    status = 400
+    hint = ""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        if status is not None:
+            self.status = status
 
 
-def model_hint(e) -> str:
-    """What to do about a model failure (a retired or unserved model name has its own line: `explain`)."""
-    name = type(e).__name__
-    if name == "BadRequestError" and any(w in (e.message or "").lower() for w in CONTEXT_WORDS):
-        return "the prompt exceeds what the server accepts: lower --budget (or LONGDOC_BUDGET)"
-    return MODEL_HINTS.get(name, "retry, or unset LONGDOC_BACKEND to answer extractively")
+class InvalidRequest(LongdocError, ValueError):
+    """The request cannot be met as made (a bad value, an unknown format)."""
+
+    status = 400
 
 
-def describe(e: BaseException) -> tuple[int, str] | None:
-    """(status, one line) for a failure the user caused or can act on; None for a bug (a 500)."""
-    from app.access import AccessError
-    from app.ask import NothingToRead
-    from app.export import ExportError
-    from app.matters import MatterError, NoSuchMatter
-    from app.uploads import UploadError
-    from model.base import ModelError
+class NotFound(LongdocError, LookupError):
+    """What the request names does not exist."""
 
-    if isinstance(e, AccessError):
-        return e.status, e.message
-    from model.base import BackendUnavailable, RetiredModelError, UnknownModelError
-
-    if isinstance(e, (RetiredModelError, UnknownModelError, BackendUnavailable)):  # settings or install, not a call
-        from app.model_status import explain
-
-        return (503 if isinstance(e, BackendUnavailable) else 502), explain(e)
-    if isinstance(e, ModelError):
-        return 502, f"model call failed: {e.message} — {model_hint(e)}"
-    if isinstance(e, UploadError):
-        status = e.status if e.status != 400 else 415 if "not a PDF" in e.message else 400
-        return status, str(e)
-    from app.storage import DiskFull, QuotaExceeded, disk_full, is_disk_full
-
-    if isinstance(e, (DiskFull, QuotaExceeded)):
-        return e.status, e.message
-    if is_disk_full(e):  # ENOSPC, or SQLite/Chroma saying their disk is full, wherever it happened
-        from app.config import load_settings
-
-        return 507, disk_full(load_settings(), "write").message
-    if isinstance(e, NoSuchMatter):
-        return 404, _line(e)
-    from app.pages import PageUnavailable
-
-    if isinstance(e, PageUnavailable):  # the page exists but cannot be drawn (text file, protected PDF)
-        return 409, _line(e)
-    if isinstance(e, (NothingToRead,)) or (isinstance(e, LookupError) and "library is empty" in _line(e)):
-        return 409, _line(e)
-    if isinstance(e, LookupError):
-        return 404, _line(e)
-    if isinstance(e, MatterError):
-        return 409, _line(e)
-    if isinstance(e, (ExportError, ValueError)):
-        return 400, _line(e)
-    return None
+    status = 404
 
 
-def _line(e: BaseException) -> str:
-    text = str(e.args[0]) if getattr(e, "args", None) else str(e)
-    return " ".join(text.strip("'\"").split())[:500]
+class Conflict(LongdocError):
+    """The request is valid but the state refuses it (an empty library, a matter with running jobs)."""
+
+    status = 409
+
+
+# ---- the library -------------------------------------------------------------------------------------------
+class NoSuchMatter(NotFound):
+    """The matter is not registered."""
+
+    hint = "see `longdoc matter list`"
+
+
+class NoSuchDocument(NotFound):
+    """No ready document matches the reference (an id, an id prefix of 6+ characters, a file name)."""
+
+    hint = "see `longdoc docs`"
+
+
+class MatterError(Conflict, ValueError):
+    """A matter operation refused (bad or taken name, the default matter); the message says why."""
+
+
+class UploadError(InvalidRequest):
+    """An upload we refuse (too big 413, not a PDF 415, empty 400); `message` is the reason, str() names the file."""
+
+    def __init__(self, name: str, message: str, *, status: int = 400):
+        super().__init__(message, status=status)
+        self.name = name
+        self.args = (f"{name}: {message}",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class QuotaExceeded(InvalidRequest):
+    """An upload would take the matter past LONGDOC_MATTER_QUOTA."""
+
+    status = 413
+    hint = "free space with `longdoc storage purge`, or remove documents"
+
+
+class DiskFull(LongdocError, OSError):
+    """The disk holding LONGDOC_HOME is full (ENOSPC, or SQLite/Chroma saying so): nothing was half-written."""
+
+    status = 507
+    hint = "free space (`longdoc storage purge`, remove documents) or move LONGDOC_HOME to a larger disk"
+
+
+class AccessError(LongdocError):
+    """Base of the refusals below; `message` is one line for the user."""
+
+    status = 403
+
+
+class Unauthenticated(AccessError):
+    status = 401
+
+
+class Forbidden(AccessError):
+    status = 403
+
+
+class Unknown(AccessError, LookupError):
+    """Unknown — or not yours: the two are never told apart."""
+
+    status = 404
+
+
+# ---- the use cases -----------------------------------------------------------------------------------------
+class NothingToRead(Conflict, LookupError):
+    """No ready documents to answer from (empty library or an empty selection)."""
+
+    hint = "add documents with `longdoc ingest PATH`"
+
+
+class PageUnavailable(Conflict, LookupError):
+    """This page cannot be shown as an image; `reason` is one line for the user (the text view remains)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ExportError(InvalidRequest):
+    """The export cannot be made as asked (unknown suffix, matrix-only format)."""
+
+
+class EvalSetError(InvalidRequest):
+    """An evaluation set that cannot be read (bad JSON, missing fields)."""

@@ -24,7 +24,7 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench: {name} ===")
         try:
             mod.run(rest)
-        except Exception as exc:  # one failing bench does not hide the others
+        except Exception as exc:  # noqa: BLE001 - one failing bench does not hide the others
             failed += 1
             print(f"[bench] {name} failed: {type(exc).__name__}: {exc}")
     return 1 if failed else 0

@@ -35,10 +35,11 @@ def _home(argv: list[str]) -> Path:
 
 
 def run(argv: list[str]) -> dict:
-    from app import library
-    from app.ask import ask, chunks_for
+    from app.answer.ask import ask
+    from app.answer.extractive import answer, units_from_packed
+    from app.answer.session import chunks_for
     from app.config import load_settings
-    from app.extractive import answer, units_from_packed
+    from app.library import documents as library
     from retrieval.pack import build_context
 
     limit = int(argv[argv.index("--limit") + 1]) if "--limit" in argv else len(QUESTIONS)

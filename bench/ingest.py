@@ -88,7 +88,7 @@ class PeakRSS:
 
 def _ours(files: list[Path], workers: int, home: Path, backend: str, batch: int) -> dict:
     from ingest.embed import LazyEmbedder
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import IngestConfig, ingest_paths
     from ingest.store import open_store
     from retrieval.tokens import tokenizer_id, tokenizer_path
 
@@ -108,8 +108,8 @@ def _ours(files: list[Path], workers: int, home: Path, backend: str, batch: int)
     with PeakRSS() as rss:
         t0 = time.perf_counter()
         embedder = LazyEmbedder("default", backend)
-        results = ingest_paths(files, store=store, embedder=embedder, workers=workers, ocr="off",
-                               embed_batch=batch, context_tokenizer=ctx, progress=progress)
+        cfg = IngestConfig(ocr="off", embed_batch=batch, context_tokenizer=ctx, text_first=False)
+        results = ingest_paths(files, store=store, embedder=embedder, workers=workers, config=cfg, progress=progress)
         seconds = time.perf_counter() - t0
     ok = [r for r in results if r.status == "ingested"]
     pages = sum(r.pages for r in ok)
@@ -118,7 +118,7 @@ def _ours(files: list[Path], workers: int, home: Path, backend: str, batch: int)
     share = sum(e["chars"] * (e["share"] if e["share"] is not None else 1.0) for e in events) / max(1, chars)
     t0 = time.perf_counter()
     again = ingest_paths(files, store=open_store(home), embedder=LazyEmbedder("default", backend), workers=workers,
-                         ocr="off", context_tokenizer=ctx)
+                         config=IngestConfig(ocr="off", context_tokenizer=ctx, text_first=False))
     reingest = time.perf_counter() - t0
     return {
         "embedder": f"all-MiniLM-L6-v2 · {embedder.load().backend} · batch {batch}",
@@ -189,8 +189,8 @@ def _worker_run(files: list[Path], n_workers: int, work: Path, redis_url: str, c
     import subprocess
     import sys
 
-    from app import jobs
     from app.config import load_settings
+    from app.library import jobs
 
     longdoc = str(Path(sys.executable).parent / "longdoc")
     coll = f"bench_w{n_workers}_r{tag}_{int(time.time())}"
@@ -287,7 +287,7 @@ def _worker_runs(files: list[Path], counts: list[int], backend: str, pdf_text: s
     per cent within minutes), and the summary takes the median share per worker count."""
     from statistics import median
 
-    from app.redis_server import start_redis_server
+    from app.library.redis_server import start_redis_server
     from ingest.chroma_server import start_chroma_server, stop_process
 
     texts = _chunk_texts(files, pdf_text)

@@ -32,7 +32,7 @@ def _pct(xs: list[float], q: float) -> float:
 
 def _quote(page_text: str) -> str | None:
     """The longest sentence of a page (40–300 characters): what a citation excerpt looks like."""
-    from app.cite import split_sentences
+    from app.answer.cite import split_sentences
 
     best = [s.strip() for s in split_sentences(page_text) if 40 <= len(s.strip()) <= 300]
     return max(best, key=len) if best else None
@@ -50,8 +50,9 @@ def _naive_found(pdf_path: Path, page: int, quote: str) -> bool:
 
 
 def run(argv: list[str]) -> dict:
-    from app import library, pages
+    from app.answer import pages
     from app.config import load_settings
+    from app.library import documents as library
     from ingest.pdf import load_document
 
     home = Path(_arg(argv, "--home", str(ROOT / "bench" / ".cache" / "pages_home")))

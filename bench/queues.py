@@ -215,7 +215,7 @@ def run(argv: list[str]) -> dict:
     ap.add_argument("--only", default="celery,rq,dramatiq,huey")
     ap.add_argument("--long", type=int, default=120, help="seconds of the long job (well past every timeout)")
     args, _ = ap.parse_known_args(argv)
-    from app.redis_server import start_redis_server, stop_process
+    from app.library.redis_server import start_redis_server, stop_process
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="longdoc-queues-") as tmp:

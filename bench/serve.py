@@ -50,8 +50,9 @@ def _env(home: Path) -> dict:
 def run(argv: list[str]) -> dict:
     import httpx
 
-    from app import access, library, matters
     from app.config import load_settings
+    from app.library import access, matters
+    from app.library import documents as library
     from ingest.chroma_server import free_port
 
     askers, rounds, naive_n = _arg(argv, "--askers", 20), _arg(argv, "--rounds", 3), _arg(argv, "--naive", 3)
@@ -67,7 +68,7 @@ def run(argv: list[str]) -> dict:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(home / "serve.log", "wb")
-    cli = [sys.executable, "-c", "from app.cli import main; main()"]
+    cli = [sys.executable, "-c", "from app.faces.cli import main; main()"]
     proc = subprocess.Popen(cli + ["serve", "--port", str(port), "--no-mcp"], cwd=ROOT, env=_env(home),
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     headers = {"Authorization": f"Bearer {token}"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 from ingest.letters import visible_chars
 from ingest.types import Chunk, ParsedDocument

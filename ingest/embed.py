@@ -17,7 +17,7 @@ DEFAULT = "default"
 BACKENDS = ("onnx-int8", "torch")
 DEFAULT_BACKEND = "onnx-int8"
 
-_CACHE: dict[tuple[str, str], "Embedder"] = {}
+_CACHE: dict[tuple[str, str], Embedder] = {}
 _LOCK = threading.Lock()
 
 

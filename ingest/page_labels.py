@@ -159,7 +159,7 @@ def printed_page_labels(furniture: list[list[str]]) -> tuple[str, ...]:
 def choose_page_labels(pdf_labels: list[str] | None, furniture: list[list[str]], pages: int) -> tuple[tuple[str, ...], str]:
     """(labels, source): the PDF's /PageLabels when it declares them, else the printed numbers; labels are
     () when they would only repeat the PDF page numbers (source says where that was decided)."""
-    same = lambda labels: all(lab == str(i + 1) for i, lab in enumerate(labels))  # noqa: E731
+    same = lambda labels: all(lab == str(i + 1) for i, lab in enumerate(labels))
     if pdf_labels is not None and len(pdf_labels) == pages:
         return ((), PDF) if same(pdf_labels) else (tuple(pdf_labels), PDF)
     printed = printed_page_labels(furniture) if len(furniture) == pages else ()

@@ -94,7 +94,7 @@ def _ocr_module():
         return None
     try:
         return ocr_mod if ocr_mod.ocr_available() else None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - a broken OCR install means "no OCR", never a failed ingest
         return None
 
 
@@ -120,7 +120,7 @@ def _open_pdf(path: Path, password: str | None):
 
     try:
         encrypted = reader.is_encrypted
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # noqa: BLE001 - pypdf raises anything on a broken file: it becomes one failed outcome
         raise IngestError(FAILED, f"unreadable PDF: {_one_line(e)}") from None
     if encrypted:
         _decrypt(reader, password)
@@ -132,7 +132,7 @@ def _password_used(reader, password: str | None) -> str | None:
     try:
         if not reader.is_encrypted:
             return None
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - an unreadable encryption dictionary: treated as no password used
         return None
     return password or ""
 

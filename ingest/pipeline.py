@@ -16,11 +16,11 @@ import resource
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ingest.disk import free_mb, is_disk_full
 from ingest.types import (
@@ -30,13 +30,13 @@ from ingest.types import (
     FAILED,
     INGESTED,
     NO_TEXT,
+    PARSER_VERSION,
     REPLACED,
     UNCHANGED,
     Chunk,
     Document,
     IngestError,
     IngestResult,
-    PARSER_VERSION,
     Profile,
 )
 
@@ -366,12 +366,12 @@ def _kill_pool(ex: ProcessPoolExecutor | None) -> None:
             pass
     try:
         ex.shutdown(wait=False, cancel_futures=True)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - shutting a broken pool down is best effort
         pass
     for p in procs:
         try:
             p.join(timeout=5)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - ditto: a child that will not join is left to the OS
             pass
 
 
@@ -458,7 +458,7 @@ class Ingester:
             if self._pool is not None:
                 try:
                     self._pool.shutdown(wait=True, cancel_futures=True)
-                except Exception:  # noqa: BLE001
+                except Exception:  # noqa: BLE001 - a pool that cannot shut down cleanly is killed instead
                     _kill_pool(self._pool)
                 self._pool = None
 
@@ -610,45 +610,28 @@ def _max_tokens(embedder, cfg: IngestConfig) -> int:
     return m if not cfg.chunk_tokens or cfg.chunk_tokens <= 0 else min(cfg.chunk_tokens, m)
 
 
+BATCH = IngestConfig(text_first=False)  # a batch here and now: one pending → ready write per file at the end
+
+
 def ingest_paths(
     paths: list[Path],
     *,
     store,
     embedder,
+    config: IngestConfig = BATCH,
     password: str | None = None,
     workers: int = 2,
-    ocr: str = "auto",
-    chunk_tokens: int = 0,
-    chunk_overlap: int = 32,
-    max_pages: int = 5000,
-    max_bytes: int = 200 * 2**20,
-    file_timeout_s: int = 600,
     progress: Progress | None = None,
-    memory_mb: int = DEFAULT_MEMORY_MB,
-    embed_batch: int = 8,
-    context_tokenizer: tuple[str, str] | None = None,
-    text_first: bool = False,
-    chunk_headers: bool = False,
-    originals_dir: Path | None = None,
-    text_engine: str = DEFAULT_TEXT_ENGINE,
 ) -> list[IngestResult]:
-    """Ingest files and folders here and now; one result per file, in input order. `workers=0` parses in
-    this process. (Jobs — app/jobs.py — run the same Ingester one file at a time in a worker, with
-    `text_first`: each document askable by keywords as soon as it is parsed.)
-
-    `context_tokenizer` = (tokenizer.json path, id) of the context model: chunks then carry their token
-    counts under it, so the packer does not tokenise them at question time.
-    `originals_dir`: where the library keeps its own copy of each PDF and its OCR word boxes
-    (ingest.originals), for the page view; None keeps none.
+    """Ingest files and folders here and now, as `config` says; one result per file, in input order.
+    `workers=0` parses in this process. (Jobs — app/library/jobs.py — run the same Ingester one file at a
+    time in a worker, with `text_first`: each document askable by keywords as soon as it is parsed.)
     """
     emit = progress or (lambda ev: None)
     store.on_wait = lambda msg: emit({"event": "wait", "message": msg})
     files, results_missing = expand_paths([Path(p) for p in paths])
     total = len(files)
-    cfg = IngestConfig(ocr=ocr, chunk_tokens=chunk_tokens, chunk_overlap=chunk_overlap, max_pages=max_pages,
-                       max_bytes=max_bytes, file_timeout_s=file_timeout_s, memory_mb=memory_mb,
-                       embed_batch=embed_batch, context_tokenizer=context_tokenizer, text_first=text_first,
-                       chunk_headers=chunk_headers, originals_dir=originals_dir, text_engine=text_engine)
+    cfg = config
     results: dict[int, IngestResult] = {}
     ready = {d.doc_id: d for d in store.ready_documents()}
     claimed: dict[str, str] = {}  # doc_id → file name, within this batch
@@ -670,7 +653,7 @@ def ingest_paths(
             continue
         if doc_id in ready:
             d = ready[doc_id]
-            _keep_original(originals_dir, f, doc_id)  # a library from before the page view gets its copy
+            _keep_original(cfg.originals_dir, f, doc_id)  # a library from before the page view gets its copy
             same = "" if d.file == f.name else f" (same bytes as {d.file})"
             finish(i, IngestResult(f.name, doc_id, UNCHANGED, d.pages, d.chunks, time.perf_counter() - t0,
                                    f"already in the library{same}"))
@@ -682,7 +665,7 @@ def ingest_paths(
         claimed[doc_id] = f.name
         todo.append((i, f, doc_id, t0))
 
-    ingester = Ingester(min(workers, len(todo)) if workers > 0 else 0, memory_mb)
+    ingester = Ingester(min(workers, len(todo)) if workers > 0 else 0, cfg.memory_mb)
 
     def one(item) -> None:
         i, f, doc_id, t0 = item

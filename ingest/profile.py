@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from ingest.letters import mostly_capitals
 from ingest.types import PROFILE_VERSION, Heading, ParsedDocument, Profile

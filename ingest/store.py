@@ -35,9 +35,9 @@ import shutil
 import socket
 import threading
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import urlparse
 
 import numpy as np
@@ -62,7 +62,7 @@ _MEMO: dict[tuple, object] = {}
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -317,7 +317,7 @@ def _previous_pieces(base: Path, keys: dict[str, str]) -> dict[str, list]:
                 return {}
             out: dict[str, list] = {}
             with open(folder / CORPUS, encoding="utf-8") as fc, open(folder / TOKENS, encoding="utf-8") as ft:
-                for n, (i, d, r) in enumerate(zip(info["ids"], info["doc_ids"], info["refs"])):
+                for i, d, r in zip(info["ids"], info["doc_ids"], info["refs"]):
                     line_c, line_t = fc.readline(), ft.readline()
                     if not line_c or not line_t:
                         return {}  # shorter than its ids: not a complete index
@@ -388,7 +388,7 @@ class Store:
                 self._connect()
                 self.cleanup_interrupted()
                 break
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 # two processes opening a fresh embedded store at the same instant: Chroma's SQLite says
                 # "database is locked" to one of them while the other creates it; wait and open again
                 if not self.embedded or "database is locked" not in str(e) or attempt == 59:
@@ -422,7 +422,7 @@ class Store:
                 os.close(fd)
         try:
             self._batch = max(100, min(int(self.client.get_max_batch_size()), 4000))
-        except Exception:  # older servers do not report it
+        except Exception:  # noqa: BLE001 - older servers do not report it
             self._batch = 1000
 
     def _open_collections(self) -> None:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import anthropic
 
 from model.base import (
     INCOMPLETE_REASONS,
-    BadRequestError,
     Backend,
+    BadRequestError,
     ChatOptions,
     Completion,
     ContentDelta,
     Event,
     Finish,
-    IncompleteError,
     Message,
     ReasoningDelta,
     Usage,
@@ -32,8 +32,9 @@ from model.base import (
 )
 from model.catalog import ModelInfo
 from model.redact import Secret
-from model.retry import RetryPolicy, classify, with_retries
+from model.retry import RetryPolicy, with_retries
 from model.served import explain_unknown_model, served_models
+from model.stream import StreamState, stream_events
 
 STOP_REASONS = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls"}
 THINKING_BUDGET = 4096  # tokens of the output cap set aside for thinking when thinking is on
@@ -106,7 +107,7 @@ class AnthropicBackend(Backend):
                 default_headers={"x-api-key": key.reveal()} if key else None,
                 timeout=self.policy.timeout_s,  # a float: this SDK runs on httpx2 and rejects httpx objects
             )
-        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises here is a broken install, not a call
+        except Exception as exc:
             raise unavailable("anthropic", "anthropic", exc) from exc
 
     def thinking_on(self, options: ChatOptions) -> bool:
@@ -184,66 +185,28 @@ class AnthropicBackend(Backend):
             yield Finish(self._done(text, reasoning, usage, resp.stop_reason, started, resp.model or self.model))
             return
 
-        def open_stream(timeout: float):
-            s = self._client.with_options(timeout=timeout).messages.create(**params)
-            it = iter(s)
-            try:
-                first = next(it, None)
-            except BaseException:
-                s.close()
-                raise
-            return s, it, first
+        def create(timeout: float):
+            return self._client.with_options(timeout=timeout).messages.create(**params)
 
-        stream, it, first = with_retries(open_stream, self.policy, where)
-        text: list[str] = []
-        reasoning: list[str] = []
-        usage: Usage | None = None
-        stop: str | None = None
-        finished = False
-        model = self.model
-        try:
-            ev = first
-            while ev is not None:
-                kind = getattr(ev, "type", "")
-                if kind == "message_start":
-                    model = ev.message.model or model
-                    usage = usage_from(ev.message.usage)
-                elif kind == "content_block_delta":
-                    d = ev.delta
-                    if d.type == "text_delta" and d.text:
-                        text.append(d.text)
-                        yield ContentDelta(d.text)
-                    elif d.type == "thinking_delta" and d.thinking:
-                        reasoning.append(d.thinking)
-                        yield ReasoningDelta(d.thinking)
-                elif kind == "message_delta":
-                    stop = ev.delta.stop_reason or stop
-                    base = usage or Usage()
-                    out = int(getattr(ev.usage, "output_tokens", 0) or 0)
-                    usage = Usage(base.prompt_tokens, base.cached_tokens, base.uncached_tokens, out, 0)
-                elif kind == "message_stop":
-                    finished = True
-                ev = next(it, None)
-        except GeneratorExit:
-            stream.close()
-            raise
-        except Exception as exc:  # noqa: BLE001 - a break after the first byte is never retried
-            stream.close()
-            err = classify(exc, where)
-            partial = self._done("".join(text), "".join(reasoning), usage, stop, started, model, incomplete=True)
-            raise IncompleteError(
-                f"{where}: the answer stream broke after {len(''.join(text))} characters ({err.message}); "
-                "the partial answer is kept and marked incomplete",
-                partial,
-                status=err.status,
-            ) from None
-        if not finished or stop is None:
-            partial = self._done("".join(text), "".join(reasoning), usage, stop, started, model, incomplete=True)
-            raise IncompleteError(
-                f"{where}: the answer stream ended before the model finished; the partial answer is kept "
-                "and marked incomplete",
-                partial,
-            )
-        if usage is not None:
-            yield UsageEvent(usage)
-        yield Finish(self._done("".join(text), "".join(reasoning), usage, stop, started, model))
+        def read(ev, state: StreamState) -> Iterator[Event]:
+            kind = getattr(ev, "type", "")
+            if kind == "message_start":
+                state.model = ev.message.model or state.model
+                state.usage = usage_from(ev.message.usage)
+            elif kind == "content_block_delta":
+                d = ev.delta
+                if d.type == "text_delta" and d.text:
+                    yield ContentDelta(d.text)
+                elif d.type == "thinking_delta" and d.thinking:
+                    yield ReasoningDelta(d.thinking)
+            elif kind == "message_delta":
+                state.finish = ev.delta.stop_reason or state.finish
+                base = state.usage or Usage()
+                out = int(getattr(ev.usage, "output_tokens", 0) or 0)
+                state.usage = Usage(base.prompt_tokens, base.cached_tokens, base.uncached_tokens, out, 0)
+            elif kind == "message_stop":
+                state.finished = True
+
+        # the stream is complete only at message_stop, with a stop reason
+        yield from stream_events(create, self.policy, where, StreamState(model=self.model, finished=False), started,
+                                 read, self._done)

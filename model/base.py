@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import abc
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterator, Union
+from typing import Union
 
 from model.pricing import FREE, Prices, PriceSchedule, as_schedule
 

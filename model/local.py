@@ -11,8 +11,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from model.base import (
     FREE,
@@ -160,7 +160,7 @@ class TransformersBackend(Backend):
             try:
                 with torch.inference_mode():
                     result["ids"] = self.hf.generate(**kwargs)
-            except BaseException as exc:  # surfaced in the caller's thread below
+            except BaseException as exc:  # noqa: BLE001 - surfaced in the caller's thread below
                 result["error"] = exc
                 streamer.end()
 

@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import openai
 
 from model.base import (
     INCOMPLETE_REASONS,
-    BadRequestError,
     Backend,
+    BadRequestError,
     ChatOptions,
     Completion,
     ContentDelta,
     Event,
     Finish,
-    IncompleteError,
     Message,
     ReasoningDelta,
     Usage,
@@ -38,8 +38,10 @@ from model.base import (
 )
 from model.catalog import ModelInfo, thinking_twin
 from model.redact import Secret
-from model.retry import RetryPolicy, classify, with_retries
+from model.retry import RetryPolicy, with_retries
 from model.served import explain_unknown_model, served_models
+from model.stream import StreamState, stream_events
+
 
 def is_reasoner(model: str) -> bool:
     """Names that only think (so temperature is pointless), for models the catalog does not describe."""
@@ -118,7 +120,7 @@ class OpenAICompatBackend(Backend):
                 # httpx object handed to an httpx2 client is refused (openai 3.63 on httpx2 2.17)
                 timeout=openai.Timeout(self.policy.timeout_s, connect=min(10.0, self.policy.timeout_s)),
             )
-        except Exception as exc:  # noqa: BLE001 - whatever the SDK raises here is a broken install, not a call
+        except Exception as exc:
             raise unavailable(self.name, "openai", exc) from exc
 
     # ---- request ------------------------------------------------------------------------
@@ -226,62 +228,23 @@ class OpenAICompatBackend(Backend):
         yield Finish(self._done(text, reasoning, usage, finish, started, resp.model or model))
 
     def _events_from_stream(self, params: dict, started: float, where: str) -> Iterator[Event]:
-        def open_stream(timeout: float):
-            # Retried as a whole until the first chunk arrives: before that, nothing was shown.
-            s = self._client.with_options(timeout=timeout).chat.completions.create(**params)
-            it = iter(s)
-            try:
-                first = next(it, None)
-            except BaseException:
-                s.close()
-                raise
-            return s, it, first
+        def create(timeout: float):
+            return self._client.with_options(timeout=timeout).chat.completions.create(**params)
 
-        stream, it, first = with_retries(open_stream, self.policy, where)
-        text: list[str] = []
-        reasoning: list[str] = []
-        usage: Usage | None = None
-        finish: str | None = None
-        model = params["model"]
-        try:
-            chunk = first
-            while chunk is not None:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = usage_from(chunk.usage)
-                for choice in chunk.choices or []:
-                    delta = choice.delta
-                    r = _reasoning_of(delta) if delta is not None else None
-                    if r:
-                        reasoning.append(r)
-                        yield ReasoningDelta(r)
-                    c = delta.content if delta is not None else None
-                    if c:
-                        text.append(c)
-                        yield ContentDelta(c)
-                    if choice.finish_reason:
-                        finish = choice.finish_reason
-                chunk = next(it, None)
-        except GeneratorExit:
-            stream.close()
-            raise
-        except Exception as exc:  # noqa: BLE001 - a break after the first byte is never retried
-            stream.close()
-            err = classify(exc, where)
-            partial = self._done("".join(text), "".join(reasoning), usage, finish, started, model, incomplete=True)
-            raise IncompleteError(
-                f"{where}: the answer stream broke after {len(''.join(text))} characters ({err.message}); "
-                "the partial answer is kept and marked incomplete",
-                partial,
-                status=err.status,
-            ) from None
-        if finish is None:
-            partial = self._done("".join(text), "".join(reasoning), usage, None, started, model, incomplete=True)
-            raise IncompleteError(
-                f"{where}: the answer stream ended before the model finished; "
-                "the partial answer is kept and marked incomplete",
-                partial,
-            )
-        if usage is not None:
-            yield UsageEvent(usage)
-        yield Finish(self._done("".join(text), "".join(reasoning), usage, finish, started, model))
+        def read(chunk, state: StreamState) -> Iterator[Event]:
+            state.model = chunk.model or state.model
+            if chunk.usage is not None:
+                state.usage = usage_from(chunk.usage)
+            for choice in chunk.choices or []:
+                delta = choice.delta
+                r = _reasoning_of(delta) if delta is not None else None
+                if r:
+                    yield ReasoningDelta(r)
+                c = delta.content if delta is not None else None
+                if c:
+                    yield ContentDelta(c)
+                if choice.finish_reason:
+                    state.finish = choice.finish_reason
+
+        yield from stream_events(create, self.policy, where, StreamState(model=params["model"]), started, read,
+                                 self._done)

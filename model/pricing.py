@@ -8,7 +8,7 @@ changed schedule is a catalog edit. `Usage`-like objects are read by attribute (
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class PeakHours:
 
     def local(self, when: datetime) -> datetime:
         if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
+            when = when.replace(tzinfo=UTC)
         return when.astimezone(timezone(timedelta(hours=self.utc_offset_hours)))
 
     def is_peak(self, when: datetime) -> bool:
@@ -80,7 +80,7 @@ class PriceSchedule:
         """"peak", "off-peak" or "flat" at `when` (default: now)."""
         if self.flat:
             return "flat"
-        return "peak" if self.hours.is_peak(when or datetime.now(timezone.utc)) else "off-peak"
+        return "peak" if self.hours.is_peak(when or datetime.now(UTC)) else "off-peak"
 
     def at(self, when: datetime | None = None) -> Prices:
         return self.peak if self.window(when) == "peak" else self.off_peak
@@ -96,7 +96,7 @@ class PriceSchedule:
         return self.at(when).cost(usage)
 
 
-def as_schedule(prices: "Prices | PriceSchedule | None") -> PriceSchedule | None:
+def as_schedule(prices: Prices | PriceSchedule | None) -> PriceSchedule | None:
     if prices is None or isinstance(prices, PriceSchedule):
         return prices
     return PriceSchedule(off_peak=prices, source=prices.source)

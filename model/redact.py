@@ -80,7 +80,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a malformed record: keep the raw msg rather than drop the line
+        except Exception:  # noqa: BLE001 - a malformed record: keep the raw msg rather than drop the line
             message = str(record.msg)
         record.msg = scrub(message)
         record.args = None

@@ -9,9 +9,8 @@ without switching models silently (a different model bills and behaves different
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-
-from typing import Callable
 
 from model.base import Backend, ModelError, NoModel, RetiredModelError, unavailable
 from model.catalog import ModelInfo, default_model, default_window, lookup, thinking_twin
@@ -133,7 +132,7 @@ def _built(kind: str, sdk: str, build: Callable[[], Backend]) -> Backend:
         return build()
     except ModelError:
         raise
-    except Exception as exc:  # noqa: BLE001 - whatever the SDK raises, the user gets one actionable line
+    except Exception as exc:
         raise unavailable(kind, sdk, exc) from exc
 
 

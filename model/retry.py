@@ -14,8 +14,9 @@ import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from model.base import (
     AuthError,
@@ -102,7 +103,7 @@ def _server_message(exc: Exception) -> str:
                 msg = err.get("message") if isinstance(err, dict) else str(err)
             else:
                 msg = text
-        except Exception:
+        except Exception:  # noqa: BLE001 - an error body in any shape: the message falls back to the status line
             msg = None
     if not msg:
         msg = getattr(exc, "message", None) or str(exc)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ingest.types import Chunk, Document
 from retrieval.pack import hits_for_budget, pack, page_label, render_context
@@ -234,7 +235,7 @@ def page_truth_from_pdf(path: Path) -> PdfPages | None:
         finally:
             pdf.close()
         return PdfPages(texts)
-    except Exception:  # an unreadable file: fall back to the chunks' pages
+    except Exception:  # noqa: BLE001 - an unreadable file: fall back to the chunks' pages
         return None
 
 

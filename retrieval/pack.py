@@ -34,13 +34,14 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ingest.chunk import overlap_chars, tail_text
 from ingest.types import Chunk, Document
 from retrieval.tokens import DEFAULT_FAMILY, count_tokens, count_tokens_batch, tokenizer_id
-from retrieval.types import DocCoverage, Hit, Passage, PackedContext
+from retrieval.types import DocCoverage, Hit, PackedContext, Passage
 
 ELISION = "\n[…]\n"
 PASSAGE_SEP = "\n\n"
@@ -285,7 +286,7 @@ def _doc_key(doc: Document) -> tuple:
     return (doc.doc_id, doc.ingested_at, doc.chunks)
 
 
-def _body_key(plan: "_DocPlan") -> tuple:
+def _body_key(plan: _DocPlan) -> tuple:
     return (*_doc_key(plan.doc), plan.family)
 
 

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from ast_guard import guard_ast_parse
 
 guard_ast_parse()  # one failing test must never take the run down (CPython 3.11.7: see tests/ast_guard.py)
@@ -35,14 +34,14 @@ def shared_dir() -> Path:
 
 
 # ---- library fixtures (STORE): a real Chroma store with real PDFs ingested once per session ----------
-import uuid  # noqa: E402
+import uuid  # noqa: E402 - the store fixtures are a section of their own: their imports open it
 
 # HARDEN appends "server" here and provides a session fixture `chroma_server` returning its URL.
 STORE_MODES = ["embedded", "server"]
 
 
 from ingest.chroma_server import free_port as _free_port  # noqa: E402,F401 - re-exported for tests
-from ingest.chroma_server import start_chroma_server, stop_process  # noqa: E402
+from ingest.chroma_server import start_chroma_server, stop_process  # noqa: E402 - ditto
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +56,7 @@ def chroma_server(tmp_path_factory) -> str:
 @pytest.fixture()
 def redis_url(tmp_path_factory) -> str:
     """URL of a fresh real Redis (Debian's redis-server on a free port, own process group) for one test."""
-    from app.redis_server import redis_server_path, start_redis_server
+    from app.library.redis_server import redis_server_path, start_redis_server
 
     if redis_server_path() is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server; .ci/run does)")
@@ -68,8 +67,8 @@ def redis_url(tmp_path_factory) -> str:
 
 def _ingest_home(home: Path, paths: list[Path]):
     """A Settings whose LONGDOC_HOME holds `paths` ingested (asserts every file made it)."""
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     settings = load_settings(env={}, dotenv=home / ".env", home=home)
     results = library.ingest(settings, paths)

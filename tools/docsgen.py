@@ -21,8 +21,9 @@ import re
 import sys
 import textwrap
 import tokenize
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import docsgen  # noqa: E402  (tools/ is not a package: the hook's own folder is put on the path above)
-from mkdocs.structure.files import File  # noqa: E402
+import docsgen
+from mkdocs.structure.files import File
 
 
 def on_files(files, config):

@@ -37,7 +37,7 @@ def cli_env(home: Path, **extra: str) -> dict:
 
 def longdoc(*args: str) -> list[str]:
     """The `longdoc` command as this checkout runs it."""
-    return [sys.executable, "-c", "from app.cli import main; main()", *args]
+    return [sys.executable, "-c", "from app.faces.cli import main; main()", *args]
 
 
 MAX_FILE_MB = 4  # the test server's upload limit (small, so the over-limit upload is quick to send)
@@ -119,8 +119,8 @@ class Api:
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory):
-    from app import matters
     from app.config import load_settings
+    from app.library import matters
 
     home = tmp_path_factory.mktemp("api_home")
     s = load_settings(env={}, home=home)

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.faces.cli import cli
 
 A_TEXT = "Acme supply agreement. The supplier shall deliver 400 widgets per month to Acme at the Springfield depot.\n"
 B_TEXT = "Globex licence. Globex grants a licence to the Initech patents for ten years, royalty 3 percent.\n"
@@ -23,7 +23,7 @@ def run(home, *args, input=None, url=None):
 
 @pytest.fixture(params=["embedded", "server"])
 def home(request, tmp_path):
-    from app import library
+    from app.library import documents as library
 
     url = request.getfixturevalue("chroma_server") if request.param == "server" else None
     (tmp_path / "a.txt").write_text(A_TEXT)
@@ -58,8 +58,8 @@ def test_matter_lifecycle_keeps_documents_apart(home):
     hits = json.loads(run(h, "search", "widgets", "--json", "--matter", "acme-v-beta", url=url).stdout)["hits"]
     assert hits and hits[0]["file"] == "a.txt"
     assert run(h, "--matter", "acme", "docs", url=url).exit_code == 1
-    from app import access
     from app.config import load_settings
+    from app.library import access
 
     s = load_settings(env={}, home=h, chroma_url=url)
     assert access.token_principal(s, token).grants == {"acme-v-beta": "reader"}
@@ -73,8 +73,9 @@ def test_matter_lifecycle_keeps_documents_apart(home):
         access.token_principal(s, token)
     assert access.get_user(s, "ann").grants == {}
     if url:
-        import chromadb
         from urllib.parse import urlparse
+
+        import chromadb
 
         u = urlparse(url)
         names = {c.name if hasattr(c, "name") else c for c in chromadb.HttpClient(host=u.hostname, port=u.port).list_collections()}
@@ -96,8 +97,8 @@ def test_unknown_and_bad_matter_names(tmp_path):
 
 
 def test_tokens_are_stored_hashed_and_revocable(tmp_path):
-    from app import access
     from app.config import load_settings
+    from app.library import access
 
     assert run(tmp_path, "matter", "create", "acme").exit_code == 0
     r = run(tmp_path, "token", "create", "--matter", "acme", "--role", "editor", "--label", "ci bot")
@@ -121,8 +122,8 @@ def test_tokens_are_stored_hashed_and_revocable(tmp_path):
 
 
 def test_users_have_scrypt_passwords(tmp_path):
-    from app import access
     from app.config import load_settings
+    from app.library import access
 
     assert run(tmp_path, "matter", "create", "acme").exit_code == 0
     r = run(tmp_path, "user", "add", "Ann@Firm.example", "--matter", "acme", "--role", "editor", "--password-stdin",
@@ -143,14 +144,16 @@ def test_users_have_scrypt_passwords(tmp_path):
 
 
 def test_prefix_hint_and_stores_are_per_matter(tmp_path):
-    from app import ask, library, matters
+    from app.answer import session
     from app.config import load_settings
+    from app.library import documents as library
+    from app.library import matters
 
     s = load_settings(env={}, home=tmp_path)
     matters.create(s, "acme")
     a = matters.for_matter(s, "acme")
-    ask.remember_prefix(a, "f" * 64)
-    assert ask.prefix_seen(a, "f" * 64) and not ask.prefix_seen(s, "f" * 64)
+    session.remember_prefix(a, "f" * 64)
+    assert session.prefix_seen(a, "f" * 64) and not session.prefix_seen(s, "f" * 64)
     assert library.get_store(a) is not library.get_store(s)
     assert library.get_store(a).collection_name == "longdoc__acme" and library.get_store(s).collection_name == "longdoc"
     assert a.uploads_dir == tmp_path / "matters" / "acme" / "uploads" and a.out_dir.parent == a.data_dir
@@ -161,10 +164,11 @@ def test_job_records_follow_their_matter(tmp_path):
     """Renamed: its jobs are listed under the new name (a new matter of the old name sees none). A job still
     queued when its matter is deleted goes with it; one a worker runs blocks rename and delete until it ends;
     a queued job whose matter vanished behind the queue's back fails with the reason, writing nothing."""
-    from app import jobs, library, matters
     from app.config import load_settings
-    from app.matters import MatterError
-    from app.worker import JobRunner
+    from app.library import documents as library
+    from app.library import jobs, matters
+    from app.library.matters import MatterError
+    from app.library.worker import JobRunner
 
     (tmp_path / "a.txt").write_text(A_TEXT)
     (tmp_path / "b.txt").write_text(B_TEXT)
@@ -173,7 +177,7 @@ def test_job_records_follow_their_matter(tmp_path):
     import fcntl
     import os
 
-    from app.worker import _lock_path
+    from app.library.worker import _lock_path
 
     _lock_path(s).parent.mkdir(parents=True, exist_ok=True)
     held = os.open(_lock_path(s), os.O_RDWR | os.O_CREAT, 0o600)

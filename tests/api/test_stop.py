@@ -15,8 +15,8 @@ BIG = SAMPLES / "scotus_tarrant-v-herrmann_569US614_2013_slip.pdf"
 
 
 def test_serve_stops_its_parser_processes_on_sigterm(tmp_path):
-    from app import jobs, matters
     from app.config import load_settings
+    from app.library import jobs, matters
 
     s = load_settings(env={}, home=tmp_path)
     matters.create(s, "alpha")

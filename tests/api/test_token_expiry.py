@@ -21,8 +21,8 @@ def test_a_token_expires_and_a_rotated_token_replaces_the_old_one(api):
     with api.client() as c:
         assert c.get("/v1/matters/beta/documents", headers=auth(secret)).status_code == 200
         # time passes: the token's moment comes (set in the access database, as the clock would)
-        from app import access, access_db
         from app.config import load_settings
+        from app.library import access, access_db
 
         s = load_settings(env={"LONGDOC_HOME": str(api.home)})
         tid = next(t.id for t in access.list_tokens(s) if t.label == "audit")

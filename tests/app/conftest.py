@@ -44,7 +44,7 @@ def two_packed():
 
 
 def page_of(packed, doc_index: int, needle: str) -> int:
-    from app.cite import squash
+    from app.answer.cite import squash
 
     n = squash(needle)
     for p in packed.passages:
@@ -93,8 +93,8 @@ def env_for(settings, server=None) -> dict:
 
 def find_page(settings, file_prefix: str, needle: str) -> tuple[str, int]:
     """(doc_id, page) of the stored chunk holding `needle` in the document whose file starts with `file_prefix`."""
-    from app import library
-    from app.cite import squash
+    from app.answer.cite import squash
+    from app.library import documents as library
 
     store = library.get_store(settings)
     doc = next(d for d in store.documents() if d.file.startswith(file_prefix))

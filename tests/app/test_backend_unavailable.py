@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "model"))
 from fakeserver import FakeLLMServer  # noqa: E402
 
-from app.cli import cli  # noqa: E402
+from app.faces.cli import cli  # noqa: E402
 from tests.api.conftest import cli_env, longdoc, stop_server  # noqa: E402
 from tests.conftest import SAMPLES, _free_port  # noqa: E402
 
@@ -90,7 +90,7 @@ def test_ui_settings_still_render_and_another_backend_can_be_chosen(samples_home
     for k, v in _env(deepseek).items():
         monkeypatch.setenv(k, v)
     monkeypatch.setenv("LONGDOC_BACKEND", "deepseek")
-    at = AppTest.from_file(str(ROOT / "app" / "ui.py"), default_timeout=180)
+    at = AppTest.from_file(str(ROOT / "app" / "faces" / "ui" / "main.py"), default_timeout=180)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     at.sidebar.radio(key="area").set_value("Ask").run()
@@ -135,8 +135,8 @@ def _token(home: Path) -> str:
 
 @pytest.fixture(scope="module")
 def served_home(tmp_path_factory):
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     home = tmp_path_factory.mktemp("model_faces")
     s = load_settings(env={}, home=home)

@@ -1,4 +1,4 @@
-"""app/cli/children.run_child: a child started by a longdoc command stops when longdoc is stopped.
+"""app/faces/cli/children.run_child: a child started by a longdoc command stops when longdoc is stopped.
 
 Real processes: a parent Python running run_child (as `longdoc ui` does) and a child that records its PID
 (and, in one test, a grandchild), signalled the way a service manager, a terminal or the OOM killer would.
@@ -30,7 +30,7 @@ time.sleep(120)
 
 PARENT = """
 import sys
-from app.cli.children import run_child
+from app.faces.cli.children import run_child
 sys.exit(run_child([sys.executable, "-c", sys.argv[1], *sys.argv[2:]], grace_s=1.0))
 """
 
@@ -72,7 +72,7 @@ def _cleanup(parent: subprocess.Popen, pids: list[int]) -> None:
 
 
 def test_exit_status_of_the_child_is_passed_on():
-    from app.cli.children import run_child
+    from app.faces.cli.children import run_child
 
     assert run_child([sys.executable, "-c", "import sys; sys.exit(3)"]) == 3
     assert run_child([sys.executable, "-c", "pass"]) == 0

@@ -12,7 +12,7 @@ from conftest import KEY, KING
 from fakeserver import FakeLLMServer
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.faces.cli import cli
 
 
 @pytest.fixture(scope="module")

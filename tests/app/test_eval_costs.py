@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.answer.eval_costs import ANSWER_TOKENS, cost_curve
 from app.config import load_settings
-from app.eval_costs import ANSWER_TOKENS, cost_curve
 from retrieval.evaluate import EvalReport
 
 

@@ -56,9 +56,9 @@ def pdfium_boxes(pdf_path: Path, page: int, text: str, width: int, height: int) 
     out = []
     dx, dy = ctypes.c_int(), ctypes.c_int()
     for i in range(tp.count_rects(start, count)):
-        l, b, r, t = tp.get_rect(i)
+        left, b, r, t = tp.get_rect(i)
         pts = []
-        for x, y in ((l, b), (r, t)):
+        for x, y in ((left, b), (r, t)):
             c.FPDF_PageToDevice(pg, 0, 0, width, height, 0, x, y, dx, dy)
             pts.append((dx.value, dy.value))
         out.append((min(p[0] for p in pts), min(p[1] for p in pts), max(p[0] for p in pts), max(p[1] for p in pts)))
@@ -74,14 +74,14 @@ def inside(mask: np.ndarray, boxes, pad: int) -> np.ndarray:
 
 
 def _doc(settings, file):
-    from app import library
+    from app.library import documents as library
 
     return library.get_store(settings).find_document(file)
 
 
 def test_highlight_differs_only_around_the_quote_and_covers_its_words(samples_home):
-    from app import pages
-    from app.page_render import pixel_boxes
+    from app.answer import pages
+    from app.answer.page_render import pixel_boxes
 
     king = _doc(samples_home, KING)
     page = 4
@@ -102,8 +102,8 @@ def test_highlight_differs_only_around_the_quote_and_covers_its_words(samples_ho
 
 
 def test_a_passage_across_a_page_break_is_marked_on_both_pages(samples_home):
-    from app import pages
-    from app.page_render import pixel_boxes
+    from app.answer import pages
+    from app.answer.page_render import pixel_boxes
 
     king = _doc(samples_home, KING)
     pdf = pages.original_pdf(samples_home, king)
@@ -123,7 +123,7 @@ def test_a_passage_across_a_page_break_is_marked_on_both_pages(samples_home):
 def test_an_ocr_page_is_marked_from_tesseract_word_boxes(samples_home):
     from PIL import Image
 
-    from app import pages
+    from app.answer import pages
 
     slip = _doc(samples_home, SLIP)
     assert 29 in slip.ocr_pages
@@ -149,7 +149,7 @@ def read_back(image) -> str:
 
 
 def test_pages_are_cached_per_page_width_and_highlight(samples_home):
-    from app import pages
+    from app.answer import pages
 
     king = _doc(samples_home, KING)
     a = pages.page_image(samples_home, king, 3, highlight="Section 1.2", width=640)
@@ -162,7 +162,7 @@ def test_pages_are_cached_per_page_width_and_highlight(samples_home):
 
 
 def test_printed_numbers_and_page_lookup(samples_home):
-    from app import pages
+    from app.answer import pages
 
     slip = _doc(samples_home, SLIP)
     with pytest.raises(LookupError, match="several pages"):
@@ -175,8 +175,9 @@ def test_printed_numbers_and_page_lookup(samples_home):
 
 
 def test_a_page_that_cannot_be_drawn_says_why(samples_home, tmp_path):
-    from app import library, pages
+    from app.answer import pages
     from app.config import load_settings
+    from app.library import documents as library
     from ingest import originals
 
     txt = tmp_path / "note.txt"
@@ -210,10 +211,10 @@ def test_a_page_that_cannot_be_drawn_says_why(samples_home, tmp_path):
 
 def test_cli_page_with_and_without_highlight_differs_only_around_the_quote(samples_home, tmp_path):
     env = {**os.environ, "LONGDOC_HOME": str(samples_home.home), "HF_HUB_OFFLINE": "1"}
-    cli = [sys.executable, "-c", "from app.cli import main; main()"]
+    longdoc = [sys.executable, "-c", "from app.faces.cli import main; main()"]
 
     def run(*args):
-        out = subprocess.run(cli + list(args), capture_output=True, text=True, env=env, timeout=300)
+        out = subprocess.run(longdoc + list(args), capture_output=True, text=True, env=env, timeout=300)
         return out
 
     plain = run("page", KING, "4", "--width", "900", "--out", str(tmp_path / "plain.png"))
@@ -223,7 +224,7 @@ def test_cli_page_with_and_without_highlight_differs_only_around_the_quote(sampl
     assert marked.returncode == 0, marked.stderr
     info = json.loads(marked.stdout)
     assert info["found"] and info["label"] == "3" and info["pages_display"] == "p. 3 (PDF p. 4)"
-    from app.page_render import pixel_boxes
+    from app.answer.page_render import pixel_boxes
 
     a, b = _rgb((tmp_path / "plain.png").read_bytes()), _rgb((tmp_path / "marked.png").read_bytes())
     diff = changed(a, b)
@@ -235,7 +236,7 @@ def test_cli_page_with_and_without_highlight_differs_only_around_the_quote(sampl
     # label (DN in file-name order, as answers count), and one line with exit 1 for what a user gets wrong
     from typer.testing import CliRunner
 
-    from app.cli import cli
+    from app.faces.cli import cli
 
     runner = CliRunner()
 

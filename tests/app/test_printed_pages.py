@@ -17,8 +17,8 @@ from tests.ingest.test_page_labels import TOPICS, crafted_pdf, long_body
 
 @pytest.fixture(scope="module")
 def journal(tmp_path_factory):
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     base = tmp_path_factory.mktemp("journal")
     pdf = crafted_pdf(base / "journal.pdf", [""] * 6, [(0, 1, "/r", 1), (2, 5, "/D", 484)],
@@ -31,12 +31,12 @@ def journal(tmp_path_factory):
 def test_extractive_answer_search_and_export_show_printed_pages(journal, tmp_path):
     from typer.testing import CliRunner
 
-    from app.ask import ask
-    from app.cli import cli
-    from app.export import export
-    from app.printed_pages import display_text
+    from app.answer.ask import ask
+    from app.answer.export import export
+    from app.answer.printed_pages import display_text
+    from app.faces.cli import cli
 
-    doc = __import__("app.library", fromlist=["x"]).list_documents(journal)[0]
+    doc = __import__("app.library.documents", fromlist=["x"]).list_documents(journal)[0]
     assert doc.page_labels == ["i", "ii", "484", "485", "486", "487"] and doc.page_labels_source == "pdf"
     a = ask(journal, "What are the rules on arbitration in Geneva?")
     assert a.citations
@@ -64,8 +64,8 @@ def test_extractive_answer_search_and_export_show_printed_pages(journal, tmp_pat
 def test_the_model_cites_pdf_pages_and_verification_stays_exact(journal, llm):
     from fakeserver import Scenario
 
-    from app.ask import ask
-    from app.printed_pages import display_text
+    from app.answer.ask import ask
+    from app.answer.printed_pages import display_text
 
     # page 3 of the PDF prints 484 and holds the arbitration rules; page 5 (486) holds force majeure
     llm.push(Scenario(content=['Disputes go to "arbitration in Geneva" [D1 p.3]. ',
@@ -87,9 +87,9 @@ def test_docx_and_pdf_exports_append_the_highlighted_cited_pages(journal, tmp_pa
     import docx
     import pypdf
 
-    from app.ask import ask
-    from app.export import ExportError, export
-    from app.pages import evidence_pages
+    from app.answer.ask import ask
+    from app.answer.export import ExportError, export
+    from app.answer.pages import evidence_pages
 
     a = ask(journal, "What are the rules on arbitration in Geneva?")
     ev = evidence_pages(journal, a)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from conftest import Scenario, generative
 
-from app.ask import ask
+from app.answer.ask import ask
 
 KING_Q = ("Consider the Promotion Agreement between Depomed, Inc. and King Pharmaceuticals, Inc. for Glumetza; "
           "What is the governing law for this contract?")
@@ -43,8 +43,8 @@ def test_a_configured_model_may_describe_documents(samples_home, llm, tmp_path):
     """Descriptions are optional profile text: written by the model from the profile, saved, searchable."""
     import shutil
 
-    from app import library
-    from app.describe import describe
+    from app.answer.describe import describe
+    from app.library import documents as library
 
     home = tmp_path / "home"
     shutil.copytree(samples_home.home, home)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 from conftest import DYNAMEX, KING
 
-from app import cite, extractive, library
+from app.answer import cite, extractive
+from app.library import documents as library
 from ingest.chunk import chunk_document
 from ingest.embed import LazyEmbedder, load_token_counter
 from ingest.pdf import load_document
@@ -96,7 +97,7 @@ def test_packed_passage_knows_the_section_of_each_of_its_lines(samples_home, bud
 
 
 def test_extractive_answer_cites_section_16_11_for_the_governing_law(samples_home):
-    from app.ask import ask
+    from app.answer.ask import ask
 
     store, king = _king(samples_home)
     a = ask(samples_home, "What is the governing law of the Promotion Agreement?", docs=[king.doc_id])
@@ -105,7 +106,7 @@ def test_extractive_answer_cites_section_16_11_for_the_governing_law(samples_hom
 
 
 def test_extractive_answer_cites_36_0_for_the_dynamex_governing_law(samples_home):
-    from app.ask import ask
+    from app.answer.ask import ask
 
     store = library.get_store(samples_home)
     dyn = next(d for d in store.documents() if d.file == DYNAMEX.name)
@@ -142,7 +143,7 @@ def test_search_hits_name_the_section_of_their_best_sentence(samples_home):
 
     from typer.testing import CliRunner
 
-    from app.cli import cli
+    from app.faces.cli import cli
 
     store, king = _king(samples_home)
     r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "search", "governing law State of New York",

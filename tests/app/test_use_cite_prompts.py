@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from conftest import page_of
 
-from app import cite
-from app.prompts import CLOSE, OPEN, build_messages, compare_messages, system_message
+from app.answer import cite
+from app.answer.prompts import CLOSE, OPEN, build_messages, compare_messages, system_message
 
 GOV = "governed in all respects by, the laws of the State of New York"
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import DYNAMEX, KING, env_for, find_page
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.faces.cli import cli
 
 GOV_KING = "the laws of the State of New York"
 GOV_DYNAMEX = "laws of the Province of Ontario"

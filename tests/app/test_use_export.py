@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import csv
 import json
+import re
 
 import pytest
 
-from app import extractive
-from app.export import ExportError, export
-from app.results import Answer, Cell, Citation, DocInfo, Matrix, SentenceSupport, Summary, SummarySection
+from app.answer import extractive
+from app.answer.export import ExportError, export
+from app.answer.results import Answer, Cell, Citation, DocInfo, Matrix, SentenceSupport, Summary, SummarySection
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef"
 
@@ -131,7 +130,7 @@ def test_document_text_stays_text_in_every_export(results, tmp_path):
     passage or title is text in the Markdown export, never markup."""
     import dataclasses
 
-    from app.verbatim import md_text
+    from app.answer.verbatim import md_text
 
     ans, _, _, _ = results
     planted = "The term is [* ****] years and [*****] months. <img src=x onerror=alert(1)> [go](javascript:alert(1))"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import page_of
 
-from app import extractive
+from app.answer import extractive
 
 GOV = "governed in all respects by, the laws of the State of New York"
 

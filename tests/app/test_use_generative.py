@@ -8,11 +8,11 @@ import pytest
 from conftest import DYNAMEX, KEY, KING, Scenario, env_for, find_page, generative
 from typer.testing import CliRunner
 
-from app.ask import ask
-from app.cli import cli
-from app.compare import compare
-from app.export import export
-from app.summarize import summarize
+from app.answer.ask import ask
+from app.answer.compare import compare
+from app.answer.export import export
+from app.answer.summarize import summarize
+from app.faces.cli import cli
 from model.base import ContentDelta, Finish
 
 GOV_QUOTE = "construed under and in accordance with, and governed in all respects by, the laws of the State of New York"

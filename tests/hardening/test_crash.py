@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from app import jobs
 from app.config import load_settings
+from app.library import jobs
 from ingest.store import open_store
 from tests.fixtures import pdfs
 from tests.hardening.helpers import cli_env, json_results, run_longdoc, start_longdoc
@@ -43,7 +43,7 @@ def test_kill_9_of_the_worker_mid_ingest(tmp_path):
     proc = start_longdoc(["ingest", str(book), "--json"], env, tmp_path / "ingest.log")
     killed_at = []
     try:
-        for attempt in range(KILLS):
+        for _ in range(KILLS):
             delay = rng.uniform(6.0, 30.0)  # the whole ingest takes ~40 s here: most kills land mid-way
             deadline = time.monotonic() + delay
             while time.monotonic() < deadline and proc.poll() is None:

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.pipeline import _kill_pool, _Parsed, _spawn_pool, ingest_paths, parse_file
+from ingest.pipeline import IngestConfig, _kill_pool, _Parsed, _spawn_pool, ingest_paths, parse_file
 from ingest.types import FAILED, NO_TEXT, STATUSES
 from tests.conftest import ROBUST, SAMPLES
 from tests.fixtures import pdfs
@@ -126,10 +126,10 @@ def _parse_in_pool(pool: _Pool, path: Path, ocr: str = "off"):
         return fut.result(timeout=FILE_TIMEOUT_S * 2 + 30)
     except FutureTimeout:
         pool.kill()
-        raise AssertionError(f"{path.name}: still running {FILE_TIMEOUT_S * 2 + 30} s after start (timeout ignored)")
+        raise AssertionError(f"{path.name}: still running {FILE_TIMEOUT_S * 2 + 30} s after start (timeout ignored)") from None
     except BrokenProcessPool:
         pool.kill()
-        raise AssertionError(f"{path.name}: the parser process died instead of reporting an outcome")
+        raise AssertionError(f"{path.name}: the parser process died instead of reporting an outcome") from None
 
 
 @pytest.mark.slow
@@ -233,9 +233,9 @@ def test_hostile_folder_through_ingest_paths(hostile, tmp_path, engine):
     from ingest.store import open_store
 
     store = open_store(tmp_path / "home")
-    results = ingest_paths(list(hostile.values()), store=store, embedder=get_embedder("default"), workers=1,
-                           max_pages=MAX_PAGES, max_bytes=50 * 2**20, file_timeout_s=FILE_TIMEOUT_S,
-                           memory_mb=MEMORY_MB, text_engine=engine)
+    cfg = IngestConfig(max_pages=MAX_PAGES, max_bytes=50 * 2**20, file_timeout_s=FILE_TIMEOUT_S, memory_mb=MEMORY_MB,
+                       text_engine=engine, text_first=False)
+    results = ingest_paths(list(hostile.values()), store=store, embedder=get_embedder("default"), workers=1, config=cfg)
     assert len(results) == len(hostile)
     for r in results:
         assert r.status in STATUSES and (r.message or r.status == "ingested"), r.as_dict()

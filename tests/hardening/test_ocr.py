@@ -35,7 +35,7 @@ def test_tesseract_is_available():
     assert ocr.ocr_available()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _scanned_opinion(ocr_mode: str = "auto"):
     """The 2-page image-only scan of the slip opinion, loaded once (OCR costs seconds a page)."""
     return load_document(pdfs.scanned_opinion(), ocr=ocr_mode)
@@ -144,10 +144,10 @@ def test_scanned_page_inside_a_digital_document_is_ocrd_in_auto_mode():
 @needs_tesseract
 def test_ocr_pages_are_marked_in_citations_and_exports(tmp_path):
     """Issue 6: OCR'd pages are marked in citations ("p.1, OCR"), end to end through store, ask, export."""
-    from app import library
-    from app.ask import ask
+    from app.answer.ask import ask
+    from app.answer.export import export
     from app.config import load_settings
-    from app.export import export
+    from app.library import documents as library
 
     settings = load_settings(env={}, home=tmp_path / "home")
     results = library.ingest(settings, [pdfs.scanned_opinion()])

@@ -124,7 +124,7 @@ def test_ensure_inside_accepts_real_children(tmp_path):
 def test_upload_staging_uses_the_guard(tmp_path):
     """The UI's upload path writes hostile names inside the uploads folder only."""
     from app.config import load_settings
-    from app import uploads
+    from app.library import uploads
 
     s = load_settings(env={}, home=tmp_path / "home")
     hostile = ["../../escape.pdf", "/abs/olute.pdf", "nul\x00byte.pdf", "y" * 3000 + ".pdf", "..\\win.pdf"]

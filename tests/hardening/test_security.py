@@ -40,7 +40,7 @@ def test_api_key_never_lands_in_store_logs_or_exports(tmp_path):
         out = run_longdoc(args, env, timeout=600)
         outputs.append((args, out.returncode, out.stdout + out.stderr))
     assert outputs[0][1] == 0, outputs[0][2][-2000:]
-    for args, rc, text in outputs:
+    for args, _rc, text in outputs:
         assert "LEAKCHECK" not in text, f"key printed by {args}"
         assert "Traceback" not in text, f"traceback from {args}: {text[-1500:]}"
     files = [p for p in home.rglob("*") if p.is_file()]
@@ -66,8 +66,8 @@ def test_settings_and_errors_do_not_show_the_key():
 @pytest.fixture(scope="module")
 def injected_home(tmp_path_factory):
     """A library holding one document with prompt-injection text, ingested for real."""
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     home = tmp_path_factory.mktemp("inject")
     doc = home / "nda_with_injection.txt"
@@ -79,7 +79,7 @@ def injected_home(tmp_path_factory):
 
 
 def test_injection_text_is_stored_and_retrieved_as_text(injected_home):
-    from app import library
+    from app.library import documents as library
 
     store = library.get_store(injected_home)
     (doc,) = store.documents()
@@ -89,8 +89,8 @@ def test_injection_text_is_stored_and_retrieved_as_text(injected_home):
 
 
 def test_prompt_builder_keeps_injection_inside_the_fence(injected_home):
-    from app import library
-    from app.prompts import CLOSE, OPEN, build_messages
+    from app.answer.prompts import CLOSE, OPEN, build_messages
+    from app.library import documents as library
     from retrieval.pack import build_context
 
     store = library.get_store(injected_home)

@@ -45,7 +45,7 @@ def dev_path(name: str) -> Path:
     return own if own.exists() else need(DEV / name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parsed(path: str, password: str | None = None) -> ParsedDocument:
     return load_document(need(Path(path)), password=password, ocr="off")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from parse_cache import CUAD, DYNAMEX, KING, OFFENSIVE, WESTLAW, dev, dev_path, need
@@ -11,7 +11,7 @@ from parse_cache import CUAD, DYNAMEX, KING, OFFENSIVE, WESTLAW, dev, dev_path, 
 from ingest.clean import clean_pages, is_page_number, normalise_chars
 
 
-@lru_cache(maxsize=None)
+@cache
 def raw_pages(path: str) -> tuple[str, ...]:
     from pypdf import PdfReader
 

@@ -53,9 +53,8 @@ def test_int8_onnx_is_the_default_and_stays_close_to_torch_fp32():
     assert onnx.model is None and onnx.onnx.path.is_file()
     assert (onnx.max_tokens, onnx.dim) == (torch.max_tokens, torch.dim)
     samples = Path(__file__).resolve().parents[2] / "data" / "samples"
-    from ingest.pdf import load_document
-
     from ingest.chunk import chunk_document
+    from ingest.pdf import load_document
 
     pdf = sorted(samples.glob("*.pdf"))[0]
     chunks = chunk_document(load_document(pdf), onnx.count_tokens, onnx.max_tokens, 32)[:40]
@@ -67,7 +66,7 @@ def test_int8_onnx_is_the_default_and_stays_close_to_torch_fp32():
     cos = (a * b).sum(axis=1)
     assert cos.min() > 0.98, cos.min()
     q = "Which law governs this agreement?"
-    top = lambda e, m: list(np.argsort(-(m @ e.encode_query(q)))[:3])  # noqa: E731
+    top = lambda e, m: list(np.argsort(-(m @ e.encode_query(q)))[:3])
     assert top(onnx, a)[0] == top(torch, b)[0]
     # a text's vector does not depend on the texts embedded with it (int8 scales are per run)
     assert np.allclose(onnx.encode(texts[3:9][::-1], batch_size=4), a[3:9][::-1], atol=1e-6)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.faces.cli import cli
 
 runner = CliRunner()
 
@@ -121,7 +121,7 @@ def test_docs_table_fits_an_80_column_terminal(samples_home):
 def test_shorten_keeps_both_ends_and_the_width():
     from rich.cells import cell_len
 
-    from app.cli.fit import shorten
+    from app.faces.cli.fit import shorten
 
     name = "KINGPHARMACEUTICALSINC_08_09_2006-EX-10.1-PROMOTION AGREEMENT.PDF"
     for w in (12, 20, 33, 64):

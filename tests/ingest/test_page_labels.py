@@ -34,8 +34,8 @@ def crafted_pdf(path: Path, printed: list[str], page_labels: list[tuple[int, int
                 bodies: list[str] | None = None) -> Path:
     """A PDF with one paragraph per page and `printed[i]` as the footer of page i ("" = no footer);
     `page_labels` = [(first index, last index, style, start)] written as /PageLabels with pypdf."""
-    from fpdf import FPDF
     import pypdf
+    from fpdf import FPDF
 
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(False)

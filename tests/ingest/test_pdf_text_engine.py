@@ -71,7 +71,7 @@ def test_a_parser_dying_in_pdfium_gets_pypdfs_outcome(tmp_path):
     (native code: the process may die) still ends with a clear outcome for that file, and the next file of
     the batch ingests."""
     from ingest.embed import LazyEmbedder
-    from ingest.pipeline import ingest_paths
+    from ingest.pipeline import IngestConfig, ingest_paths
     from ingest.store import open_store
 
     folder = tmp_path / "in"
@@ -79,8 +79,8 @@ def test_a_parser_dying_in_pdfium_gets_pypdfs_outcome(tmp_path):
     (folder / "a_bomb.pdf").write_bytes(crafted.decompression_bomb(3.0))
     (folder / "b_contract.pdf").write_bytes(pdfs.DYNAMEX.read_bytes())
     store = open_store(tmp_path / "home")
-    results = ingest_paths([folder], store=store, embedder=LazyEmbedder(), workers=1, ocr="off", memory_mb=1024,
-                           file_timeout_s=60, text_engine="pdfium")
+    cfg = IngestConfig(ocr="off", memory_mb=1024, file_timeout_s=60, text_engine="pdfium", text_first=False)
+    results = ingest_paths([folder], store=store, embedder=LazyEmbedder(), workers=1, config=cfg)
     by = {r.file: r for r in results}
     assert by["a_bomb.pdf"].status in ("failed", "no_text") and by["a_bomb.pdf"].message
     assert by["b_contract.pdf"].status == "ingested" and by["b_contract.pdf"].pages == 11
@@ -89,7 +89,7 @@ def test_a_parser_dying_in_pdfium_gets_pypdfs_outcome(tmp_path):
 def test_a_wrong_engine_name_is_one_clear_error(tmp_path):
     from typer.testing import CliRunner
 
-    from app.cli import cli
+    from app.faces.cli import cli
 
     r = CliRunner().invoke(cli, ["--home", str(tmp_path / "home"), "ingest", str(pdfs.DYNAMEX)],
                            env={"LONGDOC_PDF_TEXT": "mupdf"})

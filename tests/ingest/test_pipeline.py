@@ -5,15 +5,15 @@ Each file ends in one outcome with a one-line message; bad files never stop the 
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
 import pytest
 
 from ingest.embed import LazyEmbedder
-from ingest.pipeline import expand_paths, ingest_paths
+from ingest.pipeline import BATCH, expand_paths, ingest_paths
 from ingest.store import open_store
-
 from tests.fixtures import pdfs
 
 ROBUST = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "robustness"
@@ -56,11 +56,12 @@ REAL = {
 }
 
 
-def run(paths, home, **kw):
+def run(paths, home, *, workers=2, password=None, progress=None, **config):
+    """ingest_paths with the batch config (OCR off unless asked) changed by `config`."""
     store = open_store(home)
-    kw.setdefault("workers", 2)
-    kw.setdefault("ocr", "off")
-    return store, ingest_paths([Path(p) for p in paths], store=store, embedder=LazyEmbedder(), **kw)
+    cfg = dataclasses.replace(BATCH, **{"ocr": "off", **config})
+    return store, ingest_paths([Path(p) for p in paths], store=store, embedder=LazyEmbedder(), config=cfg,
+                               workers=workers, password=password, progress=progress)
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ import uuid
 
 import pytest
 
-from app import jobs
 from app.config import load_settings
+from app.library import jobs
 from ingest.store import open_store
 from tests.hardening.helpers import cli_env, run_longdoc, start_longdoc
 from tests.jobs.craft import bad_pdfs, good_pdfs
@@ -76,7 +76,7 @@ def test_two_workers_one_killed_every_file_once(tmp_path, redis_url, chroma_serv
         for w in workers.values():
             try:
                 w.wait(timeout=60)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - a worker that will not stop is killed
                 os.killpg(w.pid, signal.SIGKILL)
 
     by_file = {j.file: j for j in done}

@@ -12,8 +12,8 @@ import time
 import httpx
 import pytest
 
-from app import jobs
 from app.config import load_settings
+from app.library import jobs
 from ingest.local_server import start_local_server
 from tests.api.conftest import cli_env, longdoc, make_token, stop_server
 from tests.conftest import ROOT, _free_port
@@ -52,7 +52,7 @@ def _kill_group(pid: int) -> None:
 def test_kill_9_of_serve_and_its_worker_then_serve_again_finishes_the_job(tmp_path):
     home = tmp_path / "home"
     settings = load_settings(env={"LONGDOC_HOME": str(home), "LONGDOC_REDELIVER_S": str(REDELIVER_S)})
-    from app import matters
+    from app.library import matters
 
     matters.create(settings, "alpha")
     token = make_token(home, "alpha", "editor")
@@ -88,7 +88,7 @@ def test_kill_9_of_serve_and_its_worker_then_serve_again_finishes_the_job(tmp_pa
     frozen = jobs.get_job(settings, job_id)
     assert frozen.status == "embedding"
     assert jobs.running_in_matter(settings, "alpha") == 0, "a job whose worker is gone does not block matter delete"
-    from app.recovery import is_stalled
+    from app.library.recovery import is_stalled
 
     assert is_stalled(settings, frozen), "reported as stalled, not as a frozen percentage"
     listing = run_longdoc(["--matter", "alpha", "jobs", "--json"], cli_env(home), timeout=120)
@@ -124,7 +124,7 @@ def test_kill_9_of_serve_and_its_worker_then_serve_again_finishes_the_job(tmp_pa
 def test_a_failed_20_mb_junk_upload_leaves_no_file_behind(tmp_path):
     home = tmp_path / "home"
     settings = load_settings(env={"LONGDOC_HOME": str(home)})
-    from app import matters
+    from app.library import matters
 
     matters.create(settings, "alpha")
     token = make_token(home, "alpha", "editor")

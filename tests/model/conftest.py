@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fakeserver import FakeLLMServer  # noqa: E402
+from fakeserver import FakeLLMServer
 
 KEY = "sk-test-SECRETKEY-0123456789abcdef"
 

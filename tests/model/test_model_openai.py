@@ -297,8 +297,8 @@ def test_catalog_overlay_overrides_and_adds_models(fake, key, tmp_path):
 
 
 def test_settings_thinking_and_effort_apply_to_every_call(fake, key):
+    from app.answer.llm import backend_for
     from app.config import load_settings
-    from app.llm import backend_for
 
     s = load_settings(env={"LONGDOC_BACKEND": "deepseek", "LONGDOC_BASE_URL": fake.url, "DEEPSEEK_API_KEY": key,
                            "LONGDOC_THINKING": "1", "LONGDOC_EFFORT": "HIGH"})

@@ -10,8 +10,8 @@ import pytest
 from fakeserver import Scenario
 from typer.testing import CliRunner
 
+from app.answer.llm import backend_for, save_key
 from app.config import load_settings
-from app.llm import backend_for, save_key
 from model.base import AuthError, IncompleteError
 from model.redact import Secret, install_log_redaction, scrub
 
@@ -75,7 +75,7 @@ def test_save_key_writes_a_0600_file_that_settings_read(tmp_path, key):
 
 
 def _doctor(monkeypatch, tmp_path, env: dict, *args):
-    from app.cli import cli
+    from app.faces.cli import cli
 
     monkeypatch.chdir(tmp_path)
     for k, v in env.items():

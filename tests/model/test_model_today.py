@@ -4,7 +4,7 @@ chat-template switch), against real HTTP servers on 127.0.0.1 that behave like t
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -195,18 +195,18 @@ def test_vllm_style_server_switches_thinking_through_the_chat_template(vllm):
 def test_peak_and_off_peak_prices_follow_beijing_weekday_hours():
     info = lookup("deepseek", "deepseek-flash")
     s = info.prices
-    assert s.window(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)) == "peak"  # Tue 10:00 Beijing
-    assert s.window(datetime(2026, 12, 1, 4, 30, tzinfo=timezone.utc)) == "off-peak"  # Tue 12:30 (lunch)
-    assert s.window(datetime(2026, 12, 1, 6, 0, tzinfo=timezone.utc)) == "peak"  # Tue 14:00
-    assert s.window(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)) == "off-peak"  # Tue 18:00
-    assert s.window(datetime(2026, 12, 5, 2, 0, tzinfo=timezone.utc)) == "off-peak"  # Saturday
-    assert s.window(datetime(2026, 11, 30, 16, 30, tzinfo=timezone.utc)) == "off-peak"  # Tue 00:30 Beijing
-    peak, off = s.at(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)), s.off_peak
+    assert s.window(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == "peak"  # Tue 10:00 Beijing
+    assert s.window(datetime(2026, 12, 1, 4, 30, tzinfo=UTC)) == "off-peak"  # Tue 12:30 (lunch)
+    assert s.window(datetime(2026, 12, 1, 6, 0, tzinfo=UTC)) == "peak"  # Tue 14:00
+    assert s.window(datetime(2026, 12, 1, 10, 0, tzinfo=UTC)) == "off-peak"  # Tue 18:00
+    assert s.window(datetime(2026, 12, 5, 2, 0, tzinfo=UTC)) == "off-peak"  # Saturday
+    assert s.window(datetime(2026, 11, 30, 16, 30, tzinfo=UTC)) == "off-peak"  # Tue 00:30 Beijing
+    peak, off = s.at(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)), s.off_peak
     assert (off.input_cache_hit, off.input_cache_miss, off.output) == (0.003, 0.15, 0.6)
     assert (peak.input_cache_hit, peak.input_cache_miss, peak.output) == (0.006, 0.3, 1.2)
     u = Usage(1_000_000, 600_000, 400_000, 10_000, 0)
-    assert s.cost(u, datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)) == pytest.approx(2 * s.cost(u, datetime(2026, 12, 5, 2, 0, tzinfo=timezone.utc)))
-    assert s.hours.next_change(datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)) == datetime(2026, 12, 1, 4, 0, tzinfo=timezone.utc)
+    assert s.cost(u, datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == pytest.approx(2 * s.cost(u, datetime(2026, 12, 5, 2, 0, tzinfo=UTC)))
+    assert s.hours.next_change(datetime(2026, 12, 1, 2, 0, tzinfo=UTC)) == datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
 
 
 def test_every_catalog_entry_has_a_source_and_a_date_and_valid_facts():

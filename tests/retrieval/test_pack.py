@@ -26,8 +26,8 @@ def _home(fixture) -> Path:
 
 @pytest.fixture(scope="module")
 def lib(samples_home):
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     s = load_settings(env={}, home=str(_home(samples_home)))
     store = library.get_store(s)

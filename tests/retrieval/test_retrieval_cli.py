@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app.cli import cli
+from app.faces.cli import cli
 from tests.conftest import DEV
 
 runner = CliRunner()
@@ -19,7 +19,7 @@ def _home(fixture) -> str:
 
 
 def _run(*args: str):
-    from app import library
+    from app.library import documents as library
 
     library.forget_stores()
     return runner.invoke(cli, list(args), catch_exceptions=False)
@@ -75,7 +75,7 @@ def test_eval_retrieval_on_the_dev_set(dev_home, tmp_path):
     assert data["questions"] == 80 and data["budgets"] == [4000, 16000]
     assert set(data["methods"]) == {"longdoc", "naive", "dense", "bm25"}
     m = data["methods"]
-    for method, row in m.items():
+    for row in m.values():
         assert set(row) == {"4000", "16000"}
         for b, cell in row.items():
             assert set(cell) == {"evidence_recall", "citation_precision", "n", "mean_tokens", "whole_share"}

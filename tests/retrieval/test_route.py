@@ -125,7 +125,7 @@ def test_a_paraphrased_name_is_matched_by_its_profile_vector(library):
 
 
 def _store(samples_home):
-    from app import library
+    from app.library import documents as library
 
     return library.get_store(samples_home), library.get_embedder_for(samples_home)
 
@@ -167,8 +167,8 @@ def test_a_question_naming_nothing_reads_the_library_and_says_from_where(samples
 
 
 def test_cli_context_search_and_ask_show_the_route(samples_home):
-    from app import library
-    from app.cli import cli
+    from app.faces.cli import cli
+    from app.library import documents as library
 
     runner = CliRunner()
     home = str(samples_home.home)
@@ -191,8 +191,8 @@ def test_cli_context_search_and_ask_show_the_route(samples_home):
 
 
 def test_docs_json_carries_profiles_and_filters(samples_home):
-    from app import library
-    from app.cli import cli
+    from app.faces.cli import cli
+    from app.library import documents as library
 
     runner = CliRunner()
     library.forget_stores()
@@ -242,8 +242,8 @@ def test_a_store_written_before_profiles_is_profiled_once_from_its_text(tmp_path
 
 
 def test_profiles_are_searchable(samples_home):
-    from app import library
-    from app.cli import cli
+    from app.faces.cli import cli
+    from app.library import documents as library
 
     library.forget_stores()
     r = CliRunner().invoke(cli, ["--home", str(samples_home.home), "docs", "--search", "water compact Red River",

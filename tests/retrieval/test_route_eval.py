@@ -18,8 +18,8 @@ from tests.conftest import CUAD, DEV
 def test_named_questions_find_their_document_among_distractors(dev_home, tmp_path):
     if not (DEV.is_dir() and CUAD.is_dir()):
         pytest.skip("../shared/eval/dev or ../shared/corpus/cuad is not present")
-    from app import library
-    from app.cli import cli
+    from app.faces.cli import cli
+    from app.library import documents as library
 
     home = tmp_path / "home"
     shutil.copytree(dev_home.home, home)  # the dev set is already ingested: only the distractors are new

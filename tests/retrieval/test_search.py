@@ -14,8 +14,8 @@ def _home(fixture) -> Path:
 
 
 def _open(fixture):
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     s = load_settings(env={}, home=str(_home(fixture)))
     return library.get_store(s), library.get_embedder_for(s)
@@ -73,8 +73,8 @@ def test_multi_clause_questions_search_each_clause():
 @pytest.fixture(scope="module")
 def paper_home(tmp_path_factory):
     """A library holding the paper written for the tests (its References section spans several chunks)."""
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
     from tests.fixtures import pdfs
 
     s = load_settings(env={}, home=tmp_path_factory.mktemp("paper_home"))

@@ -33,4 +33,4 @@ def test_after():
 
 
 def test_last():
-    assert len({1, 2, 2}) == 2
+    assert len({1, 2}) == 2

@@ -29,7 +29,7 @@ def running_ui(env: dict[str, str], cwd: Path, *, timeout: float = 90):
     """Yield the base URL of a healthy `longdoc ui`; its log is `cwd/ui.log` (shown when it fails to start)."""
     port = free_port()
     longdoc = Path(sys.executable).with_name("longdoc")
-    cmd = [str(longdoc)] if longdoc.exists() else [sys.executable, "-c", "from app.cli import main; main()"]
+    cmd = [str(longdoc)] if longdoc.exists() else [sys.executable, "-c", "from app.faces.cli import main; main()"]
     log_path = cwd / "ui.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd + ["ui", "--port", str(port), "--address", "127.0.0.1"], cwd=cwd, env=env,

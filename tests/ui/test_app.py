@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
-UI = str(ROOT / "app" / "ui.py")
+UI = str(ROOT / "app" / "faces" / "ui" / "main.py")
 TIMEOUT = 180
 
 
@@ -48,8 +48,8 @@ def _go(at: AppTest, area: str) -> AppTest:
 
 def _docs(home: Path) -> dict[str, str]:
     """file name → doc_id of the documents in `home` (AppTest shows options by their labels)."""
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     return {d.file: d.doc_id for d in library.list_documents(load_settings(env={"LONGDOC_HOME": str(home)}))}
 
@@ -98,8 +98,8 @@ def _until_jobs_done(at: AppTest, timeout: float = TIMEOUT) -> AppTest:
 
 
 def _job_id(home: Path, name: str, outcome: str) -> str:
-    from app import jobs
     from app.config import load_settings
+    from app.library import jobs
 
     s = load_settings(env={"LONGDOC_HOME": str(home)})
     return [j for j in jobs.list_jobs(s) if j.file == name and j.outcome == outcome][-1].id
@@ -137,8 +137,8 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     kept = sorted(p.name for p in (home / "uploads").rglob("*") if p.is_file() and ".staging" not in p.parts)
     assert small.name in kept and "notes.txt" in kept and "fake.pdf" not in kept
     # the library records where the kept copy lies
-    from app import library as _lib
     from app.config import load_settings as _ls
+    from app.library import documents as _lib
 
     for d in _lib.list_documents(_ls(env={"LONGDOC_HOME": str(home)})):
         assert Path(d.path).is_file() and ".staging" not in Path(d.path).parts
@@ -161,8 +161,8 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     assert all(not v.value for v in at.text_input if v.key and v.key.startswith("pw_"))
 
     # delete the text file from the table
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     s = load_settings(env={"LONGDOC_HOME": str(home)})
     note = next(d for d in library.list_documents(s) if d.file == "notes.txt")
@@ -432,4 +432,4 @@ def test_model_faults_are_messages_that_say_what_to_do(monkeypatch, tmp_path, sa
     llm.push(Scenario(kind="status", status=429, body={"error": {"message": "Rate limit reached", "type": "rate"}}))
     at.chat_input(key="ask_input").set_value("Which law governs the agreements?").run()
     assert not at.exception
-    assert "wait a moment" in " ".join(e.value for e in at.error)
+    assert "wait a minute and retry" in " ".join(e.value for e in at.error)  # the words every face uses (present)

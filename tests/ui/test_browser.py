@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.server import running_ui, ui_env
 from tests.conftest import OUTPUT, SAMPLES
+from tests.ui.server import running_ui, ui_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -43,8 +43,8 @@ def _clean(page, area: str) -> None:
 def planted_ui(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-    from app import library
     from app.config import load_settings
+    from app.library import documents as library
 
     home = tmp_path / "home"
     doc = tmp_path / FILE

@@ -41,10 +41,10 @@ def ui_on_samples(samples_home, llm, tmp_path):
 
 def _shown(page, number: int) -> tuple[np.ndarray, list]:
     """The page image the viewer shows for PDF page `number`, as pixels, and the boxes it reports."""
+    import io
     import json
 
     from PIL import Image
-    import io
 
     img = page.locator(f'[data-testid="stDialog"] img.ld-page[data-page="{number}"]')
     img.wait_for(timeout=STEP_MS)
@@ -55,8 +55,8 @@ def _shown(page, number: int) -> tuple[np.ndarray, list]:
 
 
 def _check_marked(samples_home, doc, number: int, shown: np.ndarray, boxes: list) -> np.ndarray:
-    from app import pages
-    from app.page_render import pixel_boxes
+    from app.answer import pages
+    from app.answer.page_render import pixel_boxes
     from tests.app.test_page_view import _rgb
 
     plain = pages.page_image(samples_home, doc, number, width=shown.shape[1])
@@ -72,7 +72,8 @@ def test_click_a_citation_and_see_the_page_with_the_passage_highlighted(ui_on_sa
     from fakeserver import Scenario
     from playwright.sync_api import sync_playwright
 
-    from app import library, pages
+    from app.answer import pages
+    from app.library import documents as library
 
     store = library.get_store(samples_home)
     king, slip = store.find_document(KING), store.find_document(SLIP)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from app.cli import cli
-from app.cli.ui import UI_SCRIPT, streamlit_command
+from app.faces.cli import cli
+from app.faces.cli.ui import UI_SCRIPT, streamlit_command
 from ingest.chroma_server import free_port
 
 

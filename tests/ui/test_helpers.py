@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from app.context_view import passage_in_context
-from app.ui_pages.common import error_message, highlight_html, query_terms
+from app.answer.context_view import passage_in_context
+from app.faces.ui.common import error_message, highlight_html, query_terms
+from model.base import AuthError
 
 
 def test_query_terms_drop_stopwords_and_short_words():
@@ -42,8 +43,8 @@ def test_context_finds_the_passage_when_offsets_drift():
 
 
 def test_error_messages_say_what_to_do():
-    class AuthError(Exception):
-        message = "invalid API key"
-
-    assert error_message(AuthError()) == "invalid API key — Check the API key in Settings."
+    # the UI words a failure as every face does (app.faces.present): the same message and hint as the CLI's
+    assert error_message(AuthError("invalid API key")) == (
+        "model call failed: invalid API key — check LONGDOC_API_KEY / DEEPSEEK_API_KEY (`longdoc doctor`), "
+        "or unset LONGDOC_BACKEND to answer extractively")
     assert error_message(LookupError("no document matches 'x'")) == "no document matches 'x'"

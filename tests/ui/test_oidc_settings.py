@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app import signin
-from app.cli import cli
-from app.cli.ui import streamlit_command
 from app.config import load_settings, to_env
+from app.faces import signin
+from app.faces.cli import cli
+from app.faces.cli.ui import streamlit_command
 
 OIDC = {"LONGDOC_OIDC_METADATA_URL": "https://login.example.com/realms/firm",
         "LONGDOC_OIDC_CLIENT_ID": "longdoc", "LONGDOC_OIDC_CLIENT_SECRET": "client-secret-value-1234"}
@@ -114,8 +114,8 @@ def test_an_oidc_user_is_bound_to_the_identity_that_first_signed_in(tmp_path):
     the user again re-binds it. A database from before the binding gains the column when opened."""
     import sqlite3
 
-    from app import access, matters
     from app.config import load_settings
+    from app.library import access, matters
 
     s = load_settings(env={}, home=tmp_path / "home")
     matters.create(s, "alpha")

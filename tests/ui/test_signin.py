@@ -10,15 +10,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-UI = str(ROOT / "app" / "ui.py")
+UI = str(ROOT / "app" / "faces" / "ui" / "main.py")
 ALPHA = "Alpha supply agreement: the supplier delivers 400 widgets a month to the Springfield depot.\n"
 BETA = "Beta licence: Globex licenses the Initech patents for ten years at a 3 percent royalty.\n"
 
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory):
-    from app import access, library, matters
     from app.config import load_settings
+    from app.library import access, matters
+    from app.library import documents as library
 
     h = tmp_path_factory.mktemp("signin_home")
     s = load_settings(env={}, home=h)

@@ -49,9 +49,10 @@ def world(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
     from playwright.sync_api import sync_playwright
 
-    from app import library, matters
-    from app.cli import cli
     from app.config import load_settings
+    from app.faces.cli import cli
+    from app.library import documents as library
+    from app.library import matters
 
     tmp = tmp_path_factory.mktemp("oidc")
     home = tmp / "home"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app import uploads
 from app.config import load_settings
+from app.library import uploads
 from tests.conftest import SAMPLES
 
 

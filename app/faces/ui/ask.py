@@ -1,0 +1,180 @@
+"""Ask area: a chat over the chosen documents with streamed answers and clickable page citations."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.answer.ask import ask
+from app.answer.printed_pages import display_text
+from app.answer.session import backend, is_generative
+from app.faces import present
+from app.faces.ui import common
+from app.faces.ui.common import md
+from app.faces.ui.page_view import citation_button
+
+EXTRACTIVE_BANNER = (
+    "**Extractive mode** — no model is configured, so answers are the best-supported sentences quoted "
+    "from your documents, each with its page citation; nothing is generated. Choose a model in Settings."
+)
+
+
+def _chat() -> list[dict]:
+    return st.session_state.setdefault("chat", [])
+
+
+def history_messages(chat: list[dict]) -> list[dict]:
+    """The earlier turns as plain messages (answers without reasoning) — what ask() sends back to the model."""
+    out = []
+    for turn in chat:
+        if turn["role"] == "user":
+            out.append({"role": "user", "content": turn["content"]})
+        elif turn.get("answer") is not None:
+            out.append({"role": "assistant", "content": turn["answer"].answer})
+    return out
+
+
+def draw_citations(settings, citations, key: str, terms: list[str]) -> None:
+    """One button per citation label; clicking it opens the cited page with the passage highlighted
+    (app/faces/ui/page_view.py; the text view where a page cannot be drawn)."""
+    if not citations:
+        return
+    cols = st.columns(min(len(citations), 4))
+    for i, c in enumerate(citations):
+        citation_button(settings, c, key=f"{key}_cite{i}", container=cols[i % len(cols)])
+
+
+def draw_coverage(coverage) -> None:
+    rows = present.coverage_rows(coverage)
+    if not rows:
+        return
+    with st.expander("Coverage: which pages were read", expanded=False):
+        for r in rows:
+            st.markdown(
+                f"**{md(r.label)} {md(r.file)}**{' (whole document)' if r.whole else ''}: pages {r.read} of "
+                f"{r.pages_total} · {r.tokens:,} tokens"
+                + (f" · not in context: {r.missing}" if r.missing else "")
+                + (" · its vectors are still being computed: found by keyword search only" if r.keyword_only else "")
+            )
+
+
+def draw_route(route) -> None:
+    """Which documents were read and why — shown with every answer."""
+    if route is not None and getattr(route, "reason", ""):
+        st.caption(f":material/alt_route: {md(route.reason)}")
+
+
+def draw_answer(settings, ans, key: str) -> None:
+    draw_route(getattr(ans, "route", None))
+    if ans.reasoning:
+        with st.expander("Reasoning", expanded=False):
+            st.markdown(common.answer_md(ans.reasoning))
+
+    st.markdown(common.answer_md(display_text(ans.answer, ans.citations)))
+    if ans.incomplete:
+        st.warning(f"The answer is incomplete (finish reason: {md(ans.finish_reason or 'cut off')}).")
+    unsupported = [s for s in ans.sentences if s.supported is False]
+    if unsupported:
+        st.warning(f"{len(unsupported)} sentence(s) are not backed by the passages they cite.")
+    draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
+    draw_coverage(ans.coverage)
+    share = "" if ans.verified_share is None else f" · {ans.verified_share:.0%} of cited sentences verified"
+    st.caption(present.usage_line(ans) + share)
+
+
+def _send(settings, question: str) -> None:
+    chat = _chat()
+    history = history_messages(chat)
+    b = backend(settings)
+    kwargs = dict(
+        docs=common.selected_doc_ids(),
+        budget=settings.budget or None,
+        history=history or None,
+    )
+    with st.chat_message("user"):
+        st.markdown(md(question))
+    with st.chat_message("assistant"):
+        if is_generative(b):
+            box: dict = {}
+
+            def deltas():
+                for kind, data in present.ask_events(lambda on_event: ask(settings, question, on_event=on_event, **kwargs)):
+                    if kind == "delta":
+                        yield data.replace("$", "\\$")
+                    else:
+                        box[kind] = data  # the answer, or the error: raised below, in the script's thread
+
+            holder = st.empty()
+            with holder.container():
+                st.write_stream(deltas())
+            if "error" in box:
+                raise box["error"]
+            ans = box["answer"]
+            holder.empty()
+        else:
+            with st.spinner("Reading…"):
+                ans = ask(settings, question, **kwargs)
+        if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
+            st.caption(f"Searched for: {md(ans.rewritten_query)}")
+        # the same key the history gives this turn next run (its index in the chat), so a click on one of
+        # its citation buttons is seen by the button drawn again in that run
+        draw_answer(settings, ans, key=f"h{len(chat) + 1}")
+    # both turns are kept only once the answer exists, so a failed call leaves no dangling question
+    chat.extend([{"role": "user", "content": question}, {"role": "assistant", "answer": ans}])
+
+
+def _estimate(settings) -> None:
+    """The cost of sending the next question, before it is sent (a dry run: no model call)."""
+    # the context depends on the question only when the documents do not fit whole; the last one is a fair guess
+    asked = [t["content"] for t in _chat() if t["role"] == "user"]
+    q = asked[-1] if asked else "What do these documents say?"
+    est = ask(settings, q, docs=common.selected_doc_ids(), budget=settings.budget or None,
+              history=history_messages(_chat()) or None, dry_run=True)
+    d = est.dry_run
+    if d is None:
+        st.caption("No estimate available.")
+        return
+    rate = f" at the {d.price_window} rate" if d.price_window in ("peak", "off-peak") else ""
+    other = (f"; {present.money(d.estimated_cost_other_usd)} at the {d.other_window} rate" if d.other_window else "")
+    st.caption(
+        f"Next call: about {d.prompt_tokens:,} prompt tokens (context {d.packed_tokens:,} of a {d.budget:,} budget; "
+        f"~{d.cache_hit_tokens:,} at the cache-hit price, ~{d.cache_miss_tokens:,} at the miss price"
+        f"{', prefix likely cached' if d.prefix_cached_likely else ''}) + a {d.answer_tokens:,}-token answer → "
+        f"{present.money(d.estimated_cost_usd)}{rate}{other} on {d.backend} · {d.model}"
+        f"{' · thinking on' if d.thinking else ''} (at most {present.money(d.max_cost_usd)} if the whole output room "
+        f"of {d.max_output:,} tokens were used)"
+    )
+
+
+def render(settings) -> None:
+    st.header("Ask")
+    b = backend(settings)
+    generative = is_generative(b)
+    top = st.columns([5, 1.4])
+    if not generative:
+        top[0].info(EXTRACTIVE_BANNER, icon=":material/format_quote:")
+    else:
+        top[0].caption(f"Answering with {b.name} · {b.model} (context window {b.context_window:,} tokens)")
+    if top[1].button("New conversation", icon=":material/add_comment:", key="new_chat"):
+        st.session_state.chat = []
+    chosen = common.selected_doc_ids()
+    st.caption("Over " + (f"{len(chosen)} selected document(s)" if chosen else "all documents")
+               + " — choose in the sidebar.")
+    chat = _chat()
+    for i, turn in enumerate(chat):
+        with st.chat_message(turn["role"]):
+            if turn["role"] == "user":
+                st.markdown(md(turn["content"]))
+            else:
+                ans = turn["answer"]
+                if ans.rewritten_query and ans.rewritten_query.strip() != ans.question.strip():
+                    st.caption(f"Searched for: {md(ans.rewritten_query)}")
+                draw_answer(settings, ans, key=f"h{i}")
+    if generative:
+        with st.expander("Cost of the next question (before sending)", expanded=False):
+            if st.button("Estimate", key="ask_estimate"):
+                with common.guard("Estimate"):
+                    _estimate(settings)
+    question = st.chat_input("Ask about the documents…", key="ask_input")
+    if question and question.strip():
+        common.warm_up(settings)
+        _send(settings, question.strip())

@@ -7,6 +7,7 @@ import streamlit as st
 from app.answer.ask import ask
 from app.answer.printed_pages import display_text
 from app.answer.session import backend, is_generative
+from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
 from app.faces.ui.common import md
@@ -67,9 +68,9 @@ def draw_answer(settings, ans, key: str) -> None:
     draw_route(getattr(ans, "route", None))
     if ans.reasoning:
         with st.expander("Reasoning", expanded=False):
-            st.markdown(common.answer_md(ans.reasoning))
+            st.markdown(answer_md(ans.reasoning))
 
-    st.markdown(common.answer_md(display_text(ans.answer, ans.citations)))
+    st.markdown(answer_md(display_text(ans.answer, ans.citations)))
     if ans.incomplete:
         st.warning(f"The answer is incomplete (finish reason: {md(ans.finish_reason or 'cut off')}).")
     unsupported = [s for s in ans.sentences if s.supported is False]

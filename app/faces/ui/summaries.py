@@ -12,6 +12,7 @@ from app.answer.export import EVIDENCE_SUFFIXES, export
 from app.answer.pages import evidence_pages
 from app.answer.printed_pages import display_text
 from app.answer.summarize import summarize
+from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
 from app.faces.ui.ask import draw_citations, draw_coverage
@@ -106,7 +107,7 @@ def render(settings) -> None:
                     icon=":material/format_quote:")
         st.subheader(result.title)
 
-        st.markdown(common.answer_md(display_text(result.summary, result.citations)))
+        st.markdown(answer_md(display_text(result.summary, result.citations)))
         draw_citations(settings, result.citations, "sum", [])
         draw_coverage(result.coverage)
         st.caption(f"{result.strategy} · {present.usage_line(result)}")

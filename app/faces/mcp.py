@@ -59,14 +59,14 @@ class _Face:
     def default_matter(self, who: access.Principal) -> str:
         return who.single_matter or self.settings.matter
 
-    def scoped(self, ctx: Context | None, matter: str | None, need: str = "reader") -> Settings:
+    def scoped(self, ctx: Context | None, matter: str | None, need: str = "reader", kind=ToolError) -> Settings:
         """The caller's settings for `matter`; a refusal is the same one line REST answers (not the SDK's bare
-        "Error executing tool …")."""
+        "Error executing tool …"), as a tool error or (`kind`) a resource error."""
         try:
             who = self.who(ctx)
             return access.authorize(self.settings, who, matter or self.default_matter(who), need)
         except access.AccessError as e:
-            _fail(e)
+            _fail(e, kind)
 
 
 def _fail(e: Exception, kind=ToolError):
@@ -220,10 +220,7 @@ def build(settings: Settings, *, http: bool, principal: access.Principal | None 
 
 
 def _scoped_resource(face: _Face, ctx: Context, matter: str) -> Settings:
-    try:
-        return face.scoped(ctx, matter)
-    except access.AccessError as e:
-        raise ResourceError(present.failure(e).line) from e
+    return face.scoped(ctx, matter, kind=ResourceError)
 
 
 def http_route(server: MCPServer, settings: Settings):

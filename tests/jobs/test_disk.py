@@ -55,7 +55,7 @@ def _one_line(text: str) -> None:
 def test_an_upload_over_the_matters_quota_is_refused_with_its_reason(tmp_path):
     home = tmp_path / "home"
     s = load_settings(env={"LONGDOC_HOME": str(home)})
-    from app import matters
+    from app.library import matters
 
     matters.create(s, "alpha")
     token = make_token(home, "alpha", "editor")
@@ -105,7 +105,7 @@ def _fill(mount, leave_bytes: int):
 def test_a_full_disk_is_one_line_and_nothing_is_half_written(tmp_path, small_disk):
     home = small_disk / "home"
     s = load_settings(env={"LONGDOC_HOME": str(home)})
-    from app import matters
+    from app.library import matters
 
     matters.create(s, "alpha")
     token = make_token(home, "alpha", "editor")

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.test_app import _shown
+
 ROOT = Path(__file__).resolve().parents[2]
 UI = str(ROOT / "app" / "faces" / "ui" / "main.py")
 ALPHA = "Alpha supply agreement: the supplier delivers 400 widgets a month to the Springfield depot.\n"
@@ -54,9 +56,10 @@ def _sign_in(at: AppTest, user: str, password: str) -> AppTest:
 
 
 def _text(at: AppTest) -> str:
+    """What the page shows (Markdown escapes of text from documents read as a browser reads them)."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [e.value for e in at.error] + [c.value for c in at.sidebar.caption]
-    return "\n".join(str(p) for p in parts)
+    return _shown("\n".join(str(p) for p in parts))
 
 
 def test_reader_sees_only_the_granted_matter(monkeypatch, tmp_path, home):

@@ -129,6 +129,7 @@ from app.cli import matter as _matter  # noqa: E402,F401
 from app.cli import access as _access  # noqa: E402,F401
 from app.cli import serve as _serve  # noqa: E402,F401
 from app.cli import jobs as _jobs  # noqa: E402,F401
+from app.cli import review as _review  # noqa: E402,F401  (issue 23: longdoc review, eval review)
 
 
 def main() -> None:

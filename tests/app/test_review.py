@@ -1,0 +1,209 @@
+"""Review (issue 23): documents × questions, one cited cell each — over a real Chroma store of data/samples,
+with a loopback DeepSeek-protocol server for the model runs (it answers from the passages it was sent)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+from conftest import KEY, KING, generative, env_for
+from fakeserver import FakeLLMServer, Scenario
+from typer.testing import CliRunner
+
+from app.answer.review import VERDICTS, cache_dir, export, review
+from app.cli import cli
+from retrieval.evaluate import normalize
+
+LAW = "Which law governs the agreement?"
+TERM = "Can the agreement be terminated for convenience?"
+ABSENT = "Does the agreement regulate the export of lunar regolith samples to Mars colonies?"
+
+
+@pytest.fixture(scope="module")
+def home(samples_home, tmp_path_factory):
+    """A copy of the samples library: review caches write into the copy, never into the shared fixture."""
+    from app import library
+
+    dst = tmp_path_factory.mktemp("review") / "home"
+    shutil.copytree(samples_home.home, dst)
+    s = samples_home.replace(home=dst)
+    yield s
+    library.forget_stores(s)
+
+
+@pytest.fixture
+def fresh(home):
+    shutil.rmtree(cache_dir(home), ignore_errors=True)
+    return home
+
+
+def _doc_text(settings, doc_id: str) -> str:
+    from app import library
+
+    return normalize(library.get_store(settings).document_text(doc_id))
+
+
+def test_the_table_has_the_issue_shape_and_verbatim_evidence_with_pages(fresh):
+    t = review(fresh, [LAW, TERM])
+    data = json.loads(json.dumps(t.to_json()))
+    assert data["questions"] == [LAW, TERM]
+    assert len(data["rows"]) == 4  # every document of the library, in file order
+    assert [r["doc"] for r in data["rows"]] == sorted((r["doc"] for r in data["rows"]), key=str.lower)
+    for row in data["rows"]:
+        assert set(row) >= {"doc", "doc_id", "cells"} and len(row["cells"]) == 2
+        text = _doc_text(fresh, row["doc_id"])
+        for q, cell in zip([LAW, TERM], row["cells"]):
+            assert cell["question"] == q and cell["verdict"] in VERDICTS and isinstance(cell["answer"], str)
+            assert 0.0 <= cell["confidence"] <= 1.0
+            assert cell["evidence"], cell
+            for ev in cell["evidence"]:
+                assert isinstance(ev["page"], int) and ev["page"] >= 1
+                assert normalize(ev["text"]) in text  # verbatim from that document
+    king = next(r for r in data["rows"] if r["doc"] == KING.name)
+    law = king["cells"][0]
+    assert law["verdict"] == "yes", law
+    assert any("governed by" in e["text"].lower() or "laws of" in e["text"].lower() for e in law["evidence"][:1])
+
+
+def test_a_second_run_computes_nothing_and_a_new_question_only_its_column(fresh):
+    first = review(fresh, [LAW])
+    assert first.computed == 4 and first.cached == 0 and first.complete
+    again = review(fresh, [LAW])
+    assert again.computed == 0 and again.cached == 4
+    assert [c.verdict for r in again.rows for c in r.cells] == [c.verdict for r in first.rows for c in r.cells]
+    more = review(fresh, [LAW, TERM])
+    assert more.computed == 4 and more.cached == 4  # the new column only
+    one_doc = review(fresh, [LAW, TERM, ABSENT], [KING.name])
+    assert one_doc.computed == 1 and one_doc.cached == 2 and len(one_doc.rows) == 1
+
+
+def test_a_run_stopped_midway_resumes_with_only_the_missing_cells(fresh):
+    part = review(fresh, [LAW, TERM], limit=3)
+    assert part.computed == 3 and not part.complete
+    rest = review(fresh, [LAW, TERM])
+    assert rest.cached == 3 and rest.computed == 5 and rest.complete
+
+
+def test_a_killed_cli_run_resumes_with_only_the_missing_cells(fresh):
+    env = env_for(fresh)
+    r = CliRunner().invoke(cli, ["review", LAW, "--question", TERM, "--limit", "5", "--json"], env=env)
+    assert r.exit_code == 0, r.output
+    part = json.loads(r.stdout)
+    assert part["computed"] == 5 and part["complete"] is False
+    r = CliRunner().invoke(cli, ["review", LAW, "--question", TERM, "--json"], env=env)
+    data = json.loads(r.stdout)
+    assert data["computed"] == 3 and data["cached"] == 5 and data["complete"] is True
+
+
+def test_the_extractive_verdict_is_honest_about_what_retrieval_cannot_tell(fresh):
+    t = review(fresh, [ABSENT])
+    for row in t.rows:
+        c = row.cells[0]
+        assert c.verdict == "unclear", (row.doc, c)  # a best passage exists; the clause does not
+        assert c.confidence < 0.6 and c.mode == "extractive" and c.cost_usd == 0.0
+    # extractive never claims a confident "no": an absence cannot be read off a ranking
+    t2 = review(fresh, [LAW, TERM])
+    assert all(c.verdict in ("yes", "unclear") for r in t2.rows for c in r.cells)
+
+
+def test_dry_run_counts_cells_and_costs_nothing_without_a_model(fresh):
+    t = review(fresh, [LAW, TERM], dry_run=True)
+    e = t.estimate
+    assert e.documents == 4 and e.questions == 2 and e.cells == 8 and e.calls == 0 and e.cost_now_usd == 0.0
+    assert t.computed == 0 and not any(cache_dir(fresh).rglob("*.json"))
+
+
+# ---- with a model: a loopback server speaking DeepSeek's protocol, answering from the passages it was sent ----
+
+class EvidenceServer(FakeLLMServer):
+    """Answers each question of a review call with the first sentence of its first passage (verbatim), except
+    questions containing "lunar", for which it invents a quote (which the review must catch)."""
+
+    def _as_persona(self, sc, req, anthropic):
+        sc = super()._as_persona(sc, req, anthropic)
+        if sc.kind != "ok":
+            return sc
+        user = next((m["content"] for m in req.get("messages", []) if m["role"] == "user"), "")
+        passages = dict(re.findall(r"^\[P(\d+) [^\]]*\]\n(.+)$", user, re.M))
+        answers = []
+        for qn, q, use in re.findall(r"^Q(\d+)\. (.*) \(passages: ([^)]*)\)$", user, re.M):
+            nums = re.findall(r"P(\d+)", use)
+            if "lunar" in q:
+                answers.append({"q": int(qn), "verdict": "yes", "answer": "lunar export banned",
+                                "quote": "Lunar regolith shall not be exported to Mars.", "passage": 1})
+                continue
+            first = passages.get(nums[0], "") if nums else ""
+            sentence = re.split(r"(?<=[.;])\s", first.strip())[0][:200]
+            answers.append({"q": int(qn), "verdict": "yes" if sentence else "unclear", "answer": sentence[:40],
+                            "quote": sentence, "passage": int(nums[0]) if nums else 0})
+        return Scenario(content=[json.dumps({"answers": answers})], usage=sc.usage, reasoning=sc.reasoning,
+                        reasoning_field=sc.reasoning_field)
+
+
+@pytest.fixture(scope="module")
+def deepseek():
+    s = EvidenceServer(persona="deepseek").start()
+    yield s
+    s.stop()
+
+
+def test_a_model_review_makes_one_json_call_per_document_and_verifies_every_quote(fresh, deepseek):
+    deepseek.requests.clear()
+    s = generative(fresh, deepseek)
+    t = review(s, [LAW, ABSENT], concurrency=4)
+    assert t.mode == "generative" and t.computed == 8
+    calls = [r for r in deepseek.requests if r["path"].endswith("/chat/completions")]
+    assert len(calls) == 4  # one per document, both questions in it
+    body = calls[0]["json"]
+    assert body["model"] == "deepseek-flash" and body["response_format"] == {"type": "json_object"}
+    assert body["thinking"] == {"type": "disabled"}
+    for row in t.rows:
+        law, lunar = row.cells
+        assert law.verdict == "yes" and law.quote_verified is True and law.quote_page is not None
+        assert normalize(law.quote) in normalize(law.evidence[0]["text"])  # the quoted passage comes first
+        assert normalize(law.quote) in _doc_text(s, row.doc_id)
+        assert lunar.quote_verified is False and lunar.confidence <= 0.3  # an invented quote is caught
+        assert law.cost_usd is not None and law.cost_usd > 0 and law.usage["prompt_tokens"] > 0
+    assert t.cost_usd > 0
+    again = review(s, [LAW, ABSENT])
+    assert again.computed == 0 and len([r for r in deepseek.requests if r["path"].endswith("/chat/completions")]) == 4
+    extractive = review(fresh, [LAW])  # another model: its own cells
+    assert extractive.computed == 4
+
+
+def test_a_model_dry_run_prices_the_calls_now_and_at_the_other_rate(fresh, deepseek):
+    deepseek.requests.clear()
+    s = generative(fresh, deepseek)
+    e = review(s, [LAW, TERM], dry_run=True).estimate
+    assert e.calls == 4 and e.cells == 8 and e.prompt_tokens > 1000 and e.output_tokens > 0
+    assert e.cost_now_usd > 0 and e.cost_other_usd > 0 and {e.price_window, e.other_window} == {"peak", "off-peak"}
+    assert e.seconds_expected > 0
+    assert not [r for r in deepseek.requests if r["path"].endswith("/chat/completions")]
+
+
+def test_the_cli_prints_json_and_exports_every_format(fresh, tmp_path):
+    env = env_for(fresh)
+    for ext in ("xlsx", "csv", "md", "docx"):
+        r = CliRunner().invoke(cli, ["review", LAW, "--docs", KING.name, "--json", "--export", str(tmp_path / f"r.{ext}")],
+                               env=env)
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.stdout)
+        assert data["rows"][0]["doc"] == KING.name and data["rows"][0]["cells"][0]["question"] == LAW
+        assert (tmp_path / f"r.{ext}").stat().st_size > 0
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "r.xlsx")
+    assert wb["review"]["B1"].value == LAW and wb["review"]["A2"].value == KING.name
+    assert "(p." in wb["review"]["B2"].value
+    r = CliRunner().invoke(cli, ["review", LAW, "--dry-run"], env=env)
+    assert r.exit_code == 0 and "4 documents × 1 questions" in r.stdout
+
+
+def test_export_refuses_an_unknown_format(fresh, tmp_path):
+    from app.answer.review import ReviewError
+
+    t = review(fresh, [LAW], [KING.name])
+    with pytest.raises(ReviewError):
+        export(t, tmp_path / "r.pptx")

@@ -36,14 +36,14 @@ def _found(evidence: str, cell) -> bool:
     return any(n in normalize(e["text"]) for e in cell.evidence)
 
 
-def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, limit: int = 0,
+def run_review_eval(settings: Settings, set_dir: Path, *, budget: int | None = None, k: int | None = None, limit: int = 0,
                     kinds: tuple[str, ...] = ("cross-doc", "single-doc"), backend: Any = None,
                     concurrency: int = 16, progress: Callable[[str], None] | None = None) -> dict:
     from app import library
-    from app.answer.review import DEFAULT_K, review
+    from app.answer.review import DEFAULT_BUDGET, review
     from retrieval.evaluate import EvalError, load_questions
 
-    k = int(k or DEFAULT_K)
+    budget = int(budget or DEFAULT_BUDGET)
     questions = load_questions(Path(set_dir))
     raw = {}
     for line in (Path(set_dir) / "questions.jsonl").read_text(encoding="utf-8").splitlines():
@@ -59,8 +59,11 @@ def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, 
     single = [q for q in questions if q.kind != "cross-doc" and "single-doc" in kinds]
     if limit:
         cross, single = cross[:limit], single[:limit]
-    report: dict = {"set": str(set_dir), "store": str(settings.home), "documents": len(docs), "k": k,
+    report: dict = {"set": str(set_dir), "store": str(settings.home), "documents": len(docs), "budget": budget, "k": k,
                     "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+    def evidence_tokens(table) -> int:
+        return sum(e.get("tokens", 0) for r in table.rows for c in r.cells for e in c.evidence)
 
     def usage_of(table) -> tuple[int, float | None]:
         toks = int(sum(v for kk, v in (table.usage or {}).items() if kk in ("prompt_tokens", "output_tokens")))
@@ -71,12 +74,12 @@ def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, 
     t0 = time.perf_counter()
     tot = {"pairs": 0, "found": 0, "yes": 0, "fp": 0, "cells": 0, "tokens": 0, "cost": 0.0, "seconds": 0.0,
            "verdict_on_pairs": {"yes": 0, "no": 0, "unclear": 0}, "verdict_off_pairs": {"yes": 0, "no": 0, "unclear": 0},
-           "missing_docs": 0}
+           "missing_docs": 0, "evidence_tokens": 0}
     for n, q in enumerate(cross, 1):
         if progress:
             progress(f"library-wide {n}/{len(cross)}: {q.question}")
         t1 = time.perf_counter()
-        table = review(settings, [q.question], None, k=k, backend=backend, use_cache=False, concurrency=concurrency)
+        table = review(settings, [q.question], None, budget=budget, k=k, backend=backend, use_cache=False, concurrency=concurrency)
         secs = time.perf_counter() - t1
         annotated = {}
         for f, ev in zip(q.docs, q.evidence):
@@ -103,6 +106,7 @@ def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, 
                     fp += 1
         pairs = len([f for f in annotated if f in by_file])
         toks, cost = usage_of(table)
+        tot["evidence_tokens"] += evidence_tokens(table)
         rows.append({"id": q.id, "category": raw.get(q.id, {}).get("category", ""), "question": q.question,
                      "pairs": pairs, "found": found, "recall": round(found / pairs, 4) if pairs else None,
                      "yes": yes, "false_positives": fp, "fp_share_of_yes": round(fp / yes, 4) if yes else 0.0,
@@ -130,6 +134,7 @@ def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, 
             "fp_share_of_cells": round(tot["fp"] / tot["cells"], 4) if tot["cells"] else 0.0,
             "verdicts_annotated": tot["verdict_on_pairs"], "verdicts_other": tot["verdict_off_pairs"],
             "tokens_per_document": round(tot["tokens"] / max(1, tot["cells"]), 1),
+            "evidence_tokens_per_cell": round(tot["evidence_tokens"] / max(1, tot["cells"]), 1),
             "cost_per_document_usd": None if tot["cost"] is None else round(tot["cost"] / max(1, tot["cells"]), 8),
             "cost_usd": None if tot["cost"] is None else round(tot["cost"], 6),
             "seconds": round(tot["seconds"], 2), "annotated_documents_not_in_store": tot["missing_docs"],
@@ -157,7 +162,7 @@ def run_review_eval(settings: Settings, set_dir: Path, *, k: int | None = None, 
                     srows.append({"id": q.id, "recall": 0.0, "missing": True})
                     n_ev += 1
                 continue
-            table = review(settings, [q.question for q in qs], [d.doc_id], k=k, backend=backend, use_cache=False,
+            table = review(settings, [q.question for q in qs], [d.doc_id], budget=budget, k=k, backend=backend, use_cache=False,
                            concurrency=concurrency)
             toks, cost = usage_of(table)
             toks_all += toks

@@ -51,7 +51,8 @@ def review_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print the table as one JSON object."),
     export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the table: review.xlsx | .csv | .md | .docx | .json"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show documents × questions, tokens, price now and time; call nothing."),
-    k: int = typer.Option(0, "--k", min=0, help="Evidence chunks per cell (default 3)."),
+    budget: int = typer.Option(0, "--budget", min=0, help="Evidence tokens per cell (default 16000): each document's best passages up to this much."),
+    k: int = typer.Option(0, "--k", min=0, help="Evidence chunks per cell instead of a token budget."),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=2500, help="Model calls in flight at once."),
     limit: int = typer.Option(0, "--limit", min=0, help="Stop after N new cells (the rest on the next run)."),
 ) -> None:
@@ -61,13 +62,13 @@ def review_cmd(
     def body():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        from app.answer.review import DEFAULT_K, export, review
+        from app.answer.review import DEFAULT_BUDGET, export, review
 
         s = settings()
         qs = [question, *(more or [])]
-        kk = k or DEFAULT_K
+        size = dict(budget=budget or DEFAULT_BUDGET, k=k or None)
         if dry_run:
-            table = review(s, qs, _refs(docs), k=kk, dry_run=True, concurrency=concurrency)
+            table = review(s, qs, _refs(docs), **size, dry_run=True, concurrency=concurrency)
             _print_estimate(table, as_json)
             return
         quiet = as_json or not err.is_terminal
@@ -80,7 +81,7 @@ def review_cmd(
                 if quiet and not as_json:
                     err.print(f"{ev['done']}/{ev['total']} {ev.get('doc', '')}")
 
-            table = review(s, qs, _refs(docs), k=kk, progress=progress, concurrency=concurrency, limit=limit or None)
+            table = review(s, qs, _refs(docs), **size, progress=progress, concurrency=concurrency, limit=limit or None)
         if export_to is not None:
             p = export(table, export_to)
             err.print(f"wrote {p}")
@@ -151,7 +152,8 @@ def eval_review(
     set_dir: Path = typer.Option(..., "--set", help="Folder with questions.jsonl (e.g. ../shared/eval/review-cuad)."),
     store_dir: Path = typer.Option(..., "--store", help="A LONGDOC_HOME holding the set's documents."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
-    k: int = typer.Option(0, "--k", min=0, help="Evidence chunks per cell (default 3)."),
+    budget: int = typer.Option(0, "--budget", min=0, help="Evidence tokens per cell (default 16000)."),
+    k: int = typer.Option(0, "--k", min=0, help="Evidence chunks per cell instead of a token budget."),
     kinds: str = typer.Option("cross-doc,single-doc", "--kinds", help="Which questions: cross-doc, single-doc."),
     limit: int = typer.Option(0, "--limit", min=0, help="Only the first N questions of each kind."),
     out_file: Optional[Path] = typer.Option(None, "--out", help="Also write the JSON result to this file."),
@@ -164,7 +166,7 @@ def eval_review(
 
         s = settings(home=str(store_dir.expanduser()), matter="default")
         chosen = tuple(x.strip() for x in kinds.split(",") if x.strip())
-        rep = run_review_eval(s, set_dir.expanduser(), k=k or None, limit=limit, kinds=chosen,
+        rep = run_review_eval(s, set_dir.expanduser(), budget=budget or None, k=k or None, limit=limit, kinds=chosen,
                               progress=None if as_json else (lambda m: err.print(m)))
         if out_file is not None:
             out_file.parent.mkdir(parents=True, exist_ok=True)

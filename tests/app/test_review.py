@@ -128,7 +128,7 @@ class EvidenceServer(FakeLLMServer):
         user = next((m["content"] for m in req.get("messages", []) if m["role"] == "user"), "")
         passages = dict(re.findall(r"^\[P(\d+) [^\]]*\]\n(.+)$", user, re.M))
         answers = []
-        for qn, q, use in re.findall(r"^Q(\d+)\. (.*) \(passages: ([^)]*)\)$", user, re.M):
+        for qn, q, use in re.findall(r"^Q(\d+)\. (.*) \(passages, best first: ([^)]*)\)$", user, re.M):
             nums = re.findall(r"P(\d+)", use)
             if "lunar" in q:
                 answers.append({"q": int(qn), "verdict": "yes", "answer": "lunar export banned",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review"]
+BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model"]
 
 
 def main(argv: list[str]) -> int:

@@ -207,3 +207,35 @@ def test_export_refuses_an_unknown_format(fresh, tmp_path):
     t = review(fresh, [LAW], [KING.name])
     with pytest.raises(ReviewError):
         export(t, tmp_path / "r.pptx")
+
+
+def test_index_vectors_are_the_stored_vectors_aligned_with_the_index_and_kept_on_disk(home):
+    import numpy as np
+
+    from app import library
+
+    store = library.get_store(home)
+    idx = store.bm25_index()
+    mat = store.index_vectors()
+    assert mat.shape[0] == len(idx.ids) and np.allclose(np.linalg.norm(mat, axis=1), 1.0, atol=1e-4)
+    some = idx.ids[::50]
+    got = store._chunks.get(ids=list(some), include=["embeddings"])
+    for cid, e in zip(got["ids"], got["embeddings"]):
+        v = np.asarray(e, dtype=np.float32)
+        assert np.allclose(mat[idx.ids.index(cid)], v / np.linalg.norm(v), atol=1e-5)
+    assert list(store._bm25_dir().rglob("vectors-*.npy"))
+    library.forget_stores(home)
+    again = library.get_store(home).index_vectors()  # a new process reads the file, not Chroma
+    assert np.array_equal(again, mat)
+
+
+def test_retrieval_for_every_document_matches_retrieval_for_one(home):
+    from app import library
+    from retrieval.review import retrieve
+
+    store, emb = library.get_store(home), library.get_embedder_for(home)
+    every = retrieve(store, emb, LAW, None, k=3)
+    for doc_id, ev in every.items():
+        one = retrieve(store, emb, LAW, [doc_id], k=3)[doc_id]
+        assert [p.chunk_ids for p in one.passages] == [p.chunk_ids for p in ev.passages]
+        assert [p.rank for p in ev.passages] == list(range(len(ev.passages)))

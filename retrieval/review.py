@@ -322,3 +322,23 @@ def _trim(passages: list[EvidencePassage], budget: int) -> list[EvidencePassage]
         out.append(p)
         used += p.tokens
     return out
+
+
+def passage_texts(store: Any, spans: list[tuple[str, ...]]) -> list[str | None]:
+    """The verbatim text of each span of contiguous chunk ids (their overlaps once), read in one batch; None for a
+    span whose chunks are gone (the document was removed or re-ingested)."""
+    from ingest.chunk import overlap_chars
+
+    ids = list(dict.fromkeys(cid for span in spans for cid in span))
+    chunks = {c.chunk_id: c for c in store.get_chunks(ids)} if ids else {}
+    out: list[str | None] = []
+    for span in spans:
+        cs = [chunks.get(cid) for cid in span]
+        if not cs or any(c is None for c in cs):
+            out.append(None)
+            continue
+        text = cs[0].text
+        for prev, cur in zip(cs, cs[1:]):
+            text += cur.text[overlap_chars(prev, cur):]
+        out.append(text)
+    return out

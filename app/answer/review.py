@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app.config import Settings
-from retrieval.review import DEFAULT_BUDGET, VERSION, DocEvidence, EvidencePassage, ask_of, content_of, retrieve
+from retrieval.review import (DEFAULT_BUDGET, VERSION, DocEvidence, EvidencePassage, ask_of, content_of, passage_texts,
+                              retrieve)
 
 VERDICTS = ("yes", "no", "unclear")
 EXTRACTIVE = "extractive"
@@ -161,8 +162,10 @@ def _model_key(b) -> str:
     return f"{b.name}:{b.model}" if getattr(b, "is_configured", False) else EXTRACTIVE
 
 
-def cell_key(doc_id: str, question: str, model_key: str, size: str) -> str:
-    raw = "\x00".join([doc_id, question.strip(), model_key, VERSION, CELL_VERSION, str(size)])
+def cell_key(doc_id: str, question: str, model_key: str, size: str, version: str = "") -> str:
+    """The cache key of a cell: the document's digest (its doc_id is the sha256 of its bytes) and the ingest that
+    made its chunks (`version`: re-ingested, its evidence may differ), the question, the model, the evidence size."""
+    raw = "\x00".join([doc_id, version, question.strip(), model_key, VERSION, CELL_VERSION, str(size)])
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -182,6 +185,9 @@ class CellCache:
             return None
 
     def put(self, key: str, data: dict) -> None:
+        """The cell without its evidence texts (chunk ids and offsets say where they are: read back from the
+        store), so a library's cache stays a few KB a cell, not the 16K tokens of evidence each shows."""
+        data = {**data, "evidence": [{k: v for k, v in e.items() if k != "text"} for e in data.get("evidence", [])]}
         p = self._path(key)
         try:
             p.parent.mkdir(parents=True, exist_ok=True)
@@ -446,16 +452,25 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
     all_scope = doc_ids is None
     size = f"k{int(k)}" if k else f"t{int(budget)}"
 
-    # 1. what the cache already holds
+    # 1. what the cache already holds (evidence texts read back from the store in one batch)
     cells: dict[tuple[str, str], ReviewCell] = {}
     missing: dict[str, list[str]] = {}  # question -> doc_ids to compute
+    held: list[tuple[Any, str, dict]] = []
     for q in qs:
         for d in docs:
-            got = cache.get(cell_key(d.doc_id, q, mkey, size)) if use_cache else None
+            got = cache.get(cell_key(d.doc_id, q, mkey, size, d.ingested_at)) if use_cache else None
             if got is not None:
-                cells[(d.doc_id, q)] = _cell_from_json(d, got)
+                held.append((d, q, got))
             else:
                 missing.setdefault(q, []).append(d.doc_id)
+    spans = [tuple(e.get("chunk_ids") or ()) for _, _, got in held for e in got.get("evidence", [])]
+    texts = iter(passage_texts(store, spans))
+    for d, q, got in held:
+        evidence = [{**e, "text": next(texts)} for e in got.get("evidence", [])]
+        if any(e["text"] is None for e in evidence):  # its chunks changed: compute it again
+            missing.setdefault(q, []).append(d.doc_id)
+            continue
+        cells[(d.doc_id, q)] = _cell_from_json(d, {**got, "evidence": evidence})
     n_cached = len(cells)
 
     # 2. retrieval for the missing cells (every document of a question at once)
@@ -488,7 +503,7 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
             for c in new:
                 cells[(d.doc_id, c.question)] = c
                 if not c.error and use_cache:
-                    cache.put(cell_key(d.doc_id, c.question, mkey, size), c.to_json())
+                    cache.put(cell_key(d.doc_id, c.question, mkey, size, d.ingested_at), c.to_json())
                 computed += 1
             done_docs += 1
             if progress:

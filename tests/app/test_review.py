@@ -73,6 +73,9 @@ def test_a_second_run_computes_nothing_and_a_new_question_only_its_column(fresh)
     again = review(fresh, [LAW])
     assert again.computed == 0 and again.cached == 4
     assert [c.verdict for r in again.rows for c in r.cells] == [c.verdict for r in first.rows for c in r.cells]
+    assert [c.evidence for r in again.rows for c in r.cells] == [c.evidence for r in first.rows for c in r.cells]
+    stored = [json.loads(p.read_text()) for p in (cache_dir(fresh) / "cells").rglob("*.json")]
+    assert len(stored) == 4 and all("text" not in e for c in stored for e in c["evidence"])  # read back from the store
     more = review(fresh, [LAW, TERM])
     assert more.computed == 4 and more.cached == 4  # the new column only
     one_doc = review(fresh, [LAW, TERM, ABSENT], [KING.name])

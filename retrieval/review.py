@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -287,39 +287,47 @@ def retrieve(store: Any, embedder: Any, question: str, doc_ids: list[str] | None
     return out
 
 
+MAX_SPAN = 3  # chunks in one passage: a clause running over a chunk's end is whole, a passage stays a passage
+
+
 def _merge(doc_id: str, got: list[tuple[Any, float, float]]) -> list[EvidencePassage]:
-    """A document's kept chunks as passages: neighbours joined (their overlap once), best passage first."""
+    """A document's kept chunks as passages, best first: each chunk in rank order that no passage holds yet starts
+    one, joined by its kept neighbours (the next first: a clause that starts near a chunk's end runs on) up to
+    MAX_SPAN chunks, their overlap once."""
     from ingest.chunk import overlap_chars
 
-    got = sorted(got, key=lambda x: x[0].ordinal)
-    groups: list[list[tuple[Any, float, float]]] = []
-    for item in got:
-        if groups and item[0].ordinal == groups[-1][-1][0].ordinal + 1:
-            groups[-1].append(item)
-        else:
-            groups.append([item])
+    by_ord = {x[0].ordinal: x for x in got}
+    taken: set[int] = set()
     out = []
-    for g in groups:
-        text = g[0][0].text
-        for prev, cur in zip(g, g[1:]):
-            text += cur[0].text[overlap_chars(prev[0], cur[0]):]
-        cs = [x[0] for x in g]
-        out.append(EvidencePassage(doc_id, tuple(c.chunk_id for c in cs), text, min(c.page_start for c in cs),
-                                   max(c.page_end for c in cs), cs[0].char_start, cs[-1].char_end,
-                                   cs[0].section_path if hasattr(cs[0], "section_path") else "",
-                                   max(x[1] for x in g), 0, tuple((c.char_start, c.page_start) for c in cs),
-                                   sum(_chunk_tokens(c) for c in cs)))
-    out.sort(key=lambda p: (-p.score, p.char_start))
-    return [EvidencePassage(**{**p.__dict__, "rank": r}) for r, p in enumerate(out)]
+    for c, score, _ in sorted(got, key=lambda x: (-x[1], x[0].ordinal)):
+        if c.ordinal in taken:
+            continue
+        span = [c.ordinal]
+        for nxt in (c.ordinal + 1, c.ordinal - 1, c.ordinal + 2, c.ordinal - 2):
+            if len(span) >= MAX_SPAN:
+                break
+            if nxt in by_ord and nxt not in taken and (nxt - 1 in span or nxt + 1 in span):
+                span.append(nxt)
+        span.sort()
+        taken.update(span)
+        cs = [by_ord[o][0] for o in span]
+        text = cs[0].text
+        for prev, cur in zip(cs, cs[1:]):
+            text += cur.text[overlap_chars(prev, cur):]
+        out.append(EvidencePassage(doc_id, tuple(x.chunk_id for x in cs), text, min(x.page_start for x in cs),
+                                   max(x.page_end for x in cs), cs[0].char_start, cs[-1].char_end,
+                                   cs[0].section_path, score, len(out), tuple((x.char_start, x.page_start) for x in cs),
+                                   sum(_chunk_tokens(x) for x in cs)))
+    return out
 
 
 def _trim(passages: list[EvidencePassage], budget: int) -> list[EvidencePassage]:
-    """The best passages up to `budget` tokens (the first always), their ranks kept."""
+    """The best passages up to `budget` tokens (the first always), ranked 0, 1, … again."""
     out, used = [], 0
     for p in passages:
         if out and used + p.tokens > budget:
             continue
-        out.append(p)
+        out.append(p if p.rank == len(out) else replace(p, rank=len(out)))
         used += p.tokens
     return out
 

@@ -129,7 +129,8 @@ class EvidenceServer(FakeLLMServer):
         if sc.kind != "ok":
             return sc
         user = next((m["content"] for m in req.get("messages", []) if m["role"] == "user"), "")
-        passages = dict(re.findall(r"^\[P(\d+) [^\]]*\]\n(.+)$", user, re.M))
+        passages = {m.group(1): m.group(2) for m in
+                    re.finditer(r"^\[P(\d+) [^\]]*\]\n(.*?)(?=\n\n\[P\d+ |\n\nQuestions:)", user, re.S | re.M)}
         answers = []
         for qn, q, use in re.findall(r"^Q(\d+)\. (.*) \(passages, best first: ([^)]*)\)$", user, re.M):
             nums = re.findall(r"P(\d+)", use)
@@ -138,7 +139,7 @@ class EvidenceServer(FakeLLMServer):
                                 "quote": "Lunar regolith shall not be exported to Mars.", "passage": 1})
                 continue
             first = passages.get(nums[0], "") if nums else ""
-            sentence = re.split(r"(?<=[.;])\s", first.strip())[0][:200]
+            sentence = next((x for x in re.split(r"(?<=[.;])\s", " ".join(first.split())) if len(x) >= 20), "")[:200]
             answers.append({"q": int(qn), "verdict": "yes" if sentence else "unclear", "answer": sentence[:40],
                             "quote": sentence, "passage": int(nums[0]) if nums else 0})
         return Scenario(content=[json.dumps({"answers": answers})], usage=sc.usage, reasoning=sc.reasoning,
@@ -164,7 +165,7 @@ def test_a_model_review_makes_one_json_call_per_document_and_verifies_every_quot
     assert body["thinking"] == {"type": "disabled"}
     for row in t.rows:
         law, lunar = row.cells
-        assert law.verdict == "yes" and law.quote_verified is True and law.quote_page is not None
+        assert law.verdict == "yes" and law.quote_verified is True and law.quote_page is not None, (law.quote, [e["text"][:300] for e in law.evidence[:2]])
         assert normalize(law.quote) in normalize(law.evidence[0]["text"])  # the quoted passage comes first
         assert normalize(law.quote) in _doc_text(s, row.doc_id)
         assert lunar.quote_verified is False and lunar.confidence <= 0.3  # an invented quote is caught

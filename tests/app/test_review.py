@@ -243,3 +243,46 @@ def test_retrieval_for_every_document_matches_retrieval_for_one(home):
         one = retrieve(store, emb, LAW, [doc_id], k=3)[doc_id]
         assert [p.chunk_ids for p in one.passages] == [p.chunk_ids for p in ev.passages]
         assert [p.rank for p in ev.passages] == list(range(len(ev.passages)))
+
+
+class SlowServer(EvidenceServer):
+    """The evidence server, one second a call: a review can be killed between two documents."""
+
+    def _as_persona(self, sc, req, anthropic):
+        import time
+
+        time.sleep(1.0)
+        return super()._as_persona(sc, req, anthropic)
+
+
+def test_a_review_killed_with_sigkill_computes_only_the_missing_cells_when_started_again(fresh):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    server = SlowServer(persona="deepseek").start()
+    try:
+        s = generative(fresh, server)
+        env = {**os.environ, **env_for(s, server)}
+        cells = cache_dir(s) / "cells"
+        cmd = [sys.executable, "-c", "from app.cli import main; main()", "review", LAW, "--question", TERM,
+               "--concurrency", "1", "--json"]
+        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 240
+        while time.time() < deadline and len(list(cells.rglob("*.json"))) < 2:
+            time.sleep(0.05)
+        os.kill(p.pid, signal.SIGKILL)
+        p.wait()
+        done = len(list(cells.rglob("*.json")))
+        assert 2 <= done < 8, done  # killed after its first document, before its last
+        before = len([r for r in server.requests if r["path"].endswith("/chat/completions")])
+        r = CliRunner().invoke(cli, ["review", LAW, "--question", TERM, "--json"], env=env_for(s, server))
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.stdout)
+        assert data["cached"] == done and data["computed"] == 8 - done and data["complete"] is True
+        calls = len([r for r in server.requests if r["path"].endswith("/chat/completions")]) - before
+        assert calls == (8 - done) // 2  # one call per document still missing
+    finally:
+        server.stop()

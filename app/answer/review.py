@@ -403,7 +403,8 @@ def model_cells(d, items: list[tuple[str, DocEvidence | None]], completion, pass
         cells.append(ReviewCell(d.doc_id, d.file, q, verdict, answer or (verdict if a else "no reply"),
                                 _evidence_json(evidence), conf, mode=GENERATIVE, model=model_key, quote=quote,
                                 quote_page=page, quote_verified=verified,
-                                usage={k: (v * share if isinstance(v, (int, float)) else v) for k, v in usage.items()},
+                                usage={k: (v * share if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+                                       for k, v in usage.items()},
                                 cost_usd=cost, error="" if a else "the model's reply held no answer to this question"))
     return cells
 
@@ -481,8 +482,8 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
         for did, ev in retrieve(store, embedder, q, scope, k=k, budget=budget, timings=timings).items():
             found[(did, q)] = ev
     t_retrieval = time.perf_counter() - t0
-    todo_docs = [d for d in docs if any(d.doc_id in set(ids) for ids in missing.values())]
     missing_sets = {q: set(ids) for q, ids in missing.items()}
+    todo_docs = [d for d in docs if any(d.doc_id in ids for ids in missing_sets.values())]
 
     def items_of(d) -> list[tuple[str, DocEvidence | None]]:
         return [(q, found.get((d.doc_id, q))) for q in qs if d.doc_id in missing_sets.get(q, ())]
@@ -527,7 +528,7 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
     usage: dict[str, float] = {}
     cost: float | None = 0.0
     for c in cells.values():
-        if c.cached:
+        if c.cached or c.error:  # a failed call: nothing known to add
             continue
         for key_, v in (c.usage or {}).items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):

@@ -31,7 +31,7 @@ from retrieval.search import RRF_K, query_parts
 # 84 %, the first 80 (~16K tokens) 97 % — a clause is often worded far from the question.
 DEFAULT_BUDGET = 16_000
 DEFAULT_K = 3  # kept for callers that count chunks, not tokens
-DEPTH = 60  # within-document ranks beyond this add nothing to the fusion
+DEPTH = 40  # within-document ranks beyond this add nothing to the fusion
 VERSION = "review-retrieval-2"  # changes when what `retrieve` returns for the same store and question changes
 
 # Words that frame a review question rather than say what a document must hold: the library, the documents

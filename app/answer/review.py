@@ -298,33 +298,71 @@ def _passage_label(n: int, p: EvidencePassage) -> str:
 CALL_BUDGET = 2 * DEFAULT_BUDGET  # passages in one document's call (its questions' evidence, each passage once)
 
 
-def document_messages(d, items: list[tuple[str, DocEvidence | None]], call_budget: int = CALL_BUDGET
+def document_messages(d, items: list[tuple[str, DocEvidence | None]], call_budget: int = CALL_BUDGET, store: Any = None
                       ) -> tuple[list[dict], list[EvidencePassage]]:
-    """The messages of one document's call and the passages in it, numbered from 1 in document order: every
-    question's evidence, each passage once; past `call_budget` tokens the passages no question ranks high go."""
-    best: dict[tuple, tuple[int, EvidencePassage]] = {}
+    """The messages of one document's call and the passages in it, numbered from 1 in document order.
+
+    The questions' evidence overlaps (the same chunks, in passages cut differently per question): the call reads
+    each chunk once — the union of every question's chunks, joined into runs of contiguous chunks — and past
+    `call_budget` tokens the chunks no question ranks high are left out. Each question lists the passages that
+    hold its evidence, best first. Without a `store` the questions' own passages are used (overlaps repeated)."""
+    rank: dict[str, int] = {}
+    tokens: dict[str, float] = {}
+    pages: dict[str, tuple[int, int]] = {}
     for _, ev in items:
         for p in (ev.passages if ev else []):
-            key = (p.char_start, p.char_end)
-            if key not in best or p.rank < best[key][0]:
-                best[key] = (p.rank, p)
-    chosen, used = [], 0
-    for key, (_, p) in sorted(best.items(), key=lambda kv: (kv[1][0], kv[0])):
-        if chosen and used + p.tokens > call_budget:
+            for cid, cp in zip(p.chunk_ids, p.chunk_pages or [(p.char_start, p.page_start)] * len(p.chunk_ids)):
+                rank[cid] = min(rank.get(cid, p.rank), p.rank)
+                tokens[cid] = p.tokens / max(1, len(p.chunk_ids))
+                pages[cid] = cp
+    chosen, used = [], 0.0
+    for cid in sorted(rank, key=lambda c: (rank[c], _ordinal(c))):
+        if chosen and used + tokens[cid] > call_budget:
             continue
-        chosen.append(key)
-        used += p.tokens
-    passages = [best[key][1] for key in sorted(chosen)]
-    index = {(p.char_start, p.char_end): n for n, p in enumerate(passages, 1)}
+        chosen.append(cid)
+        used += tokens[cid]
+    passages = _runs(d.doc_id, sorted(chosen, key=_ordinal), rank, tokens, pages, store) if store is not None else None
+    if passages is None:  # no store to read chunk texts from: the questions' passages as they are
+        seen: dict[tuple, EvidencePassage] = {}
+        for _, ev in items:
+            for p in (ev.passages if ev else []):
+                if set(p.chunk_ids) & set(chosen):
+                    seen.setdefault((p.char_start, p.char_end), p)
+        passages = [seen[k] for k in sorted(seen)]
+    holder = {cid: n for n, p in enumerate(passages, 1) for cid in p.chunk_ids}
     lines = [f"Document: {d.file}" + (f" — {d.title}" if d.title and d.title != d.file else ""), "", "Passages:"]
     for n, p in enumerate(passages, 1):
         lines += [f"[{_passage_label(n, p)}]", p.text.strip(), ""]
     lines.append("Questions:")
     for qn, (q, ev) in enumerate(items, 1):
-        nums = [index[(p.char_start, p.char_end)] for p in (ev.passages if ev else []) if (p.char_start, p.char_end) in index]
+        nums = list(dict.fromkeys(holder[cid] for p in (ev.passages if ev else []) for cid in p.chunk_ids if cid in holder))
         use = ", ".join(f"P{x}" for x in nums) or "none"
         lines.append(f"Q{qn}. {q} (passages, best first: {use})")
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "\n".join(lines)}], passages
+
+
+def _ordinal(cid: str) -> int:
+    tail = cid.rpartition(":")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _runs(doc_id: str, cids: list[str], rank: dict, tokens: dict, pages: dict, store) -> list[EvidencePassage] | None:
+    """Contiguous chunk ids joined into passages (texts read from the store, overlaps once)."""
+    runs: list[list[str]] = []
+    for cid in cids:
+        if runs and _ordinal(cid) == _ordinal(runs[-1][-1]) + 1:
+            runs[-1].append(cid)
+        else:
+            runs.append([cid])
+    texts = passage_texts(store, [tuple(r) for r in runs])
+    if any(t is None for t in texts):
+        return None
+    out = []
+    for r, text in zip(runs, texts):
+        cp = tuple(pages[c] for c in r)
+        out.append(EvidencePassage(doc_id, tuple(r), text, cp[0][1], cp[-1][1], cp[0][0], cp[0][0] + len(text), "",
+                                   0.0, min(rank[c] for c in r), cp, int(sum(tokens[c] for c in r))))
+    return out
 
 
 def _json_object(text: str) -> dict:
@@ -489,7 +527,7 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
         return [(q, found.get((d.doc_id, q))) for q in qs if d.doc_id in missing_sets.get(q, ())]
 
     if dry_run:
-        est = _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval, concurrency, mkey)
+        est = _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval, concurrency, mkey, store)
         return _table(qs, docs, cells, b, generative, 0, n_cached, False, t_start, t_retrieval, est)
 
     computed = 0
@@ -589,7 +627,7 @@ def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mke
     def one(d, its):
         if stop.is_set():
             return d, its, None, None, "stopped"
-        messages, passages = document_messages(d, its)
+        messages, passages = document_messages(d, its, store=store)
         t0 = time.perf_counter()
         try:
             completion = run_model(b, messages, _options(settings, b, len(its)))
@@ -625,7 +663,8 @@ def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mke
     return stopped
 
 
-def _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval, concurrency, mkey) -> ReviewEstimate:
+def _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval, concurrency, mkey,
+              store=None) -> ReviewEstimate:
     from retrieval.tokens import count_tokens
 
     generative = bool(getattr(b, "is_configured", False))
@@ -642,7 +681,7 @@ def _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval,
         its = items_of(d)
         if not its:
             continue
-        messages, _ = document_messages(d, its)
+        messages, _ = document_messages(d, its, store=store)
         prompt += sum(count_tokens(m["content"], family) + 4 for m in messages)
         out += OUTPUT_TOKENS_PER_QUESTION * len(its)
         calls += 1

@@ -286,3 +286,21 @@ def test_a_review_killed_with_sigkill_computes_only_the_missing_cells_when_start
         assert calls == (8 - done) // 2  # one call per document still missing
     finally:
         server.stop()
+
+
+def test_a_documents_call_reads_each_chunk_once_in_document_order(home):
+    from app import library
+    from app.answer.review import document_messages
+    from retrieval.review import retrieve
+
+    store, emb = library.get_store(home), library.get_embedder_for(home)
+    king = next(d for d in store.documents() if d.file == KING.name)
+    items = [(q, retrieve(store, emb, q, [king.doc_id])[king.doc_id]) for q in (LAW, TERM, ABSENT)]
+    union = {cid for _, ev in items for p in ev.passages for cid in p.chunk_ids}
+    messages, passages = document_messages(king, items, store=store)
+    ids = [cid for p in passages for cid in p.chunk_ids]
+    assert len(ids) == len(set(ids)) <= len(union)  # each chunk once (within the call's budget)
+    assert [p.char_start for p in passages] == sorted(p.char_start for p in passages)
+    text = _doc_text(home, king.doc_id)
+    assert all(normalize(p.text) in text for p in passages)  # verbatim, overlaps joined
+    assert messages[1]["content"].count("(passages, best first: P") == 3

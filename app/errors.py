@@ -7,7 +7,7 @@ Each class keeps the built-in base it always had (LookupError, ValueError), so c
 still do. Model failures come from `model.base` (ModelError and its subclasses); `present` maps them.
 
     LongdocError                 status 400
-    ├── InvalidRequest (ValueError)      400   ExportError, EvalSetError, UploadError (413 too large, 415 not a PDF),
+    ├── InvalidRequest (ValueError)      400   ExportError, EvalSetError, ReviewError, UploadError (413 too large, 415 not a PDF),
     │                                          QuotaExceeded 413
     ├── DiskFull (OSError)               507
     ├── NotFound (LookupError)           404   NoSuchMatter, NoSuchDocument
@@ -131,6 +131,10 @@ class PageUnavailable(Conflict, LookupError):
 
 class ExportError(InvalidRequest):
     """The export cannot be made as asked (unknown suffix, matrix-only format)."""
+
+
+class ReviewError(InvalidRequest):
+    """A review that cannot run as asked (no questions, nothing to read, a bad budget)."""
 
 
 class EvalSetError(InvalidRequest):

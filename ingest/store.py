@@ -1033,6 +1033,58 @@ class Store:
     def refresh_bm25(self) -> None:
         self.bm25_index()
 
+    # ---- review (issue 23): every chunk's vector at once, aligned with the BM25 index ----------------
+    def index_vectors(self) -> np.ndarray:
+        """A (chunks × dim) float32 matrix of unit vectors aligned with `bm25_index().ids` (zeros for chunks
+        whose vectors are still to come): what a library-wide review scores every document with in one
+        product instead of one query per document. Read from Chroma once per set of ready documents and kept
+        beside the BM25 index (derived data, like it: vectors-<ready>.npy in the index's folder)."""
+        idx = self.bm25_index()
+        with self._tlock:
+            ready = sorted({m["doc_id"] for m in self._rows() if m.get("status") == READY})
+            key = hashlib.sha256(("\n".join(ready) + f"|{idx.fingerprint}|{len(idx.ids)}").encode()).hexdigest()[:16]
+            memo = getattr(self, "_index_vectors", None)
+            if memo is not None and memo[0] == key:
+                return memo[1]
+            path = self._bm25_dir() / idx.fingerprint / f"vectors-{key}.npy"
+            mat = None
+            if path.is_file():
+                try:
+                    mat = np.load(path)
+                    if mat.shape[0] != len(idx.ids):
+                        mat = None
+                except (OSError, ValueError):
+                    mat = None
+            if mat is None:
+                ready_set = set(ready)
+                want = [i for i, d in zip(idx.ids, idx.doc_ids) if d in ready_set]
+                row = {cid: n for n, cid in enumerate(idx.ids)}
+                mat = None
+                self._refresh()
+                for k in range(0, len(want), self._batch):
+                    got = self._chunks.get(ids=want[k: k + self._batch], include=["embeddings"])
+                    emb = got.get("embeddings")
+                    if emb is None or not len(got.get("ids") or []):
+                        continue
+                    part = np.asarray(emb, dtype=np.float32)
+                    if mat is None:
+                        mat = np.zeros((len(idx.ids), part.shape[1]), dtype=np.float32)
+                    mat[[row[i] for i in got["ids"]]] = part
+                if mat is None:
+                    mat = np.zeros((len(idx.ids), 1), dtype=np.float32)
+                norms = np.linalg.norm(mat, axis=1, keepdims=True)
+                mat = mat / np.where(norms == 0, 1, norms)
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                    with open(tmp, "wb") as f:
+                        np.save(f, mat)
+                    os.replace(tmp, path)
+                except OSError:
+                    pass  # a read-only data folder: read again next time
+            self._index_vectors = (key, mat)
+            return mat
+
     def bm25_ids(self, query: str, k: int, doc_ids: list[str] | None = None) -> list[tuple[str, float]]:
         """The `k` best chunk ids for `query` by BM25 (score > 0), ready documents only."""
         idx = self.bm25_index()

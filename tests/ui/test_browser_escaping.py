@@ -1,11 +1,12 @@
 """Issue 27: nothing from a document runs in the page. A document whose title, parties, file name and text carry
 <img>, <a>, <script>, javascript: and Markdown link and image tricks is listed, searched, quoted, summarized,
-compared and opened in a real browser; none of it becomes an element or a link in any area, and the text stays
-readable as written."""
+compared and opened in a real browser; none of it becomes an element or a link that hides where it leads in any
+area, and the text stays readable as written."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -30,11 +31,17 @@ This Services Agreement is made between <a href="https://evil.example/p">Evil Pa
 
 
 def _clean(page, area: str) -> None:
-    """No element or link made from the planted text, and no script of it ran."""
+    """No element made from the planted text, no script of it ran, and no link hides where it leads: a Markdown
+    link trick stays text, and the only links are bare URLs the browser shows as they are (Streamlit turns any
+    URL-looking text into a link after rendering; its visible text is then its destination)."""
     _no_exception(page)
-    for sel in ('img[src*="x-planted"]', 'img[src*="evil.example"]', 'a[href*="evil.example"]',
-                'a[href^="javascript"]', "iframe", 'a[href^="http://www.evil"]'):
-        assert page.locator(sel).count() == 0, f"{area}: {sel} became an element"
+    for sel in ('img[src*="x-planted"]', 'img[src*="evil.example"]', 'a[href^="javascript"]', "iframe"):
+        found = page.locator(sel)
+        assert found.count() == 0, f"{area}: {sel} became an element: " + found.first.evaluate(
+            "e => (e.parentElement || e).outerHTML.slice(0, 600)")
+    for link in page.locator('a[href*="evil.example"]').all():
+        text, href = link.inner_text().strip(), unquote(link.get_attribute("href") or "")
+        assert text and text.rstrip("/") in href, f"{area}: a link hides its destination: {text!r} → {href!r}"
     assert page.evaluate("typeof window.__pwned") == "undefined", f"{area}: a planted script ran"
     assert page.locator("script", has_text="__pwned").count() == 0, f"{area}: a planted <script> is in the page"
 

@@ -95,7 +95,7 @@ def render(settings) -> None:
         if m.mode == "extractive":
             st.info("Extractive comparison (no model configured): each cell quotes the best-matching clause.",
                     icon=":material/format_quote:")
-        st.subheader(m.title)
+        st.subheader(common.md(m.title))
         draw_matrix(settings, m)
         st.caption(present.usage_line(m))
     draw_downloads(files, "comparison", FORMATS, key="cmp_dl")

@@ -105,7 +105,7 @@ def render(settings) -> None:
         if result.mode == "extractive" and "extractive" not in result.summary[:200].lower():
             st.info("Extractive summary (no model configured): central sentences quoted from the documents.",
                     icon=":material/format_quote:")
-        st.subheader(result.title)
+        st.subheader(common.md(result.title))
 
         st.markdown(answer_md(display_text(result.summary, result.citations)))
         draw_citations(settings, result.citations, "sum", [])

@@ -58,7 +58,6 @@ EXACT_MAX_CHUNKS = 20_000  # a search scoped to documents holding at most this m
 CORPUS = "chunks.jsonl"  # the chunk rows beside the BM25 index
 
 _HOST = socket.gethostname()
-_MEMO: dict[tuple, object] = {}
 
 
 def _now_iso() -> str:
@@ -252,22 +251,10 @@ def _doc_from(m: dict) -> Document:
 
 
 def _bm25_tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
+    """BM25 terms of chunk texts and queries: English words stemmed, Chinese runs segmented (ingest.lexical)."""
+    from ingest import lexical
 
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False, lower=True
-    )
-
-
-def _stemmer():
-    if "stemmer" not in _MEMO:
-        try:
-            import Stemmer
-
-            _MEMO["stemmer"] = Stemmer.Stemmer("english")
-        except ImportError:  # PyStemmer is a dependency of bm25s[full]; without it plain tokens
-            _MEMO["stemmer"] = None
-    return _MEMO["stemmer"]
+    return lexical.tokenize(texts)
 
 
 def _text_key(chunks: list[Chunk]) -> str:
@@ -288,7 +275,13 @@ def _piece_key(row: dict) -> str:
     return f"{row['doc_id']}:{text}:{int(row.get('chunks', 0))}:{head}:{_BM25_TOKENS}"
 
 
-_BM25_TOKENS = "bm25s-en-stem-1"  # how _bm25_tokenize splits text; change it and no cached token is reused
+def _tokens_id() -> str:
+    from ingest import lexical
+
+    return lexical.TOKENIZER_ID
+
+
+_BM25_TOKENS = _tokens_id()  # how _bm25_tokenize splits text; change it and no cached token is reused
 TOKENS = "tokens.jsonl"  # per chunk, aligned with ids.json: the BM25 tokens it was indexed with
 PIECE_KEYS = "keys.json"
 

@@ -907,7 +907,9 @@ class Store:
         return out
 
     def _fingerprint(self, rows: list[dict]) -> str:
-        h = hashlib.sha256()
+        # the tokenizer too: an index written with other terms (a library from before the Chinese segmentation)
+        # is rebuilt, not searched with query terms it was never indexed with
+        h = hashlib.sha256(_BM25_TOKENS.encode())
         for m in sorted(rows, key=lambda m: m["doc_id"]):
             head = hashlib.sha256((m.get("chunk_header") or "").encode()).hexdigest()[:8] if m.get("chunk_header") else ""
             text = f":{m['text_key']}" if m.get("text_key") else ""  # the same id written again with other text

@@ -60,3 +60,25 @@ def test_store_bm25_finds_chinese_clauses_by_their_words(tmp_path):
         assert article in best, (question, best[:80])
     assert s.bm25_ids("governing law Delaware", 1)[0][0].startswith("a" * 12) or "a" * 12 in s.bm25_ids(
         "governing law Delaware", 1)[0][0]
+
+
+def test_an_index_written_with_another_tokenizer_is_rebuilt(tmp_path, monkeypatch):
+    """A library whose BM25 index on disk was written by the old tokenizer (Chinese clauses as whole tokens) is
+    re-indexed with the current one on first use, not searched with terms it was never indexed with."""
+    import bm25s
+
+    import ingest.store as store_mod
+
+    home = tmp_path / "home"
+    old_id = "bm25s-en-stem-1"
+    with monkeypatch.context() as m:
+        m.setattr(store_mod, "_BM25_TOKENS", old_id)
+        m.setattr(store_mod, "_bm25_tokenize", lambda texts: bm25s.tokenize(
+            texts, stopwords="en", stemmer=lexical._stemmer(), return_ids=False, show_progress=False, lower=True))
+        s = open_store(home)
+        _, zh = add(s, ZH_CONTRACT, "c" * 64, "服务合同.pdf")
+        assert s.bm25_ids("中华人民共和国法律", 3) == []  # the old index: no clause is that one token
+    fresh = open_store(home)
+    fresh._bm25 = None
+    top = fresh.bm25_ids("中华人民共和国法律", 3)
+    assert top and "第十二条" in {c.chunk_id: c.text for c in zh}[top[0][0]]

@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [ingest|retrieval|scale|answers|serve|queues|pages ...] [--limit N]`.
+"""Run the benchmarks: `python -m bench [ingest|retrieval|scale|answers|serve|queues|pages|embedders ...] [--limit N]`.
 
 Each benchmark module exposes `run(argv) -> dict`, prints its table and writes bench/results/<name>.json.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages"]
+BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "embedders"]
 
 
 def main(argv: list[str]) -> int:

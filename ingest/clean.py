@@ -46,7 +46,7 @@ LIGATURES = {
     "\ufb06": "st",
 }
 _SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\x0b"
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\x00"
 _CHAR_MAP = str.maketrans({**LIGATURES, **{c: " " for c in _SPACES}, **{c: None for c in _ZERO_WIDTH}})
 
 # Lines near the top/bottom of a page that can be running furniture.

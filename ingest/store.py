@@ -189,6 +189,7 @@ def _doc_row(d: Document, status: str) -> dict:
         "ocr_pages": json.dumps(list(d.ocr_pages)),
         "bytes": int(d.bytes),
         "ctx_tokenizer": d.ctx_tokenizer or "",
+        "embedder": d.embedder or "",
         # ---- page view (issue 12) ----
         "page_labels": json.dumps(list(d.page_labels)) if d.page_labels else "",
         "page_labels_source": d.page_labels_source or "",
@@ -244,6 +245,7 @@ def _doc_from(m: dict) -> Document:
         ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
         profile=_profile_from(m),
         chunk_header=str(m.get("chunk_header") or ""),
+        embedder=str(m.get("embedder") or ""),
         # ---- page view (issue 12) ----
         page_labels=[str(x) for x in json.loads(m.get("page_labels") or "[]")],
         page_labels_source=str(m.get("page_labels_source") or ""),
@@ -736,6 +738,36 @@ class Store:
             doc.status = READY
             self._put_row(doc, READY, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})
+
+    def embedders(self) -> dict[str, int]:
+        """Which embedders made the vectors of the ready documents: embedder id -> documents (rows written before
+        the store recorded it count as the default). One key when the library is consistent."""
+        from ingest.embed import embedder_id
+
+        out: dict[str, int] = {}
+        for m in self._rows():
+            if m.get("status") == READY:
+                e = embedder_id(str(m.get("embedder") or ""))
+                out[e] = out.get(e, 0) + 1
+        return out
+
+    def replace_vectors(self, doc: Document, embeddings: np.ndarray, embedder: str,
+                        profile_vector: np.ndarray | None = None) -> None:
+        """New vectors for a ready document's stored chunks (same ids, same text: a re-embed), then its row names
+        the embedder that made them. One document at a time, atomically for readers of its row."""
+        ids = [c.chunk_id for c in self.chunks(doc.doc_id)]
+        if len(ids) != len(embeddings):
+            raise ValueError(f"{len(ids)} chunks but {len(embeddings)} embeddings")
+        emb = np.asarray(embeddings, dtype=np.float32)
+        with self._write_lock():
+            for k in range(0, len(ids), self._batch):
+                self._chunks.update(ids=ids[k: k + self._batch], embeddings=emb[k: k + self._batch])
+            if profile_vector is not None:
+                self._put_profile(doc, profile_vector)
+            got = self._reg.get(ids=[doc.doc_id], include=["metadatas"])
+            if got.get("ids"):
+                row = {**got["metadatas"][0], "embedder": embedder}
+                self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[row])
 
     def mark_pending(self, doc: Document) -> None:
         """Write a pending row only (what an ingest killed before completion leaves behind)."""

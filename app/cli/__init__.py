@@ -129,6 +129,7 @@ from app.cli import matter as _matter  # noqa: E402,F401
 from app.cli import access as _access  # noqa: E402,F401
 from app.cli import serve as _serve  # noqa: E402,F401
 from app.cli import jobs as _jobs  # noqa: E402,F401
+from app.cli import reembed as _reembed  # noqa: E402,F401
 
 
 def main() -> None:

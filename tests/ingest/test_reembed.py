@@ -66,3 +66,20 @@ def test_a_library_refuses_another_embedder_until_it_is_reembedded(tmp_path):
     assert "第十条" in hits[0].chunk.text
     assert search(store, e5, "governing law of the agreement Delaware", k=3, mode="dense")[0].chunk.doc_id == "a" * 64
     assert seen[-1][0] == seen[-1][1] == 2
+
+
+def test_ingest_refuses_to_mix_embedders_in_a_library(tmp_path):
+    from pathlib import Path
+
+    from ingest.embed import LazyEmbedder
+    from ingest.pipeline import ingest_paths
+
+    a, b = tmp_path / "服务合同.txt", tmp_path / "notes.txt"
+    a.write_text("\n".join(ZH_CONTRACT), encoding="utf-8")
+    b.write_text("\n".join(CONTRACT), encoding="utf-8")
+    store = open_store(tmp_path / "home")
+    first = ingest_paths([Path(a)], store=store, embedder=LazyEmbedder("multilingual-e5-small"), workers=0)
+    assert first[0].status == "ingested" and store.embedders() == {E5: 1}
+    second = ingest_paths([Path(b)], store=store, embedder=LazyEmbedder("default"), workers=0)
+    assert second[0].status == "failed" and "multilingual-e5-small" in second[0].message and "reembed" in second[0].message
+    assert store.embedders() == {E5: 1}

@@ -1,4 +1,4 @@
-"""Run the benchmarks: `python -m bench [ingest|retrieval|scale|answers|serve|queues|pages|review ...] [--limit N]`.
+"""Run the benchmarks: `python -m bench [ingest|retrieval|scale|answers|serve|queues|pages|review|review_model|embedders ...] [--limit N]`.
 
 Each benchmark module exposes `run(argv) -> dict`, prints its table and writes bench/results/<name>.json.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model"]
+BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model", "embedders"]
 
 
 def main(argv: list[str]) -> int:

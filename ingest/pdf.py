@@ -255,7 +255,8 @@ def _extract_pages(reader, max_pages: int, path: Path | None = None, password: s
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     page = reader.pages[i]
-                    got = page.extract_text() or ""
+                    # pypdf decodes some CJK fonts' UTF-16 with a NUL before every character ("\x00劳\x00动")
+                    got = (page.extract_text() or "").replace("\x00", "")
             except RecursionError:
                 got = None
             except MemoryError:

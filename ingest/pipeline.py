@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.disk import free_mb, is_disk_full
+from ingest.embed import embedder_id, mismatch_message
 from ingest.types import (
     DEFAULT_TEXT_ENGINE,
     DOC_READY,
@@ -537,6 +538,7 @@ class Ingester:
                 ctx_tokenizer=ctx_id if ctx_id and all(c.ctx_tokens is not None for c in chunks) else "",
                 profile=parsed.profile, chunk_header=parsed.header,
                 page_labels=list(parsed.page_labels), page_labels_source=parsed.page_labels_source,
+                embedder=embedder_id(getattr(embedder, "name", "")),
             )
             if cfg.originals_dir is not None and parsed.ocr_words:
                 from ingest.originals import save_words
@@ -560,6 +562,11 @@ class Ingester:
                           emit, failed_pages, ocr_pages) -> IngestResult:
         import numpy as np
 
+        mine = embedder_id(getattr(embedder, "name", ""))
+        doc.embedder = mine
+        others = sorted(e for e in store.embedders() if e != mine)
+        if others:  # vectors of two models in one collection would be compared with each other: refuse
+            return result(FAILED, doc.pages, len(chunks), mismatch_message(others[0], mine))
         vecs = []
         with self._embed_lock:
             if getattr(embedder, "needs_build", lambda: False)():

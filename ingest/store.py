@@ -58,7 +58,6 @@ EXACT_MAX_CHUNKS = 20_000  # a search scoped to documents holding at most this m
 CORPUS = "chunks.jsonl"  # the chunk rows beside the BM25 index
 
 _HOST = socket.gethostname()
-_MEMO: dict[tuple, object] = {}
 
 
 def _now_iso() -> str:
@@ -190,6 +189,7 @@ def _doc_row(d: Document, status: str) -> dict:
         "ocr_pages": json.dumps(list(d.ocr_pages)),
         "bytes": int(d.bytes),
         "ctx_tokenizer": d.ctx_tokenizer or "",
+        "embedder": d.embedder or "",
         # ---- page view (issue 12) ----
         "page_labels": json.dumps(list(d.page_labels)) if d.page_labels else "",
         "page_labels_source": d.page_labels_source or "",
@@ -245,6 +245,7 @@ def _doc_from(m: dict) -> Document:
         ctx_tokenizer=str(m.get("ctx_tokenizer") or ""),
         profile=_profile_from(m),
         chunk_header=str(m.get("chunk_header") or ""),
+        embedder=str(m.get("embedder") or ""),
         # ---- page view (issue 12) ----
         page_labels=[str(x) for x in json.loads(m.get("page_labels") or "[]")],
         page_labels_source=str(m.get("page_labels_source") or ""),
@@ -252,22 +253,10 @@ def _doc_from(m: dict) -> Document:
 
 
 def _bm25_tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
+    """BM25 terms of chunk texts and queries: English words stemmed, Chinese runs segmented (ingest.lexical)."""
+    from ingest import lexical
 
-    return bm25s.tokenize(
-        texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False, lower=True
-    )
-
-
-def _stemmer():
-    if "stemmer" not in _MEMO:
-        try:
-            import Stemmer
-
-            _MEMO["stemmer"] = Stemmer.Stemmer("english")
-        except ImportError:  # PyStemmer is a dependency of bm25s[full]; without it plain tokens
-            _MEMO["stemmer"] = None
-    return _MEMO["stemmer"]
+    return lexical.tokenize(texts)
 
 
 def _text_key(chunks: list[Chunk]) -> str:
@@ -288,7 +277,13 @@ def _piece_key(row: dict) -> str:
     return f"{row['doc_id']}:{text}:{int(row.get('chunks', 0))}:{head}:{_BM25_TOKENS}"
 
 
-_BM25_TOKENS = "bm25s-en-stem-1"  # how _bm25_tokenize splits text; change it and no cached token is reused
+def _tokens_id() -> str:
+    from ingest import lexical
+
+    return lexical.TOKENIZER_ID
+
+
+_BM25_TOKENS = _tokens_id()  # how _bm25_tokenize splits text; change it and no cached token is reused
 TOKENS = "tokens.jsonl"  # per chunk, aligned with ids.json: the BM25 tokens it was indexed with
 PIECE_KEYS = "keys.json"
 
@@ -744,6 +739,36 @@ class Store:
             self._put_row(doc, READY, chunks)
             self._text.delete(where={"doc_id": doc.doc_id})
 
+    def embedders(self) -> dict[str, int]:
+        """Which embedders made the vectors of the ready documents: embedder id -> documents (rows written before
+        the store recorded it count as the default). One key when the library is consistent."""
+        from ingest.embed import embedder_id
+
+        out: dict[str, int] = {}
+        for m in self._rows():
+            if m.get("status") == READY:
+                e = embedder_id(str(m.get("embedder") or ""))
+                out[e] = out.get(e, 0) + 1
+        return out
+
+    def replace_vectors(self, doc: Document, embeddings: np.ndarray, embedder: str,
+                        profile_vector: np.ndarray | None = None) -> None:
+        """New vectors for a ready document's stored chunks (same ids, same text: a re-embed), then its row names
+        the embedder that made them. One document at a time, atomically for readers of its row."""
+        ids = [c.chunk_id for c in self.chunks(doc.doc_id)]
+        if len(ids) != len(embeddings):
+            raise ValueError(f"{len(ids)} chunks but {len(embeddings)} embeddings")
+        emb = np.asarray(embeddings, dtype=np.float32)
+        with self._write_lock():
+            for k in range(0, len(ids), self._batch):
+                self._chunks.update(ids=ids[k: k + self._batch], embeddings=emb[k: k + self._batch])
+            if profile_vector is not None:
+                self._put_profile(doc, profile_vector)
+            got = self._reg.get(ids=[doc.doc_id], include=["metadatas"])
+            if got.get("ids"):
+                row = {**got["metadatas"][0], "embedder": embedder}
+                self._reg.upsert(ids=[doc.doc_id], embeddings=[[1.0]], documents=[doc.title or doc.file], metadatas=[row])
+
     def mark_pending(self, doc: Document) -> None:
         """Write a pending row only (what an ingest killed before completion leaves behind)."""
         with self._write_lock():
@@ -914,7 +939,9 @@ class Store:
         return out
 
     def _fingerprint(self, rows: list[dict]) -> str:
-        h = hashlib.sha256()
+        # the tokenizer too: an index written with other terms (a library from before the Chinese segmentation)
+        # is rebuilt, not searched with query terms it was never indexed with
+        h = hashlib.sha256(_BM25_TOKENS.encode())
         for m in sorted(rows, key=lambda m: m["doc_id"]):
             head = hashlib.sha256((m.get("chunk_header") or "").encode()).hexdigest()[:8] if m.get("chunk_header") else ""
             text = f":{m['text_key']}" if m.get("text_key") else ""  # the same id written again with other text

@@ -187,6 +187,7 @@ class Document:
     # ---- profile (issue 16) ----
     profile: Profile = field(default_factory=Profile)
     chunk_header: str = ""  # the document header in front of each chunk's embedded and BM25 text ("" = none)
+    embedder: str = ""  # the embedder its vectors were made with (ingest.embed.embedder_id; "" = rows from before: default)
 
     # ---- page view (issue 12) ----
     page_labels: list[str] = field(default_factory=list)  # printed number per PDF page; [] = the PDF's own

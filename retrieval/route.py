@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.lexical import han_terms, has_han
 from ingest.profile import names_of, profile_text
 from ingest.types import Document, Profile
 
@@ -219,8 +220,9 @@ def _words(text: str) -> list[str]:
 
 
 def _terms(text: str) -> list[str]:
-    """Stemmed informative words (stop words and one-letter words out)."""
-    return [_STEM(w) for w in _words(text) if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    """Stemmed informative words (stop words and one-letter words out), then the Chinese words (ingest.lexical)."""
+    out = [_STEM(w) for w in _words(text) if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    return out + han_terms(text) if has_han(text) else out
 
 
 @dataclass

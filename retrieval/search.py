@@ -42,6 +42,21 @@ class SearchError(ValueError):
     """A search the user asked for cannot run (bad mode, missing re-rank model): message is for people."""
 
 
+def check_embedder(store, embedder) -> None:
+    """SearchError when the library's vectors were made by another embedder than the one asking (their vectors
+    would be compared as if they were one model's; MiniLM's and e5's even have the same width)."""
+    from ingest.embed import embedder_id, mismatch_message
+
+    name = getattr(embedder, "name", None)
+    have = getattr(store, "embedders", None)
+    if name is None or have is None:
+        return
+    mine = embedder_id(str(name))
+    others = sorted(e for e in have() if e != mine)
+    if others:
+        raise SearchError(mismatch_message(others[0], mine))
+
+
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
     """Reciprocal-rank fusion: sum of 1/(k + rank) over the lists a key appears in (rank is 1-based)."""
     scores: dict[str, float] = {}
@@ -110,8 +125,10 @@ def search(
     dense_lists: list[list[tuple[str, float]]] = []
     sparse_lists: list[list[tuple[str, float]]] = []
     if mode in ("hybrid", "dense"):
+        check_embedder(store, embedder)
         t0 = time.perf_counter()
-        vecs = embedder.encode(parts) if len(parts) > 1 else [embedder.encode_query(parts[0])]
+        many = getattr(embedder, "encode_queries", None) or embedder.encode  # e5 embeds questions as "query: "
+        vecs = many(parts) if len(parts) > 1 else [embedder.encode_query(parts[0])]
         t1 = time.perf_counter()
         dense_lists = store.dense_ids_many(list(vecs), depth, doc_ids)
         t2 = time.perf_counter()

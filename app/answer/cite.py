@@ -94,50 +94,8 @@ def numbers(text: str) -> list[str]:
     return [n.rstrip("%").replace(",", "") for n in _NUM_RE.findall(normalize(strip_labels(text)))]
 
 
-# Sentence splitting: regex + abbreviation list, because punkt (llama-index's bundled model) splits
-# legal text at "Inc." and "Sec." and the citation page of each sentence depends on clean cuts.
-_ABBREV = frozenset(
-    """inc ltd co corp llc lp plc no nos sec secs art arts para paras pp p u.s u.k e.g i.e etc vs v mr mrs ms
-    dr st fig figs eq eqs al cf jan feb mar apr jun jul aug sep sept oct nov dec ch cl approx dept est
-    gov ex jr sr ft def seq id supp cir app f.2d f.3d s.ct l.ed op ann rev stat n.y del cal tex""".split()
-)
-_BOUNDARY = re.compile(r"[.!?;:]?[\"'”’)\]]*\s*\n\s*\n\s*|[.!?][\"'”’)]*\s+(?=[\"“'(\[]?[A-Z0-9(])")
-
-
-def sentence_spans(text: str, max_chars: int = 700) -> list[tuple[int, int]]:
-    """(start, end) of sentences in `text`; overly long runs (tables, lists) are cut at `max_chars`."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        end = m.start() + len(m.group(0).rstrip())
-        piece = text[start:end]
-        if "\n\n" not in m.group(0) or not m.group(0).strip():
-            tail = re.search(r"([A-Za-z][A-Za-z.]*)\.[\"'”’)]*\s*$", piece)
-            if tail:
-                tok = tail.group(1).lower()
-                if tok in _ABBREV or "." in tok or (len(tok) == 1 and tok.isalpha()):
-                    continue
-            if re.search(r"(?:^|\s)\(?\d{1,3}(?:\.\d{1,3})*[.)]\s*$", piece) and len(piece.strip()) < 12:
-                continue  # a clause number ("8.1.") is not a sentence
-        if piece.strip():
-            spans.append((start, end))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text)))
-    out: list[tuple[int, int]] = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        while e - s > max_chars:
-            cut = text.rfind(" ", s + max_chars // 2, s + max_chars)
-            cut = cut if cut > s else s + max_chars
-            out.append((s, cut))
-            s = cut + 1
-        if e > s:
-            out.append((s, e))
-    return out
+# Sentence splitting (English and Chinese ends, offsets): one splitter for the whole code base, in ingest.sentences.
+from ingest.sentences import sentence_spans  # noqa: E402
 
 
 def split_sentences(text: str) -> list[str]:

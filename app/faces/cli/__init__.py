@@ -12,11 +12,11 @@ from app.faces.cli.root import cli, settings
 
 # Each command group registers its commands on `cli` when imported, in the order `longdoc --help` lists them.
 # isort: off
-from app.faces.cli import ingest, retrieval, models, use, ui, pages, matter, access, serve, jobs, storage, review
+from app.faces.cli import ingest, retrieval, models, use, ui, pages, matter, access, serve, jobs, storage, review, reembed
 # isort: on
 
 __all__ = ["cli", "main", "settings"]
-COMMAND_GROUPS = (ingest, retrieval, models, use, ui, pages, matter, access, serve, jobs, storage, review)
+COMMAND_GROUPS = (ingest, retrieval, models, use, ui, pages, matter, access, serve, jobs, storage, review, reembed)
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages"]
+BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "profiles"]
 
 
 def main(argv: list[str]) -> int:

@@ -478,6 +478,24 @@ def find_aliases(opening: str, body_words: Counter, parties: list[str]) -> list[
     return out[:10]
 
 
+_NOT_DEFINED = re.compile(r"\b(?:agreement|contract|date|term|parties|party|effective|closing|amendment|exhibit|"
+                          r"schedule|section|products?|territory|services?|fees?)\b", re.I)
+
+
+def find_defined(opening: str) -> list[str]:
+    """The names a preamble defines its parties by — (the “Company”), (hereinafter “Distributor”) — so a question
+    may say "the Company" (the router uses them only where one document alone defines the name)."""
+    out: list[str] = []
+    for m in _QUOTED.finditer(_squash(opening[:3000])):
+        term = _squash(m.group(1)).strip(" ,.")
+        if (not term or len(term.split()) > 3 or not term[0].isupper() or _NOT_DEFINED.search(term)
+                or not re.fullmatch(r"[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*", term)):
+            continue
+        if term not in out:
+            out.append(term)
+    return out[:8]
+
+
 def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
     cands: list[str] = []
     pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
@@ -741,6 +759,7 @@ def profile_from_text(
         if _mostly_upper(title):
             title = title_case(title, acronyms)
     aliases = find_aliases(opening, body_words, parties) if domain in ("contract", "court opinion", "other") else []
+    defined = find_defined(opening) if domain == "contract" else []
     heads = []
     for h in headings:
         if h.level == 1 and not h.is_references and h.title not in heads:
@@ -754,6 +773,7 @@ def profile_from_text(
         parties=parties,
         authors=authors,
         aliases=aliases,
+        defined=defined,
         dates=find_dates(_squash(first_page if domain == "paper" else opening)),
         court=court,
         case_number=find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else "",

@@ -42,6 +42,40 @@ _APPX_LETTER = re.compile(r"^([A-Z](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,7
 _TOC_TAIL = re.compile(r"(?:\.{3,}|…+|\s)\s*\d{1,4}$")
 _INLINE_CLAUSE = re.compile(r"^(?:(?:Section|SECTION)\s+)?(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,7}?)\.\s+\S")
 _INLINE_TOP = re.compile(r"^(\d{1,2})\.\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,6}?)\.\s+[A-Z]")
+# a numbered clause that opens with its title: "1. Definitions. (a) …", "Section 4. Independence of the Servicer. For …",
+# "2. Appointment; Reservation of Rights; Referrals. 2.1 …", "1. APPOINTMENT. ----------- 1.1 …", "§ 2 Products …"
+_SMALLW = r"(?:and|or|of|the|to|for|in|on|with|by|a|an|upon|under|its|their|from|at|as|&)"
+_TITLE_WORD = r"(?:\(?[A-Z][\w’'&/()-]*(?:\.[A-Z]\w*)*)"
+_INLINE_TITLED = re.compile(
+    rf"^(?:(?:Section|SECTION|§)\s*)?(\d{{1,2}}(?:\.\d{{1,3}}){{0,3}})\.?\s+"
+    rf"(?P<title>{_TITLE_WORD}(?:[ ,;]+(?:{_TITLE_WORD}|{_SMALLW}))" r"{0,11}?)"
+    r"\s*[.:]\s*(?:[-_]{3,}\s*)?(?=[A-Z(“\"\d]|[a-z]\)|$)")
+# an ALL-CAPS clause title run into its first sub-clause: "1. DEFINITIONS 1.1 “Licensed Technology” shall mean …"
+_INLINE_CAPS = re.compile(r"^(?:(?:Section|SECTION|§)\s*)?(\d{1,2})\.?\s+(?P<title>[A-Z][A-Z’'&/,;-]*(?:\s+[A-Z][A-Z’'&/,;-]*){0,7})"
+                          r"\s+(?=\1\.\d{1,2}\s)")
+
+
+def _inline_titled(s: str, state: dict) -> tuple[int, str, str] | None:
+    """A numbered clause that opens with a short capitalised title (see _INLINE_TITLED)."""
+    m = _INLINE_TITLED.match(s) or _INLINE_CAPS.match(s)
+    if not m:
+        return None
+    num, title = m.group(1).rstrip("."), m.group("title").strip(" ,;")
+    parts = num.split(".")
+    if int(parts[0]) == 0 or int(parts[0]) > 60 or _note_like(title) or len(title) < 3:
+        return None
+    words = re.findall(r"[A-Za-z][\w’'-]*", title)
+    if not words or re.search(r"\d{3,}|[=<>%$]", title):
+        return None
+    if len(parts) == 2 and parts[1] in ("0", "00"):
+        parts = parts[:1]
+    depth = len(parts)
+    level = depth + (1 if state.get("articles") and depth == 1 else 0)
+    prefix = "Section " if s[:1] in "Ss" else ("§ " if s[:1] == "§" else "")
+    sep = ". " if depth == 1 and not prefix else " "
+    return level, _trim(f"{prefix}{num}{sep}{title}"), "legal"
+
+
 _ABSTRACT_INLINE = re.compile(r"^(?:Abstract|ABSTRACT)\s*[—–:.-]\s*\S")  # IEEE "Abstract—We …"
 _ROMAN_TITLE = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{1,80})$")
 _LETTER_TITLE = re.compile(r"^([A-H])\.\s+([A-Z][^\n]{1,80})$")
@@ -121,6 +155,9 @@ def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
     m = _INLINE_TOP.match(s)
     if m and int(m.group(1)) <= 60 and not _note_like(m.group(2)):
         return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
+    got = _inline_titled(s, state)
+    if got:
+        return got
     if _WHEREAS.match(s) and not state.get("recitals"):
         state["recitals"] = True
         return 1, "Recitals", "recitals"
@@ -175,8 +212,10 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
         m2 = _INLINE_CLAUSE.match(s)
         if m2:
             return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
-        return None
+        return _inline_titled(s, state)
     m = _ATTACH.match(s)
+    if m and (m.group(3) or "")[:1] in tuple(")],") or (m and re.match(r"^[a-z]", m.group(3) or "") and not s.isupper()):
+        m = None  # "EXHIBIT A) and coupons for …": a reference that a line break left at the start of a line
     if m and (m.group(2) or s.isupper()) and _short(s, 10) and not _SENT_END.search(s.rstrip(".")):
         word = m.group(1).title()
         ident = m.group(2) or ""
@@ -207,12 +246,12 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             return None
         if _short(rest, 12) and not _SENT_END.search(rest) and (_title_case(rest) or _mostly_upper(rest) or len(rest.split()) <= 6):
             if re.search(r"\d{3,}|\d+\.\d+|[=<>%$]", rest):  # table rows and numbers, not titles
-                return None
+                return _inline_titled(s, state)  # … unless a title runs into its first sub-clause ("1. DEFINITIONS 1.1 …")
             return len(parts), _trim(f"{num} {rest}"), "numbered"
         m2 = _INLINE_CLAUSE.match(s)
         if m2 and len(parts) >= 2:
             return len(parts), _trim(f"{m2.group(1)} {m2.group(2)}"), "numbered"
-        return None
+        return _inline_titled(s, state)
     if state.get("after_refs"):
         m = _APPX_LETTER.match(s)
         if m and _short(m.group(2), 10) and not _SENT_END.search(s) and (_title_case(m.group(2)) or _mostly_upper(m.group(2))):
@@ -235,6 +274,13 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     return None
 
 
+def _toc_key(s: str) -> str:
+    """A table-of-contents entry without its page number and leaders: "1. INTERPRETATION ..... 3" → "1 interpretation"."""
+    s = re.sub(r"[.…\s]+\d{1,4}$", "", s.strip())
+    key = " ".join(re.findall(r"\w+", s.lower()))
+    return key if len(key) >= 4 and re.search(r"[a-z]{3}", key) else ""
+
+
 def detect_headings(text: str) -> list[Heading]:
     """Headings in document order. Levels: 1 = article/top section; numbered depth goes deeper."""
     state: dict = {}
@@ -244,6 +290,7 @@ def detect_headings(text: str) -> list[Heading]:
     state["caps_level"] = 2 if has_structure else 1
     found: list[tuple[int, int, str, str, int]] = []  # (start, level, title, kind, line index)
     in_toc = False
+    toc_keys: set[str] = set()
     pos = 0
     lines = text.split("\n")
     skip = -1
@@ -254,10 +301,16 @@ def detect_headings(text: str) -> list[Heading]:
             continue
         s = line.strip()
         if in_toc:
-            # a table of contents runs until the first real paragraph; its lines are not headings
-            if len(s) > 160 or (len(s) > 60 and _SENT_END.search(s) and not _TOC_TAIL.search(s)):
+            # a table of contents runs until the first real paragraph, or until one of its entries comes again
+            # (without its page number: the section itself); its own lines are not headings
+            key = _toc_key(s)
+            if len(s) > 160 or (len(s) > 60 and _SENT_END.search(s) and not _TOC_TAIL.search(s)) or (
+                    key and key in toc_keys and not _TOC_TAIL.search(s)) or (
+                    _inline_titled(s, {}) and not _TOC_TAIL.search(s) and len(s) > 60):
                 in_toc = False
             else:
+                if key:
+                    toc_keys.add(key)
                 continue
         if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents)\s*$", s):
             in_toc = True

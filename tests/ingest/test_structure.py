@@ -248,3 +248,65 @@ def test_title_guess():
     assert guess_title("contract_final_v2", "Exhibit 10.1\nLICENSE AGREEMENT", "contract_final_v2.pdf") == "LICENSE AGREEMENT"
     assert guess_title("untitled.pdf", "", "memo.pdf") == "memo"
     assert guess_title("The Economics of Things", "whatever", "a.pdf") == "The Economics of Things"
+
+
+# ---- issue 26: a passage's label is the section its text lies in --------------------------------------------
+
+INLINE = """DISTRIBUTOR AGREEMENT
+TABLE OF CONTENTS
+1. APPOINTMENT 1
+2. Definitions and Interpretation 2
+3. CONTRACT PRICE 4
+1. APPOINTMENT. ----------- 1.1 Subject to the provisions of this Agreement, Airspan appoints the Distributor.
+2. Definitions and Interpretation. (a) "Affiliate" means any entity controlling a party.
+3. CONTRACT PRICE
+The price is set out in Schedule 1.
+4. Appointment; Reservation of Rights; Referrals. 4.1 The Company hereby appoints the Reseller.
+5. DEFINITIONS 5.1 "Licensed Technology" shall mean the software.
+Section 6. Independence of the Servicer. For all purposes the Servicer is independent.
+7. MONEY LIST BONUS(ES). In addition to the Retainer Fee, the Company pays a bonus.
+8. Subject to the terms of this Amendment, the Territory is extended.
+9. COMPLIANCE WITH LAW; INSURANCE: During the Term the Carrier complies with all laws.
+Any notice referred to in EXHIBIT A) and coupons for products offered by the Company.
+"""
+
+
+def test_numbered_clauses_that_open_with_their_title_are_sections():
+    hs = detect_headings(INLINE)
+    got = titles(hs)
+    assert got[:2] == ["DISTRIBUTOR AGREEMENT", "Table of Contents"]
+    # the table of contents ends where its first entry comes again; every clause below opens its own section
+    assert got[2:] == ["1. APPOINTMENT", "2. Definitions and Interpretation", "3 CONTRACT PRICE",
+                       "4. Appointment; Reservation of Rights; Referrals", "5. DEFINITIONS",
+                       "Section 6 Independence of the Servicer", "7. MONEY LIST BONUS(ES)",
+                       "9. COMPLIANCE WITH LAW; INSURANCE"], got
+    at = INLINE.index("the Carrier complies")
+    assert section_path_at(hs, at)[0][-1] == "9. COMPLIANCE WITH LAW; INSURANCE"
+    at = INLINE.index("the Territory is extended")  # an untitled clause stays in the section before it
+    assert section_path_at(hs, at)[0][-1] == "7. MONEY LIST BONUS(ES)"
+
+
+def test_cuad_labels_name_the_section_the_text_lies_in():
+    """Issue 26's examples: Airspan's governing law (21.4, p. 13) was labelled "6 CONTRACT PRICE", Aspirity's 9.07
+    "Section 9.06 Entire Agreement"."""
+    import re
+    from pathlib import Path
+
+    import pytest
+
+    from ingest.chunk import chunk_document
+    from parse_cache import CUAD
+
+    def count(t: str) -> int:
+        return len(t.split())
+
+    for prefix, needle, want in (("AIRSPAN", "governed by the laws of the State of South Dakota", "21. MISCELLANEOUS"),
+                                 ("ASPIRITY", "9.07 Choice of Law; Venue. This Agreement", "Section 9.07 Choice of Law; Venue")):
+        files = sorted(Path(CUAD).glob(prefix + "*")) if Path(CUAD).is_dir() else []
+        if not files:
+            pytest.skip("../shared/corpus/cuad is not present")
+        doc = parsed(str(files[0]))
+        chunks = chunk_document(doc, count, 200, 20)
+        at = [m.start() for m in re.finditer(r"\s+".join(map(re.escape, needle.split())), doc.text)]
+        labels = {c.section_at(pos).split(" > ")[-1] for pos in at for c in chunks if c.char_start <= pos < c.char_end}
+        assert at and labels == {want}, (prefix, labels)

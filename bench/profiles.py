@@ -176,7 +176,14 @@ def _label_number(label: str) -> tuple | None:
     return None
 
 
+_TRUTH_ZH_AT = re.compile(rf"(?<![\u4e00-\u9fff])第[{_CN_NUM}\d]+条(?=\s)")
+
+
 def _truth_numbers(page_text: str) -> list[tuple[int, tuple]]:
+    if re.search(r"[\u4e00-\u9fff]", page_text[:400]):
+        # Chinese statutes print each article as "第十九条 劳动合同期限…": the article number, then a space (a
+        # reference inside a sentence, "本法第十九条规定", runs on without one); clean-up may have joined the lines
+        return [(m.start(), (m.group(0),)) for m in _TRUTH_ZH_AT.finditer(page_text)]
     out, pos = [], 0
     for line in page_text.split("\n"):
         num = _truth_heading(line)

@@ -76,6 +76,91 @@ def _inline_titled(s: str, state: dict) -> tuple[int, str, str] | None:
     return level, _trim(f"{prefix}{num}{sep}{title}"), "legal"
 
 
+# Chinese structure: 编/分编/章/节/条 of statutes and interpretations ("第五百六十三条 有下列情形之一的…"), the
+# numbered parts of interpretations and papers ("一、管辖", "（一）研究方法", "1 引言", "2.1 数据"), paper headings
+_ZH_NUM = "零〇一二三四五六七八九十百千两"
+_ZH_PART = re.compile(rf"^第\s*([{_ZH_NUM}\d]+)\s*(编|分编|章|节|条)(?:之[{_ZH_NUM}]+)?(?=\s|【|\[|$|[\u4e00-\u9fff])\s*(.*)$")
+_ZH_LEVEL = {"编": 1, "分编": 2, "章": 3, "节": 4, "条": 5}
+_ZH_ENUM = re.compile(rf"^([{_ZH_NUM}]{{1,3}})\s*[、.．]\s*([\u4e00-\u9fff][^\n]{{0,30}})$")
+_ZH_PAREN = re.compile(rf"^[（(]\s*([{_ZH_NUM}]{{1,3}})\s*[)）]\s*([\u4e00-\u9fff][^\n]{{0,24}})$")
+_ZH_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\s)\s*([\u4e00-\u9fff][^\n]{0,30})$")
+_ZH_SCI = re.compile(r"^(摘\s*要|关\s*键\s*词|引\s*言|前\s*言|结\s*论|结论与展望|讨\s*论|致\s*谢|附\s*录|参\s*考\s*文\s*献)\s*[:：]?\s*(.*)$")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def _zh(s: str) -> str:
+    """Chinese text without the spaces a line break or letter-spacing left between characters ("总 则" → "总则")."""
+    return _CJK_GAP.sub("", s)
+
+
+def _classify_zh(s: str, state: dict) -> tuple[int, str, str] | None:
+    """Chinese headings; None when the line is not one (or not Chinese)."""
+    m = _ZH_PART.match(s)
+    if m:
+        kind, rest = m.group(2), _zh(m.group(3)).strip()
+        num = f"第{m.group(1)}{kind}"
+        if kind != "条":
+            rest = re.split(rf"\s*第[{_ZH_NUM}\d]+(?:分编|编|章|节|条)", rest)[0].strip()
+        if kind == "条":
+            t = re.match(r"^[【\[]([^】\]]{1,20})[】\]]", rest)  # "第一条【立法目的】"
+            return _ZH_LEVEL[kind], num + (f"【{t.group(1)}】" if t else ""), "legal"
+        if rest and (len(rest) > 24 or re.search(r"[。；，,;]$", rest)):
+            return None  # "第三章规定的…": a sentence that starts with a reference, not a heading
+        return _ZH_LEVEL[kind], _trim(f"{num} {rest}".strip()), "legal"
+    m = _ZH_SCI.match(s)
+    if m and (not m.group(2) or m.group(1).replace(" ", "") in ("摘要", "关键词")):
+        word = m.group(1).replace(" ", "")
+        return 1, word, "refs" if word == "参考文献" else "sci"
+    if len(s) > 40 or re.search(r"[。；，：:,;]$", s):
+        return None
+    m = _ZH_ENUM.match(s)
+    if m:
+        return 3, _trim(_zh(f"{m.group(1)}、{m.group(2)}")), "legal"
+    m = _ZH_PAREN.match(s)
+    if m:
+        return 4, _trim(_zh(f"（{m.group(1)}）{m.group(2)}")), "legal"
+    m = _ZH_NUMBERED.match(s)
+    if m and int(m.group(1).split(".")[0]) <= 40:
+        return m.group(1).count(".") + 1, _trim(_zh(f"{m.group(1)} {m.group(2)}")), "numbered"
+    return None
+
+
+_ZH_N = f"[{_ZH_NUM}\\d]+"
+_ZH_OPEN = r"(?:^|(?<=[。；！？：」』”）)\]】\s]))[ \t\u3000]*"
+_ZH_ARTICLE_AT = re.compile(_ZH_OPEN + rf"(第{_ZH_N}条(?:之[{_ZH_NUM}]+)?)(?:[【\[]([^】\]\n]{{1,20}})[】\]])?(?=[\s\u3000【\[])")
+_ZH_PART_AT = re.compile(_ZH_OPEN + rf"(第{_ZH_N}(?:编|分编|章|节))[ \t\u3000]+((?:[\u4e00-\u9fff、]+[ \t\u3000]?){{1,6}}?)"
+                         rf"(?=[ \t\u3000\n]+第{_ZH_N}(?:分编|章|节|条))")
+_ZH_ENUM_AT = re.compile(_ZH_OPEN + rf"([{_ZH_NUM}]{{1,3}}、[\u4e00-\u9fff]{{2,15}})(?=[ \t\u3000\n]+第{_ZH_N}条)")
+
+
+def _zh_inline(text: str) -> list[tuple[int, int, str, str, int]]:
+    """Chinese articles, chapters and numbered parts that clean-up ran into one line with the text around them:
+    "…本法。 第二条 中华人民共和国境内…" — an article opens after a sentence end (or a line start) and is followed by a
+    space, which a reference inside a sentence ("依照本法第十九条的规定") is not."""
+    out: list[tuple[int, int, str, str, int]] = []
+    first_article = None
+    for m in _ZH_ARTICLE_AT.finditer(text):
+        first_article = m.start(1) if first_article is None else first_article
+        title = _zh(m.group(1)) + (f"【{m.group(2)}】" if m.group(2) else "")
+        out.append((m.start(1), 5, title, "legal", -1))
+    has_toc = bool(re.search(r"目\s*录", text[:20000]))
+    for rx, level in ((_ZH_PART_AT, None), (_ZH_ENUM_AT, 3)):
+        for m in rx.finditer(text):
+            if has_toc and first_article is not None and m.start(1) < first_article and level is None:
+                # a table of contents lists the chapters before the first article; the chapter right above it stays
+                nxt = re.match(rf"[ \t\u3000\n]+第{_ZH_N}条", text[m.end():])
+                if not nxt:
+                    continue
+            if level is None:
+                kind = re.search(r"(编|分编|章|节)$", m.group(1)).group(1)
+                title = re.split(rf"第[{_ZH_NUM}\d]+(?:分编|编|章|节|条)", _zh(m.group(2).strip()))[0].strip()
+                out.append((m.start(1), _ZH_LEVEL[kind], _trim(f"{_zh(m.group(1))} {title}".strip()), "legal", -1))
+            else:
+                out.append((m.start(1), level, _trim(_zh(m.group(1))), "legal", -1))
+    return out
+
+
 _ABSTRACT_INLINE = re.compile(r"^(?:Abstract|ABSTRACT)\s*[—–:.-]\s*\S")  # IEEE "Abstract—We …"
 _ROMAN_TITLE = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{1,80})$")
 _LETTER_TITLE = re.compile(r"^([A-H])\.\s+([A-Z][^\n]{1,80})$")
@@ -173,6 +258,10 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     s = line.strip()
     if not s:
         return None
+    if _CJK_CHAR.match(s) or (s[:1] in "（(" or s[:1].isdigit()) and _CJK_CHAR.search(s[:8]):
+        got = _classify_zh(s, state)
+        if got or _CJK_CHAR.match(s):
+            return got
     if len(s) > 160:
         return _classify_paragraph(s, state)
     m = _MD.match(s)
@@ -312,7 +401,7 @@ def detect_headings(text: str) -> list[Heading]:
                 if key:
                     toc_keys.add(key)
                 continue
-        if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents)\s*$", s):
+        if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents|目\s*录)\s*$", s):
             in_toc = True
             found.append((start + len(line) - len(line.lstrip()), 1, "Table of Contents", "toc", i))
             continue
@@ -345,6 +434,9 @@ def detect_headings(text: str) -> list[Heading]:
             continue
         found.append((start + (len(line) - len(line.lstrip())), level, title, kind, i))
     found = _drop_stray_numbers(found)
+    if _CJK_CHAR.search(text[:5000]) and re.search(rf"第{_ZH_N}条", text):
+        have = {f[0] for f in found}
+        found = sorted(found + [f for f in _zh_inline(text) if f[0] not in have], key=lambda f: f[0])
     out: list[Heading] = []
     in_refs = False
     for start, level, title, kind, _ in found:

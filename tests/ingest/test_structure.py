@@ -310,3 +310,33 @@ def test_cuad_labels_name_the_section_the_text_lies_in():
         at = [m.start() for m in re.finditer(r"\s+".join(map(re.escape, needle.split())), doc.text)]
         labels = {c.section_at(pos).split(" > ")[-1] for pos in at for c in chunks if c.char_start <= pos < c.char_end}
         assert at and labels == {want}, (prefix, labels)
+
+
+# ---- issue 25: Chinese statutes, interpretations and papers -------------------------------------------------
+
+ZH_STATUTE = ("中华人民共和国劳动合同法 （2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过） 目 录 "
+              "第一章 总 则 第二章 劳动合同的订立 第一章 总 则 第一条 为了完善劳动合同制度，制定本法。 第二条 "
+              "中华人民共和国境内的企业与劳动者建立劳动关系，适用本法。 第二章 劳动合同的订立 第十九条 "
+              "劳动合同期限三个月以上不满一年的，试用期不得超过一个月。依照本法第十九条的规定约定试用期。 "
+              "第五百六十三条【法定解除】 有下列情形之一的，当事人可以解除合同： （一）因不可抗力致使不能实现合同目的；")
+
+
+def test_chinese_articles_and_chapters_are_headings_even_when_clean_up_ran_them_together():
+    hs = detect_headings(ZH_STATUTE)
+    got = titles(hs)
+    assert got == ["第一章 总则", "第一条", "第二条", "第二章 劳动合同的订立", "第十九条", "第五百六十三条【法定解除】"], got
+    at = ZH_STATUTE.index("试用期不得超过一个月")
+    assert section_path_at(hs, at)[0] == ("第二章 劳动合同的订立", "第十九条")
+    # a reference inside a sentence ("依照本法第十九条的规定") opens nothing
+    at = ZH_STATUTE.index("约定试用期")
+    assert section_path_at(hs, at)[0][-1] == "第十九条"
+
+
+def test_chinese_headings_one_per_line():
+    text = "\n".join(["一、一般规定", "第一条 人民法院依据民法典第一百四十二条第一款的规定解释合同条款。",
+                      "（一）研究方法", "摘要", "本文研究噪声。", "关键词：噪声；城市", "1 引言", "城市交通噪声。",
+                      "2.1 数据来源", "参考文献", "[1] 张三. 噪声研究. 2020."])
+    hs = detect_headings(text)
+    assert titles(hs) == ["一、一般规定", "第一条", "（一）研究方法", "摘要", "关键词", "1 引言", "2.1 数据来源",
+                          "参考文献"], titles(hs)
+    assert hs[-1].is_references

@@ -45,7 +45,10 @@ _NOTICE = re.compile(
     r"^form of\b|translation|p\.\s?o\.\s?box|\bphone\b|\bfax\b|\btel\.|\bsuite\s+\d", re.I)
 _BAD_PARTY = re.compile(
     r"\b(?:agreement|whereas|this|between|hereby|hereto|means|meaning|shall|dated|date|page|signatory|exhibit|"
-    r"schedule|section|article|conditions|terms|p\.m|a\.m)\b|^\d+\.\s|_{3,}", re.I)
+    r"schedule|section|article|conditions|terms|p\.m|a\.m|recitals?)\b|^\d+\.\s|_{3,}|^[A-H]\.\s|"
+    r"^(?:the\s+)?(?:company|licensee|licensor|distributor|consultant|supplier|customer|client|party|parties|"
+    r"(?:delaware|nevada|florida|california|new york|texas|british columbia|italian|technology|holding)\s+(?:company|corporation))$",
+    re.I)
 _THIS_AGREEMENT = re.compile(
     rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}?"
     rf"{_AGREEMENT_NOUN})\b")
@@ -396,6 +399,10 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     """Parties named in a contract's preamble: "by and between X, a Delaware corporation, and Y (“Y”)"."""
     text = re.sub(r"\b((?:[A-Z] ){3,}[A-Z])\b", lambda m: m.group(1).replace(" ", ""), opening)  # B E T W E E N
     text = _squash(text)
+    # "a company incorporated under the laws of England and Wales": the "and" of a jurisdiction joins no parties
+    text = re.sub(r"(\b(?:laws?\s+of|incorporated\s+in|registered\s+in|organi[sz]ed\s+in|existing\s+in)\s+(?:the\s+)?"
+                  r"[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)\s+and\s+(?=[A-Z])", r"\1 & ", text)
+    text = re.sub(r"(?<=[\s:;,])\((?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\)\s+(?=[A-Z])", "", text)  # "BETWEEN: (1) X; and (2) Y"
     parties: list[str] = []
     m = _BETWEEN.search(text[:3500])
     if m:
@@ -407,7 +414,8 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 parties.append(_clean_party(name, acronyms))
     if len(parties) < 2:
         for m in _COMPANY.finditer(text[:2500]):
-            name = _clean_party(m.group(1), acronyms)
+            raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            name = _clean_party(raw, acronyms)
             if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and len(name.split()) <= 7 and name.lower() not in (p.lower() for p in parties):
                 parties.append(name)
             if len(parties) >= 4:
@@ -415,6 +423,9 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     out: list[str] = []
     for p in parties:
         p = re.sub(r"^(?:and|AND|&)\s+", "", p).strip(" ,;")
+        p = _tidy_party(p)
+        if _BAD_PARTY.search(p):
+            continue
         if p.endswith(".") and not _ABBREV_END.search(p[:-1][-6:]):
             p = p[:-1]
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
@@ -433,7 +444,7 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND)\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -441,11 +452,43 @@ def _split_parties(seg: str) -> list[str]:
                 continue
         i += 1
     pieces.append(seg[start:])
-    return [p.strip(" ,;:") for p in pieces if p.strip(" ,;:")]
+    pieces = [p.strip(" ,;:") for p in pieces if p.strip(" ,;:")]
+    out: list[str] = []
+    for p in pieces:
+        # "ExxonMobil Research and Engineering Company, a Delaware corporation": one name with an "and" inside — the
+        # part before it has no legal form, description or defined name, the part after it ends in a legal form
+        head = re.split(r"[,(]", p)[0].strip()
+        if out and not re.search(r"[,(]", out[-1]) and len(out[-1].split()) <= 4 and not re.search(
+                rf"\b{_SUFFIX}\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}{_SUFFIX}\.?", head):
+            out[-1] = f"{out[-1]} and {p}"
+        else:
+            out.append(p)
+    return out
+
+
+_NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*)$")
+_TAIL_JUNK = re.compile(
+    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
+    r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
+
+
+def _tidy_party(name: str) -> str:
+    """A party's name without what a preamble puts around it: "Client Name:", ", as Servicer", a date, an address
+    after the legal form ("LEO Pharma A/S of Industriparken 55"), a city ("…, Anaheim, Calif")."""
+    name = _NAME_LABEL.sub("", name.strip())
+    name = _TAIL_JUNK.sub("", name).strip(" ,;")
+    name = re.sub(r"\s+(?:of|at|in)$", "", name)  # "NIGEL CROCKETT of (the “Employee”)": the address was left blank
+    m = _AFTER_SUFFIX.match(name)
+    if m:
+        name = m.group(1)
+    return name.strip(" ,;")
 
 
 def _party_name(piece: str) -> str:
     piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
+    # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
+    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
@@ -496,6 +539,10 @@ def find_defined(opening: str) -> list[str]:
     return out[:8]
 
 
+_CAPS_STOP = frozenset("""THE WITH COMMISSION FILED COPY REDACTED CONFIDENTIAL TREATMENT REQUESTED EXHIBIT OMITTED
+PORTIONS SECURITIES EXCHANGE BEEN HAVE HAS THIS DOCUMENT EXECUTION VERSION FORM OF BY BETWEEN AMONG""".split())
+
+
 def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
     cands: list[str] = []
     pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
@@ -519,6 +566,20 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
                 continue
             cands.append(s.strip(" ,.:;"))
             break
+    if not cands:
+        # page 1 was a cover or a notice: the ALL-CAPS words right before the first agreement noun of the opening
+        # ("… FILED WITH THE COMMISSION ENDORSEMENT AGREEMENT This Agreement …" → "ENDORSEMENT AGREEMENT")
+        m = re.search(r"\b([A-Z][A-Z&'’-]+(?:\s+(?:[A-Z][A-Z&'’-]+|AND|OF|TO|FOR))*\s+"
+                      r"(?:AGREEMENT|CONTRACT|LICEN[CS]E|LEASE|AMENDMENT|ADDENDUM))\b", _squash(opening[:3000]))
+        if m:
+            words = m.group(1).split()
+            k = len(words) - 1
+            while k > 0 and words[k - 1] not in _CAPS_STOP and len(words) - k < 6:
+                k -= 1
+            while k < len(words) - 1 and words[k] in ("AND", "OF", "TO", "FOR"):
+                k += 1
+            if len(words) - k >= 2:
+                cands.append(" ".join(words[k:]))
     if not cands:
         m = _THIS_AGREEMENT.search(_squash(opening[:3000]))
         if m:

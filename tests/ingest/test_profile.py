@@ -125,3 +125,36 @@ def test_sample_pdfs(name, title, kind, party):
     assert p.present and p.title == title and p.doc_type == kind
     assert party in p.parties
     assert p.first_page and p.abstract and p.dates
+
+
+# ---- issue 26 item 2: parties and titles a lawyer checks first ------------------------------------------------
+
+def test_preamble_parties_without_jurisdictions_recital_letters_or_descriptions():
+    from ingest.profile import find_parties
+
+    got = find_parties("THIS AGREEMENT is made on 26 September 2019 BETWEEN: (1) BICYCLETX LIMITED a company incorporated "
+                       "under the laws of England and Wales (Company Number 11036101) whose registered office is at "
+                       "Building 900 (the “Company”); and (2) NIGEL CROCKETT of (the ‘‘Employee”). IT IS AGREED as "
+                       "follows:", set())
+    assert got == ["Bicycletx Limited", "Nigel Crockett"], got
+    got = find_parties("BETWEEN: CORAL GOLD RESOURCES LTD., a company duly incorporated pursuant to the laws of the "
+                       "Province of British Columbia (the \"Company\") AND: INTERMARK CAPITAL CORP., a company duly "
+                       "incorporated (the \"Consultant\") WHEREAS: A. The Company is a mining company; C. The Company "
+                       "wishes to engage the Consultant.", set())
+    assert got == ["Coral Gold Resources Ltd.", "Intermark Capital Corp."], got
+    got = find_parties("ENDORSEMENT AGREEMENT This Agreement is entered into on January 13, 2005 between professional "
+                       "golfer, TOM WATSON, (hereinafter referred to as “CONSULTANT”) and ADAMS GOLF, LTD. (hereinafter "
+                       "referred to as “ADAMS GOLF”). WITNESSETH", set())
+    assert got == ["Tom Watson", "Adams Golf, Ltd."], got
+    got = find_parties("This Agreement is made by and between CURO Receivables Finance II, LLC, as Owner, and "
+                       "Client Name: Medical Manager Midwest, Inc. dated as of May 1, 2020.", set())
+    assert got == ["Curo Receivables Finance II, LLC", "Medical Manager Midwest, Inc."], got  # no acronyms given
+
+
+def test_a_cover_page_does_not_make_the_title_agreement():
+    from ingest.profile import contract_title
+
+    lines = ["REDACTED COPY", "CONFIDENTIAL TREATMENT REQUESTED", "CONFIDENTIAL PORTIONS OF THIS",
+             "DOCUMENT HAVE BEEN REDACTED", "AND HAVE BEEN SEPARATELY", "FILED WITH THE COMMISSION"]
+    opening = " ".join(lines) + " ENDORSEMENT AGREEMENT This Agreement is entered into on January 13, 2005 between"
+    assert contract_title(lines, opening, set()) == "Endorsement Agreement"

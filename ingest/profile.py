@@ -33,6 +33,7 @@ _DATE_MDY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(
 _DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX}),?\s+(\d{{4}})\b", re.I)
 _DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")  # 2024年5月1日
 _DATE_MY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{4}})\b", re.I)
 
 _AGREEMENT_NOUN = (r"(?:AGREEMENT|Agreement|CONTRACT|Contract|LICEN[CS]E|Licen[cs]e|AMENDMENT|Amendment|ADDENDUM|"
@@ -245,6 +246,10 @@ def find_dates(text: str, limit: int = 6) -> list[str]:
             found.append((m.start(), iso))
     for m in _DATE_NUM.finditer(text):
         iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_ZH.finditer(text):
+        iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if iso:
             found.append((m.start(), iso))
     for m in _DATE_ISO.finditer(text):
@@ -751,6 +756,84 @@ def central_sentences(text: str, k: int = 3, limit: int = ABSTRACT_CHARS) -> str
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Chinese documents: statutes, interpretations, judgments and case reports, contracts
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff《》〈〉（）()])\s+(?=[\u3400-\u9fff《》〈〉（）()])")
+_ZH_ROLE = re.compile(r"(甲方|乙方|丙方|原告|被告|上诉人|被上诉人|申请人|被申请人|再审申请人|第三人|委托方|受托方|出租方|承租方|"
+                      r"卖方|买方|发包人|承包人)(?:[（(][^）)]{1,12}[）)])?\s*[：:]\s*([^\s，,。；;：:（(]{2,40})")
+_ZH_CASE_TITLE = re.compile(r"^(.{2,30}?)诉(.{2,40}?)案$")
+_ZH_ORG_END = re.compile(r"^(.*(?:股份有限公司|有限责任公司|有限公司|公司|分公司|分店|店|厂|银行|医院|学校|大学|中心|委员会|集团|事务所|局|"
+                         r"研究院|研究所))")
+_ZH_CASE_NO = re.compile(r"[（(]\s*\d{4}\s*[）)]\s*[\u4e00-\u9fff]{1,6}\d{0,4}[\u4e00-\u9fff]{1,6}\d{1,6}号")
+
+
+def is_chinese(text: str) -> bool:
+    return len(_CJK.findall(text[:4000])) > 200
+
+
+def _zh(s: str) -> str:
+    return _CJK_GAP.sub("", _squash(s))
+
+
+def zh_title(lines: Sequence[str]) -> str:
+    """A Chinese document's title: a case's name ("孙银山诉…买卖合同纠纷案") where its opening has one, else its first
+    line(s) up to the date in brackets ("中华人民共和国劳动合同法 （2007年6月29日…通过…）")."""
+    ls = [_zh(x) for x in lines[:40] if _zh(x)]
+    for x in ls[:12]:
+        if _ZH_CASE_TITLE.match(x) and len(x) <= 60:
+            return x
+    if not ls:
+        return ""
+    title = ls[0]
+    for nxt in ls[1:3]:  # a title wrapped onto the next line ("…《中华人民共和国民事诉" + "讼法》的解释", "民法典" + "合同编")
+        if (len(title) >= 14 or re.fullmatch(r"[\u4e00-\u9fff]{1,6}编", nxt)) and not re.search(r"[。；：，]$", title) \
+                and not nxt.startswith(("（", "(", "目录", "目 录")) and len(nxt) <= 30 \
+                and not re.match(r"^第[一二三四五六七八九十]|^(?:基本案情|裁判要点|裁判结果|关键词|案情简介|摘要|引言|前言|典型意义|"
+                                 r"争议焦点|申请人请求|处理结果|案例分析)", nxt):
+            title += nxt
+        else:
+            break
+    title = re.split(r"[（(]\s*\d{4}\s*年", title)[0]
+    return title.strip(" ，,")[:120]
+
+
+def zh_parties(opening: str, title: str) -> list[str]:
+    out: list[str] = []
+    m = _ZH_CASE_TITLE.match(title or "")
+    if m:
+        for x in (m.group(1), m.group(2)):
+            org = _ZH_ORG_END.match(x)
+            x = org.group(1) if org else x
+            if x not in out:
+                out.append(x)
+    for m in _ZH_ROLE.finditer("\n".join(_zh(x) for x in opening[:OPENING_CHARS].split("\n"))):
+        name = re.split(r"甲方|乙方|丙方|原告|被告|上诉人|申请人|第三人|签订|地址|住所|法定代表人|电话", m.group(2))[0]
+        if len(name) < 2:
+            continue
+        if name not in out and not re.match(r"^(?:为|是|在|应|不|可|与|向|对|以|因|的)", name):
+            out.append(name)
+    return out[:MAX_PARTIES]
+
+
+def zh_profile_fields(text: str, lines: Sequence[str], domain: str) -> tuple[str, list[str], str, str]:
+    """(title, parties, document type, case number) of a Chinese document."""
+    title = zh_title(lines)
+    parties = zh_parties(text[:OPENING_CHARS], title)
+    m = _ZH_CASE_NO.search(_zh(text[:OPENING_CHARS]))
+    case_no = re.sub(r"\s+", "", m.group(0)) if m else ""
+    if domain == "statute":
+        kind = "司法解释" if re.search(r"解释|规定$|批复", title) else ("行政法规" if "条例" in title else "法律")
+    elif domain == "court opinion":
+        kind = "判决书" if "判决" in text[:3000] else "案例"
+    elif domain == "contract":
+        kind = (re.search(r"([\u4e00-\u9fff]{0,8}(?:合同|协议))", title) or [None, "合同"])[1]
+    else:
+        kind = "论文" if domain == "paper" else domain
+    return title, parties, kind, case_no
+
+
+# ---------------------------------------------------------------------------------------------------------
 # the profile
 
 
@@ -791,7 +874,12 @@ def profile_from_text(
     acronyms = _acronyms(text[1000:200_000] or text)
     body_words: Counter = Counter(w for w in re.findall(r"\b[a-z][a-z0-9]+\b", text[:200_000]))
     title, parties, authors, court, doc_type, abstract = "", [], [], "", "", ""
-    if domain == "court opinion":
+    zh_case_no = ""
+    if is_chinese(text):
+        title, parties, doc_type, zh_case_no = zh_profile_fields(text, lines, domain)
+        m = re.search(r"(?:最高|高级|中级|基层)?人民法院|[\u4e00-\u9fff]{2,10}(?:劳动人事争议)?仲裁委员会", _zh(first_page[:3000]))
+        court = m.group(0) if m and domain == "court opinion" else ""
+    elif domain == "court opinion":
         title, parties = find_caption(lines, acronyms)
         court = find_court(lines)
         doc_type = f"{court} opinion" if court else "court opinion"
@@ -837,7 +925,7 @@ def profile_from_text(
         defined=defined,
         dates=find_dates(_squash(first_page if domain == "paper" else opening)),
         court=court,
-        case_number=find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else "",
+        case_number=zh_case_no or (find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else ""),
         identifiers=find_identifiers(_squash(opening), domain),
         first_page=_squash(first_page)[:FIRST_PAGE_CHARS],
         headings=heads,

@@ -488,9 +488,39 @@ _COURT = [r"\bCourt\b", r"\bv\.\s", r"\bOpinion\b|\bOPINION\b", r"\bPetitioner\b
 _PAPER = [r"\bAbstract\b|\bABSTRACT\b", r"\bReferences\b|\bREFERENCES\b|\bBibliography\b", r"\barXiv\b", r"\bet al\.", r"\bdataset\b|\bexperiments?\b", r"\bTable \d|\bFigure \d|\bFig\. \d"]
 
 
+_ZH_DOMAIN = {
+    "statute": [r"第[零〇一二三四五六七八九十百千两]+条\s", r"本法|本解释|本规定|本条例|本办法", r"中华人民共和国[\u4e00-\u9fff]{1,12}法",
+                r"全国人民代表大会|常务委员会|审判委员会", r"第[零〇一二三四五六七八九十]+章\s", r"施行"],
+    "court opinion": [r"原告|被告", r"上诉人|被上诉人|申请人|被申请人", r"本院认为|仲裁委|仲裁委员会", r"判决如下|裁定如下|裁决",
+                      r"基本案情|裁判要点|裁判结果|案情简介|典型意义", r"人民法院", r"[（(]\d{4}[）)][\u4e00-\u9fff\d]{2,12}号"],
+    "contract": [r"甲方", r"乙方", r"本合同|本协议", r"双方", r"签订|签署", r"违约责任|争议解决"],
+    "paper": [r"摘\s*要", r"关\s*键\s*词", r"参考文献", r"引\s*言|绪论", r"研究|实验|数据", r"图\s*\d|表\s*\d"],
+}
+
+
+def _guess_domain_zh(sample: str) -> str:
+    """statute / court opinion (judgments, rulings, case reports) / contract / paper for Chinese text."""
+    def score(patterns: list[str]) -> float:
+        total = 0.0
+        for p in patterns:
+            n = len(re.findall(p, sample[:100_000]))
+            total += min(n, 20) / 20 + (1 if n else 0)
+        return total
+
+    scores = {k: score(v) for k, v in _ZH_DOMAIN.items()}
+    if len(re.findall(r"(?:^|[。\s])第[零〇一二三四五六七八九十百千两]+条\s", sample[:100_000])) >= 8:
+        scores["statute"] += 3
+    if re.search(r"甲方[：:]", sample[:5000]) and re.search(r"乙方[：:]", sample[:5000]):
+        scores["contract"] += 3
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 3 else "other"
+
+
 def guess_domain(text: str, file: str = "") -> str:
-    """contract / court opinion / paper / other, by keyword evidence (counted, capped per keyword)."""
+    """contract / court opinion / paper / statute / other, by keyword evidence (counted, capped per keyword)."""
     sample = text[:200_000]
+    if len(_CJK_CHAR.findall(sample[:4000])) > 400:
+        return _guess_domain_zh(sample)
 
     def upto(pattern: str, cap: int) -> int:  # matches, counted no further than `cap` (all the score uses)
         n = 0

@@ -18,7 +18,7 @@ NEEDS_PASSWORD = "needs_password"
 NO_TEXT = "no_text"
 STATUSES = (INGESTED, UNCHANGED, REPLACED, FAILED, NEEDS_PASSWORD, NO_TEXT)
 
-DOMAINS = ("contract", "court opinion", "paper", "other")
+DOMAINS = ("contract", "court opinion", "paper", "statute", "other")  # statute: laws, regulations, judicial interpretations
 
 # Registry row statuses of a document (ingest/store.py): being written → text stored (askable by
 # keywords and whole-document packing) → vectors stored too.

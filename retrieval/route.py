@@ -691,6 +691,9 @@ def _latin_hits(question: str, idx: ProfileIndex) -> list[tuple[int, int, str, s
                 continue
             if kind == "defined" and len(docs) > 1:
                 continue  # "the Company" names a document only where one document alone defines it
+            after = spans[k + len(words)][2] if k + len(words) < len(spans) else ""
+            if kind == "defined" and after[:1].isupper():
+                continue  # part of a longer name: "the Company Law", "the Company Board"
             hits.append((spans[k][0], spans[k + len(words) - 1][1], kind, question[spans[k][0]: spans[k + len(words) - 1][1]],
                          tuple(sorted(docs))))
     return hits

@@ -158,3 +158,32 @@ def test_a_cover_page_does_not_make_the_title_agreement():
              "DOCUMENT HAVE BEEN REDACTED", "AND HAVE BEEN SEPARATELY", "FILED WITH THE COMMISSION"]
     opening = " ".join(lines) + " ENDORSEMENT AGREEMENT This Agreement is entered into on January 13, 2005 between"
     assert contract_title(lines, opening, set()) == "Endorsement Agreement"
+
+
+# ---- issue 25 item 3: Chinese titles, parties, dates, case numbers and domains ---------------------------------
+
+def test_chinese_statute_case_and_contract_profiles():
+    from ingest.profile import find_dates, profile_from_text
+    from ingest.structure import guess_domain
+
+    statute = ("中华人民共和国劳动合同法\n（2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过）\n目 录\n"
+               + "".join(f"第{n}条 用人单位应当依法建立和完善劳动规章制度，保障劳动者享有劳动权利。 " for n in "一二三四五六七八九十")
+               + "本法自2008年1月1日起施行。" * 20)
+    assert guess_domain(statute) == "statute"
+    p = profile_from_text(statute, first_page=statute[:1500], domain="statute", file="劳动合同法.pdf")
+    assert p.title == "中华人民共和国劳动合同法" and p.doc_type == "法律" and p.dates[0] == "2007-06-29"
+
+    case = ("孙银山诉南京欧尚超市有限公司江宁店买卖合同纠纷案\n关键词 民事、买卖合同、食品安全\n基本案情\n"
+            "原告孙银山诉称，2012年5月1日在被告处购买香肠。江苏省南京市江宁区人民法院于2012年9月10日作出（2012）"
+            "江宁开民初字第646号民事判决。本院认为，被告应当支付十倍赔偿金。判决如下：" + "原告的诉讼请求成立。" * 40)
+    assert guess_domain(case) == "court opinion"
+    p = profile_from_text(case, first_page=case[:1500], domain="court opinion", file="案例.pdf")
+    assert p.title.startswith("孙银山诉南京欧尚超市") and p.parties[:2] == ["孙银山", "南京欧尚超市有限公司江宁店"]
+    assert p.case_number == "（2012）江宁开民初字第646号" and "2012-05-01" in p.dates
+
+    contract = ("技术服务合同\n甲方：北京星河科技有限公司\n乙方：上海云帆信息技术有限公司\n签订日期：2024年5月1日\n"
+                "甲乙双方经友好协商，签订本合同。第一条 服务内容 乙方为甲方提供技术服务。" * 20)
+    assert guess_domain(contract) == "contract"
+    p = profile_from_text(contract, first_page=contract[:1500], domain="contract", file="x.pdf")
+    assert p.title == "技术服务合同" and p.parties[:2] == ["北京星河科技有限公司", "上海云帆信息技术有限公司"]
+    assert p.dates[0] == "2024-05-01" and find_dates("2024 年 5 月 1 日") == ["2024-05-01"]

@@ -29,8 +29,10 @@ _MONTHS = {m: i for i, m in enumerate(
 _MONTH_ABBR = {m[:3]: i for m, i in _MONTHS.items()} | {"sept": 9}
 _MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
              r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DATE_MDY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX}),?\s+(\d{{4}})\b", re.I)
+_DATE_MDY = re.compile(rf"(?<![A-Za-z])({_MONTH_RX})\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
+# "31st day of July, 2019", "19 DAY OF MAY , 2010", "31 December, --------- 1996" (a blank left in the form)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*(?:[-_]{{2,}}\s*)?(\d{{4}})\b",
+                       re.I)
 _DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")  # 2024年5月1日
@@ -231,6 +233,40 @@ def _iso(y: int, m: int | None = None, d: int | None = None) -> str | None:
 def _month(name: str) -> int | None:
     n = name.lower().rstrip(".")
     return _MONTHS.get(n) or _MONTH_ABBR.get(n[:4] if n.startswith("sept") else n[:3])
+
+
+# "that certain Distributor Agreement dated …", "amends the Supply Agreement dated …": an earlier agreement's date
+_EARLIER = re.compile(r"\bthat\s+certain\b|\b(?:original|existing|prior|underlying)\b|"
+                      r"\b(?:the|an?|said)\s+(?:[A-Z][\w&-]*\s+){0,6}(?:Agreement|Contract|Licen[cs]e|Lease)\s*,?\s*"
+                      r"(?:\([^)]*\)\s*)?(?:dated|made|entered\s+into|executed|effective)", re.I)
+_DATED = re.compile(r"\b(?:dated|made|entered\s+into|executed|effective|signed|as\s+of|day\s+of|date\s*:)\b", re.I)
+
+
+def agreement_date(text: str) -> str:
+    """The date a contract says it is made, dated or effective ("entered into as of the 31 day of July, 2019"): the
+    first date with such words in the 80 characters before it; "" when none."""
+    for at, iso in _dated_mentions(text):
+        before = text[max(0, at - 80): at]
+        if len(iso) == 10 and _DATED.search(before) and not _EARLIER.search(before):
+            return iso
+    return ""
+
+
+def _dated_mentions(text: str) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for m in _DATE_MDY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_DMY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_NUM.finditer(text):
+        iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    return sorted(found)
 
 
 def find_dates(text: str, limit: int = 6) -> list[str]:
@@ -915,6 +951,11 @@ def profile_from_text(
             heads.append(h.title)
         if len(heads) >= 40:
             break
+    dates = find_dates(_squash(first_page if domain == "paper" else opening))
+    if domain == "contract":
+        made = agreement_date(_squash(text[:15000]))  # the date it is made or dated first, then the others
+        if made:
+            dates = [made] + [d for d in dates if d != made]
     return Profile(
         version=PROFILE_VERSION,
         title=_squash(title)[:200],
@@ -923,7 +964,7 @@ def profile_from_text(
         authors=authors,
         aliases=aliases,
         defined=defined,
-        dates=find_dates(_squash(first_page if domain == "paper" else opening)),
+        dates=dates,
         court=court,
         case_number=zh_case_no or (find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else ""),
         identifiers=find_identifiers(_squash(opening), domain),

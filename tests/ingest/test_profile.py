@@ -187,3 +187,14 @@ def test_chinese_statute_case_and_contract_profiles():
     p = profile_from_text(contract, first_page=contract[:1500], domain="contract", file="x.pdf")
     assert p.title == "技术服务合同" and p.parties[:2] == ["北京星河科技有限公司", "上海云帆信息技术有限公司"]
     assert p.dates[0] == "2024-05-01" and find_dates("2024 年 5 月 1 日") == ["2024-05-01"]
+
+
+def test_the_agreement_date_is_the_date_it_is_made_not_an_earlier_agreements():
+    from ingest.profile import agreement_date
+
+    assert agreement_date("This Network Build and Maintenance Agreement is entered into as of the 31 day of July, 2019 "
+                          "(the “Effective Date”)") == "2019-07-31"
+    assert agreement_date("THIS AGREEMENT IS MADE ON THE 19 DAY OF MAY , 2010 PARTIES") == "2010-05-19"
+    assert agreement_date("shall be effective as of _Dec. 8, 2005 (hereinafter") == "2005-12-08"
+    assert agreement_date("This Amendment No. 2 amends that certain Distributor Agreement dated March 1, 1996. This "
+                          "Amendment is made as of July 15, 1998.") == "1998-07-15"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 import re
 import sys
@@ -39,7 +40,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = (ROOT.parent / "shared").resolve()
+SHARED = Path(os.environ.get("LONGDOC_SHARED") or (ROOT.parent / "shared")).resolve()
 CACHE = ROOT / "bench" / ".cache" / "parse"
 WINDOW = 256
 

@@ -55,12 +55,13 @@ _BAD_PARTY = re.compile(
 _THIS_AGREEMENT = re.compile(
     rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}?"
     rf"{_AGREEMENT_NOUN})\b")
-_BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among)\b\s*:?\s*", re.I)
+_BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among|(?<=entered into )by|(?<=made )by)\b\s*:?\s*",
+                      re.I)
 _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
     r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
-_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
+_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
 _ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Esq|Ltda|Pty|Pte|Plc|Bhd)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
 
@@ -85,10 +86,12 @@ _PARTY_CUT = re.compile(
     r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
     r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
     r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
-    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;)")
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
+    r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
            r"N\.A|S\.A|S\.A\.S|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
-_COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:[A-Z0-9][\w&'’.-]*,?\s+){{0,6}}?[A-Z0-9][\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
+_COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+){{0,6}}?"
+                      rf"(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
 _QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
                      r"individually\s+)?[\"“”']([^\"“”']{2,40})[\"“”']")
 _COURT_LINE = re.compile(
@@ -529,13 +532,15 @@ def _tidy_party(name: str) -> str:
 def _party_name(piece: str) -> str:
     piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
     # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
+    piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
+    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
     piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
     name = re.sub(r"^(?:and|AND|&)\s+", "", name)
-    if not name or not (name[0].isupper() or name[0].isdigit()):
-        return ""
+    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]", name)):
+        return ""  # a name starts with a capital or a digit, or is styled "eGain", "iShip.com", "e-Centives"
     if len(name.split()) > 12 or re.match(r"^(?:the\s+)?(?:parties|party|each|both|all)\b", name, re.I):
         return ""
     return name

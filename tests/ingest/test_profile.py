@@ -149,6 +149,15 @@ def test_preamble_parties_without_jurisdictions_recital_letters_or_descriptions(
     got = find_parties("This Agreement is made by and between CURO Receivables Finance II, LLC, as Owner, and "
                        "Client Name: Medical Manager Midwest, Inc. dated as of May 1, 2020.", set())
     assert got == ["Curo Receivables Finance II, LLC", "Medical Manager Midwest, Inc."], got  # no acronyms given
+    got = find_parties("This Consulting Agreement, made this 27th day of March, 2017 is entered into by Immunotolerance, "
+                       "Inc., a Delaware corporation (the “Company”), and Alan Crane, an individual (the “Consultant”).",
+                       set())
+    assert got == ["Immunotolerance, Inc.", "Alan Crane"], got
+    got = find_parties("effective as of the 1.4.2011 by and between: INVASIX LTD., with a principal place of business at "
+                       "Tavor Building, Israel. Hereinafter referred to as “Customer” And FLEXTRONICS ISRAEL LTD. with a "
+                       "principal place of business at Migdal Haemek, Israel. Hereinafter referred to as “Contractor.” "
+                       "Whereas Customer designs products.", set())
+    assert got == ["Invasix Ltd.", "Flextronics Israel Ltd."], got
 
 
 def test_a_cover_page_does_not_make_the_title_agreement():

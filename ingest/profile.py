@@ -52,8 +52,8 @@ _BAD_PARTY = re.compile(
     r"^(?:the\s+)?(?:company|licensee|licensor|distributor|consultant|supplier|customer|client|party|parties|"
     r"(?:delaware|nevada|florida|california|new york|texas|british columbia|italian|technology|holding)\s+(?:company|corporation))$",
     re.I)
-_THIS_AGREEMENT = re.compile(
-    rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}?"
+_THIS_AGREEMENT = re.compile(  # the longest run of capitalised words up to a noun: "THIS LICENSE AND RESELLER AGREEMENT"
+    rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}"
     rf"{_AGREEMENT_NOUN})\b")
 _BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among|(?<=entered into )by|(?<=made )by)\b\s*:?\s*",
                       re.I)
@@ -604,10 +604,14 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
                 break
             cands.append(pending)
             break
-        if _HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) and not re.search(
+        if re.fullmatch(r"(?:(?:FIRST|SECOND|THIRD|FOURTH|FIFTH)\s+)?AMENDED\s+AND\s+RESTATED", s, re.I):
+            pending = s  # "AMENDED AND RESTATED" above "UNCONDITIONAL CAPITAL MAINTENANCE AGREEMENT"
+            continue
+        short_lower = len(s.split()) <= 5 and s[:1].isupper() and _HAS_AGREEMENT_NOUN.search(s.title()) and not s.endswith(".")
+        if (_HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) or short_lower) and not re.search(
                 r"\b(?:shall|hereby|is made|entered into)\b", s):
             s = re.split(r"\s+(?:by\s+and\s+between|between|among|dated|made|entered)\b", s, flags=re.I)[0]
-            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for)$", s) and len(s.split()) <= 10:
+            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)$", s) and len(s.split()) <= 10:
                 pending = s
                 continue
             cands.append(s.strip(" ,.:;"))

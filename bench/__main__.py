@@ -8,7 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model", "embedders"]
+BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model", "embedders",
+           "profiles"]
 
 
 def main(argv: list[str]) -> int:

@@ -29,10 +29,13 @@ _MONTHS = {m: i for i, m in enumerate(
 _MONTH_ABBR = {m[:3]: i for m, i in _MONTHS.items()} | {"sept": 9}
 _MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
              r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
-_DATE_MDY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX}),?\s+(\d{{4}})\b", re.I)
+_DATE_MDY = re.compile(rf"(?<![A-Za-z])({_MONTH_RX})\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
+# "31st day of July, 2019", "19 DAY OF MAY , 2010", "31 December, --------- 1996" (a blank left in the form)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*(?:[-_]{{2,}}\s*)?(\d{{4}})\b",
+                       re.I)
 _DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")  # 2024年5月1日
 _DATE_MY = re.compile(rf"\b({_MONTH_RX})\s+(\d{{4}})\b", re.I)
 
 _AGREEMENT_NOUN = (r"(?:AGREEMENT|Agreement|CONTRACT|Contract|LICEN[CS]E|Licen[cs]e|AMENDMENT|Amendment|ADDENDUM|"
@@ -45,16 +48,20 @@ _NOTICE = re.compile(
     r"^form of\b|translation|p\.\s?o\.\s?box|\bphone\b|\bfax\b|\btel\.|\bsuite\s+\d", re.I)
 _BAD_PARTY = re.compile(
     r"\b(?:agreement|whereas|this|between|hereby|hereto|means|meaning|shall|dated|date|page|signatory|exhibit|"
-    r"schedule|section|article|conditions|terms|p\.m|a\.m)\b|^\d+\.\s|_{3,}", re.I)
-_THIS_AGREEMENT = re.compile(
-    rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}?"
+    r"schedule|section|article|conditions|terms|p\.m|a\.m|recitals?)\b|^\d+\.\s|_{3,}|^[A-H]\.\s|"
+    r"^(?:the\s+)?(?:company|licensee|licensor|distributor|consultant|supplier|customer|client|party|parties|"
+    r"(?:delaware|nevada|florida|california|new york|texas|british columbia|italian|technology|holding)\s+(?:company|corporation))$",
+    re.I)
+_THIS_AGREEMENT = re.compile(  # the longest run of capitalised words up to a noun: "THIS LICENSE AND RESELLER AGREEMENT"
+    rf"\b(?:This|THIS)\s+((?:[A-Z0-9][\w&'’./-]*,?\s+(?:(?:and|AND|of|OF|to|TO|for|FOR|on|ON|in|IN|&)\s+)?){{0,9}}"
     rf"{_AGREEMENT_NOUN})\b")
-_BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among)\b\s*:?\s*", re.I)
+_BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among|(?<=entered into )by|(?<=made )by)\b\s*:?\s*",
+                      re.I)
 _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
     r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
-_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
+_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
 _ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Esq|Ltda|Pty|Pte|Plc|Bhd)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
 
@@ -79,10 +86,12 @@ _PARTY_CUT = re.compile(
     r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
     r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
     r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
-    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;)")
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
+    r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
            r"N\.A|S\.A|S\.A\.S|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
-_COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:[A-Z0-9][\w&'’.-]*,?\s+){{0,6}}?[A-Z0-9][\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
+_COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+){{0,6}}?"
+                      rf"(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
 _QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
                      r"individually\s+)?[\"“”']([^\"“”']{2,40})[\"“”']")
 _COURT_LINE = re.compile(
@@ -229,6 +238,40 @@ def _month(name: str) -> int | None:
     return _MONTHS.get(n) or _MONTH_ABBR.get(n[:4] if n.startswith("sept") else n[:3])
 
 
+# "that certain Distributor Agreement dated …", "amends the Supply Agreement dated …": an earlier agreement's date
+_EARLIER = re.compile(r"\bthat\s+certain\b|\b(?:original|existing|prior|underlying)\b|"
+                      r"\b(?:the|an?|said)\s+(?:[A-Z][\w&-]*\s+){0,6}(?:Agreement|Contract|Licen[cs]e|Lease)\s*,?\s*"
+                      r"(?:\([^)]*\)\s*)?(?:dated|made|entered\s+into|executed|effective)", re.I)
+_DATED = re.compile(r"\b(?:dated|made|entered\s+into|executed|effective|signed|as\s+of|day\s+of|date\s*:)\b", re.I)
+
+
+def agreement_date(text: str) -> str:
+    """The date a contract says it is made, dated or effective ("entered into as of the 31 day of July, 2019"): the
+    first date with such words in the 80 characters before it; "" when none."""
+    for at, iso in _dated_mentions(text):
+        before = text[max(0, at - 80): at]
+        if len(iso) == 10 and _DATED.search(before) and not _EARLIER.search(before):
+            return iso
+    return ""
+
+
+def _dated_mentions(text: str) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for m in _DATE_MDY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_DMY.finditer(text):
+        iso = _iso(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_NUM.finditer(text):
+        iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    return sorted(found)
+
+
 def find_dates(text: str, limit: int = 6) -> list[str]:
     """ISO dates in order of first mention (day precision first; a bare "June 2024" only when nothing finer)."""
     found: list[tuple[int, str]] = []
@@ -242,6 +285,10 @@ def find_dates(text: str, limit: int = 6) -> list[str]:
             found.append((m.start(), iso))
     for m in _DATE_NUM.finditer(text):
         iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(), iso))
+    for m in _DATE_ZH.finditer(text):
+        iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if iso:
             found.append((m.start(), iso))
     for m in _DATE_ISO.finditer(text):
@@ -396,6 +443,10 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     """Parties named in a contract's preamble: "by and between X, a Delaware corporation, and Y (“Y”)"."""
     text = re.sub(r"\b((?:[A-Z] ){3,}[A-Z])\b", lambda m: m.group(1).replace(" ", ""), opening)  # B E T W E E N
     text = _squash(text)
+    # "a company incorporated under the laws of England and Wales": the "and" of a jurisdiction joins no parties
+    text = re.sub(r"(\b(?:laws?\s+of|incorporated\s+in|registered\s+in|organi[sz]ed\s+in|existing\s+in)\s+(?:the\s+)?"
+                  r"[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)\s+and\s+(?=[A-Z])", r"\1 & ", text)
+    text = re.sub(r"(?<=[\s:;,])\((?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\)\s+(?=[A-Z])", "", text)  # "BETWEEN: (1) X; and (2) Y"
     parties: list[str] = []
     m = _BETWEEN.search(text[:3500])
     if m:
@@ -407,7 +458,8 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 parties.append(_clean_party(name, acronyms))
     if len(parties) < 2:
         for m in _COMPANY.finditer(text[:2500]):
-            name = _clean_party(m.group(1), acronyms)
+            raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            name = _clean_party(raw, acronyms)
             if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and len(name.split()) <= 7 and name.lower() not in (p.lower() for p in parties):
                 parties.append(name)
             if len(parties) >= 4:
@@ -415,6 +467,9 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     out: list[str] = []
     for p in parties:
         p = re.sub(r"^(?:and|AND|&)\s+", "", p).strip(" ,;")
+        p = _tidy_party(p)
+        if _BAD_PARTY.search(p):
+            continue
         if p.endswith(".") and not _ABBREV_END.search(p[:-1][-6:]):
             p = p[:-1]
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
@@ -433,7 +488,7 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND)\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -441,17 +496,51 @@ def _split_parties(seg: str) -> list[str]:
                 continue
         i += 1
     pieces.append(seg[start:])
-    return [p.strip(" ,;:") for p in pieces if p.strip(" ,;:")]
+    pieces = [p.strip(" ,;:") for p in pieces if p.strip(" ,;:")]
+    out: list[str] = []
+    for p in pieces:
+        # "ExxonMobil Research and Engineering Company, a Delaware corporation": one name with an "and" inside — the
+        # part before it has no legal form, description or defined name, the part after it ends in a legal form
+        head = re.split(r"[,(]", p)[0].strip()
+        if out and not re.search(r"[,(]", out[-1]) and len(out[-1].split()) <= 4 and not re.search(
+                rf"\b{_SUFFIX}\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}{_SUFFIX}\.?", head):
+            out[-1] = f"{out[-1]} and {p}"
+        else:
+            out.append(p)
+    return out
+
+
+_NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*)$")
+_TAIL_JUNK = re.compile(
+    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
+    r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
+
+
+def _tidy_party(name: str) -> str:
+    """A party's name without what a preamble puts around it: "Client Name:", ", as Servicer", a date, an address
+    after the legal form ("LEO Pharma A/S of Industriparken 55"), a city ("…, Anaheim, Calif")."""
+    name = _NAME_LABEL.sub("", name.strip())
+    name = _TAIL_JUNK.sub("", name).strip(" ,;")
+    name = re.sub(r"\s+(?:of|at|in)$", "", name)  # "NIGEL CROCKETT of (the “Employee”)": the address was left blank
+    m = _AFTER_SUFFIX.match(name)
+    if m:
+        name = m.group(1)
+    return name.strip(" ,;")
 
 
 def _party_name(piece: str) -> str:
     piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
+    # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
+    piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
+    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
+    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
     name = re.sub(r"^(?:and|AND|&)\s+", "", name)
-    if not name or not (name[0].isupper() or name[0].isdigit()):
-        return ""
+    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]", name)):
+        return ""  # a name starts with a capital or a digit, or is styled "eGain", "iShip.com", "e-Centives"
     if len(name.split()) > 12 or re.match(r"^(?:the\s+)?(?:parties|party|each|both|all)\b", name, re.I):
         return ""
     return name
@@ -478,6 +567,28 @@ def find_aliases(opening: str, body_words: Counter, parties: list[str]) -> list[
     return out[:10]
 
 
+_NOT_DEFINED = re.compile(r"\b(?:agreement|contract|date|term|parties|party|effective|closing|amendment|exhibit|"
+                          r"schedule|section|products?|territory|services?|fees?)\b", re.I)
+
+
+def find_defined(opening: str) -> list[str]:
+    """The names a preamble defines its parties by — (the “Company”), (hereinafter “Distributor”) — so a question
+    may say "the Company" (the router uses them only where one document alone defines the name)."""
+    out: list[str] = []
+    for m in _QUOTED.finditer(_squash(opening[:3000])):
+        term = _squash(m.group(1)).strip(" ,.")
+        if (not term or len(term.split()) > 3 or not term[0].isupper() or _NOT_DEFINED.search(term)
+                or not re.fullmatch(r"[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*", term)):
+            continue
+        if term not in out:
+            out.append(term)
+    return out[:8]
+
+
+_CAPS_STOP = frozenset("""THE WITH COMMISSION FILED COPY REDACTED CONFIDENTIAL TREATMENT REQUESTED EXHIBIT OMITTED
+PORTIONS SECURITIES EXCHANGE BEEN HAVE HAS THIS DOCUMENT EXECUTION VERSION FORM OF BY BETWEEN AMONG""".split())
+
+
 def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
     cands: list[str] = []
     pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
@@ -493,14 +604,32 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
                 break
             cands.append(pending)
             break
-        if _HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) and not re.search(
+        if re.fullmatch(r"(?:(?:FIRST|SECOND|THIRD|FOURTH|FIFTH)\s+)?AMENDED\s+AND\s+RESTATED", s, re.I):
+            pending = s  # "AMENDED AND RESTATED" above "UNCONDITIONAL CAPITAL MAINTENANCE AGREEMENT"
+            continue
+        short_lower = len(s.split()) <= 5 and s[:1].isupper() and _HAS_AGREEMENT_NOUN.search(s.title()) and not s.endswith(".")
+        if (_HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) or short_lower) and not re.search(
                 r"\b(?:shall|hereby|is made|entered into)\b", s):
             s = re.split(r"\s+(?:by\s+and\s+between|between|among|dated|made|entered)\b", s, flags=re.I)[0]
-            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for)$", s) and len(s.split()) <= 10:
+            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)$", s) and len(s.split()) <= 10:
                 pending = s
                 continue
             cands.append(s.strip(" ,.:;"))
             break
+    if not cands:
+        # page 1 was a cover or a notice: the ALL-CAPS words right before the first agreement noun of the opening
+        # ("… FILED WITH THE COMMISSION ENDORSEMENT AGREEMENT This Agreement …" → "ENDORSEMENT AGREEMENT")
+        m = re.search(r"\b([A-Z][A-Z&'’-]+(?:\s+(?:[A-Z][A-Z&'’-]+|AND|OF|TO|FOR))*\s+"
+                      r"(?:AGREEMENT|CONTRACT|LICEN[CS]E|LEASE|AMENDMENT|ADDENDUM))\b", _squash(opening[:3000]))
+        if m:
+            words = m.group(1).split()
+            k = len(words) - 1
+            while k > 0 and words[k - 1] not in _CAPS_STOP and len(words) - k < 6:
+                k -= 1
+            while k < len(words) - 1 and words[k] in ("AND", "OF", "TO", "FOR"):
+                k += 1
+            if len(words) - k >= 2:
+                cands.append(" ".join(words[k:]))
     if not cands:
         m = _THIS_AGREEMENT.search(_squash(opening[:3000]))
         if m:
@@ -672,6 +801,84 @@ def central_sentences(text: str, k: int = 3, limit: int = ABSTRACT_CHARS) -> str
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Chinese documents: statutes, interpretations, judgments and case reports, contracts
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff《》〈〉（）()])\s+(?=[\u3400-\u9fff《》〈〉（）()])")
+_ZH_ROLE = re.compile(r"(甲方|乙方|丙方|原告|被告|上诉人|被上诉人|申请人|被申请人|再审申请人|第三人|委托方|受托方|出租方|承租方|"
+                      r"卖方|买方|发包人|承包人)(?:[（(][^）)]{1,12}[）)])?\s*[：:]\s*([^\s，,。；;：:（(]{2,40})")
+_ZH_CASE_TITLE = re.compile(r"^(.{2,30}?)诉(.{2,40}?)案$")
+_ZH_ORG_END = re.compile(r"^(.*(?:股份有限公司|有限责任公司|有限公司|公司|分公司|分店|店|厂|银行|医院|学校|大学|中心|委员会|集团|事务所|局|"
+                         r"研究院|研究所))")
+_ZH_CASE_NO = re.compile(r"[（(]\s*\d{4}\s*[）)]\s*[\u4e00-\u9fff]{1,6}\d{0,4}[\u4e00-\u9fff]{1,6}\d{1,6}号")
+
+
+def is_chinese(text: str) -> bool:
+    return len(_CJK.findall(text[:4000])) > 200
+
+
+def _zh(s: str) -> str:
+    return _CJK_GAP.sub("", _squash(s))
+
+
+def zh_title(lines: Sequence[str]) -> str:
+    """A Chinese document's title: a case's name ("孙银山诉…买卖合同纠纷案") where its opening has one, else its first
+    line(s) up to the date in brackets ("中华人民共和国劳动合同法 （2007年6月29日…通过…）")."""
+    ls = [_zh(x) for x in lines[:40] if _zh(x)]
+    for x in ls[:12]:
+        if _ZH_CASE_TITLE.match(x) and len(x) <= 60:
+            return x
+    if not ls:
+        return ""
+    title = ls[0]
+    for nxt in ls[1:3]:  # a title wrapped onto the next line ("…《中华人民共和国民事诉" + "讼法》的解释", "民法典" + "合同编")
+        if (len(title) >= 14 or re.fullmatch(r"[\u4e00-\u9fff]{1,6}编", nxt)) and not re.search(r"[。；：，]$", title) \
+                and not nxt.startswith(("（", "(", "目录", "目 录")) and len(nxt) <= 30 \
+                and not re.match(r"^第[一二三四五六七八九十]|^(?:基本案情|裁判要点|裁判结果|关键词|案情简介|摘要|引言|前言|典型意义|"
+                                 r"争议焦点|申请人请求|处理结果|案例分析)", nxt):
+            title += nxt
+        else:
+            break
+    title = re.split(r"[（(]\s*\d{4}\s*年", title)[0]
+    return title.strip(" ，,")[:120]
+
+
+def zh_parties(opening: str, title: str) -> list[str]:
+    out: list[str] = []
+    m = _ZH_CASE_TITLE.match(title or "")
+    if m:
+        for x in (m.group(1), m.group(2)):
+            org = _ZH_ORG_END.match(x)
+            x = org.group(1) if org else x
+            if x not in out:
+                out.append(x)
+    for m in _ZH_ROLE.finditer("\n".join(_zh(x) for x in opening[:OPENING_CHARS].split("\n"))):
+        name = re.split(r"甲方|乙方|丙方|原告|被告|上诉人|申请人|第三人|签订|地址|住所|法定代表人|电话", m.group(2))[0]
+        if len(name) < 2:
+            continue
+        if name not in out and not re.match(r"^(?:为|是|在|应|不|可|与|向|对|以|因|的)", name):
+            out.append(name)
+    return out[:MAX_PARTIES]
+
+
+def zh_profile_fields(text: str, lines: Sequence[str], domain: str) -> tuple[str, list[str], str, str]:
+    """(title, parties, document type, case number) of a Chinese document."""
+    title = zh_title(lines)
+    parties = zh_parties(text[:OPENING_CHARS], title)
+    m = _ZH_CASE_NO.search(_zh(text[:OPENING_CHARS]))
+    case_no = re.sub(r"\s+", "", m.group(0)) if m else ""
+    if domain == "statute":
+        kind = "司法解释" if re.search(r"解释|规定$|批复", title) else ("行政法规" if "条例" in title else "法律")
+    elif domain == "court opinion":
+        kind = "判决书" if "判决" in text[:3000] else "案例"
+    elif domain == "contract":
+        kind = (re.search(r"([\u4e00-\u9fff]{0,8}(?:合同|协议))", title) or [None, "合同"])[1]
+    else:
+        kind = "论文" if domain == "paper" else domain
+    return title, parties, kind, case_no
+
+
+# ---------------------------------------------------------------------------------------------------------
 # the profile
 
 
@@ -712,7 +919,12 @@ def profile_from_text(
     acronyms = _acronyms(text[1000:200_000] or text)
     body_words: Counter = Counter(w for w in re.findall(r"\b[a-z][a-z0-9]+\b", text[:200_000]))
     title, parties, authors, court, doc_type, abstract = "", [], [], "", "", ""
-    if domain == "court opinion":
+    zh_case_no = ""
+    if is_chinese(text):
+        title, parties, doc_type, zh_case_no = zh_profile_fields(text, lines, domain)
+        m = re.search(r"(?:最高|高级|中级|基层)?人民法院|[\u4e00-\u9fff]{2,10}(?:劳动人事争议)?仲裁委员会", _zh(first_page[:3000]))
+        court = m.group(0) if m and domain == "court opinion" else ""
+    elif domain == "court opinion":
         title, parties = find_caption(lines, acronyms)
         court = find_court(lines)
         doc_type = f"{court} opinion" if court else "court opinion"
@@ -741,12 +953,18 @@ def profile_from_text(
         if _mostly_upper(title):
             title = title_case(title, acronyms)
     aliases = find_aliases(opening, body_words, parties) if domain in ("contract", "court opinion", "other") else []
+    defined = find_defined(opening) if domain == "contract" else []
     heads = []
     for h in headings:
         if h.level == 1 and not h.is_references and h.title not in heads:
             heads.append(h.title)
         if len(heads) >= 40:
             break
+    dates = find_dates(_squash(first_page if domain == "paper" else opening))
+    if domain == "contract":
+        made = agreement_date(_squash(text[:15000]))  # the date it is made or dated first, then the others
+        if made:
+            dates = [made] + [d for d in dates if d != made]
     return Profile(
         version=PROFILE_VERSION,
         title=_squash(title)[:200],
@@ -754,9 +972,10 @@ def profile_from_text(
         parties=parties,
         authors=authors,
         aliases=aliases,
-        dates=find_dates(_squash(first_page if domain == "paper" else opening)),
+        defined=defined,
+        dates=dates,
         court=court,
-        case_number=find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else "",
+        case_number=zh_case_no or (find_case_number(_squash(first_page[:4000])) if domain == "court opinion" else ""),
         identifiers=find_identifiers(_squash(opening), domain),
         first_page=_squash(first_page)[:FIRST_PAGE_CHARS],
         headings=heads,

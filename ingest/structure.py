@@ -42,6 +42,125 @@ _APPX_LETTER = re.compile(r"^([A-Z](?:\.\d{1,2}){0,2})\s+([A-Z][A-Za-z][^\n]{0,7
 _TOC_TAIL = re.compile(r"(?:\.{3,}|…+|\s)\s*\d{1,4}$")
 _INLINE_CLAUSE = re.compile(r"^(?:(?:Section|SECTION)\s+)?(\d{1,2}(?:\.\d{1,2}){1,3})\.?\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,7}?)\.\s+\S")
 _INLINE_TOP = re.compile(r"^(\d{1,2})\.\s+((?:[A-Z][\w’'&/-]*[ ,]*(?:and |or |of |the |to |for |in )*){1,6}?)\.\s+[A-Z]")
+# a numbered clause that opens with its title: "1. Definitions. (a) …", "Section 4. Independence of the Servicer. For …",
+# "2. Appointment; Reservation of Rights; Referrals. 2.1 …", "1. APPOINTMENT. ----------- 1.1 …", "§ 2 Products …"
+_SMALLW = r"(?:and|or|of|the|to|for|in|on|with|by|a|an|upon|under|its|their|from|at|as|&)"
+_TITLE_WORD = r"(?:\(?[A-Z][\w’'&/()-]*(?:\.[A-Z]\w*)*)"
+_INLINE_TITLED = re.compile(
+    rf"^(?:(?:Section|SECTION|§)\s*)?(\d{{1,2}}(?:\.\d{{1,3}}){{0,3}})\.?\s+"
+    rf"(?P<title>{_TITLE_WORD}(?:[ ,;]+(?:{_TITLE_WORD}|{_SMALLW}))" r"{0,11}?)"
+    r"\s*[.:]\s*(?:[-_]{3,}\s*)?(?=[A-Z(“\"\d]|[a-z]\)|$)")
+# an ALL-CAPS clause title run into its first sub-clause: "1. DEFINITIONS 1.1 “Licensed Technology” shall mean …"
+_INLINE_CAPS = re.compile(r"^(?:(?:Section|SECTION|§)\s*)?(\d{1,2})\.?\s+(?P<title>[A-Z][A-Z’'&/,;-]*(?:\s+[A-Z][A-Z’'&/,;-]*){0,7})"
+                          r"\s+(?=\1\.\d{1,2}\s)")
+
+
+def _inline_titled(s: str, state: dict) -> tuple[int, str, str] | None:
+    """A numbered clause that opens with a short capitalised title (see _INLINE_TITLED)."""
+    m = _INLINE_TITLED.match(s) or _INLINE_CAPS.match(s)
+    if not m:
+        return None
+    num, title = m.group(1).rstrip("."), m.group("title").strip(" ,;")
+    parts = num.split(".")
+    if int(parts[0]) == 0 or int(parts[0]) > 60 or _note_like(title) or len(title) < 3:
+        return None
+    words = re.findall(r"[A-Za-z][\w’'-]*", title)
+    if not words or re.search(r"\d{3,}|[=<>%$]", title):
+        return None
+    if len(parts) == 2 and parts[1] in ("0", "00"):
+        parts = parts[:1]
+    depth = len(parts)
+    level = depth + (1 if state.get("articles") and depth == 1 else 0)
+    prefix = "Section " if s[:1] in "Ss" else ("§ " if s[:1] == "§" else "")
+    sep = ". " if depth == 1 and not prefix else " "
+    return level, _trim(f"{prefix}{num}{sep}{title}"), "legal"
+
+
+# Chinese structure: 编/分编/章/节/条 of statutes and interpretations ("第五百六十三条 有下列情形之一的…"), the
+# numbered parts of interpretations and papers ("一、管辖", "（一）研究方法", "1 引言", "2.1 数据"), paper headings
+_ZH_NUM = "零〇一二三四五六七八九十百千两"
+_ZH_PART = re.compile(rf"^第\s*([{_ZH_NUM}\d]+)\s*(编|分编|章|节|条)(?:之[{_ZH_NUM}]+)?(?=\s|【|\[|$|[\u4e00-\u9fff])\s*(.*)$")
+_ZH_LEVEL = {"编": 1, "分编": 2, "章": 3, "节": 4, "条": 5}
+_ZH_ENUM = re.compile(rf"^([{_ZH_NUM}]{{1,3}})\s*[、.．]\s*([\u4e00-\u9fff][^\n]{{0,30}})$")
+_ZH_PAREN = re.compile(rf"^[（(]\s*([{_ZH_NUM}]{{1,3}})\s*[)）]\s*([\u4e00-\u9fff][^\n]{{0,24}})$")
+_ZH_NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})(?:\.|\s)\s*([\u4e00-\u9fff][^\n]{0,30})$")
+_ZH_SCI = re.compile(r"^(摘\s*要|关\s*键\s*词|引\s*言|前\s*言|结\s*论|结论与展望|讨\s*论|致\s*谢|附\s*录|参\s*考\s*文\s*献)\s*[:：]?\s*(.*)$")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def _zh(s: str) -> str:
+    """Chinese text without the spaces a line break or letter-spacing left between characters ("总 则" → "总则")."""
+    return _CJK_GAP.sub("", s)
+
+
+def _classify_zh(s: str, state: dict) -> tuple[int, str, str] | None:
+    """Chinese headings; None when the line is not one (or not Chinese)."""
+    m = _ZH_PART.match(s)
+    if m:
+        kind, rest = m.group(2), _zh(m.group(3)).strip()
+        num = f"第{m.group(1)}{kind}"
+        if kind != "条":
+            rest = re.split(rf"\s*第[{_ZH_NUM}\d]+(?:分编|编|章|节|条)", rest)[0].strip()
+        if kind == "条":
+            t = re.match(r"^[【\[]([^】\]]{1,20})[】\]]", rest)  # "第一条【立法目的】"
+            return _ZH_LEVEL[kind], num + (f"【{t.group(1)}】" if t else ""), "legal"
+        if rest and (len(rest) > 24 or re.search(r"[。；，,;]$", rest)):
+            return None  # "第三章规定的…": a sentence that starts with a reference, not a heading
+        return _ZH_LEVEL[kind], _trim(f"{num} {rest}".strip()), "legal"
+    m = _ZH_SCI.match(s)
+    if m and (not m.group(2) or m.group(1).replace(" ", "") in ("摘要", "关键词")):
+        word = m.group(1).replace(" ", "")
+        return 1, word, "refs" if word == "参考文献" else "sci"
+    if len(s) > 40 or re.search(r"[。；，：:,;]$", s):
+        return None
+    m = _ZH_ENUM.match(s)
+    if m:
+        return 3, _trim(_zh(f"{m.group(1)}、{m.group(2)}")), "legal"
+    m = _ZH_PAREN.match(s)
+    if m:
+        return 4, _trim(_zh(f"（{m.group(1)}）{m.group(2)}")), "legal"
+    m = _ZH_NUMBERED.match(s)
+    if m and int(m.group(1).split(".")[0]) <= 40:
+        return m.group(1).count(".") + 1, _trim(_zh(f"{m.group(1)} {m.group(2)}")), "numbered"
+    return None
+
+
+_ZH_N = f"[{_ZH_NUM}\\d]+"
+_ZH_OPEN = r"(?:^|(?<=[。；！？：」』”）)\]】\s]))[ \t\u3000]*"
+_ZH_ARTICLE_AT = re.compile(_ZH_OPEN + rf"(第{_ZH_N}条(?:之[{_ZH_NUM}]+)?)(?:[【\[]([^】\]\n]{{1,20}})[】\]])?(?=[\s\u3000【\[])")
+_ZH_PART_AT = re.compile(_ZH_OPEN + rf"(第{_ZH_N}(?:编|分编|章|节))[ \t\u3000]+((?:[\u4e00-\u9fff、]+[ \t\u3000]?){{1,6}}?)"
+                         rf"(?=[ \t\u3000\n]+第{_ZH_N}(?:分编|章|节|条))")
+_ZH_ENUM_AT = re.compile(_ZH_OPEN + rf"([{_ZH_NUM}]{{1,3}}、[\u4e00-\u9fff]{{2,15}})(?=[ \t\u3000\n]+第{_ZH_N}条)")
+
+
+def _zh_inline(text: str) -> list[tuple[int, int, str, str, int]]:
+    """Chinese articles, chapters and numbered parts that clean-up ran into one line with the text around them:
+    "…本法。 第二条 中华人民共和国境内…" — an article opens after a sentence end (or a line start) and is followed by a
+    space, which a reference inside a sentence ("依照本法第十九条的规定") is not."""
+    out: list[tuple[int, int, str, str, int]] = []
+    first_article = None
+    for m in _ZH_ARTICLE_AT.finditer(text):
+        first_article = m.start(1) if first_article is None else first_article
+        title = _zh(m.group(1)) + (f"【{m.group(2)}】" if m.group(2) else "")
+        out.append((m.start(1), 5, title, "legal", -1))
+    has_toc = bool(re.search(r"目\s*录", text[:20000]))
+    for rx, level in ((_ZH_PART_AT, None), (_ZH_ENUM_AT, 3)):
+        for m in rx.finditer(text):
+            if has_toc and first_article is not None and m.start(1) < first_article and level is None:
+                # a table of contents lists the chapters before the first article; the chapter right above it stays
+                nxt = re.match(rf"[ \t\u3000\n]+第{_ZH_N}条", text[m.end():])
+                if not nxt:
+                    continue
+            if level is None:
+                kind = re.search(r"(编|分编|章|节)$", m.group(1)).group(1)
+                title = re.split(rf"第[{_ZH_NUM}\d]+(?:分编|编|章|节|条)", _zh(m.group(2).strip()))[0].strip()
+                out.append((m.start(1), _ZH_LEVEL[kind], _trim(f"{_zh(m.group(1))} {title}".strip()), "legal", -1))
+            else:
+                out.append((m.start(1), level, _trim(_zh(m.group(1))), "legal", -1))
+    return out
+
+
 _ABSTRACT_INLINE = re.compile(r"^(?:Abstract|ABSTRACT)\s*[—–:.-]\s*\S")  # IEEE "Abstract—We …"
 _ROMAN_TITLE = re.compile(r"^([IVX]{1,5})\.\s+([A-Z][^\n]{1,80})$")
 _LETTER_TITLE = re.compile(r"^([A-H])\.\s+([A-Z][^\n]{1,80})$")
@@ -121,6 +240,9 @@ def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
     m = _INLINE_TOP.match(s)
     if m and int(m.group(1)) <= 60 and not _note_like(m.group(2)):
         return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
+    got = _inline_titled(s, state)
+    if got:
+        return got
     if _WHEREAS.match(s) and not state.get("recitals"):
         state["recitals"] = True
         return 1, "Recitals", "recitals"
@@ -136,6 +258,10 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     s = line.strip()
     if not s:
         return None
+    if _CJK_CHAR.match(s) or (s[:1] in "（(" or s[:1].isdigit()) and _CJK_CHAR.search(s[:8]):
+        got = _classify_zh(s, state)
+        if got or _CJK_CHAR.match(s):
+            return got
     if len(s) > 160:
         return _classify_paragraph(s, state)
     m = _MD.match(s)
@@ -175,8 +301,10 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
         m2 = _INLINE_CLAUSE.match(s)
         if m2:
             return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
-        return None
+        return _inline_titled(s, state)
     m = _ATTACH.match(s)
+    if m and (m.group(3) or "")[:1] in tuple(")],") or (m and re.match(r"^[a-z]", m.group(3) or "") and not s.isupper()):
+        m = None  # "EXHIBIT A) and coupons for …": a reference that a line break left at the start of a line
     if m and (m.group(2) or s.isupper()) and _short(s, 10) and not _SENT_END.search(s.rstrip(".")):
         word = m.group(1).title()
         ident = m.group(2) or ""
@@ -207,12 +335,12 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             return None
         if _short(rest, 12) and not _SENT_END.search(rest) and (_title_case(rest) or _mostly_upper(rest) or len(rest.split()) <= 6):
             if re.search(r"\d{3,}|\d+\.\d+|[=<>%$]", rest):  # table rows and numbers, not titles
-                return None
+                return _inline_titled(s, state)  # … unless a title runs into its first sub-clause ("1. DEFINITIONS 1.1 …")
             return len(parts), _trim(f"{num} {rest}"), "numbered"
         m2 = _INLINE_CLAUSE.match(s)
         if m2 and len(parts) >= 2:
             return len(parts), _trim(f"{m2.group(1)} {m2.group(2)}"), "numbered"
-        return None
+        return _inline_titled(s, state)
     if state.get("after_refs"):
         m = _APPX_LETTER.match(s)
         if m and _short(m.group(2), 10) and not _SENT_END.search(s) and (_title_case(m.group(2)) or _mostly_upper(m.group(2))):
@@ -235,6 +363,13 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     return None
 
 
+def _toc_key(s: str) -> str:
+    """A table-of-contents entry without its page number and leaders: "1. INTERPRETATION ..... 3" → "1 interpretation"."""
+    s = re.sub(r"[.…\s]+\d{1,4}$", "", s.strip())
+    key = " ".join(re.findall(r"\w+", s.lower()))
+    return key if len(key) >= 4 and re.search(r"[a-z]{3}", key) else ""
+
+
 def detect_headings(text: str) -> list[Heading]:
     """Headings in document order. Levels: 1 = article/top section; numbered depth goes deeper."""
     state: dict = {}
@@ -244,6 +379,7 @@ def detect_headings(text: str) -> list[Heading]:
     state["caps_level"] = 2 if has_structure else 1
     found: list[tuple[int, int, str, str, int]] = []  # (start, level, title, kind, line index)
     in_toc = False
+    toc_keys: set[str] = set()
     pos = 0
     lines = text.split("\n")
     skip = -1
@@ -254,12 +390,18 @@ def detect_headings(text: str) -> list[Heading]:
             continue
         s = line.strip()
         if in_toc:
-            # a table of contents runs until the first real paragraph; its lines are not headings
-            if len(s) > 160 or (len(s) > 60 and _SENT_END.search(s) and not _TOC_TAIL.search(s)):
+            # a table of contents runs until the first real paragraph, or until one of its entries comes again
+            # (without its page number: the section itself); its own lines are not headings
+            key = _toc_key(s)
+            if len(s) > 160 or (len(s) > 60 and _SENT_END.search(s) and not _TOC_TAIL.search(s)) or (
+                    key and key in toc_keys and not _TOC_TAIL.search(s)) or (
+                    _inline_titled(s, {}) and not _TOC_TAIL.search(s) and len(s) > 60):
                 in_toc = False
             else:
+                if key:
+                    toc_keys.add(key)
                 continue
-        if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents)\s*$", s):
+        if re.match(r"^(?:TABLE OF CONTENTS|Table of Contents|CONTENTS|Contents|目\s*录)\s*$", s):
             in_toc = True
             found.append((start + len(line) - len(line.lstrip()), 1, "Table of Contents", "toc", i))
             continue
@@ -292,6 +434,9 @@ def detect_headings(text: str) -> list[Heading]:
             continue
         found.append((start + (len(line) - len(line.lstrip())), level, title, kind, i))
     found = _drop_stray_numbers(found)
+    if _CJK_CHAR.search(text[:5000]) and re.search(rf"第{_ZH_N}条", text):
+        have = {f[0] for f in found}
+        found = sorted(found + [f for f in _zh_inline(text) if f[0] not in have], key=lambda f: f[0])
     out: list[Heading] = []
     in_refs = False
     for start, level, title, kind, _ in found:
@@ -343,9 +488,39 @@ _COURT = [r"\bCourt\b", r"\bv\.\s", r"\bOpinion\b|\bOPINION\b", r"\bPetitioner\b
 _PAPER = [r"\bAbstract\b|\bABSTRACT\b", r"\bReferences\b|\bREFERENCES\b|\bBibliography\b", r"\barXiv\b", r"\bet al\.", r"\bdataset\b|\bexperiments?\b", r"\bTable \d|\bFigure \d|\bFig\. \d"]
 
 
+_ZH_DOMAIN = {
+    "statute": [r"第[零〇一二三四五六七八九十百千两]+条\s", r"本法|本解释|本规定|本条例|本办法", r"中华人民共和国[\u4e00-\u9fff]{1,12}法",
+                r"全国人民代表大会|常务委员会|审判委员会", r"第[零〇一二三四五六七八九十]+章\s", r"施行"],
+    "court opinion": [r"原告|被告", r"上诉人|被上诉人|申请人|被申请人", r"本院认为|仲裁委|仲裁委员会", r"判决如下|裁定如下|裁决",
+                      r"基本案情|裁判要点|裁判结果|案情简介|典型意义", r"人民法院", r"[（(]\d{4}[）)][\u4e00-\u9fff\d]{2,12}号"],
+    "contract": [r"甲方", r"乙方", r"本合同|本协议", r"双方", r"签订|签署", r"违约责任|争议解决"],
+    "paper": [r"摘\s*要", r"关\s*键\s*词", r"参考文献", r"引\s*言|绪论", r"研究|实验|数据", r"图\s*\d|表\s*\d"],
+}
+
+
+def _guess_domain_zh(sample: str) -> str:
+    """statute / court opinion (judgments, rulings, case reports) / contract / paper for Chinese text."""
+    def score(patterns: list[str]) -> float:
+        total = 0.0
+        for p in patterns:
+            n = len(re.findall(p, sample[:100_000]))
+            total += min(n, 20) / 20 + (1 if n else 0)
+        return total
+
+    scores = {k: score(v) for k, v in _ZH_DOMAIN.items()}
+    if len(re.findall(r"(?:^|[。\s])第[零〇一二三四五六七八九十百千两]+条\s", sample[:100_000])) >= 8:
+        scores["statute"] += 3
+    if re.search(r"甲方[：:]", sample[:5000]) and re.search(r"乙方[：:]", sample[:5000]):
+        scores["contract"] += 3
+    best = max(scores, key=scores.get)
+    return best if scores[best] >= 3 else "other"
+
+
 def guess_domain(text: str, file: str = "") -> str:
-    """contract / court opinion / paper / other, by keyword evidence (counted, capped per keyword)."""
+    """contract / court opinion / paper / statute / other, by keyword evidence (counted, capped per keyword)."""
     sample = text[:200_000]
+    if len(_CJK_CHAR.findall(sample[:4000])) > 400:
+        return _guess_domain_zh(sample)
 
     def upto(pattern: str, cap: int) -> int:  # matches, counted no further than `cap` (all the score uses)
         n = 0

@@ -18,7 +18,7 @@ NEEDS_PASSWORD = "needs_password"
 NO_TEXT = "no_text"
 STATUSES = (INGESTED, UNCHANGED, REPLACED, FAILED, NEEDS_PASSWORD, NO_TEXT)
 
-DOMAINS = ("contract", "court opinion", "paper", "other")
+DOMAINS = ("contract", "court opinion", "paper", "statute", "other")  # statute: laws, regulations, judicial interpretations
 
 # Registry row statuses of a document (ingest/store.py): being written → text stored (askable by
 # keywords and whole-document packing) → vectors stored too.
@@ -148,6 +148,7 @@ class Profile:
     parties: list[str] = field(default_factory=list)  # contract parties, or a case's parties
     authors: list[str] = field(default_factory=list)  # a paper's authors
     aliases: list[str] = field(default_factory=list)  # defined short names ("Depomed", "RTU")
+    defined: list[str] = field(default_factory=list)  # the names the parties are defined by (“Company”, “Distributor”)
     dates: list[str] = field(default_factory=list)  # ISO dates (yyyy-mm-dd, yyyy-mm or yyyy), earliest mention first
     court: str = ""
     case_number: str = ""

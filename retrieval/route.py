@@ -17,10 +17,12 @@ Hand-written: no library routes queries to documents by their profiles with a ca
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -240,6 +242,8 @@ class ProfileIndex:
     has_vector: np.ndarray | None
     key: tuple = ()
     texts: list[str] = field(default_factory=list)  # each profile as one searchable text
+    phrases: list[list[tuple[str, str]]] = field(default_factory=list)  # (kind, phrase) a question may name it by
+    cjk_names: list[list[str]] = field(default_factory=list)  # its Chinese names, normalised (no spaces, NFKC)
     _bm25: Any = None
 
     def bm25(self):
@@ -270,7 +274,7 @@ def profile_for(doc: Document) -> Profile:
 
 
 def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None = None) -> ProfileIndex:
-    names, words, name_lists, texts = [], [], [], []
+    names, words, name_lists, texts, phrases, cjk = [], [], [], [], [], []
     df: dict[str, int] = {}
     postings: dict[str, list[int]] = {}
     name_post: dict[str, list[int]] = {}
@@ -281,6 +285,8 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
         stem_file = re.sub(r"[_\-.,]+", " ", d.file.rsplit(".", 1)[0])
         nset = set(_terms(" ".join(ns)))
         texts.append(profile_text(p, d.file) + "\n" + stem_file)
+        phrases.append(name_phrases(p, d.title))
+        cjk.append(cjk_names(p, d.title, d.file))
         wset = nset | set(_terms(texts[-1]))
         names.append(nset)
         words.append(wset)
@@ -301,7 +307,8 @@ def build_index(docs: Sequence[Document], vectors: dict[str, np.ndarray] | None 
                 has[i] = True
     arr = {t: np.asarray(v, dtype=np.int32) for t, v in postings.items()}
     narr = {t: np.asarray(v, dtype=np.int32) for t, v in name_post.items()}
-    return ProfileIndex(list(docs), names, words, name_lists, df, arr, narr, mat, has, texts=texts)
+    return ProfileIndex(list(docs), names, words, name_lists, df, arr, narr, mat, has, texts=texts, phrases=phrases,
+                        cjk_names=cjk)
 
 
 def search_profiles(idx: ProfileIndex, query: str, embedder: Any = None, k: int = 10) -> list[Candidate]:
@@ -527,12 +534,19 @@ def route(question: str, idx: ProfileIndex, embedder: Any = None) -> Route:
         return rt
     if spans:
         items = [match_span(idx, s, embedder=embedder) for s in spans]
+        for k, it in enumerate(items):
+            if it.status == "unmatched":  # "the 2019 Endorsement", "《劳动合同法》": a title the words missed
+                got = name_items(spans[k], idx)
+                if len(got) == 1:
+                    items[k] = dataclasses.replace(got[0], span=spans[k])
     elif cueless:
-        names = implicit_span(question)
-        if len([t for t in _terms(names) if t not in _GENERIC]) >= 2:  # one word ("II", "Court") names nothing
-            it = match_span(idx, names, implicit=True)
-            if it.status == "matched":
-                items = [it]
+        items = name_items(question, idx)  # a title, short title or defined name written out in the question
+        if not items:
+            names = implicit_span(question)
+            if len([t for t in _terms(names) if t not in _GENERIC]) >= 2:  # one word ("II", "Court") names nothing
+                it = match_span(idx, names, implicit=True)
+                if it.status == "matched":
+                    items = [it]
     seconds = time.perf_counter() - t0
     return _decide(question, ask, items, across or len(items) > 1, deictic, idx, seconds)
 
@@ -581,3 +595,286 @@ def _reason_all(idx: ProfileIndex, ids: tuple[str, ...], why: str) -> str:
     if len(ids) == 1:
         return f"reading: {idx.docs[0].title or idx.docs[0].file} — {why}"
     return f"reading all {len(ids)} documents — {why}"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# names written out in the question: titles, short titles, defined names, Chinese titles
+
+_SMALL = frozenset("a an and as at by for from in into of on or the to with v vs".split())
+_NAME_STOP = _STOP | _GENERIC | frozenset("""law laws clause section party parties company agreement contract date term
+terms company's""".split())
+_TITLE_NOUN = re.compile(r"\s+(?:agreement|contract|license|licence|lease|amendment|addendum|plan|deed|memorandum|"
+                         r"arrangement|protocol|undertaking|charter)s?$", re.I)
+_EXHIBIT_HEAD = re.compile(r"^(?:exhibit|schedule|annex|appendix)\s+[\w.()-]+\s*[:.-]?\s*", re.I)
+_FORM = re.compile(r",?\s+(?:inc|incorporated|llc|l\.l\.c|ltd|limited|corp|corporation|co|company|lp|l\.p|llp|plc|"
+                   r"s\.a|sa|gmbh|ag|b\.v|bv|n\.v|nv|s\.p\.a|spa|pty|pte)\.?$", re.I)
+
+
+def _tok(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", (s or "").lower().replace("’", "'").replace("'s", ""))
+
+
+def name_phrases(p: Profile, title: str = "") -> list[tuple[str, str]]:
+    """(kind, phrase) pairs a question may name the document by: its title and short titles ("Distributor
+    Agreement", "the 2019 Endorsement"), parties (with and without "Inc."), aliases and defined names."""
+    out: list[tuple[str, str]] = []
+
+    def add(kind: str, phrase: str) -> None:
+        phrase = " ".join((phrase or "").split()).strip(" ,.;:")
+        words = _tok(phrase)
+        stop = _STOP if kind == "defined" else _NAME_STOP  # "the Company" is a name where a preamble defines it
+        if words and any(w not in stop and not w.isdigit() for w in words) and (kind, phrase) not in out:
+            out.append((kind, phrase))
+
+    for t in dict.fromkeys(x for x in (p.title, title) if x):
+        add("title", t)
+        short = _EXHIBIT_HEAD.sub("", t)
+        add("title", short)
+        pw = {w for q in p.parties + p.aliases for w in _tok(q)}
+        words = short.split()
+        k = 0
+        while k < len(words) - 1 and _tok(words[k]) and all(w in pw for w in _tok(words[k])):
+            k += 1  # "Adams Golf Endorsement Agreement" → "Endorsement Agreement"
+        variants = [short] + ([" ".join(words[k:])] if k else [])
+        for j in range(1, len(words) - 1):  # "Marketing and Transportation Services Agreement" → "Transportation …"
+            if words[j].lower() not in _SMALL and _TITLE_NOUN.search(" " + words[-1]):
+                variants.append(" ".join(words[j:]))
+        years = list(dict.fromkeys(d[:4] for d in p.dates[:4]))
+        for v in dict.fromkeys(variants):
+            add("title" if v == t else "short", v)
+            core = _TITLE_NOUN.sub("", v)
+            if core != v:
+                add("short", core)  # "the Endorsement" (alone only where its words are not generic)
+            for y in years:  # "the 2019 Endorsement"
+                add("short", f"{y} {v}")
+                if core != v:
+                    add("short", f"{y} {core}")
+    for q in p.parties:
+        add("party", q)
+        add("party", _FORM.sub("", q))
+    for q in p.aliases:
+        add("party", q)
+    for q in getattr(p, "defined", []) or []:
+        add("defined", q)
+    return out
+
+
+def _cased(orig: list[str], kind: str) -> bool:
+    """Names are written with capitals: every word of a title ("the Distributor Agreement"), the first of a party."""
+    if kind == "party":
+        return orig[0][:1].isupper() or orig[0][:1].isdigit()
+    big = [w for w in orig if w.lower() not in _SMALL]
+    up = [w for w in big if w[:1].isupper() or w[:1].isdigit()]
+    return bool(big) and big[0] in up and len(up) * 3 >= len(big) * 2
+
+
+def _latin_hits(question: str, idx: ProfileIndex) -> list[tuple[int, int, str, str, tuple[int, ...]]]:
+    """(start, end, kind, phrase, documents) for each name of a profile written out in the question."""
+    spans = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[A-Za-z0-9]+", question.replace("’s", "  "))]
+    low = [w.lower() for _, _, w in spans]
+    by_phrase: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+    for i, names in enumerate(idx.phrases):
+        for kind, phrase in names:
+            by_phrase.setdefault((kind, tuple(_tok(phrase))), set()).add(i)
+    for kind, words in list(by_phrase):
+        if kind == "short" and ("title", words) in by_phrase:
+            del by_phrase[(kind, words)]  # a document's own title outranks another's shortened one
+    first = {}
+    for k, w in enumerate(low):
+        first.setdefault(w, []).append(k)
+    hits = []
+    for (kind, words), docs in by_phrase.items():
+        if not words:
+            continue
+        for k in first.get(words[0], ()):
+            if tuple(low[k: k + len(words)]) != words:
+                continue
+            orig = [w for _, _, w in spans[k: k + len(words)]]
+            if not _cased(orig, kind) or (k == 0 and kind not in ("title", "short") and len(words) == 1):
+                continue
+            if kind == "defined" and len(docs) > 1:
+                continue  # "the Company" names a document only where one document alone defines it
+            after = spans[k + len(words)][2] if k + len(words) < len(spans) else ""
+            if kind == "defined" and after[:1].isupper():
+                continue  # part of a longer name: "the Company Law", "the Company Board"
+            hits.append((spans[k][0], spans[k + len(words) - 1][1], kind, question[spans[k][0]: spans[k + len(words) - 1][1]],
+                         tuple(sorted(docs))))
+    return hits
+
+
+# -- Chinese ----------------------------------------------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CJK_SPACE = re.compile(r"(?<=[\u3400-\u9fff\uff08\uff09()《》])\s+(?=[\u3400-\u9fff\uff08\uff09()《》])")
+# common abbreviations in Chinese legal writing (generic: they hold for any statute or interpretation)
+_ZH_ABBR = (("司法解释", "解释"), ("最高法", "最高人民法院"), ("最高院", "最高人民法院"))
+# English names of PRC laws and legal terms → the Chinese words their titles are written with
+_EN_ZH = (
+    (r"labou?r\s+dispute\s+mediation\s+and\s+arbitration\s+law", "劳动争议调解仲裁法"),
+    (r"labou?r\s+contract\s+law", "劳动合同法"), (r"labou?r\s+law", "劳动法"), (r"company\s+law", "公司法"),
+    (r"copyright\s+law", "著作权法"), (r"civil\s+procedure\s+law", "民事诉讼法"),
+    (r"criminal\s+procedure\s+law", "刑事诉讼法"), (r"administrative\s+procedure\s+law", "行政诉讼法"),
+    (r"civil\s+code", "民法典"), (r"contract\s+law", "合同法"), (r"criminal\s+law", "刑法"),
+    (r"patent\s+law", "专利法"), (r"trademark\s+law", "商标法"), (r"securities\s+law", "证券法"),
+    (r"insurance\s+law", "保险法"), (r"(?:enterprise\s+)?bankruptcy\s+law", "破产法"), (r"arbitration\s+law", "仲裁法"),
+    (r"anti-?unfair\s+competition\s+law", "反不正当竞争法"), (r"anti-?monopoly\s+law", "反垄断法"),
+    (r"consumer\s+rights?\s+(?:and\s+interests\s+)?protection\s+law", "消费者权益保护法"),
+    (r"product\s+quality\s+law", "产品质量法"), (r"food\s+safety\s+law", "食品安全法"),
+    (r"personal\s+information\s+protection\s+law", "个人信息保护法"), (r"data\s+security\s+law", "数据安全法"),
+    (r"cyber\s*security\s+law", "网络安全法"), (r"foreign\s+investment\s+law", "外商投资法"),
+    (r"social\s+insurance\s+law", "社会保险法"), (r"property\s+law", "物权法"), (r"tort\s+(?:liability\s+)?law", "侵权责任法"),
+    (r"partnership\s+(?:enterprise\s+)?law", "合伙企业法"), (r"e-?commerce\s+law", "电子商务法"),
+    (r"electronic\s+signature\s+law", "电子签名法"), (r"marriage\s+law", "婚姻法"), (r"guarantee\s+law", "担保法"),
+    (r"(?:supreme\s+people'?s\s+court|\bSPC\b)", "最高人民法院"),
+    (r"(?:contract|contracts)\s+book|book\s+(?:iii|three)\b|part\s+on\s+contracts", "合同编"),
+    (r"general\s+(?:part|provisions|rules)", "通则"), (r"judicial\s+interpretation|interpretation", "解释"),
+    (r"labou?r\s+disputes?", "劳动争议"),
+)
+
+
+_ZH_TITLE_END = re.compile(r"(?:法|法典|编|分编|解释|规定|条例|办法|决定|细则|规则|意见|通知|批复|纪要|案|判决书?|裁定书?|"
+                           r"\([一二三四五六七八九十]+\))$")
+
+
+def cjk_key(s: str) -> str:
+    """Chinese text for matching: NFKC (full-width brackets and digits), no spaces between CJK characters,
+    no title marks 《》〈〉, the abbreviations of _ZH_ABBR spelled out."""
+    s = unicodedata.normalize("NFKC", s or "")
+    s = re.sub(r"[《》〈〉<>“”\"'‘’「」『』]", "", s)
+    s = _CJK_SPACE.sub("", s)
+    for short, full in _ZH_ABBR:
+        s = s.replace(short, full)
+    return s
+
+
+def cjk_names(p: Profile, title: str = "", file: str = "") -> list[str]:
+    """A document's Chinese names: title, title without "中华人民共和国", the file name's stem, parties."""
+    stem = re.sub(r"^(?:案例|判决|裁定)[_\-\s]*", "", (file or "").rsplit(".", 1)[0])
+    out: list[str] = []
+    for x in (p.title, title, stem, *p.parties, *p.aliases, p.case_number):
+        k = cjk_key(x)
+        if len(_CJK.findall(k)) < 2:
+            continue
+        for v in (k, k.replace("中华人民共和国", "")):
+            v = re.sub(r"^[^\w(]+|[^\w)]+$", "", v).strip("_")
+            if len(_CJK.findall(v)) >= 2 and v not in out:
+                out.append(v)
+    return out
+
+
+def _en_to_zh(question: str) -> list[str]:
+    """The Chinese words that the English names of PRC laws in the question stand for ("the Labor Contract Law")."""
+    got, text = [], question
+    for rx, zh in _EN_ZH:  # longest names first: "Labor Contract Law" before "Contract Law"
+        for _m in re.finditer(rx, text, re.I):
+            got.append(zh)
+        text = re.sub(rx, " ", text, flags=re.I)
+    return list(dict.fromkeys(got))
+
+
+def _window(q: str, name: str) -> tuple[int, int]:
+    """(length, first index) of the longest stretch of `q` whose characters occur in `name` in order and close
+    together — "民诉法解释" in "最高人民法院关于适用民事诉讼法的解释", "民法典合同编" in its title: Chinese short
+    titles keep characters of the full title in order."""
+    best = (0, 0)
+    for i in range(len(q)):
+        if not _CJK.match(q[i]) or len(q) - i <= best[0]:
+            continue
+        start = name.find(q[i])
+        while start >= 0:  # every place the stretch may start in the name
+            p, j = start + 1, i + 1
+            while j < len(q):
+                pos = name.find(q[j], p)
+                if pos < 0 or pos - start + 1 > 2.5 * (j - i + 1) + 2:
+                    break
+                p, j = pos + 1, j + 1
+            if j - i > best[0]:
+                best = (j - i, i)
+            start = name.find(q[i], start + 1)
+    return best
+
+
+def _cjk_item(question: str, idx: ProfileIndex) -> RouteItem | None:
+    """The document whose Chinese name the question spells out most (a 《》 title, "劳动合同法", an abbreviation
+    "民诉法解释"), or the English name of a Chinese law ("the Labor Contract Law" → 劳动合同法)."""
+    if not any(idx.cjk_names):
+        return None
+    q = cjk_key(question)
+    quoted = re.findall(r"《([^》]{2,60})》", unicodedata.normalize("NFKC", question))
+    probes = [cjk_key(x) for x in quoted] or ([q] if _CJK.search(q) else [])
+    zh = _en_to_zh(question)
+    if not probes and not zh:
+        return None
+    scores = []
+    for names in idx.cjk_names:
+        best = (0, 0.0, "", False)
+        for name in names:
+            for probe in probes:
+                n, at = _window(probe, name)
+                said = probe[at: int(at + n)]
+                if n >= 2 and n < 4 and said in name:
+                    n += 0.5  # a person's or a company's name written out whole ("孙银山")
+                if n >= 2 and (n, n / len(name)) > best[:2]:
+                    # a name the question points at: quoted, or ending as titles end ("…法", "…解释", "…编")
+                    best = (n, n / len(name), name, bool(quoted) or bool(_ZH_TITLE_END.search(said)))
+            if zh:  # the English names of a law's parts, each in the title, in any order
+                n = sum(len(t) for t in zh if t in name)
+                if n >= 2 and (n, n / len(name)) > best[:2]:
+                    best = (n, n / len(name), name, True)
+        scores.append(best)
+    order = sorted(range(idx.n), key=lambda i: (-scores[i][0], -scores[i][1]))
+    top = scores[order[0]]
+    if top[0] < (3 if quoted or zh else 3.5):
+        return None
+    second = scores[order[1]] if idx.n > 1 else (0, 0.0, "", False)
+    if top[0] - second[0] < 2 and top[1] - second[1] < 0.2:
+        near = [i for i in order if top[0] - scores[i][0] < 2 and top[1] - scores[i][1] < 0.2]
+        if len(near) > WIDEN_MAX:
+            return None
+        cands = tuple(Candidate(idx.docs[i].doc_id, idx.docs[i].file, idx.docs[i].title, round(scores[i][1], 3),
+                                (scores[i][2],)) for i in near)
+        return RouteItem(" ".join(quoted) or question, "ambiguous", tuple(c.doc_id for c in cands), round(top[1], 3),
+                         tuple(c.matched[0] for c in cands), cands, not top[3])
+    d = idx.docs[order[0]]
+    c = Candidate(d.doc_id, d.file, d.title, round(min(0.95, 0.5 + top[1] / 2), 3), (f"title “{top[2]}”",))
+    # words that merely occur in a title ("解除劳动合同") read that document first and hide nothing
+    return RouteItem(" ".join(quoted) or question, "matched", (d.doc_id,), c.score, c.matched, (c,), not top[3])
+
+
+def name_items(question: str, idx: ProfileIndex) -> list[RouteItem]:
+    """Documents the question names by a title, short title, party or defined name written out in it, one item per
+    document named (several when it names several: "the Distributor Agreement and the Outsourcing Agreement")."""
+    if idx.n <= 1:
+        return []
+    hits = _latin_hits(question, idx)
+    items: list[tuple[set[int], list[str], bool]] = []  # documents, what matched, only by party names
+    # longest first, each stretch of the question used once
+    taken: list[tuple[int, int]] = []
+    for s, e, kind, text, docs in sorted(hits, key=lambda h: (-(h[1] - h[0]), h[0])):
+        if any(s < b and a < e for a, b in taken):
+            continue
+        taken.append((s, e))
+        label = {"title": "title", "short": "title", "party": "party", "defined": "defined name"}[kind] + f" “{text}”"
+        for it in items:
+            if it[0] & set(docs):
+                it[0].intersection_update(docs)
+                it[1].append(label)
+                it[2].append(kind)
+                break
+        else:
+            items.append((set(docs), [label], [kind]))
+    out = []
+    for docs, labels, kinds in items:
+        if all(k == "party" for k in kinds):
+            continue  # party names alone route through the question's words (read first, hide nothing)
+        if len(docs) > WIDEN_MAX:
+            continue
+        ids = tuple(idx.docs[i].doc_id for i in sorted(docs))
+        cands = tuple(Candidate(idx.docs[i].doc_id, idx.docs[i].file, idx.docs[i].title, 0.95, tuple(labels))
+                      for i in sorted(docs))
+        out.append(RouteItem(question, "matched" if len(ids) == 1 else "ambiguous", ids, 0.95, tuple(labels), cands))
+    if not out:
+        it = _cjk_item(question, idx)
+        if it is not None:
+            out.append(it)
+    return out

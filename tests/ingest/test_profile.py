@@ -125,3 +125,85 @@ def test_sample_pdfs(name, title, kind, party):
     assert p.present and p.title == title and p.doc_type == kind
     assert party in p.parties
     assert p.first_page and p.abstract and p.dates
+
+
+# ---- issue 26 item 2: parties and titles a lawyer checks first ------------------------------------------------
+
+def test_preamble_parties_without_jurisdictions_recital_letters_or_descriptions():
+    from ingest.profile import find_parties
+
+    got = find_parties("THIS AGREEMENT is made on 26 September 2019 BETWEEN: (1) BICYCLETX LIMITED a company incorporated "
+                       "under the laws of England and Wales (Company Number 11036101) whose registered office is at "
+                       "Building 900 (the “Company”); and (2) NIGEL CROCKETT of (the ‘‘Employee”). IT IS AGREED as "
+                       "follows:", set())
+    assert got == ["Bicycletx Limited", "Nigel Crockett"], got
+    got = find_parties("BETWEEN: CORAL GOLD RESOURCES LTD., a company duly incorporated pursuant to the laws of the "
+                       "Province of British Columbia (the \"Company\") AND: INTERMARK CAPITAL CORP., a company duly "
+                       "incorporated (the \"Consultant\") WHEREAS: A. The Company is a mining company; C. The Company "
+                       "wishes to engage the Consultant.", set())
+    assert got == ["Coral Gold Resources Ltd.", "Intermark Capital Corp."], got
+    got = find_parties("ENDORSEMENT AGREEMENT This Agreement is entered into on January 13, 2005 between professional "
+                       "golfer, TOM WATSON, (hereinafter referred to as “CONSULTANT”) and ADAMS GOLF, LTD. (hereinafter "
+                       "referred to as “ADAMS GOLF”). WITNESSETH", set())
+    assert got == ["Tom Watson", "Adams Golf, Ltd."], got
+    got = find_parties("This Agreement is made by and between CURO Receivables Finance II, LLC, as Owner, and "
+                       "Client Name: Medical Manager Midwest, Inc. dated as of May 1, 2020.", set())
+    assert got == ["Curo Receivables Finance II, LLC", "Medical Manager Midwest, Inc."], got  # no acronyms given
+    got = find_parties("This Consulting Agreement, made this 27th day of March, 2017 is entered into by Immunotolerance, "
+                       "Inc., a Delaware corporation (the “Company”), and Alan Crane, an individual (the “Consultant”).",
+                       set())
+    assert got == ["Immunotolerance, Inc.", "Alan Crane"], got
+    got = find_parties("effective as of the 1.4.2011 by and between: INVASIX LTD., with a principal place of business at "
+                       "Tavor Building, Israel. Hereinafter referred to as “Customer” And FLEXTRONICS ISRAEL LTD. with a "
+                       "principal place of business at Migdal Haemek, Israel. Hereinafter referred to as “Contractor.” "
+                       "Whereas Customer designs products.", set())
+    assert got == ["Invasix Ltd.", "Flextronics Israel Ltd."], got
+
+
+def test_a_cover_page_does_not_make_the_title_agreement():
+    from ingest.profile import contract_title
+
+    lines = ["REDACTED COPY", "CONFIDENTIAL TREATMENT REQUESTED", "CONFIDENTIAL PORTIONS OF THIS",
+             "DOCUMENT HAVE BEEN REDACTED", "AND HAVE BEEN SEPARATELY", "FILED WITH THE COMMISSION"]
+    opening = " ".join(lines) + " ENDORSEMENT AGREEMENT This Agreement is entered into on January 13, 2005 between"
+    assert contract_title(lines, opening, set()) == "Endorsement Agreement"
+
+
+# ---- issue 25 item 3: Chinese titles, parties, dates, case numbers and domains ---------------------------------
+
+def test_chinese_statute_case_and_contract_profiles():
+    from ingest.profile import find_dates, profile_from_text
+    from ingest.structure import guess_domain
+
+    statute = ("中华人民共和国劳动合同法\n（2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过）\n目 录\n"
+               + "".join(f"第{n}条 用人单位应当依法建立和完善劳动规章制度，保障劳动者享有劳动权利。 " for n in "一二三四五六七八九十")
+               + "本法自2008年1月1日起施行。" * 20)
+    assert guess_domain(statute) == "statute"
+    p = profile_from_text(statute, first_page=statute[:1500], domain="statute", file="劳动合同法.pdf")
+    assert p.title == "中华人民共和国劳动合同法" and p.doc_type == "法律" and p.dates[0] == "2007-06-29"
+
+    case = ("孙银山诉南京欧尚超市有限公司江宁店买卖合同纠纷案\n关键词 民事、买卖合同、食品安全\n基本案情\n"
+            "原告孙银山诉称，2012年5月1日在被告处购买香肠。江苏省南京市江宁区人民法院于2012年9月10日作出（2012）"
+            "江宁开民初字第646号民事判决。本院认为，被告应当支付十倍赔偿金。判决如下：" + "原告的诉讼请求成立。" * 40)
+    assert guess_domain(case) == "court opinion"
+    p = profile_from_text(case, first_page=case[:1500], domain="court opinion", file="案例.pdf")
+    assert p.title.startswith("孙银山诉南京欧尚超市") and p.parties[:2] == ["孙银山", "南京欧尚超市有限公司江宁店"]
+    assert p.case_number == "（2012）江宁开民初字第646号" and "2012-05-01" in p.dates
+
+    contract = ("技术服务合同\n甲方：北京星河科技有限公司\n乙方：上海云帆信息技术有限公司\n签订日期：2024年5月1日\n"
+                "甲乙双方经友好协商，签订本合同。第一条 服务内容 乙方为甲方提供技术服务。" * 20)
+    assert guess_domain(contract) == "contract"
+    p = profile_from_text(contract, first_page=contract[:1500], domain="contract", file="x.pdf")
+    assert p.title == "技术服务合同" and p.parties[:2] == ["北京星河科技有限公司", "上海云帆信息技术有限公司"]
+    assert p.dates[0] == "2024-05-01" and find_dates("2024 年 5 月 1 日") == ["2024-05-01"]
+
+
+def test_the_agreement_date_is_the_date_it_is_made_not_an_earlier_agreements():
+    from ingest.profile import agreement_date
+
+    assert agreement_date("This Network Build and Maintenance Agreement is entered into as of the 31 day of July, 2019 "
+                          "(the “Effective Date”)") == "2019-07-31"
+    assert agreement_date("THIS AGREEMENT IS MADE ON THE 19 DAY OF MAY , 2010 PARTIES") == "2010-05-19"
+    assert agreement_date("shall be effective as of _Dec. 8, 2005 (hereinafter") == "2005-12-08"
+    assert agreement_date("This Amendment No. 2 amends that certain Distributor Agreement dated March 1, 1996. This "
+                          "Amendment is made as of July 15, 1998.") == "1998-07-15"

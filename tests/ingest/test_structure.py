@@ -248,3 +248,95 @@ def test_title_guess():
     assert guess_title("contract_final_v2", "Exhibit 10.1\nLICENSE AGREEMENT", "contract_final_v2.pdf") == "LICENSE AGREEMENT"
     assert guess_title("untitled.pdf", "", "memo.pdf") == "memo"
     assert guess_title("The Economics of Things", "whatever", "a.pdf") == "The Economics of Things"
+
+
+# ---- issue 26: a passage's label is the section its text lies in --------------------------------------------
+
+INLINE = """DISTRIBUTOR AGREEMENT
+TABLE OF CONTENTS
+1. APPOINTMENT 1
+2. Definitions and Interpretation 2
+3. CONTRACT PRICE 4
+1. APPOINTMENT. ----------- 1.1 Subject to the provisions of this Agreement, Airspan appoints the Distributor.
+2. Definitions and Interpretation. (a) "Affiliate" means any entity controlling a party.
+3. CONTRACT PRICE
+The price is set out in Schedule 1.
+4. Appointment; Reservation of Rights; Referrals. 4.1 The Company hereby appoints the Reseller.
+5. DEFINITIONS 5.1 "Licensed Technology" shall mean the software.
+Section 6. Independence of the Servicer. For all purposes the Servicer is independent.
+7. MONEY LIST BONUS(ES). In addition to the Retainer Fee, the Company pays a bonus.
+8. Subject to the terms of this Amendment, the Territory is extended.
+9. COMPLIANCE WITH LAW; INSURANCE: During the Term the Carrier complies with all laws.
+Any notice referred to in EXHIBIT A) and coupons for products offered by the Company.
+"""
+
+
+def test_numbered_clauses_that_open_with_their_title_are_sections():
+    hs = detect_headings(INLINE)
+    got = titles(hs)
+    assert got[:2] == ["DISTRIBUTOR AGREEMENT", "Table of Contents"]
+    # the table of contents ends where its first entry comes again; every clause below opens its own section
+    assert got[2:] == ["1. APPOINTMENT", "2. Definitions and Interpretation", "3 CONTRACT PRICE",
+                       "4. Appointment; Reservation of Rights; Referrals", "5. DEFINITIONS",
+                       "Section 6 Independence of the Servicer", "7. MONEY LIST BONUS(ES)",
+                       "9. COMPLIANCE WITH LAW; INSURANCE"], got
+    at = INLINE.index("the Carrier complies")
+    assert section_path_at(hs, at)[0][-1] == "9. COMPLIANCE WITH LAW; INSURANCE"
+    at = INLINE.index("the Territory is extended")  # an untitled clause stays in the section before it
+    assert section_path_at(hs, at)[0][-1] == "7. MONEY LIST BONUS(ES)"
+
+
+def test_cuad_labels_name_the_section_the_text_lies_in():
+    """Issue 26's examples: Airspan's governing law (21.4, p. 13) was labelled "6 CONTRACT PRICE", Aspirity's 9.07
+    "Section 9.06 Entire Agreement"."""
+    import re
+    from pathlib import Path
+
+    import pytest
+    from parse_cache import CUAD
+
+    from ingest.chunk import chunk_document
+
+    def count(t: str) -> int:
+        return len(t.split())
+
+    for prefix, needle, want in (("AIRSPAN", "governed by the laws of the State of South Dakota", "21. MISCELLANEOUS"),
+                                 ("ASPIRITY", "9.07 Choice of Law; Venue. This Agreement", "Section 9.07 Choice of Law; Venue")):
+        files = sorted(Path(CUAD).glob(prefix + "*")) if Path(CUAD).is_dir() else []
+        if not files:
+            pytest.skip("../shared/corpus/cuad is not present")
+        doc = parsed(str(files[0]))
+        chunks = chunk_document(doc, count, 200, 20)
+        at = [m.start() for m in re.finditer(r"\s+".join(map(re.escape, needle.split())), doc.text)]
+        labels = {c.section_at(pos).split(" > ")[-1] for pos in at for c in chunks if c.char_start <= pos < c.char_end}
+        assert at and labels == {want}, (prefix, labels)
+
+
+# ---- issue 25: Chinese statutes, interpretations and papers -------------------------------------------------
+
+ZH_STATUTE = ("中华人民共和国劳动合同法 （2007年6月29日 第十届全国人民代表大会常务委员会第二十八次会议通过） 目 录 "
+              "第一章 总 则 第二章 劳动合同的订立 第一章 总 则 第一条 为了完善劳动合同制度，制定本法。 第二条 "
+              "中华人民共和国境内的企业与劳动者建立劳动关系，适用本法。 第二章 劳动合同的订立 第十九条 "
+              "劳动合同期限三个月以上不满一年的，试用期不得超过一个月。依照本法第十九条的规定约定试用期。 "
+              "第五百六十三条【法定解除】 有下列情形之一的，当事人可以解除合同： （一）因不可抗力致使不能实现合同目的；")
+
+
+def test_chinese_articles_and_chapters_are_headings_even_when_clean_up_ran_them_together():
+    hs = detect_headings(ZH_STATUTE)
+    got = titles(hs)
+    assert got == ["第一章 总则", "第一条", "第二条", "第二章 劳动合同的订立", "第十九条", "第五百六十三条【法定解除】"], got
+    at = ZH_STATUTE.index("试用期不得超过一个月")
+    assert section_path_at(hs, at)[0] == ("第二章 劳动合同的订立", "第十九条")
+    # a reference inside a sentence ("依照本法第十九条的规定") opens nothing
+    at = ZH_STATUTE.index("约定试用期")
+    assert section_path_at(hs, at)[0][-1] == "第十九条"
+
+
+def test_chinese_headings_one_per_line():
+    text = "\n".join(["一、一般规定", "第一条 人民法院依据民法典第一百四十二条第一款的规定解释合同条款。",
+                      "（一）研究方法", "摘要", "本文研究噪声。", "关键词：噪声；城市", "1 引言", "城市交通噪声。",
+                      "2.1 数据来源", "参考文献", "[1] 张三. 噪声研究. 2020."])
+    hs = detect_headings(text)
+    assert titles(hs) == ["一、一般规定", "第一条", "（一）研究方法", "摘要", "关键词", "1 引言", "2.1 数据来源",
+                          "参考文献"], titles(hs)
+    assert hs[-1].is_references

@@ -43,14 +43,15 @@ def longdoc(*args: str) -> list[str]:
 MAX_FILE_MB = 4  # the test server's upload limit (small, so the over-limit upload is quick to send)
 
 
-def start_server(home: Path, log: Path, *extra: str, timeout_s: float = 90.0):
-    """`longdoc serve` on a free port in its own process group; (Popen, base URL) once /v1/health answers."""
+def start_server(home: Path, log: Path, *extra: str, timeout_s: float = 90.0, env: dict | None = None):
+    """`longdoc serve` on a free port in its own process group; (Popen, base URL) once /v1/health answers.
+    `env`: more settings for the server (LONGDOC_* and the like), over the test server's upload limit."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_local_server(longdoc("serve", "--port", str(port), *extra), log,
                               lambda: httpx.get(url + "/v1/health", timeout=2).status_code == 200, "longdoc serve",
                               timeout_s=timeout_s, stop=stop_server, cwd=ROOT,
-                              env=cli_env(home, LONGDOC_MAX_FILE_MB=str(MAX_FILE_MB)))
+                              env=cli_env(home, **{"LONGDOC_MAX_FILE_MB": str(MAX_FILE_MB), **(env or {})}))
     return proc, url
 
 

@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from app.config import load_settings
-from ingest.local_server import start_local_server
-from tests.api.conftest import cli_env, longdoc, make_token, stop_server
-from tests.conftest import ROOT, SAMPLES, _free_port
+from tests.api.conftest import cli_env, make_token, start_server, stop_server
+from tests.conftest import SAMPLES
 from tests.hardening.helpers import run_longdoc
 
 PDF = SAMPLES / "KINGPHARMACEUTICALSINC_08_09_2006-EX-10.1-PROMOTION AGREEMENT.PDF"
@@ -24,12 +23,7 @@ BIG = SAMPLES / "scotus_tarrant-v-herrmann_569US614_2013_slip.pdf"  # 1.2 MB: mo
 
 
 def _serve(home, log, **env):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = start_local_server(longdoc("serve", "--port", str(port)), log,
-                              lambda: httpx.get(url + "/v1/health", timeout=2).status_code == 200, "longdoc serve",
-                              timeout_s=120, stop=stop_server, cwd=ROOT, env=cli_env(home, **env))
-    return proc, url
+    return start_server(home, log, timeout_s=120, env=env)
 
 
 def _upload(url, token, path):

@@ -14,9 +14,7 @@ import pytest
 
 from app.config import load_settings
 from app.library import jobs
-from ingest.local_server import start_local_server
-from tests.api.conftest import cli_env, longdoc, make_token, stop_server
-from tests.conftest import ROOT, _free_port
+from tests.api.conftest import cli_env, make_token, start_server, stop_server
 from tests.fixtures import pdfs
 from tests.hardening.helpers import run_longdoc
 
@@ -24,13 +22,8 @@ REDELIVER_S = 10
 
 
 def _serve(home, log):
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = start_local_server(longdoc("serve", "--port", str(port)), log,
-                              lambda: httpx.get(url + "/v1/health", timeout=2).status_code == 200, "longdoc serve",
-                              timeout_s=120, stop=stop_server, cwd=ROOT,
-                              env=cli_env(home, LONGDOC_REDELIVER_S=str(REDELIVER_S), LONGDOC_MAX_FILE_MB="200"))
-    return proc, url
+    return start_server(home, log, timeout_s=120,
+                        env={"LONGDOC_REDELIVER_S": str(REDELIVER_S), "LONGDOC_MAX_FILE_MB": "200"})
 
 
 def _group_alive(pgid: int) -> bool:

@@ -103,3 +103,11 @@ def test_prefix_is_byte_identical_across_questions_and_history_drops_reasoning(k
     assert system_message(packed, rendered) == a[0]
     c = compare_messages(packed, ["governing law", "term"], rendered=rendered)
     assert c[0] == a[0] and '"governing law"' in c[1]["content"] and "JSON" in c[1]["content"]
+
+
+def test_the_model_answers_in_the_questions_language_and_quotes_verbatim(king_packed):
+    """Issue 25: DeepSeek is told to answer in the question's language and keep quotes in the document's."""
+    packed, _ = king_packed
+    sys_text = build_messages("本合同适用哪国法律？", packed, rendered="[D1 p.1]\n" + packed.passages[0].text)[0]["content"]
+    rules = sys_text[: sys_text.index(OPEN)]
+    assert "language of the question" in rules and "verbatim in the document's own language" in rules

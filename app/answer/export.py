@@ -34,6 +34,18 @@ FONT_CANDIDATES = (
     "/Library/Fonts/Arial Unicode.ttf",
     "C:/Windows/Fonts/arial.ttf",
 )
+# Chinese, Japanese and Korean text needs a font that has the glyphs (DejaVu has none: fpdf2 drops them)
+CJK_FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian/Ubuntu fonts-noto-cjk
+    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",  # Fedora, Arch
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+    "C:/Windows/Fonts/msyh.ttc",
+)
+CJK_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
 # ---- the common content --------------------------------------------------------------------
@@ -274,6 +286,27 @@ def find_font() -> str | None:
         return None
 
 
+def find_cjk_font() -> str | None:
+    """A font with Chinese, Japanese and Korean glyphs: a known path, else any *CJK* font under the font folders."""
+    for f in CJK_FONT_CANDIDATES:
+        if os.path.isfile(f):
+            return f
+    for root in CJK_FONT_DIRS:
+        found = sorted(Path(root).rglob("*CJK*-Regular.tt[cf]")) if Path(root).is_dir() else []
+        if found:
+            return str(found[0])
+    return None
+
+
+def _all_text(result) -> str:
+    parts = [result.title, body_text(result), getattr(result, "question", "") or ""]
+    parts += [" ".join(r) for r in document_rows(result)] + [" ".join(r) for r in source_rows(result)]
+    if isinstance(result, Matrix):
+        header, rows = matrix_rows(result)
+        parts += header + [" ".join(r) for r in rows]
+    return "\n".join(parts)
+
+
 def _latin1(text: str) -> str:
     table = {"–": "-", "—": "-", "“": '"', "”": '"', "‘": "'", "’": "'", "…": "...", "•": "-", "⚠": "!", "‹": "<", "›": ">"}
     text = "".join(table.get(c, c) for c in text)
@@ -288,9 +321,14 @@ def write_pdf(result, path: Path, evidence: list | None = None) -> None:
     pdf.set_title(result.title[:200])
     pdf.set_author("longdoc")
     font = find_font()
+    if _CJK.search(_all_text(result)):  # Chinese (or Japanese, Korean) text: only a CJK font shows it
+        font = find_cjk_font()
+        if font is None:
+            raise ExportError("this result holds Chinese, Japanese or Korean text and no CJK font is installed: "
+                              "install one (Debian: apt-get install fonts-noto-cjk), or export .docx or .md")
     if font:
         pdf.add_font("Body", "", font)
-        bold = font.replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
+        bold = font.replace("DejaVuSans.ttf", "DejaVuSans-Bold.ttf").replace("-Regular.tt", "-Bold.tt")
         pdf.add_font("Body", "B", bold if os.path.isfile(bold) else font)
         family, clean = "Body", (lambda s: s)
     else:  # no Unicode font on this system: keep the text readable in latin-1

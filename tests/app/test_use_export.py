@@ -147,3 +147,38 @@ def test_document_text_stays_text_in_every_export(results, tmp_path):
 
     pdf_text = " ".join(p.extract_text() for p in PdfReader(str(export(ans, tmp_path / "a.pdf"))).pages)
     assert "[* ****] years" in " ".join(pdf_text.split())
+
+
+def _chinese_answer(results):
+    import dataclasses
+
+    ans, _, _, _ = results
+    zh = "第十二条 本合同适用中华人民共和国法律。因本合同引起的争议，提交北京仲裁委员会仲裁。"
+    c0 = dataclasses.replace(ans.citations[0], text=zh)
+    return dataclasses.replace(ans, question="本合同适用哪国法律？", answer=f"本合同适用中华人民共和国法律 [{c0.label}]。",
+                               citations=[c0, *ans.citations[1:]])
+
+
+def test_a_pdf_export_of_chinese_text_embeds_a_cjk_font(results, tmp_path):
+    """Issue 25: the PDF export of a Chinese answer holds the Chinese it shows (DejaVu has no CJK glyphs)."""
+    import pypdfium2 as pdfium
+
+    from app.answer.export import find_cjk_font
+
+    if find_cjk_font() is None:
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk; .ci/run does)")
+    pdf = pdfium.PdfDocument(str(export(_chinese_answer(results), tmp_path / "zh.pdf")))
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    flat = "".join(text.split())
+    assert "本合同适用中华人民共和国法律" in flat and "北京仲裁委员会" in flat
+
+
+def test_without_a_cjk_font_a_chinese_pdf_export_says_what_to_install(results, tmp_path, monkeypatch):
+    from app.answer import export as exp
+    from app.errors import ExportError
+
+    monkeypatch.setattr(exp, "CJK_FONT_CANDIDATES", ())
+    monkeypatch.setattr(exp, "CJK_FONT_DIRS", (str(tmp_path / "no-fonts"),))
+    with pytest.raises(ExportError, match="fonts-noto-cjk"):
+        export(_chinese_answer(results), tmp_path / "zh.pdf")
+    assert not (tmp_path / "zh.pdf").exists()

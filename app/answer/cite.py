@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from app.answer.results import Citation, SentenceSupport
+from ingest.lexical import han_terms, has_han
 from retrieval.types import PackedContext, Passage
 
 OVERLAP_MIN = 0.6  # content-word recall that counts as support
@@ -54,8 +55,12 @@ def normalize(text: str) -> str:
 
 
 def squash(text: str) -> str:
-    """Letters and digits only: the form quotes are matched in, immune to spacing and hyphenation."""
-    return re.sub(r"[^0-9a-z]+", "", normalize(text).lower())
+    """Letters and digits only (Latin, and Chinese, Japanese and Korean characters): the form quotes are matched
+    in, immune to spacing, hyphenation and full- or half-width punctuation."""
+    return _NOT_LETTER.sub("", normalize(text).lower())
+
+
+_NOT_LETTER = re.compile(r"[^0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
 def stem(word: str) -> str:
@@ -87,7 +92,18 @@ def _content_words(text: str) -> tuple[str, ...]:
         if lw in STOPWORDS or (len(lw) < 3 and not lw[0].isdigit()):
             continue
         out.append(stem(lw))
+    if has_han(text):  # Chinese has no spaces: its words are jieba's terms (the same ones BM25 indexes)
+        out += han_terms(unicodedata.normalize("NFKC", text))
     return tuple(out)
+
+
+def word_count(text: str) -> int:
+    """Words in `text`: space-separated ones, and for Chinese about one word per two characters."""
+    han = len(_HAN.findall(text))
+    return len(_HAN.sub(" ", text).split()) + (han + 1) // 2
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def numbers(text: str) -> list[str]:

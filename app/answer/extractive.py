@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.cite import content_words, make_label, normalize, sentence_spans, squash
+from app.answer.cite import content_words, make_label, normalize, sentence_spans, squash, word_count
 from app.answer.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
 ANSWER_SENTENCES = 3
@@ -175,7 +175,7 @@ def aspects_in(question: str) -> list[Aspect]:
 
 def _is_noise(text: str) -> bool:
     t = text.strip()
-    if len(t) < MIN_CHARS or len(t.split()) < 5:
+    if len(t) + len(re.findall(r"[\u4e00-\u9fff]", t)) < MIN_CHARS or word_count(t) < 5:  # a Han character: two
         return True
     letters = sum(c.isalpha() for c in t)
     if letters < 0.5 * len(t) or "....." in t or ". . . ." in t:
@@ -190,7 +190,7 @@ def _merge_short(pieces: list[str]) -> list[str]:
     carry = ""
     for p in pieces:
         p = (carry + " " + p).strip() if carry else p
-        if len(p.split()) < 8:
+        if word_count(p) < 8:
             carry = p
             continue
         carry = ""

@@ -274,19 +274,7 @@ def _dated_mentions(text: str) -> list[tuple[int, str]]:
 
 def find_dates(text: str, limit: int = 6) -> list[str]:
     """ISO dates in order of first mention (day precision first; a bare "June 2024" only when nothing finer)."""
-    found: list[tuple[int, str]] = []
-    for m in _DATE_MDY.finditer(text):
-        iso = _iso(int(m.group(3)), _month(m.group(1)), int(m.group(2)))
-        if iso:
-            found.append((m.start(), iso))
-    for m in _DATE_DMY.finditer(text):
-        iso = _iso(int(m.group(3)), _month(m.group(2)), int(m.group(1)))
-        if iso:
-            found.append((m.start(), iso))
-    for m in _DATE_NUM.finditer(text):
-        iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
-        if iso:
-            found.append((m.start(), iso))
+    found = _dated_mentions(text)  # month-day-year, day-month-year, numeric
     for m in _DATE_ZH.finditer(text):
         iso = _iso(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         if iso:

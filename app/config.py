@@ -85,6 +85,7 @@ class Settings:
     reserve_prompt: int = 2048  # tokens kept free for the prompt around the documents
     rerank_model: str | None = None  # local CrossEncoder path; off by default
     routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
+    ask_review: bool = True  # ask answers a whole-library question ("which contracts …") with a review (issue 23)
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers

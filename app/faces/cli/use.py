@@ -36,6 +36,7 @@ from app.answer.summarize import STYLES, summarize
 from app.faces import present
 from app.faces.cli.fail import fail, guard
 from app.faces.cli.root import cli, settings
+from app.faces.cli.review import print_table as print_review_table
 from model.base import ContentDelta, ReasoningDelta
 from model.registry import EFFORTS
 
@@ -214,6 +215,8 @@ def ask_cmd(
         out.print(f"\n[yellow]Not backed by the cited passages ({len(bad)}):[/yellow]")
         for s in bad:
             out.print(f"  ✗ {s.text}", markup=False)
+    if ans.review is not None:  # a whole-library question: answered by a review (issue 23)
+        print_review_table(ans.review)
     _print_citations(ans.citations)
     _print_route(ans.route)
     _print_coverage(ans.coverage)

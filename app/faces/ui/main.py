@@ -1,4 +1,4 @@
-"""The Streamlit UI (`longdoc ui`): Library, Search, Ask, Summaries, Compare, Settings.
+"""The Streamlit UI (`longdoc ui`): Library, Search, Ask, Summaries, Compare, Review, Settings.
 
 Every area only draws: it calls the same `app/` functions as the CLI. Each area runs inside a
 guard, so a failure is a message in the page, never a Streamlit traceback.
@@ -29,6 +29,7 @@ PAGES = {
     "Ask": "ask",
     "Summaries": "summaries",
     "Compare": "compare",
+    "Review": "review",
     "Settings": "settings_page",
 }
 AREAS = tuple(PAGES)

@@ -19,10 +19,10 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp_types import ListResourcesResult, Resource
 from starlette.routing import Route
 
+from app.answer import review_jobs
 from app.answer.ask import ask as ask_question
 from app.answer.compare import compare as compare_documents
 from app.answer.pages import page_image, requested_page
-from app.answer import review_jobs
 from app.answer.passages import page_text, search_passages
 from app.answer.summarize import summarize as summarize_documents
 from app.config import Settings

@@ -143,3 +143,18 @@ def test_a_review_job_refuses_no_questions_and_unknown_documents(fresh):
         review_jobs.start(fresh, [LAW], ["no-such-document.pdf"])
     with pytest.raises(LongdocError):
         review_jobs.get(fresh, "../../etc/passwd")
+
+
+def test_a_cells_page_view_opens_on_its_clause_not_the_whole_passage(fresh):
+    from app.answer.highlight import squash
+    from app.answer.review import review
+    from app.answer.review_view import clause_targets
+    from app.library import documents as library
+
+    t = review(fresh, [LAW], [KING.name])
+    c = t.rows[0].cells[0]
+    where = clause_targets(fresh, t)[(c.doc_id, LAW)]
+    assert where.text and squash(where.text) in squash(c.answer) and len(where.text) < len(c.evidence[0]["text"])
+    chunks = [ch for ch in library.get_store(fresh).chunks(c.doc_id) if ch.page_start <= where.page <= ch.page_end]
+    assert any(squash(where.text)[:120] in squash(ch.text) for ch in chunks)  # on the page it opens
+    assert c.evidence[0]["page"] <= where.page <= c.evidence[0]["page_end"]

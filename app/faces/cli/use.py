@@ -35,8 +35,8 @@ from app.answer.printed_pages import display_text
 from app.answer.summarize import STYLES, summarize
 from app.faces import present
 from app.faces.cli.fail import fail, guard
-from app.faces.cli.root import cli, settings
 from app.faces.cli.review import print_table as print_review_table
+from app.faces.cli.root import cli, settings
 from model.base import ContentDelta, ReasoningDelta
 from model.registry import EFFORTS
 

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app.answer import review_jobs
 from app.answer.review import DEFAULT_BUDGET, export, review
+from app.answer.review_view import clause_targets
 from app.faces.ui import common
 from app.faces.ui.page_view import open_page, target
 from app.library import documents as library
@@ -52,7 +53,7 @@ LABELS = {
     "summary": "{mode} · {computed} cells computed, {cached} cached · {documents} documents",
     "download": "Download {name}",
     "rows": "Rows",
-    "verdicts": {"yes": "✅ yes", "no": "❌ no", "unclear": "❔ unclear"},
+    "verdicts": {"yes": ":green[**yes**]", "no": ":red[**no**]", "unclear": ":orange[**unclear**]"},
     "older": "Earlier reviews",
 }
 FORMATS = {
@@ -137,18 +138,16 @@ def _table_bytes(table) -> dict[str, bytes]:
     return out
 
 
-def _cell(settings, col, c, key: str) -> None:
-    col.markdown(f"**{LABELS['verdicts'].get(c.verdict, c.verdict)}** {common.md(c.answer)}")
-    if c.evidence:
-        e = c.evidence[0]
-        page, end = int(e["page"]), int(e.get("page_end") or e["page"])
-        if col.button(LABELS["page"].format(page=page), key=key, help=LABELS["open_help"], icon=":material/description:"):
-            open_page(settings, target(c.doc_id, c.doc, page, highlight=e.get("text") or "", span=(page, end),
-                                       section=e.get("section") or "", char_start=int(e.get("char_start") or 0),
-                                       char_end=int(e.get("char_end") or 0)))
+def _cell(settings, col, c, where, key: str) -> None:
+    col.markdown(f"{LABELS['verdicts'].get(c.verdict, common.md(c.verdict))} {common.md(c.answer)}")
+    if where is not None:
+        if col.button(LABELS["page"].format(page=where.page), key=key, help=LABELS["open_help"],
+                      icon=":material/description:"):
+            open_page(settings, target(c.doc_id, c.doc, where.page, highlight=where.text,
+                                       span=(where.page, where.page_end), section=where.section))
 
 
-def draw_grid(settings, table, key: str = "rv") -> None:
+def draw_grid(settings, table, targets: dict | None = None, key: str = "rv") -> None:
     """Questions as columns, documents as rows; each cell's verdict, short answer and page button."""
     widths = [1.6] + [3] * len(table.questions)
     head = st.columns(widths)
@@ -171,7 +170,7 @@ def draw_grid(settings, table, key: str = "rv") -> None:
                 if c is None:
                     col.caption(LABELS["no_cell"])
                     continue
-                _cell(settings, col, c, key=f"{key}_cell_{i}_{j}")
+                _cell(settings, col, c, (targets or {}).get((r.doc_id, q)), key=f"{key}_cell_{i}_{j}")
 
 
 def _draw_result(settings, job) -> None:
@@ -186,10 +185,11 @@ def _draw_result(settings, job) -> None:
     cache = st.session_state.get("rv_table")
     if not cache or cache[0] != (job.id, job.updated_at):
         table = review_jobs.table(settings, job.id)
-        st.session_state["rv_table"] = cache = ((job.id, job.updated_at), table, _table_bytes(table))
-    _, table, files = cache
+        st.session_state["rv_table"] = cache = ((job.id, job.updated_at), table, _table_bytes(table),
+                                                clause_targets(settings, table))
+    _, table, files, targets = cache
     with st.container(border=True):
-        draw_grid(settings, table)
+        draw_grid(settings, table, targets)
         st.caption(common.md(LABELS["summary"].format(mode=table.mode, computed=table.computed, cached=table.cached,
                                                       documents=len(table.rows)))
                    + (f" · ${table.cost_usd:.4f}" if table.cost_usd else ""))

@@ -1,0 +1,127 @@
+"""The Review area in a real browser (issue 23): add two questions, see the estimate, run the review over a small
+library of real PDFs the test builds, watch its progress (and find it again after a reload), click a cell and see
+its page with the clause highlighted, download the XLSX and read it back with openpyxl."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests.fixtures.pdfs import small_contracts
+from tests.ui.server import running_ui, ui_env
+from tests.ui.test_browser import CHROMIUM, SHOTS, STEP_MS, _area, _idle, _no_exception, _shot
+
+pytestmark = pytest.mark.slow
+
+LAW = "Which law governs the agreement?"
+TERM = "Can the agreement be terminated?"
+
+
+@pytest.fixture()
+def review_ui(tmp_path):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
+    from app.config import load_settings
+    from app.library import documents as library
+
+    home = tmp_path / "home"
+    s = load_settings(env={}, home=home)
+    pdfs = small_contracts(3)
+    results = library.ingest(s, pdfs)
+    assert all(r.status == "ingested" for r in results), [r.as_dict() for r in results]
+    with running_ui(ui_env(home), tmp_path) as url:
+        yield url, [p.name for p in pdfs]
+
+
+def _add(page, question: str) -> None:
+    box = page.get_by_label("Question", exact=True)
+    box.fill(question)
+    box.press("Tab")
+    _idle(page)
+    page.get_by_role("button", name="Add question").click()
+    page.get_by_text(question).first.wait_for()
+    _idle(page)
+
+
+def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
+    from openpyxl import load_workbook
+    from playwright.sync_api import sync_playwright
+
+    url, names = review_ui
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+        page.set_default_timeout(STEP_MS)
+        try:
+            page.goto(url)
+            page.get_by_role("heading", name="Library").wait_for()
+            _idle(page)
+            _area(page, "Review")
+            _add(page, LAW)
+            _add(page, TERM)
+            run = page.get_by_role("button", name="Run review")
+            assert run.is_disabled(), "the run waits for the estimate"
+            page.get_by_role("button", name="Estimate cost and time").click()
+            page.get_by_text("3 documents × 2 questions = 6 cells").wait_for()
+            _idle(page)
+            assert run.is_enabled()
+            run.click()
+            page.get_by_text(re.compile(r"Review (queued|retrieving|running|ready): \d+/")).first.wait_for()
+            page.locator('[data-testid="stProgress"]').first.wait_for()
+            _shot(page, "20-review-progress")
+            page.get_by_text(re.compile(r"Review ready: 3/3 documents")).first.wait_for()
+            _idle(page)
+
+            page.reload()  # a new session: the review is found again from its record
+            page.get_by_role("heading", name="Library").wait_for()
+            _idle(page)
+            _area(page, "Review")
+            page.get_by_text(re.compile(r"Review ready: 3/3 documents")).first.wait_for()
+            cells = page.locator('[data-testid="stMain"] button:visible').filter(has_text=re.compile(r"^\W*\w*\s*p\.\d+$"))
+            cells.first.wait_for()
+            _idle(page)
+            assert cells.count() == 6, [cells.nth(i).inner_text() + "|" + str(cells.nth(i).is_visible()) for i in range(cells.count())]
+            body = page.locator('[data-testid="stMain"]').inner_text()
+            assert all(n in body for n in names) and LAW in body and TERM in body
+            _no_exception(page)
+            _shot(page, "21-review-grid", readme="review")
+
+            cells.first.click()  # the first document's governing-law cell
+            pop = page.locator('[data-testid="stDialog"]').first
+            img = pop.locator("img.ld-page")
+            img.wait_for()
+            assert img.get_attribute("data-found") == "1", "the clause is highlighted on its page"
+            boxes = json.loads(img.get_attribute("data-boxes"))
+            top, bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
+            assert 0 < bottom - top < 0.4, (top, bottom)  # the clause, not the whole page
+            pop.get_by_text("Go to the highlighted passage").click()
+            assert names[0] in pop.inner_text() or any(n in pop.inner_text() for n in names)
+            _shot(page, "22-review-cell")
+            page.keyboard.press("Escape")
+            pop.wait_for(state="detached")
+
+            dl = page.get_by_role("button", name="Download XLSX")
+            dl.wait_for()
+            with page.expect_download() as info:
+                dl.click()
+            target = SHOTS / "review.xlsx"
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            info.value.save_as(str(target))
+        except Exception:
+            _shot(page, "99-review-failure")
+            raise
+        finally:
+            browser.close()
+
+    wb = load_workbook(target)
+    ws = wb["review"]
+    assert [ws["A1"].value, ws["B1"].value, ws["C1"].value] == ["document", LAW, TERM]
+    assert sorted(ws.cell(row=r, column=1).value for r in range(2, 5)) == sorted(names)
+    for r in range(2, 5):
+        for c in (2, 3):
+            v = ws.cell(row=r, column=c).value
+            assert re.match(r"(YES|NO|UNCLEAR): .*\(p\.\d+\)$", v, re.S), v
+    assert wb["evidence"].max_row == 7  # a header and one row per cell

@@ -1,6 +1,7 @@
 """The Review area in a real browser (issue 23): add two questions, see the estimate, run the review over a small
 library of real PDFs the test builds, watch its progress (and find it again after a reload), click a cell and see
-its page with the clause highlighted, download the XLSX and read it back with openpyxl."""
+its page with the clause highlighted, download the XLSX and read it back with openpyxl; a whole-library question in
+Ask comes back as a review grid with a button to the Review area."""
 
 from __future__ import annotations
 
@@ -110,6 +111,25 @@ def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
             target = SHOTS / "review.xlsx"
             SHOTS.mkdir(parents=True, exist_ok=True)
             info.value.save_as(str(target))
+
+            # a whole-library question in Ask is answered by a review, with the way to the Review area
+            _area(page, "Ask")
+            chat = page.locator('[data-testid="stChatInputTextArea"]')
+            wide = "Which contracts can be terminated by either party?"
+            chat.fill(wide)
+            chat.press("Enter")
+            page.get_by_text("Reviewed 3 documents").first.wait_for()
+            to_review = page.get_by_role("button", name="Open in Review")
+            to_review.wait_for()
+            _idle(page)
+            msg = page.locator('[data-testid="stChatMessage"]').nth(1)
+            assert msg.locator("button:visible").filter(has_text=re.compile(r"p\.\d+$")).count() == 3
+            _no_exception(page)
+            to_review.click()
+            page.get_by_role("heading", name="Review").wait_for()
+            _idle(page)
+            listed = page.locator('[data-testid="stMain"]').inner_text()
+            assert wide in listed and "Run review" in listed
         except Exception:
             _shot(page, "99-review-failure")
             raise

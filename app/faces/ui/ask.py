@@ -10,6 +10,7 @@ from app.answer.session import backend, is_generative
 from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
+from app.faces.ui import review as review_area
 from app.faces.ui.common import md
 from app.faces.ui.page_view import citation_button
 
@@ -71,6 +72,8 @@ def draw_answer(settings, ans, key: str) -> None:
             st.markdown(answer_md(ans.reasoning))
 
     st.markdown(answer_md(display_text(ans.answer, ans.citations)))
+    if getattr(ans, "review", None) is not None:  # a whole-library question, answered by a review (issue 23)
+        review_area.draw_in_answer(settings, ans, key)
     if ans.incomplete:
         st.warning(f"The answer is incomplete (finish reason: {md(ans.finish_reason or 'cut off')}).")
     unsupported = [s for s in ans.sentences if s.supported is False]

@@ -55,6 +55,8 @@ LABELS = {
     "rows": "Rows",
     "verdicts": {"yes": ":green[**yes**]", "no": ":red[**no**]", "unclear": ":orange[**unclear**]"},
     "older": "Earlier reviews",
+    "in_ask": "A question across the library: answered by reviewing every document (one row each).",
+    "open_in_review": "Open in Review",
 }
 FORMATS = {
     ".xlsx": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -198,6 +200,20 @@ def _draw_result(settings, job) -> None:
         name, mime = FORMATS[suf]
         col.download_button(LABELS["download"].format(name=name), data=data, file_name=f"review{suf}", mime=mime,
                             key=f"rv_dl{suf}", icon=":material/download:", on_click="ignore")
+
+
+def _to_review(question: str) -> None:
+    st.session_state["rv_questions"] = [question]
+    st.session_state.pop("rv_estimate", None)
+    st.session_state["area"] = LABELS["header"]
+
+
+def draw_in_answer(settings, ans, key: str) -> None:
+    """Under a whole-library answer in Ask: its review grid, and the way to the Review area with its question."""
+    st.caption(LABELS["in_ask"])
+    draw_grid(settings, ans.review, clause_targets(settings, ans.review), key=f"{key}_rv")
+    st.button(LABELS["open_in_review"], key=f"{key}_to_review", on_click=_to_review, args=(ans.question,),
+              icon=":material/table_view:")
 
 
 def render(settings) -> None:

@@ -31,7 +31,7 @@ _EN = re.compile(
     r"\b(?:"
     rf"which\s+(?:of\s+(?:the|our|my|these|those)\s+)?{_W}{{0,2}}{_DOCS}\b"  # which (of our) (supply) contracts
     rf"|what\s+(?:of\s+(?:the|our|my|these|those)\s+)?{_W}{{0,2}}(?:contracts|agreements|documents|files|leases|deals)\b"
-    rf"|(?:list|name|show|find|identify|enumerate|give\s+me)\s+(?:me\s+)?(?:all|every|each|any)\b"  # list every …
+    rf"|(?:list|name|show|find|identify|enumerate|give\s+me)\s+(?:me\s+)?(?:all|every|each|any)\s+(?:of\s+)?(?:the\s+|our\s+)?{_W}{{0,2}}{_DOCS}\b"  # list every …
     rf"|(?:list|name|show|find|identify)\s+(?:the\s+)?{_W}{{0,2}}{_DOCS}\s+(?:that|which|with|where|whose|in\s+which)\b"
     rf"|all\s+(?:the\s+|of\s+the\s+|our\s+)?{_W}{{0,2}}{_DOCS}\s+(?:that|which|with|where|whose|in\s+which|governed|containing)\b"
     rf"|(?:every|each)\s+{_W}{{0,2}}{_DOCS}\s+(?:that|which|with|where|whose)\b"
@@ -48,9 +48,16 @@ _ZH = re.compile(
     rf"|多少(?:份|个)[^，。？?本该此]{{0,6}}{_ZH_DOCS}")
 
 
+# "this contract", "本合同": the question is about one document, whatever else it enumerates
+_ONE = re.compile(r"\b(?:this|that)\s+(?:document|contract|agreement|lease|licen[cs]e|paper|file|case|opinion|report)\b|"
+                  r"(?:本|该|此|这份|这个)(?:合同|协议|文件|文档|案件|论文|报告)", re.I)
+
+
 def is_library_wide(question: str) -> bool:
     """True when the question selects or enumerates among the documents as a set (not one document's fact)."""
     q = " ".join((question or "").split())
+    if _ONE.search(q):
+        return False
     return bool(_EN.search(q) or _ZH.search(q))
 
 

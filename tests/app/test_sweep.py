@@ -41,6 +41,11 @@ NARROW = [
     "本合同适用哪个法律？",
     "各方在本合同项下的义务是什么？",
     "合同中的所有权条款是什么？",
+    "What are the colors of this document? List all the colors in the list format",
+    "What are the amounts on the checks? Enumerate each amount within a list",
+    "List all the obligations of the licensee",
+    "Which of these contracts is governed by the law of this agreement's parent?",
+    "这份合同中列出的所有协议有哪些？",
 ]
 
 

@@ -122,7 +122,9 @@ def _spawn(settings: Settings, job_id: str) -> None:
                              close_fds=True)
     with _lock:
         _children[job_id] = p
-    records.update(settings, job_id, pid=p.pid, host=records.HOST)
+    job = records.get(settings, job_id)
+    if job is not None and not job.pid:  # the child writes its own pid first when it starts (seconds later)
+        records.update(settings, job_id, pid=p.pid, host=records.HOST)
 
 
 def _reap() -> None:

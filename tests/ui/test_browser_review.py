@@ -33,7 +33,7 @@ def review_ui(tmp_path):
     results = library.ingest(s, pdfs)
     assert all(r.status == "ingested" for r in results), [r.as_dict() for r in results]
     with running_ui(ui_env(home), tmp_path) as url:
-        yield url, [p.name for p in pdfs]
+        yield url, [p.name for p in pdfs], s
 
 
 def _add(page, question: str) -> None:
@@ -50,7 +50,7 @@ def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
     from openpyxl import load_workbook
     from playwright.sync_api import sync_playwright
 
-    url, names = review_ui
+    url, names, _ = review_ui
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -145,3 +145,59 @@ def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
             v = ws.cell(row=r, column=c).value
             assert re.match(r"(YES|NO|UNCLEAR): .*\(p\.\d+\)$", v, re.S), v
     assert wb["evidence"].max_row == 7  # a header and one row per cell
+
+
+def test_a_running_review_shows_after_a_reload_and_an_interrupted_one_resumes(review_ui):
+    """A review mid-way in another process (its record says running, 1 of 3 documents, held by a live process):
+    a new browser session shows its progress; when that process dies the page says interrupted by itself, and
+    Resume finishes it."""
+    import subprocess
+
+    from playwright.sync_api import sync_playwright
+
+    from app.library import review_records
+
+    url, names, s = review_ui
+    holder = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        job = review_records.create(s, [LAW], None, {"budget": 16000, "k": None, "concurrency": 4})
+        review_records.update(s, job.id, status="running", pid=holder.pid, host=review_records.HOST, done=1, total=3,
+                              doc=names[0])
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(STEP_MS)
+            try:
+                page.goto(url)
+                page.get_by_role("heading", name="Library").wait_for()
+                _idle(page)
+                _area(page, "Review")
+                page.get_by_text("Review running: 1/3 documents").first.wait_for()
+                page.locator('[data-testid="stProgress"]').first.wait_for()
+                _shot(page, "23-review-running")
+                page.reload()
+                page.get_by_role("heading", name="Library").wait_for()
+                _idle(page)
+                _area(page, "Review")
+                page.get_by_text("Review running: 1/3 documents").first.wait_for()
+                holder.kill()
+                holder.wait()
+                page.get_by_text("Review interrupted").first.wait_for()  # the page polls the record by itself
+                page.get_by_role("button", name="Resume").click()
+                page.get_by_text("Review ready: 3/3 documents").first.wait_for()
+                _idle(page)
+                cells = page.locator('[data-testid="stMain"] button:visible').filter(has_text=re.compile(r"p\.\d+$"))
+                assert cells.count() == 3
+                _no_exception(page)
+            except Exception:
+                _shot(page, "99-review-resume-failure")
+                raise
+            finally:
+                browser.close()
+        done = review_records.get(s, job.id)
+        assert done.status == "ready" and done.runs == 1 and done.computed == 3
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()

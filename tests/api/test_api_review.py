@@ -154,3 +154,25 @@ def test_a_review_in_one_matter_is_invisible_from_another(api):
             assert other.is_error
 
     anyio.run(main)
+
+
+def test_review_routes_refuse_bad_input_with_a_clear_4xx(api):
+    import httpx
+
+    a = auth(api.tokens["a_reader"])
+    bodies = [{}, {"questions": []}, {"questions": "x"}, {"questions": [""]}, {"questions": ["q" * 3000]},
+              {"questions": ["q"], "extra": 1}, {"questions": ["q"], "budget": 0}, {"questions": ["q"], "k": 10_000},
+              {"questions": ["q"] * 51}, {"questions": ["q"], "concurrency": 0}, {"questions": [1, 2]}]
+    with httpx.Client(base_url=api.url, timeout=60) as c:
+        for body in bodies:
+            r = c.post("/v1/matters/alpha/reviews", headers=a, json=body)
+            assert 400 <= r.status_code < 500 and "error" in r.json(), (body, r.status_code, r.text)
+        r = c.post("/v1/matters/alpha/reviews", headers=a, json={"questions": ["q"], "docs": ["nosuch.pdf"]})
+        assert r.status_code in (400, 404) and "error" in r.json(), r.text
+        for jid in ("..", "%2e%2e", "a" * 5000, "..%2F..%2Fetc%2Fpasswd", "0" * 32, "*", "𝔞"):
+            for tail in ("", "/table", "/export"):
+                r = c.get(f"/v1/matters/alpha/reviews/{jid}{tail}", headers=a)
+                assert r.status_code in (404, 422) and "error" in r.json(), (jid, tail, r.status_code, r.text)
+            r = c.post(f"/v1/matters/alpha/reviews/{jid}/resume", headers=a)
+            assert r.status_code in (404, 405, 422), (jid, r.status_code)
+        assert c.post("/v1/matters/alpha/reviews", json={"questions": ["q"]}).status_code == 401

@@ -62,10 +62,10 @@ def rewrite_followup(question: str, history: list[dict] | None) -> str:
     return question
 
 
-def wide_question(settings: Settings, store, embedder, question: str, documents, history, dry_run: bool) -> bool:
+def wide_question(settings: Settings, store, embedder, question: str, documents, history) -> bool:
     """Answer by a review: the question selects among the documents ("which contracts …", "列出所有合同…"), names
     none of them, more than one is in scope, it is no follow-up and `settings.ask_review` is on."""
-    if dry_run or history or not settings.ask_review or len(documents) < 2 or not sweep.is_library_wide(question):
+    if history or not settings.ask_review or len(documents) < 2 or not sweep.is_library_wide(question):
         return False
     return plan_route(store, embedder, question, docs=documents).mode == "library"
 
@@ -95,9 +95,9 @@ def ask(
     store = library.get_store(settings)
     embedder = library.get_embedder_for(settings)
     query = rewrite_followup(question, history)
-    if wide_question(settings, store, embedder, question, documents, history, dry_run):  # issue 23
+    if wide_question(settings, store, embedder, question, documents, history):  # issue 23
         return sweep.answer_by_review(settings, question, [d.doc_id for d in documents] if docs else None,
-                                      on_event=on_event)
+                                      on_event=on_event, dry_run=dry_run)
     size = context_budget(settings, b, budget)
     search_query = query
     if not is_generative(b):  # the extractive answerer only sees what is packed: add the clause vocabulary

@@ -16,8 +16,8 @@ import re
 import time
 from collections.abc import Callable
 
-from app.answer.results import EXTRACTIVE, GENERATIVE, Answer, Citation, usage_json
-from app.answer.review import ReviewTable, review
+from app.answer.results import EXTRACTIVE, GENERATIVE, Answer, Citation, DryRun, usage_json
+from app.answer.review import DEFAULT_BUDGET, ReviewTable, review
 from app.answer.session import backend as backend_for
 from app.answer.session import is_generative, run_model
 from app.config import Settings
@@ -118,17 +118,39 @@ def citations_of(table: ReviewTable) -> list[Citation]:
     return out
 
 
+SYNTH_OUTPUT = 400  # the synthesis call's output cap
+
+
+def _dry_run(question: str, table: ReviewTable, generative: bool) -> DryRun:
+    """The review's estimate as ask's dry run reports it (the synthesis call counted, its price left out)."""
+    e = table.estimate
+    return DryRun(e.prompt_tokens, e.prompt_tokens, DEFAULT_BUDGET, e.documents, False, e.cost_now_usd, e.backend,
+                  e.model, e.output_tokens, calls=e.calls + (1 if generative else 0),
+                  message=(f"a whole-library question: a review of {e.documents} documents, {e.cells - e.cells_cached} "
+                           f"cells to compute, ~{e.seconds_expected:.0f} s" + (f" ({e.note})" if e.note else "")),
+                  answer_tokens=e.output_tokens, price_window=e.price_window, other_window=e.other_window,
+                  estimated_cost_other_usd=e.cost_other_usd)
+
+
 def answer_by_review(settings: Settings, question: str, doc_ids: list[str] | None, *,
-                     on_event: Callable | None = None, progress: Callable[[dict], None] | None = None) -> Answer:
-    """The Answer of a whole-library question: its review table (`answer.review`) and a short synthesis."""
+                     on_event: Callable | None = None, progress: Callable[[dict], None] | None = None,
+                     dry_run: bool = False) -> Answer:
+    """The Answer of a whole-library question: its review table (`answer.review`) and a short synthesis; with
+    `dry_run`, the review's estimate and nothing computed."""
     started = time.monotonic()
     b = backend_for(settings)
+    if dry_run:
+        table = review(settings, [question], doc_ids, dry_run=True)
+        info = _dry_run(question, table, is_generative(b))
+        return Answer(question=question, answer="", mode=GENERATIVE if is_generative(b) else EXTRACTIVE,
+                      backend=info.backend, model=info.model, cost_usd=0.0, dry_run=info, review=table,
+                      context_mode="review")
     table = review(settings, [question], doc_ids, progress=progress)
     usage = dict(table.usage)
     cost = table.cost_usd
     if is_generative(b) and _cells(table):
         completion = run_model(b, _synthesis_messages(question, table),
-                               ChatOptions(stream=True, thinking=False, max_tokens=400), on_event)
+                               ChatOptions(stream=True, thinking=False, max_tokens=SYNTH_OUTPUT), on_event)
         text = (completion.text if completion else "").strip() or extractive_synthesis(question, table)
         if completion is not None:
             for k, v in usage_json(completion.usage).items():

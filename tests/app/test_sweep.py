@@ -83,6 +83,14 @@ def test_cli_ask_answers_a_whole_library_question_with_a_review_table(home):
     assert ans["answer"].startswith("Reviewed 4 documents")
     assert all(doc in ans["answer"] for doc in yes)
     assert len(ans["citations"]) == len(yes) and all(c["doc_id"] and c["page_start"] >= 1 for c in ans["citations"])
+    # a dry run: the review's estimate, nothing computed
+    shutil.rmtree(cache_dir(home), ignore_errors=True)
+    r = CliRunner().invoke(cli, ["ask", q, "--dry-run", "--json"], env=env_for(home))
+    dry = json.loads(r.stdout)
+    assert dry["dry_run"]["documents"] == 4 and dry["dry_run"]["estimated_cost_usd"] == 0.0
+    assert dry["review"]["dry_run"]["cells"] == 4 and not list(cache_dir(home).rglob("*.json"))
+    r = CliRunner().invoke(cli, ["ask", q, "--dry-run"], env=env_for(home))
+    assert r.exit_code == 0 and "review of 4 documents" in r.stdout, r.stdout
     # the printed face shows the grid too
     r = CliRunner().invoke(cli, ["ask", q], env=env_for(home))
     assert r.exit_code == 0 and "Reviewed 4 documents" in r.stdout and "document" in r.stdout

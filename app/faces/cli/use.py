@@ -196,6 +196,8 @@ def ask_cmd(
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
+        if ans.review is not None:  # a whole-library question: the review it would run
+            out.print(ans.dry_run.message, markup=False)
         _print_route(ans.route)
         return
     if ans.reasoning and not streamed["reasoning"]:  # thinking that was not streamed live: shown apart, first

@@ -54,6 +54,8 @@ LABELS = {
     "download": "Download {name}",
     "rows": "Rows",
     "verdicts": {"yes": ":green[**yes**]", "no": ":red[**no**]", "unclear": ":orange[**unclear**]"},
+    "states": {"queued": "queued", "retrieving": "retrieving", "running": "running", "ready": "ready",
+               "stopped": "stopped", "failed": "failed", "interrupted": "interrupted"},
     "older": "Earlier reviews",
     "in_ask": "A question across the library: answered by reviewing every document (one row each).",
     "open_in_review": "Open in Review",
@@ -119,7 +121,8 @@ def _current_job(settings):
 
 
 def _status_line(job) -> str:
-    line = LABELS["state"].format(state=job.state, done=job.done, total=job.total or "?")
+    line = LABELS["state"].format(state=LABELS["states"].get(job.state, job.state), done=job.done,
+                                  total=job.total or "?")
     return line + (LABELS["state_doc"].format(doc=common.md(job.doc)) if job.doc and not job.finished else "")
 
 

@@ -24,6 +24,7 @@ from app.errors import Conflict, LongdocError, NotFound, ReviewError
 from app.library import documents as library
 from app.library import review_records as records
 from app.library.review_records import ReviewJob
+from model.base import ModelError
 
 MAX_QUESTIONS = 50
 _children: dict[str, subprocess.Popen] = {}  # the processes this one started (reaped when read)
@@ -152,6 +153,8 @@ def run(settings: Settings, job_id: str) -> ReviewJob | None:
                    k=opts.get("k") or None, concurrency=int(opts.get("concurrency") or 16), progress=progress)
     except LongdocError as e:
         return records.update(settings, job_id, status=records.FAILED, message=e.message)
+    except ModelError as e:  # a bad key, no balance: its message says what to do (never the key itself)
+        return records.update(settings, job_id, status=records.FAILED, message=" ".join(str(e).split())[:500])
     except Exception as e:  # noqa: BLE001 - the record says it failed; the log keeps the traceback
         traceback.print_exc()
         return records.update(settings, job_id, status=records.FAILED, message=f"internal error: {type(e).__name__}")

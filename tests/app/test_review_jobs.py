@@ -158,3 +158,20 @@ def test_a_cells_page_view_opens_on_its_clause_not_the_whole_passage(fresh):
     chunks = [ch for ch in library.get_store(fresh).chunks(c.doc_id) if ch.page_start <= where.page <= ch.page_end]
     assert any(squash(where.text)[:120] in squash(ch.text) for ch in chunks)  # on the page it opens
     assert c.evidence[0]["page"] <= where.page <= c.evidence[0]["page_end"]
+
+
+def test_a_review_job_refused_by_the_provider_fails_with_what_to_do_and_no_key(fresh):
+    from fakeserver import FakeLLMServer, Scenario
+
+    server = FakeLLMServer(persona="deepseek").start()
+    try:
+        server.push(*[Scenario(kind="status", status=401,
+                               body={"error": {"message": "Authentication Fails (no such key)", "type": "auth"}})] * 8)
+        s = generative(fresh, server)
+        job = review_jobs.start(s, [LAW], [KING.name])
+        done = wait_done(s, job.id)
+        assert done.state == "failed" and done.message, done
+        assert "internal error" not in done.message and "SECRETKEY" not in done.message
+        assert "SECRETKEY" not in (review_records.jobs_dir(s) / f"{job.id}.log").read_text()
+    finally:
+        server.stop()

@@ -163,9 +163,10 @@ def run(settings: Settings, job_id: str) -> ReviewJob | None:
     tmp = p.with_name(f".{p.name}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     os.replace(tmp, p)
+    total = records.get(settings, job_id).total or len(t.rows)  # every cell cached: nothing was left to compute
     return records.update(settings, job_id, status=records.READY if t.complete else records.STOPPED,
                           documents=len(t.rows), computed=t.computed, cached=t.cached, cost_usd=t.cost_usd,
-                          done=records.get(settings, job_id).total, message="")
+                          done=total if t.complete else records.get(settings, job_id).done, total=total, message="")
 
 
 def main() -> None:

@@ -79,6 +79,10 @@ def test_a_review_job_records_progress_and_its_table_is_the_cli_table(fresh):
     assert stable(cli_table) == stable(table)
     # another reader (a reload) finds it as the matter's latest
     assert review_jobs.list_reviews(fresh)[0].id == job.id
+    # the same review again: every cell from the cache, nothing computed, shown as done
+    again = wait_done(fresh, review_jobs.start(fresh, [LAW, TERM]).id)
+    assert again.state == "ready" and again.computed == 0 and again.cached == 8 and again.done == again.total == 4
+    assert stable(review_jobs.table_json(fresh, again.id)) == stable(table)
 
 
 def test_a_killed_review_job_resumes_computing_only_the_missing_cells(fresh):

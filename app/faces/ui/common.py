@@ -109,18 +109,6 @@ def guard(area: str) -> Iterator[None]:
         st.error(f"{t(area)}: {md(error_message(exc))}")
 
 
-def draw_area(area: str, render) -> None:
-    """Draw an area in one slot of the page; when it fails, its message replaces the slot whole, so neither
-    the half it drew nor the previous area's widgets stay behind, greyed, beside the message."""
-    slot = st.empty()
-    try:
-        with slot.container():
-            render()
-    except Exception as exc:  # noqa: BLE001 - the user must see a message, not a traceback
-        traceback.print_exc()
-        slot.error(f"{t(area)}: {md(error_message(exc))}")
-
-
 def safe_callback(area: str):
     """Widget callbacks run before the script, outside any guard: keep their failures as messages too."""
 

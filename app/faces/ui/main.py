@@ -65,9 +65,10 @@ def main() -> None:
     settings = common.current_settings()
 
     common.show_callback_errors()
-    # imported here so that one area's failure (or heavy import) cannot take the others down; drawn in one slot
-    # that its failure message replaces whole (common.draw_area)
-    common.draw_area(area, lambda: importlib.import_module(f"app.faces.ui.{PAGES[area]}").render(settings))
+    with common.guard(area):
+        # imported here so that one area's failure (or heavy import) cannot take the others down
+        module = importlib.import_module(f"app.faces.ui.{PAGES[area]}")
+        module.render(settings)
     # drawn last so that documents ingested or deleted in this run are already listed
     with picker:
         with common.guard("Documents"):

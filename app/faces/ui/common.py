@@ -221,5 +221,5 @@ def show_in_context(settings, doc_id: str, char_start: int, char_end: int, *, pa
         text, char_start, char_end, doc_id=doc_id, page_start=page_start, page_end=page_end,
         section=section, passage_text=passage_text,
     )
-    st.caption(f"{pages_label(page_start, page_end)}" + (f" · {md(section)}" if section else ""))  # p. is a citation's
+    st.caption(f"{pages_label(page_start, page_end)}" + (f" · {md(section)}" if section else ""))
     st.markdown(highlight_html(view.text, terms, (view.focus_start, view.focus_end)), unsafe_allow_html=True)

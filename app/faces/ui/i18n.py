@@ -41,8 +41,3 @@ def t(text: str, /, lang: str | None = None, **values: object) -> str:
     """`text` in the session's language, with `{name}` placeholders filled from `values` after translating."""
     words = CATALOGS.get(lang or current(), {}).get(text, text)
     return words.format(**values) if values else words
-
-
-def status_word(word: str) -> str:
-    """A job's or document's status word (queued, parsing, ingested…), translated when the catalog has it."""
-    return t(word) if word else word

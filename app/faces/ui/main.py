@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402 - after the sys.path repair above
 
 from app.faces.ui import common, signin  # noqa: E402 - after the sys.path repair above
+from app.faces.ui.i18n import t  # noqa: E402 - after the sys.path repair above
 from app.library import documents as library  # noqa: E402 - after the sys.path repair above
 
 PAGES = {
@@ -43,13 +44,14 @@ def _doc_picker(settings) -> None:
     if chosen != (st.session_state.get("selected_docs") or []):
         st.session_state.selected_docs = chosen
     st.multiselect(
-        "Documents (none = all)",
+        t("Documents (none = all)"),
         options=list(by_id),
         format_func=lambda i: by_id[i].file,
         key="selected_docs",
-        help="The documents Search, Ask, Summaries and Compare work on.",
+        help=t("The documents Search, Ask, Summaries and Compare work on."),
     )
-    st.caption(f"{len(docs)} document{'' if len(docs) == 1 else 's'} in matter {settings.matter} · data in `{settings.data_dir}`")
+    st.caption(t("{n} document(s) in matter {matter} · data in `{data}`", n=len(docs), matter=settings.matter,
+                 data=settings.data_dir))
 
 
 def main() -> None:
@@ -59,7 +61,7 @@ def main() -> None:
     st.sidebar.title("longdoc")
     if signin.matter_picker(common.base_settings(), who) is None:
         st.stop()
-    area = st.sidebar.radio("Area", AREAS, key="area", label_visibility="collapsed")
+    area = st.sidebar.radio(t("Area"), AREAS, key="area", label_visibility="collapsed", format_func=t)
     picker = st.sidebar.container()
     settings = common.current_settings()
 

@@ -44,6 +44,7 @@ def test_clauses_are_quoted_to_their_full_stop():
 def test_shown_text_keeps_full_width_punctuation():
     assert sentence("甲方（委托方）应于每季度开始后十五\n日内支付“服务费”，共计１２万元。") == \
         "甲方（委托方）应于每季度开始后十五日内支付“服务费”，共计１２万元。"
+    assert sentence("第十二条 适用法律 本合同适用中华人民共和国\n法律。") == "第十二条 适用法律 本合同适用中华人民共和国法律。"
     assert sentence("The “Term”  shall agree-\nment.") == 'The "Term" shall agreement.', "English as before"
 
 

@@ -144,3 +144,33 @@ def test_an_ocr_chinese_page_is_highlighted(contract, tmp_path):
     a, chops = _pixels(lit.png)
     b, _ = _pixels(plain.png)
     assert chops.difference(a, b).getbbox() is not None
+
+
+def test_the_cli_with_a_chinese_file_name(contract, tmp_path):
+    """`longdoc ingest/docs/ask --export/summarize --export` with 服务合同.pdf: the name as written, the exports Chinese."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.faces.cli import cli
+
+    _, pdf = contract
+    env = {"LONGDOC_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1"}
+    runner = CliRunner()
+    done = runner.invoke(cli, ["ingest", str(pdf)], env=env)
+    assert done.exit_code == 0 and "服务合同.pdf" in done.output, done.output
+    listed = runner.invoke(cli, ["docs", "--json"], env=env)
+    assert listed.exit_code == 0 and "服务合同.pdf" in json.dumps(json.loads(listed.stdout), ensure_ascii=False)
+    out = tmp_path / "答复.md"
+    asked = runner.invoke(cli, ["ask", "本合同适用哪国法律？", "--docs", "服务合同.pdf", "--export", str(out)], env=env)
+    assert asked.exit_code == 0, asked.output
+    assert "适用中华人民共和国法律" in asked.output and "第十二条" in asked.output
+    assert "适用中华人民共和国法律" in out.read_text(encoding="utf-8")
+    summary = tmp_path / "摘要.pdf"
+    done = runner.invoke(cli, ["summarize", "--style", "legal", "--export", str(summary)], env=env)
+    assert done.exit_code == 0, done.output
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(summary))
+    text = "".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))).replace("\r", "").replace("\n", "")
+    assert "适用法律" in text and "北京仲裁委员会" in text

@@ -1,6 +1,7 @@
 """Issue 25 in a real browser: upload 服务合同.pdf (a Chinese PDF with a Chinese file name), ask in Chinese without a
 model, see the answer cite 第十二条's page, open the cited page with the sentence highlighted (pixels compared with
-the page drawn plain), and download a PDF summary whose text extracts as the Chinese the page shows.
+the page drawn plain), download the original under its Chinese name, and download a PDF summary whose text
+extracts as the Chinese the page shows.
 
 Skipped with the reason where Debian's chromium or a CJK font is missing."""
 
@@ -83,6 +84,13 @@ def test_a_chinese_contract_in_the_browser(zh_ui):
             shown = _pixels(base64.b64decode(img.get_attribute("src").split(",", 1)[1]))
             _no_exception(page)
             _shot(page, "zh-02-cited-page")
+            # the original, downloaded from the page view under its Chinese name
+            with page.expect_download() as got:
+                pop.get_by_role("button", name="Download PDF").click()
+            assert got.value.suggested_filename == NAME
+            original = tmp / "original.pdf"
+            got.value.save_as(str(original))
+            assert original.read_bytes() == pdf.read_bytes()
             page.keyboard.press("Escape")
             pop.wait_for(state="detached")
 

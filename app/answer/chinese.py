@@ -10,12 +10,15 @@ winner. So, for a question written in Chinese:
   routes the question; it is not what is asked), read as character bigrams — immune to how jieba cuts either
   side — weighted by how rare each bigram is among the candidate sentences (IDF);
 - a sentence's *coverage* is the IDF-weighted share of those bigrams it contains;
-- a question that asks for a quantity (多少, 几, 多久, 多大比例, 百分之几 …) prefers sentences that state one
-  (一个月, 二倍, 百分之二十, 30日), and is refused when the best sentence states none: the documents speak of
-  the subject but not of the figure asked for;
-- a question is refused when the best sentence covers too little of its content.
+- a question that asks for a figure names its kind (多少天 days, 几个月, 多少钱 元, 百分之几/利率 a share, 多久 any
+  period, a bare 多少 any figure); sentences stating a figure of that kind (六十日, 二倍, 8000元, 百分之二十 — not
+  an article number 第十二条) gain a bonus, and the question is refused when no quoted sentence states one:
+  the documents speak of the subject but not of the figure asked for;
+- a question is refused when no quoted sentence covers `REFUSE_COVER` of its content (chosen on dev-zh:
+  docs/evaluation.md).
 
-Numbers are the only semantics here: the rules are about the kind of question, not about any document.
+Figures and their units are the only meaning read here: the rules are about the kind of question, not about any
+document.
 """
 
 from __future__ import annotations

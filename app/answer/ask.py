@@ -14,6 +14,7 @@ from collections.abc import Callable
 from app.answer import cite, extractive, route_note
 from app.answer.printed_pages import with_printed_pages
 from app.answer.prompts import build_messages
+from app.answer.table_answer import table_answer
 from app.answer.results import (
     EXTRACTIVE,
     GENERATIVE,
@@ -114,9 +115,12 @@ def ask(
         return Answer(answer="", mode=mode, backend=info.backend, model=info.model, cost_usd=0.0, dry_run=info, **common)
 
     if not is_generative(b):
-        units = extractive.units_from_packed(packed, chunks_for(store, packed))
-        ea = extractive.answer(query, units, embedder, by_document=route is not None and not (
-            route.mode == "named" or len(read) <= 1))
+        chunks = chunks_for(store, packed)
+        ea = table_answer(question, packed, chunks)  # a value in a table: the cell with its headers
+        if ea is None:
+            units = extractive.units_from_packed(packed, chunks)
+            ea = extractive.answer(query, units, embedder, by_document=route is not None and not (
+                route.mode == "named" or len(read) <= 1))
         if route_note.should_ask_which(route):
             ea.text = route_note.which_document_line(route) + "\n\n" + ea.text
         if on_event is not None:

@@ -420,7 +420,8 @@ def load_document(
     cleaned, page_lines = list(cleaned_doc.pages), cleaned_doc.lines
     page_labels, labels_source = choose_page_labels(meta.pop("pdf_page_labels", None), cleaned_doc.furniture, len(cleaned))
     ocr_words = meta.pop("ocr_words", None) or {}
-    found = _tables_of(path, password, set(ocr_pages) | set(failed)) if tables and meta.get("format") == "pdf" else {}
+    found = (_tables_of(path, password, set(ocr_pages) | set(failed), cleaned)
+             if tables and meta.get("format") == "pdf" else {})
     pages: list[Page] = []
     placed: list = []
     offset = 0
@@ -463,12 +464,12 @@ def load_document(
     )
 
 
-def _tables_of(path: Path, password: str | None, skip: set[int]) -> dict:
+def _tables_of(path: Path, password: str | None, skip: set[int], texts: list[str]) -> dict:
     """The tables of the ruled pages (page → tables); none when anything goes wrong: text stays text."""
     try:
         from ingest.tables import find_tables  # reason: pdfplumber loads only for PDFs
 
-        return find_tables(str(path), password, skip=skip)
+        return find_tables(str(path), password, skip=skip, texts=texts)
     except Exception as e:  # noqa: BLE001 - tables are an improvement: a failure keeps the flattened text
         log.info("table extraction failed on %s: %s", path, e)
         return {}

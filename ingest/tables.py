@@ -25,6 +25,7 @@ MIN_RULES = 3
 RULE_TOL = 3.0  # points
 THIN = 2.5  # a rule is at most this thick (points)
 MIN_RULE_LEN = 30.0  # and at least this long
+MIN_CELL_HEIGHT = 8.0  # a vertical rule of a grid is at least one cell high
 COLUMN_GAP = 6.0  # a vertical strip this wide with no word in any body row separates two columns (points)
 ROW_TOL = 3.0  # words whose tops differ by less than this share a row (points)
 BLOCK_CHARS = 800  # a table longer than this is written as several blocks, each with the header
@@ -182,8 +183,10 @@ def is_table_text(text: str) -> bool:
 
 
 # ---- finding candidate pages cheaply (pdfium, no layout) -------------------------------------------
-def _ruled(page) -> bool:
-    """Whether the page draws table rules (pdfium's raw calls: no Python object per page object)."""
+def _ruled(page) -> str:
+    """"grid" when the page draws horizontal and vertical rules, "rules" for three or more horizontal rules of
+    one width at different heights (a booktabs table), "" for neither (pdfium's raw calls: no Python object
+    per page object)."""
     import ctypes
 
     import pypdfium2.raw as raw
@@ -203,19 +206,27 @@ def _ruled(page) -> bool:
             continue  # drawn off the page
         if y1 - y0 <= THIN and x1 - x0 >= MIN_RULE_LEN:
             hs.append((x0, x1, round((y0 + y1) / 4)))  # height to 2 pt
-        elif x1 - x0 <= THIN and y1 - y0 >= MIN_RULE_LEN:
+        elif x1 - x0 <= THIN and y1 - y0 >= MIN_CELL_HEIGHT:
             vs += 1
     if len(hs) >= 2 and vs >= 2:
-        return True
+        return "grid"
     for a in hs:
         ys = {y for (x0, x1, y) in hs if abs(x0 - a[0]) <= RULE_TOL and abs(x1 - a[1]) <= RULE_TOL}
         if len(ys) >= MIN_RULES:
-            return True
-    return False
+            return "rules"
+    return ""
 
 
-def candidate_pages(path: str, password: str | None = None, skip: set[int] | frozenset[int] = frozenset()) -> list[int]:
-    """Pages (1-based) that draw ruling lines a table could be made of; [] when pdfium cannot open the file."""
+# a caption, wherever the clean-up left it (it may join a caption line to the paragraph above)
+_CAPTION_LINE = re.compile(r"\b(Table|TABLE|Tab\.)\s*([0-9]+[A-Za-z]?|[IVXLC]+)\s*[:.]\s")
+
+
+def candidate_pages(path: str, password: str | None = None, skip: set[int] | frozenset[int] = frozenset(),
+                    texts: list[str] | None = None) -> list[int]:
+    """Pages (1-based) that draw ruling lines a table could be made of; [] when pdfium cannot open the file.
+
+    With the pages' `texts`, a page of rules without a grid also needs a "Table N:" caption line (underlined
+    headings of one width draw the same rules as a booktabs table, and laying out a page costs ~0.3 s)."""
     import pypdfium2 as pdfium
 
     try:
@@ -230,7 +241,10 @@ def candidate_pages(path: str, password: str | None = None, skip: set[int] | fro
             try:
                 page = doc[i]
                 try:
-                    if _ruled(page):
+                    kind = _ruled(page)
+                    if kind == "rules" and texts is not None and i < len(texts):
+                        kind = kind if _CAPTION_LINE.search(texts[i] or "") else ""
+                    if kind:
                         out.append(i + 1)
                 finally:
                     page.close()
@@ -447,14 +461,14 @@ def page_tables(pg, page_no: int) -> list[Table]:
 
 
 def find_tables(path: str, password: str | None = None, pages: list[int] | None = None,
-                skip: set[int] | frozenset[int] = frozenset()) -> dict[int, list[Table]]:
-    """Page number → its tables, for the pages that draw ruling lines (or `pages`)."""
+                skip: set[int] | frozenset[int] = frozenset(), texts: list[str] | None = None) -> dict[int, list[Table]]:
+    """Page number → its tables, for the pages that draw ruling lines (or `pages`); `texts`: the pages' text."""
     import logging
 
     import pdfplumber
 
     logging.getLogger("pdfminer").setLevel(logging.ERROR)
-    wanted = pages if pages is not None else candidate_pages(path, password, skip)
+    wanted = pages if pages is not None else candidate_pages(path, password, skip, texts)
     if not wanted:
         return {}
     out: dict[int, list[Table]] = {}

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from app.answer import cite, extractive, route_note
 from app.answer.printed_pages import with_printed_pages
 from app.answer.prompts import build_messages
-from app.answer.table_answer import table_answer
 from app.answer.results import (
     EXTRACTIVE,
     GENERATIVE,
@@ -35,6 +34,7 @@ from app.answer.session import (
     run_model,
     tokenizer_of,
 )
+from app.answer.table_answer import table_answer
 from app.config import Settings
 from app.errors import InvalidRequest
 from app.library import documents as library

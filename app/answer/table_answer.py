@@ -51,8 +51,9 @@ class CellAnswer:
         return "| " + " | ".join(md_cell(c) for c in self.row) + " |"
 
     def row_markdown(self) -> str:
+        """The row under its header, as a Markdown table (the UI and the exports draw it as one)."""
         return ("| " + " | ".join(md_cell(h) for h in self.header) + " |\n"
-                + "| " + " | ".join(md_cell(c) for c in self.row) + " |")
+                + "|" + " --- |" * len(self.header) + "\n" + self.row_line())
 
 
 def _words(text: str) -> list[str]:

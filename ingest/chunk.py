@@ -50,10 +50,13 @@ def _boundaries(text: str, heading_starts: list[int], tables: list[tuple[int, in
         if 0 < h < len(text):
             cuts[h] = HEADING
     for s, e in tables:  # a table's rows are its units: never a cut inside a row (a "." in a cell)
+        m = _NONSPACE.search(text, e)
+        e = m.start() if m else len(text)  # the blank lines after a table end its chunk: no chunk of blanks
         for k in [k for k in cuts if s < k < e]:
             del cuts[k]
         for m in _LINE.finditer(text, s, e):
-            cuts[m.end()] = SENTENCE
+            if _NONSPACE.match(text, m.end()):
+                cuts[m.end()] = SENTENCE
         cuts[s] = cuts[e] = TABLE
     cuts.pop(len(text), None)
     cuts.pop(0, None)

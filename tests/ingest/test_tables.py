@@ -144,3 +144,40 @@ def test_raptor_table_2_answers_52_1_percent():
     assert ea is not None
     assert "BM25 with RAPTOR · Accuracy (QuALITY) = 52.1%" in ea.text and "Table 2" in ea.text
     assert ea.citations[0].page_start == t2.page == 8
+
+
+def _marked_rows(pdf: Path, page: int, quote: str, table) -> set[int]:
+    """The table rows (indexes) the page view's boxes for `quote` fall in."""
+    from app.answer import page_render
+    from app.answer.pages import _Source, locate_boxes
+    from ingest.types import Document
+
+    doc = Document(doc_id="x" * 64, file=pdf.name, title="", domain="paper", pages=0, chunks=0, status="ready")
+    src = page_render.open_pdf(str(pdf))
+    try:
+        boxes, method = locate_boxes(_Source(None, doc, src), page, quote, (page, page))
+    finally:
+        src.close()
+    assert boxes, "nothing marked"
+    w, h = table.page_size
+    rows = {}
+    for c in table.cells:
+        top, bottom = rows.get(c.row, (c.bbox[1], c.bbox[3]))
+        rows[c.row] = (min(top, c.bbox[1]), max(bottom, c.bbox[3]))
+    hit = set()
+    for x0, y0, x1, y1 in boxes:
+        mid = (y0 + y1) / 2 * h
+        hit |= {r for r, (top, bottom) in rows.items() if top - 2 <= mid <= bottom + 2}
+    return hit
+
+
+def test_the_page_view_marks_the_cited_row(tmp_path):
+    pdf = _results_pdf(tmp_path / "results.pdf")
+    t = find_tables(str(pdf))[1][0]
+    assert _marked_rows(pdf, 1, "| BM25 with RAPTOR | 52.1% | 27.00% |", t) == {2}  # header row is 0
+
+
+@pytest.mark.skipif(not RAPTOR.exists(), reason="the dev set (../shared/eval/dev) is not here")
+def test_the_page_view_marks_raptor_table_2_row():
+    t2 = next(t for t in find_tables(str(RAPTOR), pages=[8])[8] if t.number == "Table 2")
+    assert _marked_rows(RAPTOR, 8, "| BM25 with RAPTOR | 52.1% | 27.00% |", t2) == {3}

@@ -2,9 +2,9 @@
 
 `python -m bench tables` — for each question: is the cell, with its row label and column header, inside
 one chunk (strict: the Markdown row under its header; before, the flattened row and the header words in
-one chunk), is that chunk among the chunks a BM25 ranking packs into 4K / 16K tokens (a stand-in for
-the app's packer: word count × 1.3 as tokens, no embedder), and does the extractive answer over that
-packed text contain the value. Before = `tables=False` (the flattened text layer), after = tables on.
+one chunk), is it inside the context the app packs for the question at 4K / 16K tokens (its own ingest,
+routed hybrid search and packer, the default embedder), and does the extractive answer at 4K contain the
+value (and name the table). Before = `tables=False` (the flattened text layer), after = tables on.
 `--speed N`: parse+chunk N CUAD contracts with tables off and on, interleaved, and report the ratio.
 """
 
@@ -20,10 +20,6 @@ QUESTIONS = ROOT / "eval" / "tables" / "questions.jsonl"
 DEV = (ROOT.parent / "shared" / "eval" / "dev").resolve()
 CUAD = (ROOT.parent / "shared" / "corpus" / "cuad").resolve()
 BUDGETS = (4_000, 16_000)
-
-
-def _tokens(text: str) -> int:
-    return int(len(text.split()) * 1.3) + 1
 
 
 def _chunks(path: Path, tables: bool):
@@ -55,58 +51,54 @@ def _holds(text: str, q: dict, tables: bool) -> bool:
     return _squash(q["row"]) + " " in s and _squash(q["value"]) in s and _squash(q["column"]) in s
 
 
-def _packed(doc, chunks, question: str, budget: int):
-    import bm25s
+def _library(home: Path, files: list[Path], tables: bool):
+    """A store with `files` ingested as the app does (tables off or on), and its embedder."""
+    from ingest.embed import get_embedder
+    from ingest.pipeline import IngestConfig, ingest_paths
+    from ingest.store import open_store
 
-    from retrieval.types import PackedContext, Passage
-
-    corpus = [c.text.lower().split() for c in chunks]
-    r = bm25s.BM25()
-    r.index(corpus, show_progress=False)
-    scores = r.get_scores(question.lower().split())
-    order = sorted(range(len(chunks)), key=lambda i: -scores[i])
-    picked, used = [], 0
-    for i in order:
-        n = _tokens(chunks[i].text)
-        if used + n > budget:
-            continue
-        picked.append(i)
-        used += n
-    ps = [Passage(doc.doc_id, 1, doc.file, doc.title, (chunks[i].chunk_id,), chunks[i].text, chunks[i].page_start,
-                  chunks[i].page_end, chunks[i].char_start, chunks[i].char_end, chunks[i].section_path,
-                  f"D1 p.{chunks[i].page_start}", _tokens(chunks[i].text)) for i in sorted(picked)]
-    return PackedContext(question, ps, used, budget, "retrieved")
+    store = open_store(home)
+    embedder = get_embedder("default", "onnx-int8")
+    ingest_paths(files, store=store, embedder=embedder, config=IngestConfig(text_first=False, ocr="off", tables=tables),
+                 workers=0)
+    return store, embedder
 
 
-def quality(limit: int = 0) -> dict:
+def quality(limit: int = 0, home: Path | None = None) -> dict:
+    """Per question, through the app's own path: ingest, routed search + packer at 4K / 16K, the
+    extractive answer at 4K (table_answer first, then the sentence ranker, as app/answer/ask.py does)."""
+    import tempfile
+
     from app.answer import extractive
     from app.answer.table_answer import table_answer
+    from retrieval.routed import routed_context
 
     qs = [json.loads(x) for x in QUESTIONS.read_text().splitlines() if x.strip()]
     qs = qs[:limit] if limit else qs
-    cache: dict = {}
+    files = sorted({DEV / q["file"] for q in qs})
     out: dict = {}
-    for tables in (False, True):
-        key = "after" if tables else "before"
-        tally = {"questions": len(qs), "in_a_chunk": 0, **{f"in_context_{b // 1000}k": 0 for b in BUDGETS},
-                 "answer_has_value_4k": 0, "answer_names_table_4k": 0}
-        for q in qs:
-            ck = (q["file"], tables)
-            if ck not in cache:
-                cache[ck] = _chunks(DEV / q["file"], tables)
-            doc, chunks = cache[ck]
-            tally["in_a_chunk"] += any(_holds(c.text, q, tables) for c in chunks)
-            for b in BUDGETS:
-                packed = _packed(doc, chunks, q["question"], b)
-                tally[f"in_context_{b // 1000}k"] += any(_holds(p.text, q, tables) for p in packed.passages)
-                if b == BUDGETS[0]:
-                    by_id = {c.chunk_id: c for c in chunks}
-                    ea = table_answer(q["question"], packed, by_id)
-                    if ea is None:
-                        ea = extractive.answer(q["question"], extractive.units_from_packed(packed, by_id), None)
-                    tally["answer_has_value_4k"] += q["value"] in ea.text
-                    tally["answer_names_table_4k"] += q["value"] in ea.text and q["table"] in ea.text
-        out[key] = tally
+    with tempfile.TemporaryDirectory(dir=home) as tmp:
+        for tables in (False, True):
+            key = "after" if tables else "before"
+            store, embedder = _library(Path(tmp) / key, files, tables)
+            ids = {d.file: d.doc_id for d in store.documents()}
+            tally = {"questions": len(qs), "in_a_chunk": 0, **{f"in_context_{b // 1000}k": 0 for b in BUDGETS},
+                     "answer_has_value_4k": 0, "answer_names_table_4k": 0}
+            for q in qs:
+                did = ids[q["file"]]
+                chunks = store.chunks(did)
+                tally["in_a_chunk"] += any(_holds(c.text, q, tables) for c in chunks)
+                for b in BUDGETS:
+                    packed = routed_context(store, embedder, q["question"], doc_ids=[did], budget=b)
+                    tally[f"in_context_{b // 1000}k"] += any(_holds(p.text, q, tables) for p in packed.passages)
+                    if b == BUDGETS[0]:
+                        by_id = {c.chunk_id: c for c in chunks}
+                        ea = table_answer(q["question"], packed, by_id)
+                        if ea is None:
+                            ea = extractive.answer(q["question"], extractive.units_from_packed(packed, by_id), embedder)
+                        tally["answer_has_value_4k"] += q["value"] in ea.text
+                        tally["answer_names_table_4k"] += q["value"] in ea.text and q["table"] in ea.text
+            out[key] = tally
     return out
 
 

@@ -28,7 +28,9 @@ MIN_RULE_LEN = 30.0  # and at least this long
 MIN_CELL_HEIGHT = 8.0  # a vertical rule of a grid is at least one cell high
 COLUMN_GAP = 6.0  # a vertical strip this wide with no word in any body row separates two columns (points)
 ROW_TOL = 3.0  # words whose tops differ by less than this share a row (points)
-BLOCK_CHARS = 800  # a table longer than this is written as several blocks, each with the header
+# a table longer than this is written as several blocks, each with the header: ~250 word pieces of MiniLM (digits
+# and "%" are a piece each), so that one block fits the default embedder's window and is one chunk
+BLOCK_CHARS = 500
 CAPTION_ABOVE = 90.0  # how far above a table its caption may start (points)
 CAPTION_BELOW = 50.0  # how far below
 MIN_COVER = 0.6  # share of a table's words that must be found together in the page text to replace them
@@ -86,7 +88,8 @@ class Table:
         out: list[str] = []
         cur: list[str] = []
         for r in rows:
-            if cur and sum(len(x) + 1 for x in cur) + len(r) > limit:
+            top = len(title if not out else _short_title(title) + " (continued)") + len(head) + 2
+            if cur and top + sum(len(x) + 1 for x in cur) + len(r) > limit:
                 out.append(_block(title, head, cur, len(out)))
                 cur = []
             cur.append(r)

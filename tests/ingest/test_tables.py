@@ -181,3 +181,9 @@ def test_the_page_view_marks_the_cited_row(tmp_path):
 def test_the_page_view_marks_raptor_table_2_row():
     t2 = next(t for t in find_tables(str(RAPTOR), pages=[8])[8] if t.number == "Table 2")
     assert _marked_rows(RAPTOR, 8, "| BM25 with RAPTOR | 52.1% | 27.00% |", t2) == {3}
+
+
+def test_ocr_pages_are_not_looked_at(tmp_path):
+    pdf = _results_pdf(tmp_path / "results.pdf")
+    assert find_tables(str(pdf), skip={1}) == {}  # a scanned page's table stays OCR text
+    assert candidate_pages(str(tmp_path / "missing.pdf")) == []  # a file pdfium cannot open has none

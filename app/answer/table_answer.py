@@ -25,7 +25,8 @@ _STOP = frozenset("a an the of in on at to for and or by with from is are was we
                   "give show shown listed list report reported according as per its their this that".split())
 _TABLE_REF = re.compile(r"\btable\s+([0-9]+[a-z]?|[ivxlc]+)\b", re.I)
 MIN_SCORE = 2.0  # at least two of the question's words in the cell's row label and column header together
-_NUMERIC = re.compile(r"^[-+]?[$€£¥]?\s*[0-9][0-9,.\s]*%?$|^[-–—]$")
+_NUMERIC = re.compile(r"^[-+–]?[$€£¥]?\s*\.?[0-9]|^[-–—]$")  # a value: "52.1%", "73.2% (1.9%)", "$1,000", ".28", "-"
+_PAREN = re.compile(r"\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,11 @@ def _words(text: str) -> list[str]:
 
 
 def _match(label: str, q: set[str]) -> tuple[int, int]:
+    """Words of `label` the question names, and those it does not (a parenthesis — a citation, a unit — aside)."""
     ws = _words(label)
     hit = sum(1 for w in ws if w in q)
-    return hit, len(ws) - hit
+    bare = _words(_PAREN.sub(" ", label))
+    return hit, sum(1 for w in bare if w not in q)
 
 
 def _label_of(row: tuple[str, ...]) -> tuple[str, int]:

@@ -155,17 +155,17 @@ def _marked_rows(pdf: Path, page: int, quote: str, table) -> set[int]:
     doc = Document(doc_id="x" * 64, file=pdf.name, title="", domain="paper", pages=0, chunks=0, status="ready")
     src = page_render.open_pdf(str(pdf))
     try:
-        boxes, method = locate_boxes(_Source(None, doc, src), page, quote, (page, page))
+        boxes, _method = locate_boxes(_Source(None, doc, src), page, quote, (page, page))
     finally:
         src.close()
     assert boxes, "nothing marked"
-    w, h = table.page_size
+    _w, h = table.page_size
     rows = {}
     for c in table.cells:
         top, bottom = rows.get(c.row, (c.bbox[1], c.bbox[3]))
         rows[c.row] = (min(top, c.bbox[1]), max(bottom, c.bbox[3]))
     hit = set()
-    for x0, y0, x1, y1 in boxes:
+    for _x0, y0, _x1, y1 in boxes:
         mid = (y0 + y1) / 2 * h
         hit |= {r for r, (top, bottom) in rows.items() if top - 2 <= mid <= bottom + 2}
     return hit

@@ -135,7 +135,20 @@ def main(argv: list[str] | None = None) -> None:
     res = {"quality": quality(args.limit)} if DEV.exists() else {"quality": "no ../shared/eval/dev"}
     if args.speed:
         res["speed"] = speed(args.speed)
+    save(res)
     print(json.dumps(res, indent=2))
+
+
+def save(res: dict) -> Path:
+    """bench/results/tables.json, with the date, the machine and its load."""
+    import os
+    import platform
+
+    res = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
+           "load_average_at_end": [round(x, 2) for x in os.getloadavg()], **res}
+    out = ROOT / "bench" / "results" / "tables.json"
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    return out
 
 
 def run(argv: list[str]) -> dict:

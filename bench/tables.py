@@ -5,7 +5,8 @@ one chunk (strict: the Markdown row under its header; before, the flattened row 
 one chunk), is it inside the context the app packs for the question at 4K / 16K tokens (its own ingest,
 routed hybrid search and packer, the default embedder), and does the extractive answer at 4K contain the
 value (and name the table). Before = `tables=False` (the flattened text layer), after = tables on.
-`--speed N`: parse+chunk N CUAD contracts with tables off and on, interleaved, and report the ratio.
+`--speed N`: parse+chunk N CUAD contracts with tables off and on, interleaved, and report the ratio;
+`--ingest N`: the same for the whole ingest (parse, embed, store), as `bench ingest` runs it.
 """
 
 from __future__ import annotations
@@ -127,26 +128,68 @@ def speed(n: int) -> dict:
             "ratio": round(secs[True] / secs[False], 3) if secs[False] else None}
 
 
+def whole_ingest(n: int, rounds: int = 2) -> dict:
+    """pages/s of the whole ingest (parse in 2 worker processes, embed, store) of `n` CUAD contracts as
+    `bench ingest` runs it, tables off and on, alternating over `rounds` rounds, each in a fresh store."""
+    import tempfile
+
+    from ingest.embed import LazyEmbedder
+    from ingest.pipeline import IngestConfig, ingest_paths
+    from ingest.store import open_store
+    from retrieval.tokens import tokenizer_id, tokenizer_path
+
+    files = sorted(p for p in CUAD.iterdir() if p.suffix.lower() == ".pdf")[:n]
+    ctx = (str(tokenizer_path()), tokenizer_id())
+    embedder = LazyEmbedder("default", "onnx-int8")
+    embedder.load().encode(["warm up"])
+    secs = {False: [], True: []}
+    pages = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(rounds):
+            for tables in ((False, True) if r % 2 == 0 else (True, False)):
+                cfg = IngestConfig(ocr="off", context_tokenizer=ctx, text_first=False, tables=tables)
+                t0 = time.perf_counter()
+                res = ingest_paths(files, store=open_store(Path(tmp) / f"{r}-{tables}"), embedder=embedder,
+                                   workers=2, config=cfg)
+                secs[tables].append(time.perf_counter() - t0)
+                pages[tables] = sum(x.pages for x in res if x.status == "ingested")
+    off, on = sum(secs[False]), sum(secs[True])
+    return {"files": len(files), "pages": pages[True], "rounds": rounds,
+            "pages_per_s_off": round(pages[False] * rounds / off, 2), "pages_per_s_on": round(pages[True] * rounds / on, 2),
+            "seconds_off": [round(x, 1) for x in secs[False]], "seconds_on": [round(x, 1) for x in secs[True]],
+            "ratio": round(on / off, 3)}
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="bench tables")
     ap.add_argument("--limit", type=int, default=0, help="first N questions (0 = all)")
     ap.add_argument("--speed", type=int, default=0, help="also time parse+chunk of N CUAD contracts, tables off vs on")
+    ap.add_argument("--ingest", type=int, default=0, help="also time the whole ingest of N CUAD contracts, off vs on")
+    ap.add_argument("--skip-quality", action="store_true", help="only the timings")
     args = ap.parse_args(argv)
-    res = {"quality": quality(args.limit)} if DEV.exists() else {"quality": "no ../shared/eval/dev"}
+    res: dict = {}
+    if not args.skip_quality:
+        res["quality"] = quality(args.limit) if DEV.exists() else "no ../shared/eval/dev"
     if args.speed:
         res["speed"] = speed(args.speed)
+    if args.ingest:
+        res["ingest"] = whole_ingest(args.ingest)
     save(res)
     print(json.dumps(res, indent=2))
 
 
 def save(res: dict) -> Path:
-    """bench/results/tables.json, with the date, the machine and its load."""
+    """bench/results/tables.json, with the date, the machine and its load (parts not run this time are kept)."""
     import os
     import platform
 
-    res = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
-           "load_average_at_end": [round(x, 2) for x in os.getloadavg()], **res}
     out = ROOT / "bench" / "results" / "tables.json"
+    try:
+        old = json.loads(out.read_text())
+    except (OSError, ValueError):
+        old = {}
+    res = {**old, "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}",
+           "load_average_at_end": [round(x, 2) for x in os.getloadavg()], **res}
     out.write_text(json.dumps(res, indent=2) + "\n")
     return out
 

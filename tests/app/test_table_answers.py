@@ -46,3 +46,23 @@ def test_pdf_export_draws_the_table(answer, tmp_path):
     with pdfplumber.open(str(export(answer, tmp_path / "a.pdf"))) as pdf:
         found = [t for pg in pdf.pages for t in pg.extract_tables()]
     assert ["BM25 with RAPTOR", "52.1%", "27.00%"] in [r for t in found for r in t]
+
+
+def test_ask_answers_from_the_table_and_the_page_view_marks_its_row(tmp_path):
+    """Through the app: ingest into a real library, ask without a model, open the citation's page."""
+    from app.answer.ask import ask
+    from app.answer.pages import citation_view
+    from ingest.tables import find_tables
+    from tests.conftest import _ingest_home
+
+    pdf = _results_pdf(tmp_path / "results.pdf")
+    settings = _ingest_home(tmp_path / "home", [pdf])
+    ans = ask(settings, Q)
+    assert ans.mode == "extractive" and "BM25 with RAPTOR · Accuracy (QuALITY) = 52.1%" in ans.answer
+    assert "Table 2" in ans.answer and ans.citations[0].page_start == 1
+    view = citation_view(settings, ans.citations[0])
+    assert view.found and view.method == "exact"
+    t = find_tables(str(pdf))[1][0]
+    row = [c for c in t.cells if c.row == 2]  # BM25 with RAPTOR (the header is row 0)
+    top, bottom = min(c.bbox[1] for c in row) / t.page_size[1], max(c.bbox[3] for c in row) / t.page_size[1]
+    assert all(top - 0.01 <= (y0 + y1) / 2 <= bottom + 0.01 for _x0, y0, _x1, y1 in view.boxes)

@@ -8,7 +8,7 @@ Markdown table with each cell escaped, a Word table, a PDF table.
 
 from __future__ import annotations
 
-from app.answer.verbatim import md_text, plain
+from app.answer.verbatim import answer_md, md, md_text, plain
 from ingest.tables import markdown_tables
 
 
@@ -43,6 +43,28 @@ def markdown_body(text: str, escape) -> str:
             out.append("\n| " + " | ".join(_cell(h) for h in header) + " |\n|" + "---|" * n + "\n"
                        + "\n".join("| " + " | ".join(_cell(c) for c in (r + [""] * n)[:n]) + " |" for r in rows) + "\n")
     return "".join(out)
+
+
+def answer_md_tables(text: str) -> str:
+    """`answer_md` (app/answer/verbatim.py) for the UI, with a table in the answer drawn as a table: its cells
+    escaped like any text from documents, its pipes and rule row kept."""
+    if not has_table(text):
+        return answer_md(text)
+    out = []
+    for kind, val in body_parts(text):
+        if kind == "text":
+            out.append(answer_md(val))
+        else:
+            _, header, rows = val
+            n = len(header)
+            out.append("\n\n| " + " | ".join(_ui_cell(h) for h in header) + " |\n|" + "---|" * n + "\n"
+                       + "\n".join("| " + " | ".join(_ui_cell(c) for c in (r + [""] * n)[:n]) + " |" for r in rows)
+                       + "\n\n")
+    return "".join(out)
+
+
+def _ui_cell(text: str) -> str:
+    return md(text).replace("  \n", " ")
 
 
 def _cell(text: str) -> str:

@@ -66,3 +66,14 @@ def test_ask_answers_from_the_table_and_the_page_view_marks_its_row(tmp_path):
     row = [c for c in t.cells if c.row == 2]  # BM25 with RAPTOR (the header is row 0)
     top, bottom = min(c.bbox[1] for c in row) / t.page_size[1], max(c.bbox[3] for c in row) / t.page_size[1]
     assert all(top - 0.01 <= (y0 + y1) / 2 <= bottom + 0.01 for _x0, y0, _x1, y1 in view.boxes)
+
+
+def test_the_ui_draws_a_table_answer_as_a_table(answer):
+    from app.answer.table_blocks import answer_md_tables
+    from app.answer.verbatim import answer_md
+
+    shown = answer_md_tables(answer.answer)
+    assert "| Model | Accuracy \\(QuALITY\\) | Answer F1 \\(QASPER\\) |\n|---|---|---|\n" in shown
+    assert "| BM25 with RAPTOR | 52\\.1% | 27\\.00% |" in shown
+    plain_answer = "The parties are A | B [D1 p.2]"  # no table: exactly answer_md
+    assert answer_md_tables(plain_answer) == answer_md(plain_answer)

@@ -78,6 +78,7 @@ class Settings:
     workers: int = 2  # parser processes (per ingest worker)
     ocr: str = "auto"  # auto | off | force
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
+    tables: bool = True  # tables of ruled PDF pages kept as Markdown tables, each its own chunk (issue 24)
     max_file_mb: int = 200  # a bigger file fails with a clear message (also the upload limit of the UI and API)
     matter_quota: str | None = None  # bytes one matter may hold ("500MB", "2GB"); an upload past it is refused; unset = no quota
     max_pages: int = 5000  # a document with more pages fails with a clear message

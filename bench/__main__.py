@@ -9,7 +9,7 @@ import importlib
 import sys
 
 BENCHES = ["ingest", "retrieval", "scale", "answers", "serve", "queues", "pages", "review", "review_model", "embedders",
-           "profiles"]
+           "profiles", "tables"]
 
 
 def main(argv: list[str]) -> int:

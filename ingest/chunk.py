@@ -21,6 +21,7 @@ from ingest.types import Chunk, ParsedDocument
 
 # Break strengths: the packer prefers the strongest boundary in the back half of a full chunk.
 WORD, SENTENCE, PARAGRAPH, HEADING = 0, 1, 2, 3
+TABLE = 4  # the start or end of a table block (ingest/tables.py): a chunk always ends there
 
 _SENTENCE_END = SENTENCE_BREAK  # English . ! ? before a space, ; at a line end, Chinese 。！？； (ingest.sentences)
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -38,7 +39,7 @@ class _Unit:
     strength: int  # strength of the boundary *before* this unit
 
 
-def _boundaries(text: str, heading_starts: list[int]) -> dict[int, int]:
+def _boundaries(text: str, heading_starts: list[int], tables: list[tuple[int, int]] = ()) -> dict[int, int]:
     """Offsets where a unit may start, with the strength of a break there."""
     cuts: dict[int, int] = {}
     for m in _SENTENCE_END.finditer(text):
@@ -48,6 +49,15 @@ def _boundaries(text: str, heading_starts: list[int]) -> dict[int, int]:
     for h in heading_starts:
         if 0 < h < len(text):
             cuts[h] = HEADING
+    for s, e in tables:  # a table's rows are its units: never a cut inside a row (a "." in a cell)
+        m = _NONSPACE.search(text, e)
+        e = m.start() if m else len(text)  # the blank lines after a table end its chunk: no chunk of blanks
+        for k in [k for k in cuts if s < k < e]:
+            del cuts[k]
+        for m in _LINE.finditer(text, s, e):
+            if _NONSPACE.match(text, m.end()):
+                cuts[m.end()] = SENTENCE
+        cuts[s] = cuts[e] = TABLE
     cuts.pop(len(text), None)
     cuts.pop(0, None)
     return cuts
@@ -94,8 +104,9 @@ def _fit(text: str, s: int, e: int, limit: int, count: Callable[[str], int], lev
     return out
 
 
-def _units(text: str, heading_starts: list[int], limit: int, count: Callable[[str], int]) -> list[_Unit]:
-    cuts = _boundaries(text, heading_starts)
+def _units(text: str, heading_starts: list[int], limit: int, count: Callable[[str], int],
+           tables: list[tuple[int, int]] = ()) -> list[_Unit]:
+    cuts = _boundaries(text, heading_starts, tables)
     starts = [0] + sorted(cuts)
     units: list[_Unit] = []
     for i, s in enumerate(starts):
@@ -127,7 +138,8 @@ def chunk_document(
     limit = max(8, int(max_tokens))
     overlap = max(0, min(int(overlap), limit // 4))
     heading_starts = [h.char_start for h in doc.headings]
-    units = _units(text, heading_starts, limit, count_tokens)
+    tables = sorted(sp for t in getattr(doc, "tables", ()) for sp in t.spans)
+    units = _units(text, heading_starts, limit, count_tokens, tables)
 
     page_starts = [p.char_start for p in doc.pages]
     page_numbers = [p.number for p in doc.pages]
@@ -145,7 +157,9 @@ def chunk_document(
     while i < len(units):
         total = sum(u.tokens for u in units[ov:i])
         j = i
-        while j < len(units) and total + units[j].tokens <= limit:
+        if units[i].strength == TABLE:  # a table block starts or ends here: no overlap across it
+            ov, total = i, 0
+        while j < len(units) and total + units[j].tokens <= limit and (j == i or units[j].strength < TABLE):
             total += units[j].tokens
             j += 1
         if j == i:  # the overlap leaves no room for the next unit: drop it
@@ -202,7 +216,7 @@ def chunk_document(
         )
         # the next chunk repeats whole trailing units worth at most `overlap` word pieces
         nxt, acc = j, 0
-        while overlap and nxt - 1 > i and acc + units[nxt - 1].tokens <= overlap:
+        while overlap and j < len(units) and units[j].strength < TABLE and nxt - 1 > i and acc + units[nxt - 1].tokens <= overlap:
             nxt -= 1
             acc += units[nxt].tokens
         ov, i = nxt, j

@@ -374,8 +374,11 @@ def load_document(
     max_pages: int = 5000,
     max_bytes: int = 200 * 2**20,
     text_engine: str = DEFAULT_TEXT_ENGINE,
+    tables: bool = True,
 ) -> ParsedDocument:
-    """Parse, clean and structure one file. Raises IngestError for every user-caused failure."""
+    """Parse, clean and structure one file. Raises IngestError for every user-caused failure.
+
+    `tables`: find the tables of a digital PDF's ruled pages and write them as Markdown (ingest/tables.py)."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -414,13 +417,24 @@ def load_document(
         meta["format"] = "pdf"
 
     cleaned_doc = clean_document([t or "" for t in raw])
-    cleaned, page_lines = cleaned_doc.pages, cleaned_doc.lines
+    cleaned, page_lines = list(cleaned_doc.pages), cleaned_doc.lines
     page_labels, labels_source = choose_page_labels(meta.pop("pdf_page_labels", None), cleaned_doc.furniture, len(cleaned))
     ocr_words = meta.pop("ocr_words", None) or {}
+    found = (_tables_of(path, password, set(ocr_pages) | set(failed), cleaned)
+             if tables and meta.get("format") == "pdf" else {})
     pages: list[Page] = []
+    placed: list = []
     offset = 0
     ocr_set = set(ocr_pages)
     for i, t in enumerate(cleaned):
+        if found.get(i + 1):
+            from ingest.tables import place_tables  # reason: only pages with tables need it
+
+            t, here = place_tables(t, found[i + 1])
+            cleaned[i] = t
+            for table, spans in here:
+                table.spans = [(offset + s, offset + e) for s, e in spans]
+                placed.append(table)
         pages.append(Page(number=i + 1, text=t, char_start=offset, ocr=(i + 1) in ocr_set))
         offset += len(t) + len(PAGE_SEP)
     full = PAGE_SEP.join(cleaned)
@@ -446,4 +460,16 @@ def load_document(
         page_labels=page_labels,
         page_labels_source=labels_source,
         ocr_words=ocr_words,
+        tables=tuple(placed),
     )
+
+
+def _tables_of(path: Path, password: str | None, skip: set[int], texts: list[str]) -> dict:
+    """The tables of the ruled pages (page → tables); none when anything goes wrong: text stays text."""
+    try:
+        from ingest.tables import find_tables  # reason: pdfplumber loads only for PDFs
+
+        return find_tables(str(path), password, skip=skip, texts=texts)
+    except Exception as e:  # noqa: BLE001 - tables are an improvement: a failure keeps the flattened text
+        log.info("table extraction failed on %s: %s", path, e)
+        return {}

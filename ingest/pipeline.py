@@ -198,6 +198,7 @@ def parse_file(
     ctx_tokenizer_json: str | None = None,
     chunk_headers: bool = False,
     text_engine: str = DEFAULT_TEXT_ENGINE,
+    tables: bool = True,
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -222,7 +223,7 @@ def parse_file(
     try:
         with cap:
             doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes,
-                                text_engine=text_engine)
+                                text_engine=text_engine, tables=tables)
         out = _Parsed(
             doc_id=doc.doc_id,
             file=doc.file,
@@ -333,6 +334,7 @@ class IngestConfig:
 
     ocr: str = "auto"
     text_engine: str = DEFAULT_TEXT_ENGINE  # how the PDF text layer is read: pdfium (pypdf where it fails) | pypdf
+    tables: bool = True  # tables of ruled PDF pages kept as Markdown blocks of their own (ingest/tables.py)
     chunk_tokens: int = 0
     chunk_overlap: int = 32
     max_pages: int = 5000
@@ -428,12 +430,13 @@ class Ingester:
         ctx_json = cfg.context_tokenizer[0] if cfg.context_tokenizer else None
         if self.workers <= 0:
             return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json, chunk_headers=cfg.chunk_headers,
-                              text_engine=cfg.text_engine)
+                              text_engine=cfg.text_engine, tables=cfg.tables)
         hard = (cfg.file_timeout_s * 1.5 + 30) if cfg.file_timeout_s and cfg.file_timeout_s > 0 else None
         gave_up = (FAILED, f"gave up after {cfg.file_timeout_s} s (per-file time limit)")
         ex, gen = self._get_pool()
         try:
-            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, cfg.text_engine)
+            fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, cfg.text_engine,
+                            cfg.tables)
             return self._result(fut, hard)
         except TimeoutError:
             self._broken(gen)  # the hung worker goes with its pool; the other files there run again alone
@@ -446,7 +449,8 @@ class Ingester:
         # the file again, alone; a parser that died inside pdfium (native code: a decompression bomb or deep
         # nesting under the memory cap kills the process) reads it with pypdf, which fails in Python, cleanly
         try:
-            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, "pypdf"), hard)
+            return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, "pypdf",
+                                             cfg.tables), hard)
         except TimeoutError:
             return gave_up
         except BrokenProcessPool:

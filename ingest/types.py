@@ -77,6 +77,10 @@ class ParsedDocument:
     page_labels_source: str = ""  # "pdf" (/PageLabels) | "printed" (numbers on the pages) | ""
     # OCR'd page → Tesseract's words [x0, y0, x1, y1, text, line] (fractions of the page), for highlights
     ocr_words: dict = field(default_factory=dict, compare=False, hash=False)
+    # ---- tables (issue 24) ----
+    # ingest.tables.Table per table written as Markdown into the text; each one's `spans` are its blocks
+    # there, which the chunker keeps as chunks of their own, cut only between rows
+    tables: tuple = field(default=(), compare=False, hash=False)
 
     def page_at(self, offset: int) -> int:
         """The page number holding character `offset` of `text`."""

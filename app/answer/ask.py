@@ -34,6 +34,7 @@ from app.answer.session import (
     run_model,
     tokenizer_of,
 )
+from app.answer.table_answer import table_answer
 from app.config import Settings
 from app.errors import InvalidRequest
 from app.library import documents as library
@@ -125,9 +126,12 @@ def ask(
         return Answer(answer="", mode=mode, backend=info.backend, model=info.model, cost_usd=0.0, dry_run=info, **common)
 
     if not is_generative(b):
-        units = extractive.units_from_packed(packed, chunks_for(store, packed))
-        ea = extractive.answer(query, units, embedder, by_document=route is not None and not (
-            route.mode == "named" or len(read) <= 1))
+        chunks = chunks_for(store, packed)
+        ea = table_answer(question, packed, chunks)  # a value in a table: the cell with its headers
+        if ea is None:
+            units = extractive.units_from_packed(packed, chunks)
+            ea = extractive.answer(query, units, embedder, by_document=route is not None and not (
+                route.mode == "named" or len(read) <= 1))
         if route_note.should_ask_which(route):
             ea.text = route_note.which_document_line(route) + "\n\n" + ea.text
         if on_event is not None:

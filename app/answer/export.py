@@ -18,6 +18,7 @@ from pathlib import Path
 
 from app.answer.printed_pages import display_text
 from app.answer.results import Answer, Matrix, Summary
+from app.answer.table_blocks import body_parts, docx_table, has_table, markdown_body, pdf_table
 from app.answer.verbatim import answer_md_text, md_text, plain
 from app.errors import ExportError
 
@@ -166,7 +167,7 @@ def to_markdown(result) -> str:
         out += [f"## {heading}", ""]
         if isinstance(result, Answer):
             out += [f"**Question:** {md_text(result.question)}", ""]
-        out.append(answer_md_text(body_text(result).strip()))
+        out.append(markdown_body(body_text(result).strip(), answer_md_text))  # a table stays a table
         if isinstance(result, Answer):
             bad = [s.text for s in result.sentences if s.supported is False]
             if bad:
@@ -189,9 +190,13 @@ def to_json_text(result) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def _body_blocks(text: str) -> list[tuple[str, str]]:
-    """Markdown-ish body → (kind, text) blocks: ("h", …), ("li", …), ("p", …)."""
+def _body_blocks(text: str) -> list[tuple[str, object]]:
+    """Markdown-ish body → (kind, text) blocks: ("h", …), ("li", …), ("p", …), ("table", (_, header, rows))."""
     blocks = []
+    if has_table(text):  # a table in the answer: drawn as a table (app/answer/table_blocks.py)
+        for kind, val in body_parts(text):
+            blocks.extend(_body_blocks(val) if kind == "text" else [("table", val)])
+        return blocks
     for line in text.splitlines():
         s = line.strip()
         if not s:
@@ -241,6 +246,8 @@ def write_docx(result, path: Path, evidence: list | None = None) -> None:
         for kind, text in _body_blocks(body_text(result)):
             if kind == "h":
                 doc.add_heading(text, level=2)
+            elif kind == "table":
+                docx_table(doc, text[1], text[2])
             elif kind == "li":
                 doc.add_paragraph(text, style="List Bullet")
             else:
@@ -362,6 +369,8 @@ def write_pdf(result, path: Path, evidence: list | None = None) -> None:
         for kind, text in _body_blocks(body_text(result)):
             if kind == "h":
                 line(text, 12, "B", 1)
+            elif kind == "table":
+                pdf_table(pdf, text[1], text[2], family, clean)
             else:
                 line(("• " if kind == "li" else "") + text, 10, "", 1)
     line("Sources", 13, "B", 1)

@@ -36,6 +36,8 @@ How to answer:
   [D2 p.14] (a single page where you can; [D2 p.14–15] for a span; [D1 p.3; D2 p.5] for several).
   Cite only labels and pages that appear in the documents block.
 - Put exact wording of clauses in double quotes, copied verbatim from the passage you cite.
+- Tables appear as Markdown tables under their caption ("Table 2: …"). A value belongs to its row and its
+  column: give it with both ("BM25 with RAPTOR · Accuracy (QuALITY) = 52.1%"), name the table, cite its page.
 - Answer in the language of the question, whatever the documents' language (a question in Chinese gets a
   Chinese answer, one in English an English answer). Quotes stay verbatim in the document's own language,
   full-width punctuation included; where the languages differ, give the translation after the quote.

@@ -39,6 +39,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
     return IngestConfig(
         ocr=settings.ocr,
         text_engine=settings.pdf_text,
+        tables=settings.tables,
         chunk_tokens=settings.chunk_tokens,
         chunk_overlap=settings.chunk_overlap,
         max_pages=settings.max_pages,

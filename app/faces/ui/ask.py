@@ -7,6 +7,7 @@ import streamlit as st
 from app.answer.ask import ask
 from app.answer.printed_pages import display_text
 from app.answer.session import backend, is_generative
+from app.answer.table_blocks import answer_md_tables
 from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
@@ -72,7 +73,7 @@ def draw_answer(settings, ans, key: str) -> None:
         with st.expander(t("Reasoning"), expanded=False):
             st.markdown(answer_md(ans.reasoning))
 
-    st.markdown(answer_md(display_text(ans.answer, ans.citations)))
+    st.markdown(answer_md_tables(display_text(ans.answer, ans.citations)))  # a table answer drawn as a table
     if getattr(ans, "review", None) is not None:  # a whole-library question, answered by a review (issue 23)
         review_area.draw_in_answer(settings, ans, key)
     if ans.incomplete:

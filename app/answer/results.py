@@ -386,3 +386,16 @@ class Matrix:
             "dry_run": self.dry_run.to_json() if self.dry_run else None,
             "strategy": self.strategy,
         }
+
+
+def checked_note(result) -> str:
+    """What the citation check says, in words that do not overclaim: it checks that a quote is in the passage it
+    cites (verbatim for extractive quotes, by wording for a model's sentences), not that the quote answers the
+    question — so never "verified". "" when nothing was cited. Every face and export prints this one line."""
+    share = getattr(result, "verified_share", None)
+    if share is None:
+        return ""
+    if getattr(result, "mode", "") == "extractive":
+        return "quotes checked verbatim"
+    return f"quotes checked verbatim: {share:.0%} of cited sentences found in their passages"
+

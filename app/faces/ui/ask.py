@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.answer.ask import ask
 from app.answer.printed_pages import display_text
+from app.answer.results import checked_note
 from app.answer.session import backend, is_generative
 from app.answer.verbatim import answer_md
 from app.faces import present
@@ -78,8 +79,8 @@ def draw_answer(settings, ans, key: str) -> None:
         st.warning(f"{len(unsupported)} sentence(s) are not backed by the passages they cite.")
     draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
     draw_coverage(ans.coverage)
-    share = "" if ans.verified_share is None else f" · {ans.verified_share:.0%} of cited sentences verified"
-    st.caption(present.usage_line(ans) + share)
+    checked = checked_note(ans)
+    st.caption(present.usage_line(ans) + (f" · {checked}" if checked else ""))
 
 
 def _send(settings, question: str) -> None:

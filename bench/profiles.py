@@ -126,6 +126,8 @@ def _truth_heading(line: str) -> str | None:
         return "第" + m.group(1) + "条"
     m = _TRUTH_ROMAN.match(s)
     if m:
+        if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z\]]\s+\d{1,3}$", m.group("rest")):
+            return None  # a table-of-contents line: "ARTICLE X MISCELLANEOUS 22", "Article VII [Reserved] 39"
         return str(_roman(m.group(1)))
     m = re.match(r"^(?:ARTICLE|Article)\s+(\d{1,2})\b", s)
     if m and not re.search(r"(?:\.\s?){4,}|[A-Za-z]\s+\d{1,3}$", s):
@@ -134,7 +136,7 @@ def _truth_heading(line: str) -> str | None:
     if not m:
         return None
     num, rest = m.group(1).rstrip("."), m.group("rest")
-    if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z]\s+\d{1,3}$", rest) or re.search(
+    if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z.\]]\s+\d{1,3}$", rest) or re.search(
             r"[A-Za-z]\s+\d{1,3}\s+(?:ARTICLE|Article|SECTION|Section|\d{1,2}(?:\.\d+)*\.?)\s+[A-Z0-9]", rest):
         return None  # a table-of-contents line ("1. DEFINITIONS 1 2. GOVERNANCE 10", "Interpretation 3", leaders)
     top = int(num.split(".")[0])

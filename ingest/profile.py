@@ -31,8 +31,11 @@ _MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Jul
              r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DATE_MDY = re.compile(rf"(?<![A-Za-z])({_MONTH_RX})\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
 # "31st day of July, 2019", "19 DAY OF MAY , 2010", "31 December, --------- 1996" (a blank left in the form)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*(?:[-_]{{2,}}\s*)?(\d{{4}})\b",
-                       re.I)
+# "1 st day of May 2006" (a split suffix), "as of1 August 2019" (no space), "the 20 March day of 1998"
+_DATE_DMY = re.compile(rf"(?<![\d/.-])(\d{{1,2}})\s?(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*"
+                       rf"(?:day\s+of\s+)?(?:[-_]{{2,}}\s*)?(\d{{4}})\b", re.I)
+# "Effective Date: 11/4/10": a two-digit year, read only right after a date label
+_DATE_NUM_YY = re.compile(r"\b(?:date|dated)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{2})\b", re.I)
 _DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")  # 2024年5月1日
@@ -269,7 +272,41 @@ def _dated_mentions(text: str) -> list[tuple[int, str]]:
         iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
         if iso:
             found.append((m.start(), iso))
+    for m in _DATE_NUM_YY.finditer(text):
+        yy = int(m.group(3))
+        iso = _iso(yy + (2000 if yy <= 40 else 1900), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(1), iso))
     return sorted(found)
+
+
+# where a signature block dates the contract: "Date: November 5, 2019" under a signature, "IN WITNESS WHEREOF …
+# duly authorized. Rome/Houston, 2 April 2020", or a date alone on its line under a signature ("19 Jan. 1998")
+_SIGNED_LABEL = re.compile(r"\b(?:date|dated|signed\s+on)\s*:\s*$", re.I)
+_WITNESS = re.compile(r"\bIN\s+WITNESS\s+WHEREOF\b|\bduly\s+authori[sz]ed\b|\bexecuted\s+(?:this|as\s+of)\b", re.I)
+
+
+def signature_date(text: str) -> str:
+    """The date a contract's signature block gives, for a contract whose opening states none: the first date
+    labelled "Date:" after the agreement's text starts, else the first date within 400 characters after "IN
+    WITNESS WHEREOF", else the first date alone on a line in the last third. "" when none."""
+    mentions = _dated_mentions(text)
+    for at, iso in mentions:
+        if len(iso) == 10 and _SIGNED_LABEL.search(text[max(0, at - 12): at]):
+            return iso
+    w = _WITNESS.search(text, len(text) // 3)
+    if w:
+        for at, iso in mentions:
+            if w.start() <= at <= w.end() + 400 and len(iso) == 10:
+                return iso
+    for at, iso in mentions:
+        if at >= len(text) * 2 // 3 and len(iso) == 10:
+            line_start = text.rfind("\n", 0, at) + 1
+            line_end = text.find("\n", at)
+            line = text[line_start: line_end if line_end >= 0 else len(text)]
+            if len(line.strip()) <= 24:
+                return iso
+    return ""
 
 
 def find_dates(text: str, limit: int = 6) -> list[str]:
@@ -580,15 +617,18 @@ PORTIONS SECURITIES EXCHANGE BEEN HAVE HAS THIS DOCUMENT EXECUTION VERSION FORM 
 def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
     cands: list[str] = []
     pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
-    for s in [_squash(x) for x in lines[:30]]:
-        s = re.sub(r"^(?:EXHIBIT|Exhibit)\s+[\w.()-]+\s*[:.-]?\s*", "", s)
-        s = re.sub(r"^\[[^\]]*\]\s*", "", s)
-        s = re.sub(r"\s*\[[^\]]*\]$", "", s)
+    heads = [_title_head(x) for x in lines[:30]]
+    at = -1  # the line the title was taken from
+    for i, s in enumerate(heads):
+        if re.fullmatch(r"FORM\s+OF", s, re.I) and not pending:
+            pending = s  # "FORM OF" above "FRANCHISE AGREEMENT": the title of a form is "Form of …"
+            continue
         if not s or len(s) > 140 or len(s.split()) > 16 or _NOTICE.search(s):
             continue
         if pending:
             if len(s.split()) <= 10 and (_mostly_upper(s) or _title_like(s)):
                 cands.append(f"{pending} {s}".strip(" ,.:;"))
+                at = i
                 break
             cands.append(pending)
             break
@@ -599,11 +639,14 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
         if (_HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) or short_lower) and not re.search(
                 r"\b(?:shall|hereby|is made|entered into)\b", s):
             s = re.split(r"\s+(?:by\s+and\s+between|between|among|dated|made|entered)\b", s, flags=re.I)[0]
-            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)$", s) and len(s.split()) <= 10:
-                pending = s
+            if re.search(r"(?:\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)|,)$", s) and len(s.split()) <= 10:
+                pending = s  # "SCHEDULE TO Software License," + "Customization and Maintenance Agreement"
                 continue
             cands.append(s.strip(" ,.:;"))
+            at = i
             break
+    if cands and at >= 0:
+        cands[0] = _complete_title(cands[0], heads, at)
     if not cands:
         # page 1 was a cover or a notice: the ALL-CAPS words right before the first agreement noun of the opening
         # ("… FILED WITH THE COMMISSION ENDORSEMENT AGREEMENT This Agreement …" → "ENDORSEMENT AGREEMENT")
@@ -628,6 +671,40 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
     if _mostly_upper(t):
         return title_case(t, acronyms)
     return " ".join(title_case(w, acronyms) if len(w) > 3 and w.isupper() and w.lower() not in acronyms else w for w in t.split())
+
+
+def _title_head(line: str) -> str:
+    s = _squash(line)
+    s = re.sub(r"^(?:EXHIBIT|Exhibit)\s+[\w.()-]+\s*[:.-]?\s*", "", s)
+    s = re.sub(r"^\[[^\]]*\]\s*", "", s)
+    return re.sub(r"\s*\[[^\]]*\]$", "", s)
+
+
+_AMENDMENT_LINE = re.compile(r"^(?:AMENDMENT|Amendment|ADDENDUM|Addendum|SUPPLEMENT|Supplement)\s+(?:NO\.?|No\.?|NUMBER|Number|#)"
+                             r"\s*[\w-]+$")
+
+
+def _complete_title(title: str, heads: list[str], at: int) -> str:
+    """A title line with what the lines around it add: a prefix line ending in a comma or a product mark
+    ("ELECTRONIC JOURNAL SOFTWARE DEVELOPMENT," / "COLOGUARD®" above "… AGREEMENT"), an amendment number on
+    the next line ("AMENDMENT NO. 1"), or the fuller title a few lines below ("DISTRIBUTOR AGREEMENT" on a cover,
+    "EXCLUSIVE DISTRIBUTOR AGREEMENT" over the text; "IP Rights Agreement" over "INTELLECTUAL PROPERTY RIGHTS
+    AGREEMENT")."""
+    prev = next((heads[j] for j in range(at - 1, max(-1, at - 2), -1) if heads[j]), "")
+    if prev and _mostly_upper(prev) and len(prev.split()) <= 6 and not _HAS_AGREEMENT_NOUN.search(prev) and not \
+            _NOTICE.search(prev) and prev.rstrip().endswith((",", "®", "™")) and not title.lower().startswith("form of"):
+        title = f"{prev} {title}"
+    below = [h for h in heads[at + 1: at + 5] if h]
+    if below and _AMENDMENT_LINE.match(below[0]) and not re.search(r"\b(?:AMENDMENT|Amendment)\b", title):
+        return f"{title} {below[0]}"
+    tail = " ".join(re.findall(r"[a-z0-9]+", title.lower()))
+    for h in below[:3]:
+        if not (_mostly_upper(h) and _HAS_AGREEMENT_NOUN.search(h) and len(h.split()) <= 10) or _NOTICE.search(h):
+            continue
+        words = " ".join(re.findall(r"[a-z0-9]+", h.lower()))
+        if words != tail and words.endswith(" " + tail) or not _mostly_upper(title) and h is below[0]:
+            return h.strip(" ,.:;")
+    return title
 
 
 def _title_like(s: str) -> bool:
@@ -951,6 +1028,8 @@ def profile_from_text(
     dates = find_dates(_squash(first_page if domain == "paper" else opening))
     if domain == "contract":
         made = agreement_date(_squash(text[:15000]))  # the date it is made or dated first, then the others
+        if not made:
+            made = signature_date(text)  # none in the opening: the date its signatures give
         if made:
             dates = [made] + [d for d in dates if d != made]
     return Profile(

@@ -452,7 +452,8 @@ def detect_headings(text: str) -> list[Heading]:
 
 def _drop_stray_numbers(found: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str, int]]:
     """Top-level numbered headings ("3 Methods") keep the document's style and go up; figure labels
-    and list items that look like them ("1 Clustering" after "2 Summarization") do not."""
+    and list items that look like them ("1 Clustering" after "2 Summarization") do not. An exhibit, schedule
+    or appendix heading starts the count again: "EXHIBIT A" then "1. DEFINITIONS" is its section 1."""
     tops = [f for f in found if f[3] == "numbered" and re.match(r"^\d{1,2} ", f[2])]
     if len(tops) < 3:
         return found
@@ -460,7 +461,11 @@ def _drop_stray_numbers(found: list[tuple[int, int, str, str, int]]) -> list[tup
     want_caps = caps * 2 > len(tops)
     drop = set()
     last = 0
-    for f in tops:
+    restart = {f[0] for f in found if f[3] in ("attachment", "appendix")}
+    for f in sorted(tops + [f for f in found if f[0] in restart], key=lambda f: f[0]):
+        if f[0] in restart:
+            last = 0  # an exhibit or schedule numbers its own sections from 1 again
+            continue
         n = int(f[2].split()[0])
         if _mostly_upper(f[2]) != want_caps or n < last:
             drop.add(f[0])

@@ -207,3 +207,40 @@ def test_the_agreement_date_is_the_date_it_is_made_not_an_earlier_agreements():
     assert agreement_date("shall be effective as of _Dec. 8, 2005 (hereinafter") == "2005-12-08"
     assert agreement_date("This Amendment No. 2 amends that certain Distributor Agreement dated March 1, 1996. This "
                           "Amendment is made as of July 15, 1998.") == "1998-07-15"
+
+
+# ---- issue 26 item 2: titles from the lines around the title line, dates in other forms and in signatures -----
+
+@pytest.mark.parametrize("lines, want", [
+    (["EXHIBIT 10.1", "ELECTRONIC JOURNAL SOFTWARE DEVELOPMENT,", "HOSTING AND MANAGEMENT AGREEMENT",
+      "This AGREEMENT is made"], "Electronic Journal Software Development, Hosting and Management Agreement"),
+    (["Exhibit 10.1", "WIDGETRON®", "PROMOTION AGREEMENT", "BY AND BETWEEN"], "Widgetron® Promotion Agreement"),
+    (["EXHIBIT 10.2", "DISTRIBUTOR AGREEMENT", "EXHIBIT 10.2", "EXCLUSIVE DISTRIBUTOR AGREEMENT", "THIS EXCLUSIVE …"],
+     "Exclusive Distributor Agreement"),
+    (["Exhibit 10.1", "NON-COMPETITION AGREEMENT", "AMENDMENT NO. 1", "This NON-COMPETITION AGREEMENT …"],
+     "Non-Competition Agreement Amendment No. 1"),
+    (["FORM OF", "FRANCHISE AGREEMENT", "Location of the Premises:"], "Form of Franchise Agreement"),
+    (["SCHEDULE TO Software License,", "Customization and Maintenance Agreement", "Supplier Name: X"],
+     "Schedule TO Software License, Customization and Maintenance Agreement"),
+    (["Acme Corp. EXECUTION COPY", "IP Rights Agreement", "INTELLECTUAL PROPERTY RIGHTS AGREEMENT", "Beta, a company"],
+     "Intellectual Property Rights Agreement"),
+])
+def test_a_contract_title_takes_what_the_lines_around_it_add(lines, want):
+    from ingest.profile import contract_title
+
+    assert contract_title(lines, " ".join(lines), set()) == want
+
+
+def test_agreement_dates_in_other_forms_and_in_the_signature_block():
+    from ingest.profile import agreement_date, signature_date
+
+    assert agreement_date("This Outsourcing Agreement is executed as of this 1 st day of May 2006, by") == "2006-05-01"
+    assert agreement_date("is made and effective as of1 August 2019, by and between") == "2019-08-01"
+    assert agreement_date("This AGREEMENT is made the 20 March day of 1998 BETWEEN") == "1998-03-20"
+    assert agreement_date("Agreement Number: CW1 Effective Date: 11/4/10 Company Name: X") == "2010-11-04"
+    body = "This Agreement sets out the terms. " * 40
+    assert signature_date(body + "Title: President Date: November 5, 2019 Date: November 6, 2019") == "2019-11-05"
+    assert signature_date(body + "IN WITNESS WHEREOF the parties have signed by their officers duly authorized.\n"
+                                 "Rome/Houston, 2 April 2020 Kiromix Ltd") == "2020-04-02"
+    assert signature_date(body + "\nMMI John Dick General Manager\n19 Jan. 1998\nACME INC.\n12 Jan. 1998") == "1998-01-19"
+    assert signature_date(body) == ""

@@ -340,3 +340,17 @@ def test_chinese_headings_one_per_line():
     assert titles(hs) == ["一、一般规定", "第一条", "（一）研究方法", "摘要", "关键词", "1 引言", "2.1 数据来源",
                           "参考文献"], titles(hs)
     assert hs[-1].is_references
+
+
+def test_an_exhibit_numbers_its_own_sections_from_one_again():
+    """Issue 26 item 1: "EXHIBIT A" then "1. DEFINITIONS" is the exhibit's section 1, not a stray number to drop."""
+    text = ("1. DEFINITIONS\nTerms are defined here.\n2. LICENSE\nA licence is granted.\n3. TERM\nFive years.\n"
+            "4. PAYMENT\nFees are due.\n5. GENERAL\nMiscellaneous terms.\n"
+            "EXHIBIT A\nSERVICE LEVELS\n1. MAINTENANCE\nThe provider maintains the site.\n2. UPTIME GUARANTEE\n"
+            "The site is up 99 % of the time.\n3. REPORTING\nMonthly reports are sent.\n")
+    titles = [h.title for h in detect_headings(text)]
+    assert "1 MAINTENANCE" in titles and "2 UPTIME GUARANTEE" in titles and "3 REPORTING" in titles, titles
+    hs = detect_headings(text)
+    at = text.index("The site is up")
+    path, _ = section_path_at(hs, at)
+    assert path[-1] == "2 UPTIME GUARANTEE", path

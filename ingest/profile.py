@@ -52,6 +52,7 @@ _NOTICE = re.compile(
 _BAD_PARTY = re.compile(
     r"\b(?:agreement|whereas|this|between|hereby|hereto|means|meaning|shall|dated|date|page|signatory|exhibit|"
     r"schedule|section|article|conditions|terms|p\.m|a\.m|recitals?)\b|^\d+\.\s|_{3,}|^[A-H]\.\s|"
+    r"^(?:Ph\.?\s?D|M\.?D|Esq|Jr|Sr|J\.?D|LL\.?M|MBA)\.?$|"
     r"^(?:the\s+)?(?:company|licensee|licensor|distributor|consultant|supplier|customer|client|party|parties|"
     r"(?:delaware|nevada|florida|california|new york|texas|british columbia|italian|technology|holding)\s+(?:company|corporation))$",
     re.I)
@@ -65,7 +66,8 @@ _PARTY_END = re.compile(
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
     r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
 _SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
-_ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Esq|Ltda|Pty|Pte|Plc|Bhd)|"
+_ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Prof|Avv|Ing|Hon|Messrs|Esq|Ltda|Pty|Pte|Plc|Bhd|"
+                         r"S\.r\.l|S\.R\.L)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
 
 
@@ -92,7 +94,7 @@ _PARTY_CUT = re.compile(
     r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
-           r"N\.A|S\.A|S\.A\.S|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
+           r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
 _COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+){{0,6}}?"
                       rf"(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
 _QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
@@ -244,7 +246,8 @@ def _month(name: str) -> int | None:
 # "that certain Distributor Agreement dated …", "amends the Supply Agreement dated …": an earlier agreement's date
 _EARLIER = re.compile(r"\bthat\s+certain\b|\b(?:original|existing|prior|underlying)\b|"
                       r"\b(?:the|an?|said)\s+(?:[A-Z][\w&-]*\s+){0,6}(?:Agreement|Contract|Licen[cs]e|Lease)\s*,?\s*"
-                      r"(?:\([^)]*\)\s*)?(?:dated|made|entered\s+into|executed|effective)", re.I)
+                      r"(?:\([^)]*\)\s*)?(?:between\s+the\s+parties\s+)?(?:dated|made|entered\s+into|executed|effective)",
+                      re.I)
 _DATED = re.compile(r"\b(?:dated|made|entered\s+into|executed|effective|signed|as\s+of|day\s+of|date\s*:)\b", re.I)
 
 
@@ -304,8 +307,8 @@ def signature_date(text: str) -> str:
             line_start = text.rfind("\n", 0, at) + 1
             line_end = text.find("\n", at)
             line = text[line_start: line_end if line_end >= 0 else len(text)]
-            if len(line.strip()) <= 24:
-                return iso
+            if len(line.strip()) <= 24 or re.match(r"^\s*[A-Z][\w.-]+(?:[ /][A-Z][\w.-]+)?,\s*$", text[line_start: at]):
+                return iso  # "19 Jan. 1998" alone, or a place and the date: "Hamburg, November 19th, 2012"
     return ""
 
 
@@ -491,7 +494,7 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 break
     out: list[str] = []
     for p in parties:
-        p = re.sub(r"^(?:and|AND|&)\s+", "", p).strip(" ,;")
+        p = re.sub(r"^(?:and|AND|And|&)\s+", "", p).strip(" ,;")
         p = _tidy_party(p)
         if _BAD_PARTY.search(p):
             continue
@@ -513,7 +516,7 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?!(?:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -536,7 +539,8 @@ def _split_parties(seg: str) -> list[str]:
 
 
 _NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
-_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*)$")
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
+                           rf"\s+(?:[A-Z][\w&-]*\s+){{0,5}}(?:Agreement|AGREEMENT|Contract|CONTRACT)\b.*)$")
 _TAIL_JUNK = re.compile(
     rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
     r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
@@ -559,13 +563,14 @@ def _party_name(piece: str) -> str:
     # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
     piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
     piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
-    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
+    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
     name = re.sub(r"^(?:and|AND|&)\s+", "", name)
-    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]", name)):
-        return ""  # a name starts with a capital or a digit, or is styled "eGain", "iShip.com", "e-Centives"
+    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]|^[a-z]+[A-Z]", name)
+                        or re.match(rf"^[a-z][\w.-]*(?:\s+[\w.-]+){{0,3}},?\s+(?i:{_SUFFIX})\b\.?$", name)):
+        return ""  # a name starts with a capital or a digit, or is styled "eGain", "eFashion", "drkoop.com, inc."
     if len(name.split()) > 12 or re.match(r"^(?:the\s+)?(?:parties|party|each|both|all)\b", name, re.I):
         return ""
     return name
@@ -1028,8 +1033,8 @@ def profile_from_text(
     dates = find_dates(_squash(first_page if domain == "paper" else opening))
     if domain == "contract":
         made = agreement_date(_squash(text[:15000]))  # the date it is made or dated first, then the others
-        if not made:
-            made = signature_date(text)  # none in the opening: the date its signatures give
+        if not made and not any(len(d) == 10 for d in dates):
+            made = signature_date(text)  # no date at all in the opening: the date its signatures give
         if made:
             dates = [made] + [d for d in dates if d != made]
     return Profile(

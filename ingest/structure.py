@@ -295,13 +295,19 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             _short(rest, 10)
             and not rest.endswith((";", ","))
             and rest[:1].isalpha()
-            and (_title_case(rest) or _mostly_upper(rest))
+            and (_title_case(rest) or _mostly_upper(rest)
+                 # "§ 6 Limitation of liability": the section sign marks a heading in sentence case too
+                 or s[:1] == "§" and _short(rest, 8) and rest[:1].isupper() and not _SENT_END.search(rest))
         ):
             return level, _trim(f"Section {m.group(1)} {rest}".strip()), "legal"
         m2 = _INLINE_CLAUSE.match(s)
         if m2:
             return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
-        return _inline_titled(s, state)
+        got = _inline_titled(s, state)
+        if got is None and re.match(r"^(?:Section|SECTION|§)\s*\d{1,2}(?:\.\d{1,3})*\.\s+[A-Z(“\"]", s):
+            # "Section 2.7. Prices for the units are …": an untitled section opens with its number and a stop
+            return level, f"Section {m.group(1).rstrip('.')}", "legal"
+        return got
     m = _ATTACH.match(s)
     if m and (m.group(3) or "")[:1] in tuple(")],") or (m and re.match(r"^[a-z]", m.group(3) or "") and not s.isupper()):
         m = None  # "EXHIBIT A) and coupons for …": a reference that a line break left at the start of a line

@@ -244,3 +244,11 @@ def test_agreement_dates_in_other_forms_and_in_the_signature_block():
                                  "Rome/Houston, 2 April 2020 Kiromix Ltd") == "2020-04-02"
     assert signature_date(body + "\nMMI John Dick General Manager\n19 Jan. 1998\nACME INC.\n12 Jan. 1998") == "1998-01-19"
     assert signature_date(body) == ""
+
+
+def test_an_earlier_agreement_between_the_parties_and_a_place_and_date_signature():
+    from ingest.profile import agreement_date, signature_date
+
+    assert agreement_date("except the Confidentiality Agreement between the parties dated September 26th, 2012.") == ""
+    body = "This Agreement sets out the terms. " * 40
+    assert signature_date(body + "\n\nHamburg, November 19th, 2012 /s/ Thomas K. /s/ R. Stephan") == "2012-11-19"

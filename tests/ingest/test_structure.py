@@ -354,3 +354,22 @@ def test_an_exhibit_numbers_its_own_sections_from_one_again():
     at = text.index("The site is up")
     path, _ = section_path_at(hs, at)
     assert path[-1] == "2 UPTIME GUARANTEE", path
+
+
+def test_section_sign_headings_in_sentence_case():
+    """Issue 26 item 1: "§ 6 Limitation of liability" is a heading though only its first word is capitalised."""
+    text = ("§ 1 Participation by the Software Publisher\nThe publisher joins the program.\n"
+            "§ 2 Integration of the link\nThe link is placed on the site.\n§ 3 Limitation of liability\n"
+            "Liability is limited to fees paid.\n")
+    hs = detect_headings(text)
+    path, _ = section_path_at(hs, text.index("Liability is limited"))
+    assert path[-1] == "Section 3 Limitation of liability", [h.title for h in hs]
+
+
+def test_an_untitled_section_that_opens_with_its_number_and_a_stop():
+    """Issue 26 item 1: "Section 2.7. Prices for the units …" is section 2.7; "Section 2.8 of this Agreement" is not."""
+    text = ("Section 2.6. Orders. Orders are placed by fax.\nSection 2.7. Prices for the units are provided in Exhibit C "
+            "and may\nchange on notice.\nSection 2.8 of this Agreement governs delivery.\n")
+    hs = detect_headings(text)
+    assert [h.title for h in hs] == ["Section 2.6 Orders", "Section 2.7"]
+    assert section_path_at(hs, text.index("change on"))[0][-1] == "Section 2.7"

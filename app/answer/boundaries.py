@@ -26,6 +26,27 @@ def ends_mid_sentence(text: str) -> bool:
     return not _ENDS.search(text or "")
 
 
+def runs_on(text: str) -> bool:
+    """Stops mid-sentence as running text does (a lower-case word, a comma, an open bracket), not as a form line or
+    a heading does ("Case Number: 5152012", "EXHIBIT A")."""
+    return ends_mid_sentence(text) and bool(re.search(r"[a-z,;(\-–—]$", (text or "").rstrip()))
+
+
+def rejoin(texts: list[str]) -> list[str]:
+    """Sentences the splitter cut at its length limit, joined again: a piece that stops mid-sentence followed by one
+    that opens mid-sentence is one sentence (a 950-character access-to-records clause is quoted whole)."""
+    out: list[str] = []
+    for t in texts:
+        if out and runs_on(out[-1]) and opens_mid_sentence(t) and len(out[-1]) + len(t) <= MAX_QUOTE:
+            out[-1] = f"{out[-1]} {t}"
+        else:
+            out.append(t)
+    return out
+
+
+MAX_QUOTE = 2400  # characters: a sentence longer than this is quoted in its pieces (a table without stops)
+
+
 def whole_sentences(texts: list[str]) -> list[bool]:
     """For the sentences of one passage, in order: which are whole. A piece that opens mid-sentence is not;
     the last piece is not when it stops mid-sentence (the passage's edge cut it); nor is a piece the length
@@ -34,6 +55,6 @@ def whole_sentences(texts: list[str]) -> list[bool]:
     out = []
     for i, t in enumerate(texts):
         nxt = texts[i + 1] if i + 1 < len(texts) else None
-        cut_after = ends_mid_sentence(t) and (nxt is None or opens_mid_sentence(nxt))
+        cut_after = runs_on(t) and (nxt is None or opens_mid_sentence(nxt))
         out.append(not opens_mid_sentence(t) and not cut_after)
     return out

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.answer import stance
-from app.answer.boundaries import whole_sentences
+from app.answer.boundaries import rejoin, whole_sentences
 from app.answer.cite import content_words, make_label, normalize, sentence_spans, squash, word_count
 from app.answer.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
@@ -208,7 +208,7 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
     out: list[Unit] = []
     for ch in chunks:
         spans = sentence_spans(ch.text)
-        texts = _merge_short([normalize(ch.text[s:e]) for s, e in spans])
+        texts = rejoin(_merge_short([normalize(ch.text[s:e]) for s, e in spans]))
         for text, s, whole in zip(texts, _starts(ch.text, texts, spans), whole_sentences(texts)):
             key = squash(text)
             if key in seen or _is_noise(text) or not whole:  # quotes start and end where sentences do
@@ -261,7 +261,7 @@ def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
     for p in packed.passages:
         spans = _chunk_pages_in(p, chunks_by_id) if chunks_by_id and p.page_start != p.page_end else []
         spans_ = sentence_spans(p.text)
-        texts_ = _merge_short([normalize(p.text[s:e]) for s, e in spans_])
+        texts_ = rejoin(_merge_short([normalize(p.text[s:e]) for s, e in spans_]))
         starts = _starts(p.text, texts_, spans_)
         for text, s, whole in zip(texts_, starts, whole_sentences(texts_)):
             key = (p.doc_id, squash(text))

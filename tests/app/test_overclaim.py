@@ -76,3 +76,12 @@ def test_a_shared_topic_needs_the_topic_in_each_document():
     units["o"] = [_u("o", 0, "Customer shall pay the fees set out in Schedule A within forty-five days.")]
     sec = summarize._agreements([contract, other], units, {"c": 1, "o": 2})
     assert "payment" in sec.text.split("\n")[0], sec.text
+
+
+def test_a_sentence_cut_at_the_length_limit_is_quoted_whole_and_form_lines_stay():
+    from app.answer.boundaries import rejoin
+
+    pieces = ["the Company shall provide Acquiror with access to all existing books, records and other",
+              "documents relating to the Company, as Acquiror may reasonably request."]
+    assert rejoin(["During the Restricted Period, upon notice:"] + pieces)[1] == " ".join(pieces)
+    assert whole_sentences(["FILING ID: 48897809", "Case Number: 5152012"]) == [True, True]

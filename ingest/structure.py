@@ -229,6 +229,9 @@ def _tabular(s: str) -> bool:
     return numeric >= 2 or bool(re.search(r"[\[\]✓✗=<>%|]|\bReg\. No\b", s)) or (numeric >= 1 and len(tokens) <= 3)
 
 
+_TITLE_THEN_SUB = re.compile(r"^(\d{1,2})\.?\s+([A-Z][A-Z0-9 &,/'’()-]{2,70}?)\.?\s+\1\.\d{1,2}\.?\s+\S")
+
+
 def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
     """A long line can still open a section: "Section 2.1 Grant. During …", "WHEREAS, …"."""
     m = _INLINE_CLAUSE.match(s)
@@ -237,6 +240,10 @@ def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
         level = depth + (1 if state.get("articles") and depth == 1 else 0)
         prefix = "Section " if s[:1] in "Ss" else ""
         return level, _trim(f"{prefix}{m.group(1)} {m.group(2)}"), "legal"
+    m = _TITLE_THEN_SUB.match(s)
+    if m and int(m.group(1)) <= 60:
+        # "1. DEFINITIONS 1.1 “Licensed Technology” shall mean …": a capitalised title runs into its first sub-clause
+        return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
     m = _INLINE_TOP.match(s)
     if m and int(m.group(1)) <= 60 and not _note_like(m.group(2)):
         return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
@@ -280,7 +287,8 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     if m and (not m.group(2) or _short(m.group(2)) and not _SENT_END.search(m.group(2))):
         title = f"Article {m.group(1)}"
         rest = m.group(2)
-        if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt):
+        if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt) and not re.match(r"^\s*\d", nxt):
+            # "ARTICLE 3" over "INDEMNIFICATION" is one heading; over "4. WARRANTIES" the next line is a heading of its own
             rest = nxt.strip()
             state["skip_next"] = True
         return 1, _trim(f"{title} {rest}" if rest else title), "legal"

@@ -142,11 +142,44 @@ def _exclusivity(question: str, sentence: str) -> Stance | None:
     return None
 
 
+# ---- a covenant not to compete vs words that merely look like it -----------------------------------------------
+
+_ASKS_COMPETE = re.compile(r"non-?\s?compet|not\s+to\s+compete|\bcompet", re.I)
+_COMPETE = re.compile(r"\bnon-?\s?compet\w*|\bcompet\w*", re.I)
+_DENIES_COVENANT = re.compile(r"\b(?:does|do|did|shall|will)\s+not\s+(?:contain|include|have|impose)\b|"
+                              r"\bno\s+(?:covenant|obligation|restriction)\b|\bnothing\b", re.I)
+
+
+# "King shall not promote, market or distribute any product containing …": a non-compete that never says "compete"
+_RESTRICTS = re.compile(r"\b(?:shall|will|may|agrees?\s+(?:that\s+it\s+will|to))\s+not\s+(?:\w+\s+){0,3}?"
+                        r"(?:promote|market|distribute|sell|engage|develop|manufacture|solicit|offer|carry\s+on|"
+                        r"own|operate|provide|license|acquire|invest)\b", re.I)
+
+
+def _competition(question: str, sentence: str) -> Stance | None:
+    """"Which contracts impose a non-compete obligation?": "non-exclusive" and "Company" share its letters, not its
+    meaning — a covenant not to compete speaks of competition; a recital naming a Non-Competition Agreement, or a
+    sentence saying there is none, is not one."""
+    if not _ASKS_COMPETE.search(question.rsplit(";", 1)[-1]):
+        return None
+    m = _COMPETE.search(sentence)
+    if not m:
+        if _RESTRICTS.search(sentence):
+            return Stance(ANSWERS, "compete", "restricts a competing activity")
+        return Stance(OPPOSITE, "compete", "says nothing of competition")
+    if _DENIES_COVENANT.search(sentence[: m.start()]):
+        return Stance(OPPOSITE, "compete", "says there is no such covenant")
+    if re.match(r"^\W*WHEREAS\b", sentence) or re.search(r"\bentered\s+into\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,4}Agreement\b",
+                                                         sentence[: m.end() + 40], re.I):
+        return Stance(OPPOSITE, "compete", "a recital or another agreement's name, not the covenant")
+    return Stance(ANSWERS, "compete", "a covenant about competition")
+
+
 # ---- negation of the thing asked for -------------------------------------------------------------------------
 
 _QUESTION_WORDS = frozenset("""what which who whom whose when where why how is are was were does do did can could may might
 must shall should will would has have had any there this that these those the a an of in on for to by with and or under
-contract contracts agreement agreements document documents library clause clauses provision provisions party parties
+contract contracts agreement agreements document documents library libraries clause clauses provision provisions party parties
 consider between its their it be been being give gives grant grants impose imposes require requires state states
 allow allows permit permits contain contains include includes term terms conditions condition""".split())
 # a negator right before the word it negates ("no license", "without payment", "not to terminate", "neither …
@@ -210,7 +243,7 @@ def assess(question: str, sentence: str) -> Stance:
     """How `sentence` stands to `question`: answers it, states the opposite, or neither (see the module doc)."""
     if not question or not sentence:
         return _NEUTRAL
-    for rule in (_termination, _exclusivity, _negated):
+    for rule in (_termination, _exclusivity, _competition, _negated):
         got = rule(question, sentence)
         if got is not None:
             return got

@@ -102,3 +102,21 @@ def test_the_review_says_yes_only_on_a_clause_that_answers():
     ex = "Which contracts in the library grant exclusivity?"
     assert extractive_verdict(_evidence(ex, "Licensor grants the Licensee a non-exclusive license to "
                                             "use the Marks in the Territory."))[0] == "unclear"
+
+
+@pytest.mark.parametrize("sentence, want", [
+    ("Consultant shall not compete with the Company in the Territory during the Term.", "answers"),
+    ("The Company hereby appoints the Agent as a placement agent, on a non-exclusive basis, to sell the shares.",
+     "opposite"),
+    ("The Settlement Agreement does not contain a covenant-non-compete applicable to the Seller.", "opposite"),
+    ("WHEREAS, the Parties had entered into a Non-Competition Agreement dated September 30, 2014.", "opposite"),
+])
+def test_a_covenant_not_to_compete_vs_words_that_look_like_it(sentence, want):
+    assert stance.assess("Which contracts in the library impose a non-compete obligation?", sentence).verdict == want
+
+
+def test_a_non_compete_that_never_says_compete():
+    q = "Consider the Promotion Agreement; Is there a non-compete clause in this contract?"
+    got = stance.assess(q, "King shall not promote, market or distribute any product containing metformin in the "
+                           "Territory during the Term of this Agreement, other than the Product.")
+    assert got.verdict == "answers"

@@ -373,3 +373,16 @@ def test_an_untitled_section_that_opens_with_its_number_and_a_stop():
     hs = detect_headings(text)
     assert [h.title for h in hs] == ["Section 2.6 Orders", "Section 2.7"]
     assert section_path_at(hs, text.index("change on"))[0][-1] == "Section 2.7"
+
+
+def test_a_title_running_into_its_first_sub_clause_and_an_article_over_a_numbered_heading():
+    """Issue 26 item 1: "1. DEFINITIONS 1.1 …" on one long line opens section 1; "ARTICLE 3" does not swallow the
+    numbered heading on the next line as its title."""
+    t = ("1. DEFINITIONS 1.1 \"Licensed Technology\" shall mean software licensed under this Agreement as set out in "
+         "Schedule A hereto, including all updates, upgrades and new releases thereof provided by the Licensor.\n"
+         "2. LICENSE 2.1 Grant. Licensor grants Licensee a license to use the Licensed Technology within the Territory "
+         "for the Term of this Agreement and for no other purpose whatsoever unless agreed.\n")
+    assert [h.title for h in detect_headings(t)] == ["1. DEFINITIONS", "2. LICENSE"]
+    t2 = "ARTICLE 3\n4. LIQUIDMETAL'S REPRESENTATIONS AND WARRANTIES.\n4.1 Liquidmetal represents that it owns the patents.\n"
+    hs = detect_headings(t2)
+    assert not any(h.title.startswith("Article 3 4.") for h in hs), [h.title for h in hs]

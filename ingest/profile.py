@@ -81,7 +81,8 @@ def _segment_end(seg: str, start: int = 3) -> int:
     for m in _SENTENCE_END.finditer(seg, start):
         if m.start() >= end:
             break
-        if not _ABBREV_END.search(seg[max(0, m.start() - 6): m.start()]):
+        if not _ABBREV_END.search(seg[max(0, m.start() - 6): m.start()]) and not re.search(
+                r"(?:^|\s)\(?\d{1,2}$", seg[max(0, m.start() - 4): m.start()]):  # "… AND 2. Blackwell": a list number
             return m.start()
     return end
 
@@ -481,7 +482,7 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
         seg = text[m.end(): m.end() + 1200]
         seg = seg[: min(_segment_end(seg), 900)]
         for piece in _split_parties(seg):
-            name = _party_name(piece)
+            name = _tidy_party(_party_name(piece))  # "iPAYMENT, INC. SPONSORSHIP AGREEMENT": the title after the name goes
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
     if len(parties) < 2:
@@ -516,7 +517,7 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?!(?:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -539,7 +540,7 @@ def _split_parties(seg: str) -> list[str]:
 
 
 _NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
-_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b(?:{_SUFFIX}|INC|LTD|CORP|CORPORATION|COMPANY|LIMITED)\.?)(?:\s+of\s+(?=[^,]{{0,40}}\d).*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
                            rf"\s+(?:[A-Z][\w&-]*\s+){{0,5}}(?:Agreement|AGREEMENT|Contract|CONTRACT)\b.*)$")
 _TAIL_JUNK = re.compile(
     rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"

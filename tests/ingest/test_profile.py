@@ -252,3 +252,33 @@ def test_an_earlier_agreement_between_the_parties_and_a_place_and_date_signature
     assert agreement_date("except the Confidentiality Agreement between the parties dated September 26th, 2012.") == ""
     body = "This Agreement sets out the terms. " * 40
     assert signature_date(body + "\n\nHamburg, November 19th, 2012 /s/ Thomas K. /s/ R. Stephan") == "2012-11-19"
+
+
+@pytest.mark.parametrize("opening, want", [
+    ('This Agreement is entered into as of March 11, 1999 by and between drkoop.com, inc., a Delaware corporation '
+     '("drkoop.com"), and Vitamin Shoppe Industries, Inc., a New Jersey corporation ("Sponsor"). WHEREAS, x',
+     ["drkoop.com, inc.", "Vitamin Shoppe Industries, Inc."]),
+    ('This Agreement is made by and between eFashion Solutions, LLC, a New Jersey limited liability company ("EFS") '
+     'and Playboy.com, Inc., a Delaware corporation ("Client"). WHEREAS', ["eFashion Solutions, LLC", "Playboy.com, Inc."]),
+    ('Agreement Between Commnet Wireless, LLC And AT&T Mobility LLC Mobility Network General Agreement TABLE OF CONTENTS',
+     ["Commnet Wireless, LLC", "At&t Mobility LLC"]),
+    ('JOINT VENTURE AGREEMENT BETWEEN KIROMIC BIOPHARMA Inc., a Delaware Company, Houston TX 77054 USA, in person of '
+     'dr. Prof. Maurizio Chiriva, PhD AND MOLIPHARMA S.R.L. an Italian Company stated in Campobasso',
+     ["Kiromic Biopharma Inc.", "Molipharma S.R.L."]),
+    ('This AGREEMENT is made the 20 March day of 1998 BETWEEN 1. HealthGate Data Corp., a Delaware corporation '
+     '("HealthGate"), having an address at 380 Pleasant Street, USA AND 2. Blackwell Science Limited a company '
+     'registered in England ("Blackwell"), whose registered office is Osney Mead, England, and Munksgaard A/S, a company '
+     'registered in Denmark ("Munksgaard") WHEREAS', ["HealthGate Data Corp.", "Blackwell Science Limited", "Munksgaard A/S"]),
+    ('This Sponsorship Agreement is made between National Processing Company ("NPC") and National City Bank of Kentucky '
+     '("NCB") effective June 30, 1996.', ["National Processing Company", "National City Bank of Kentucky"]),
+    ('INTELLECTUAL PROPERTY AGREEMENT by and among UNITED TECHNOLOGIES CORPORATION, OTIS WORLDWIDE CORPORATION and '
+     'CARRIER GLOBAL CORPORATION Dated as of April 2, 2020', ["United Technologies Corporation",
+                                                              "Otis Worldwide Corporation", "Carrier Global Corporation"]),
+    ('SPONSORSHIP AGREEMENT dated January 29, 2007 between FIRST DATA MERCHANT SERVICES CORPORATION, WELLS FARGO BANK, '
+     'N.A. and iPAYMENT, INC. SPONSORSHIP AGREEMENT This Sponsorship Agreement (this “Agreement”) dated as of',
+     ["First Data Merchant Services Corporation", "Wells Fargo Bank, N.A.", "Ipayment, Inc."]),
+])
+def test_preamble_parties_styled_in_lower_case_all_caps_numbered_and_of_a_place(opening, want):
+    from ingest.profile import find_parties
+
+    assert find_parties(opening, set()) == want

@@ -214,7 +214,8 @@ def _note_like(rest: str) -> bool:
     return (
         bool(_NOTE_START.search(rest[:12]))
         or bool(re.search(r",\s*[“\"]", rest))  # Author, “Title” — a citation
-        or (len(last) == 1 and last.isalpha() and last.isupper())  # ends on an initial: "See Salil K."
+        # ends on an initial: "See Salil K." — not an ALL-CAPS title ending on a letter ("COSTS OF SEGMENT S")
+        or (len(last) == 1 and last.isalpha() and last.isupper() and not _mostly_upper(rest))
     )
 
 

@@ -386,3 +386,11 @@ def test_a_title_running_into_its_first_sub_clause_and_an_article_over_a_numbere
     t2 = "ARTICLE 3\n4. LIQUIDMETAL'S REPRESENTATIONS AND WARRANTIES.\n4.1 Liquidmetal represents that it owns the patents.\n"
     hs = detect_headings(t2)
     assert not any(h.title.startswith("Article 3 4.") for h in hs), [h.title for h in hs]
+
+
+def test_an_all_caps_title_may_end_on_a_letter_a_citation_may_not():
+    """Issue 26 item 1: "13 DEFINITION OF CAPITAL COSTS OF SEGMENT S" is a heading; "6. See Salil K." is a note."""
+    text = ("12 OWNERSHIP PRICING\nPrices are shared.\n13 DEFINITION OF CAPITAL COSTS OF SEGMENT S\nCosts are defined.\n"
+            "14 ALLOCATION AND BILLING\nCosts are billed.\n")
+    assert "13 DEFINITION OF CAPITAL COSTS OF SEGMENT S" in [h.title for h in detect_headings(text)]
+    assert not any("Salil" in h.title for h in detect_headings("Intro text here.\n6. See Salil K.\nMore text.\n"))

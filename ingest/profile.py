@@ -95,7 +95,7 @@ _PARTY_CUT = re.compile(
     r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
-           r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
+           r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|KG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
 _COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+){{0,6}}?"
                       rf"(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
 _QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
@@ -486,6 +486,15 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
     if len(parties) < 2:
+        # no "between": "Synchron, a California corporation …, and Rare Element Resources Ltd., a British Columbia
+        # Corporation …, agree as follows" — a name followed by what kind of entity it is
+        for m in _DESCRIBED.finditer(text[:2500]):
+            raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            name = _clean_party(raw, acronyms)
+            if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and name.lower() not in (
+                    p.lower() for p in parties):
+                parties.append(name)
+    if len(parties) < 2:
         for m in _COMPANY.finditer(text[:2500]):
             raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
             name = _clean_party(raw, acronyms)
@@ -504,6 +513,11 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
             out.append(p)
     return out[:MAX_PARTIES]
+
+
+_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),\s+an?\s+"
+                        r"(?:[A-Z][\w.-]*\s+){1,3}(?:corporation|company|limited\s+liability\s+company|partnership|"
+                        r"limited\s+partnership|bank|trust)\b", re.I)
 
 
 def _split_parties(seg: str) -> list[str]:
@@ -540,10 +554,10 @@ def _split_parties(seg: str) -> list[str]:
 
 
 _NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
-_AFTER_SUFFIX = re.compile(rf"^(.*?\b(?:{_SUFFIX}|INC|LTD|CORP|CORPORATION|COMPANY|LIMITED)\.?)(?:\s+of\s+(?=[^,]{{0,40}}\d).*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b(?:{_SUFFIX}|INC|LTD|CORP|CORPORATION|COMPANY|LIMITED)\.?)(?:\s+of\s+(?=.{{0,40}}\d).*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
                            rf"\s+(?:[A-Z][\w&-]*\s+){{0,5}}(?:Agreement|AGREEMENT|Contract|CONTRACT)\b.*)$")
 _TAIL_JUNK = re.compile(
-    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
+    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,\s+the\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
     r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
 
 

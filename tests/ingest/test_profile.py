@@ -282,3 +282,21 @@ def test_preamble_parties_styled_in_lower_case_all_caps_numbered_and_of_a_place(
     from ingest.profile import find_parties
 
     assert find_parties(opening, set()) == want
+
+
+@pytest.mark.parametrize("opening, want", [
+    ('IP Rights Agreement INTELLECTUAL PROPERTY RIGHTS AGREEMENT Synchron, a California corporation having a principal '
+     'place of business at 3550 General Court, San Diego (the "Investor"), and Rare Element Resources Ltd., a British '
+     'Columbia Corporation having a principal place of business at P.O. Box 271049 (the "Company") agree as follows',
+     ["Synchron", "Rare Element Resources Ltd."]),
+    ('This Agreement is made by and between Cremer Oleo GmbH & Co KG, Glockengiesserwall 3, 20095 Hamburg ("Cremer") '
+     'and Ultragenyx Pharmaceutical Inc ("Ultragenyx").', ["Cremer Oleo GmbH & Co KG", "Ultragenyx Pharmaceutical Inc"]),
+    ('This Agreement is made by and between Network 1 Financial, Inc. ("NOF") and Payment Data Systems, Inc., the '
+     'Affiliate Office ("Affiliate").', ["Network 1 Financial, Inc.", "Payment Data Systems, Inc."]),
+    ('This Agreement is made between Tigrent Learning UK Limited of Boston House, 69-75 Boston Manor Road ("Tigrent") '
+     'and Celebrity Speakers Ltd ("CSA").', ["Tigrent Learning UK Limited", "Celebrity Speakers Ltd"]),
+])
+def test_parties_without_between_with_an_address_or_an_appositive(opening, want):
+    from ingest.profile import find_parties
+
+    assert find_parties(opening, set()) == want

@@ -516,8 +516,8 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
 
 
 _DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),\s+an?\s+"
-                        r"(?:[A-Z][\w.-]*\s+){1,3}(?:corporation|company|limited\s+liability\s+company|partnership|"
-                        r"limited\s+partnership|bank|trust)\b", re.I)
+                        r"(?:[A-Z][\w.-]*\s+){1,3}(?i:corporation|company|limited\s+liability\s+company|partnership|"
+                        r"limited\s+partnership|bank|trust)\b")
 
 
 def _split_parties(seg: str) -> list[str]:

@@ -300,3 +300,12 @@ def test_parties_without_between_with_an_address_or_an_appositive(opening, want)
     from ingest.profile import find_parties
 
     assert find_parties(opening, set()) == want
+
+
+def test_a_described_party_starts_at_its_name_not_at_the_words_before_it():
+    from ingest.profile import find_parties
+
+    got = find_parties("RESELLER AGREEMENT The agreement under which MediaNet Group Technologies, Inc., a Florida "
+                       "corporation, authorizes International Direct Response, Inc., a Nevada corporation, to resell.",
+                       set())
+    assert not any(p.lower().startswith(("under", "authorizes", "by and")) for p in got), got

@@ -64,7 +64,7 @@ _BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among|(
 _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
-    r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
+    r"\bas of\b|\beffective\b)|\n\s*\d+\.\s|\b(?:This|THIS)\s+(?:[A-Z][\w-]*\s+){0,4}(?:Agreement|AGREEMENT)\b")
 _SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
 _ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Prof|Avv|Ing|Hon|Messrs|Esq|Ltda|Pty|Pte|Plc|Bhd|"
                          r"S\.r\.l|S\.R\.L)|"
@@ -531,6 +531,12 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
+            amp = re.match(r"\s+&\s+(?=[A-Z])", seg[i:])
+            if amp and re.search(r"\b(?:LLC|Inc\.?|INC\.?|Ltd\.?|LTD\.?|Corp\.?|CORP\.?)$", seg[:i]):
+                pieces.append(seg[start:i])  # "ANTHEMIC, LLC & VNUE": an "&" after a legal form joins two parties
+                i += amp.end()
+                start = i
+                continue
             m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
@@ -546,7 +552,7 @@ def _split_parties(seg: str) -> list[str]:
         # part before it has no legal form, description or defined name, the part after it ends in a legal form
         head = re.split(r"[,(]", p)[0].strip()
         if out and not re.search(r"[,(]", out[-1]) and len(out[-1].split()) <= 4 and not re.search(
-                rf"\b{_SUFFIX}\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}{_SUFFIX}\.?", head):
+                rf"\b(?i:{_SUFFIX})\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}(?i:{_SUFFIX})\.?", head):
             out[-1] = f"{out[-1]} and {p}"
         else:
             out.append(p)

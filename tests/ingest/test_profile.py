@@ -309,3 +309,15 @@ def test_a_described_party_starts_at_its_name_not_at_the_words_before_it():
                        "corporation, authorizes International Direct Response, Inc., a Nevada corporation, to resell.",
                        set())
     assert not any(p.lower().startswith(("under", "authorizes", "by and")) for p in got), got
+
+
+def test_all_caps_names_with_and_inside_and_an_ampersand_after_a_legal_form():
+    from ingest.profile import find_parties
+
+    assert find_parties("JOINT DEVELOPMENT AGREEMENT between FUELCELL ENERGY, INC. and EXXONMOBIL RESEARCH AND "
+                        "ENGINEERING COMPANY TABLE OF CONTENTS ARTICLE 1", set()) == [
+        "Fuelcell Energy, Inc.", "Exxonmobil Research and Engineering Company"]
+    assert find_parties("SPONSORSHIP AGREEMENT BY AND BETWEEN ANTHEMIC, LLC & VNUE This Sponsorship Agreement (the "
+                        "Agreement) is entered into as of JUNE 23, 2015", set()) == ["Anthemic, LLC", "Vnue"]
+    assert find_parties('This Agreement is made between Johnson & Johnson, a New Jersey corporation ("J&J") and Acme '
+                        'Inc. ("Acme").', set()) == ["Johnson & Johnson", "Acme Inc."]

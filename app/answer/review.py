@@ -271,7 +271,9 @@ def extractive_verdict(ev: DocEvidence) -> tuple[str, float]:
     the question's content terms the best passage holds and how close its meaning is. "yes" needs one sentence
     holding every term and a close meaning;
     anything weaker is "unclear" — the best passage of a document without the clause is still *a* passage,
-    and an absence cannot be read off a ranking, so the extractive review never answers a confident "no"."""
+    and an absence cannot be read off a ranking, so the extractive review never answers a confident "no". Nor is it
+    "yes" where the sentences holding the terms state the opposite (app/answer/stance.py: a termination for cause
+    for "for convenience", a non-exclusive grant for "exclusivity")."""
     if not ev.passages:
         return "unclear", 0.0
     dense = max(0.0, min(1.0, (ev.dense - 0.2) / 0.5))

@@ -181,7 +181,7 @@ _QUESTION_WORDS = frozenset("""what which who whom whose when where why how is a
 must shall should will would has have had any there this that these those the a an of in on for to by with and or under
 contract contracts agreement agreements document documents library libraries clause clauses provision provisions party parties
 consider between its their it be been being give gives grant grants impose imposes require requires state states
-allow allows permit permits contain contains include includes term terms conditions condition""".split())
+allow allows permit permits contain contains include includes term terms conditions condition about says""".split())
 # a negator right before the word it negates ("no license", "without payment", "not to terminate", "neither …
 # nor", "nothing herein … grants"): a modal's "shall not" counts too — the thing is said not to be done
 _NEGATOR = re.compile(r"\b(?:no|not|without|nothing|none|neither|nor|never|cannot|non|nor\s+any|not\s+any)\b|n['’]t\b",

@@ -567,10 +567,17 @@ _TAIL_JUNK = re.compile(
     r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
 
 
+_SIGNS_FOR = re.compile(r"^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]*){1,3},\s+(?i:(?:the\s+)?(?:director|president|chief\s+"
+                        r"executive\s+officer|ceo|officer|managing\s+director|manager|owner|partner|chairman)\s+of)\s+(.+)$")
+
+
 def _tidy_party(name: str) -> str:
     """A party's name without what a preamble puts around it: "Client Name:", ", as Servicer", a date, an address
     after the legal form ("LEO Pharma A/S of Industriparken 55"), a city ("…, Anaheim, Calif")."""
     name = _NAME_LABEL.sub("", name.strip())
+    m = _SIGNS_FOR.match(name)
+    if m:
+        name = m.group(1)  # "Natalija Tunevic, director of FreeCook": the person signs for the party
     name = _TAIL_JUNK.sub("", name).strip(" ,;")
     name = re.sub(r"\s+(?:of|at|in)$", "", name)  # "NIGEL CROCKETT of (the “Employee”)": the address was left blank
     m = _AFTER_SUFFIX.match(name)

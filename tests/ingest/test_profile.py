@@ -321,3 +321,11 @@ def test_all_caps_names_with_and_inside_and_an_ampersand_after_a_legal_form():
                         "Agreement) is entered into as of JUNE 23, 2015", set()) == ["Anthemic, LLC", "Vnue"]
     assert find_parties('This Agreement is made between Johnson & Johnson, a New Jersey corporation ("J&J") and Acme '
                         'Inc. ("Acme").', set()) == ["Johnson & Johnson", "Acme Inc."]
+
+
+def test_a_person_signing_for_a_company_names_the_company():
+    from ingest.profile import _tidy_party
+
+    assert _tidy_party("Natalija Tunevic, director of FreeCook") == "FreeCook"
+    assert _tidy_party("Mitchell Vitalis, Director of Mitchell's Web Advance, PLC") == "Mitchell's Web Advance, PLC"
+    assert _tidy_party("Wells Fargo Bank, N.A.") == "Wells Fargo Bank, N.A."

@@ -490,6 +490,7 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
         # Corporation …, agree as follows" — a name followed by what kind of entity it is
         for m in _DESCRIBED.finditer(text[:2500]):
             raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            raw = re.sub(r"^.*\b[A-Za-z][a-z]{2,}\.\s+(?=[A-Z])", "", raw)  # "… System. Bankers Bank": a sentence ended
             name = _clean_party(raw, acronyms)
             if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and name.lower() not in (
                     p.lower() for p in parties):
@@ -497,6 +498,7 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     if len(parties) < 2:
         for m in _COMPANY.finditer(text[:2500]):
             raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            raw = re.sub(r"^.*\b[A-Za-z][a-z]{2,}\.\s+(?=[A-Z])", "", raw)  # "… System. Bankers Bank": a sentence ended
             name = _clean_party(raw, acronyms)
             if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and len(name.split()) <= 7 and name.lower() not in (p.lower() for p in parties):
                 parties.append(name)
@@ -563,7 +565,7 @@ _NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)
 _AFTER_SUFFIX = re.compile(rf"^(.*?\b(?:{_SUFFIX}|INC|LTD|CORP|CORPORATION|COMPANY|LIMITED)\.?)(?:\s+of\s+(?=.{{0,40}}\d).*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
                            rf"\s+(?:[A-Z][\w&-]*\s+){{0,5}}(?:Agreement|AGREEMENT|Contract|CONTRACT)\b.*)$")
 _TAIL_JUNK = re.compile(
-    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,\s+the\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
+    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,\s+the\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?$|,?\s+(?:acting\s+)?through\s+(?:its|their)\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
     r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
 
 

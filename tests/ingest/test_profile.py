@@ -329,3 +329,12 @@ def test_a_person_signing_for_a_company_names_the_company():
     assert _tidy_party("Natalija Tunevic, director of FreeCook") == "FreeCook"
     assert _tidy_party("Mitchell Vitalis, Director of Mitchell's Web Advance, PLC") == "Mitchell's Web Advance, PLC"
     assert _tidy_party("Wells Fargo Bank, N.A.") == "Wells Fargo Bank, N.A."
+
+
+def test_a_party_acting_through_a_unit_and_a_described_party_after_a_full_stop():
+    from ingest.profile import _tidy_party, find_parties
+
+    assert _tidy_party("Cargill, Incorporated through its Bio Technology Development Center") == "Cargill, Incorporated"
+    got = find_parties("Support is given by the System. Bankers Bank, a Georgia banking corporation, and Netzee, Inc., "
+                       "a Delaware corporation, agree as follows.", set())
+    assert "Bankers Bank" in got and not any(p.startswith("System") for p in got), got

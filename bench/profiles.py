@@ -124,17 +124,21 @@ def _truth_heading(line: str) -> str | None:
     m = _TRUTH_ZH.match(s)
     if m:
         return "第" + m.group(1) + "条"
+    if re.match(r"^(?:ARTICLE|Article)\s+(?:[IVXLC]{1,6}|\d{1,2})\b\s*[,(]", s):
+        return None  # a cross-reference a line break left at a line's start: "ARTICLE XIII, Financial Assurances, …"
     m = _TRUTH_ROMAN.match(s)
     if m:
+        if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z\]]\s+\d{1,3}$", m.group("rest")):
+            return None  # a table-of-contents line: "ARTICLE X MISCELLANEOUS 22", "Article VII [Reserved] 39"
         return str(_roman(m.group(1)))
-    m = re.match(r"^(?:ARTICLE|Article)\s+(\d{1,2})\b", s)
-    if m and not re.search(r"(?:\.\s?){4,}|[A-Za-z]\s+\d{1,3}$", s):
+    m = re.match(r"^(?:ARTICLE|Article)\s+(\d{1,2})\.?(?=\s+[A-Z0-9(\[-]|\s*$)", s)
+    if m and not re.search(r"(?:\.\s?){4,}|[A-Za-z.\])]\s+\d{1,3}$|\b\d{1,2}\s+\d{1,3}$", s):
         return m.group(1)  # "ARTICLE 2. PURCHASE ORDERS 2.1 …"
     m = _TRUTH.match(s)
     if not m:
         return None
     num, rest = m.group(1).rstrip("."), m.group("rest")
-    if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z]\s+\d{1,3}$", rest) or re.search(
+    if re.search(r"(?:\.\s?){4,}|…{2,}|[A-Za-z.\])]\s+\d{1,3}$|\b\d{1,2}\s+\d{1,3}$", rest) or re.search(
             r"[A-Za-z]\s+\d{1,3}\s+(?:ARTICLE|Article|SECTION|Section|\d{1,2}(?:\.\d+)*\.?)\s+[A-Z0-9]", rest):
         return None  # a table-of-contents line ("1. DEFINITIONS 1 2. GOVERNANCE 10", "Interpretation 3", leaders)
     top = int(num.split(".")[0])

@@ -31,8 +31,11 @@ _MONTH_RX = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|Jul
              r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 _DATE_MDY = re.compile(rf"(?<![A-Za-z])({_MONTH_RX})\s*(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s*(\d{{4}})\b", re.I)
 # "31st day of July, 2019", "19 DAY OF MAY , 2010", "31 December, --------- 1996" (a blank left in the form)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*(?:[-_]{{2,}}\s*)?(\d{{4}})\b",
-                       re.I)
+# "1 st day of May 2006" (a split suffix), "as of1 August 2019" (no space), "the 20 March day of 1998"
+_DATE_DMY = re.compile(rf"(?<![\d/.-])(\d{{1,2}})\s?(?:st|nd|rd|th)?\s+(?:day\s+of\s+)?({_MONTH_RX})\s*,?\s*"
+                       rf"(?:day\s+of\s+)?(?:[-_]{{2,}}\s*)?(\d{{4}})\b", re.I)
+# "Effective Date: 11/4/10": a two-digit year, read only right after a date label
+_DATE_NUM_YY = re.compile(r"\b(?:date|dated)\s*:?\s*(\d{1,2})/(\d{1,2})/(\d{2})\b", re.I)
 _DATE_NUM = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _DATE_ZH = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")  # 2024年5月1日
@@ -49,6 +52,7 @@ _NOTICE = re.compile(
 _BAD_PARTY = re.compile(
     r"\b(?:agreement|whereas|this|between|hereby|hereto|means|meaning|shall|dated|date|page|signatory|exhibit|"
     r"schedule|section|article|conditions|terms|p\.m|a\.m|recitals?)\b|^\d+\.\s|_{3,}|^[A-H]\.\s|"
+    r"^(?:Ph\.?\s?D|M\.?D|Esq|Jr|Sr|J\.?D|LL\.?M|MBA)\.?$|"
     r"^(?:the\s+)?(?:company|licensee|licensor|distributor|consultant|supplier|customer|client|party|parties|"
     r"(?:delaware|nevada|florida|california|new york|texas|british columbia|italian|technology|holding)\s+(?:company|corporation))$",
     re.I)
@@ -60,9 +64,10 @@ _BETWEEN = re.compile(r"\b(?:by\s+and\s+between|by\s+and\s+among|between|among|(
 _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
-    r"\bas of\b|\beffective\b)|\n\s*\d+\.\s")
+    r"\bas of\b|\beffective\b)|\n\s*\d+\.\s|\b(?:This|THIS)\s+(?:[A-Z][\w-]*\s+){0,4}(?:Agreement|AGREEMENT)\b")
 _SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
-_ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Esq|Ltda|Pty|Pte|Plc|Bhd)|"
+_ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Prof|Avv|Ing|Hon|Messrs|Esq|Ltda|Pty|Pte|Plc|Bhd|"
+                         r"S\.r\.l|S\.R\.L)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
 
 
@@ -76,7 +81,8 @@ def _segment_end(seg: str, start: int = 3) -> int:
     for m in _SENTENCE_END.finditer(seg, start):
         if m.start() >= end:
             break
-        if not _ABBREV_END.search(seg[max(0, m.start() - 6): m.start()]):
+        if not _ABBREV_END.search(seg[max(0, m.start() - 6): m.start()]) and not re.search(
+                r"(?:^|\s)\(?\d{1,2}$", seg[max(0, m.start() - 4): m.start()]):  # "… AND 2. Blackwell": a list number
             return m.start()
     return end
 
@@ -89,7 +95,7 @@ _PARTY_CUT = re.compile(
     r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
-           r"N\.A|S\.A|S\.A\.S|AG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
+           r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|KG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
 _COMPANY = re.compile(rf"((?:(?:The|THE)\s+)?(?:(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+){{0,6}}?"
                       rf"(?:[A-Z0-9]|\b[a-z]{{1,2}}-?[A-Z])[\w&'’.-]*,?\s+{_SUFFIX}\b\.?)")
 _QUOTED = re.compile(r"[(\[]\s*(?:the\s+|hereinafter\s+(?:referred\s+to\s+as\s+)?|collectively,?\s+|each\s+a\s+|"
@@ -241,7 +247,8 @@ def _month(name: str) -> int | None:
 # "that certain Distributor Agreement dated …", "amends the Supply Agreement dated …": an earlier agreement's date
 _EARLIER = re.compile(r"\bthat\s+certain\b|\b(?:original|existing|prior|underlying)\b|"
                       r"\b(?:the|an?|said)\s+(?:[A-Z][\w&-]*\s+){0,6}(?:Agreement|Contract|Licen[cs]e|Lease)\s*,?\s*"
-                      r"(?:\([^)]*\)\s*)?(?:dated|made|entered\s+into|executed|effective)", re.I)
+                      r"(?:\([^)]*\)\s*)?(?:between\s+the\s+parties\s+)?(?:dated|made|entered\s+into|executed|effective)",
+                      re.I)
 _DATED = re.compile(r"\b(?:dated|made|entered\s+into|executed|effective|signed|as\s+of|day\s+of|date\s*:)\b", re.I)
 
 
@@ -269,7 +276,41 @@ def _dated_mentions(text: str) -> list[tuple[int, str]]:
         iso = _iso(int(m.group(3)), int(m.group(1)), int(m.group(2)))
         if iso:
             found.append((m.start(), iso))
+    for m in _DATE_NUM_YY.finditer(text):
+        yy = int(m.group(3))
+        iso = _iso(yy + (2000 if yy <= 40 else 1900), int(m.group(1)), int(m.group(2)))
+        if iso:
+            found.append((m.start(1), iso))
     return sorted(found)
+
+
+# where a signature block dates the contract: "Date: November 5, 2019" under a signature, "IN WITNESS WHEREOF …
+# duly authorized. Rome/Houston, 2 April 2020", or a date alone on its line under a signature ("19 Jan. 1998")
+_SIGNED_LABEL = re.compile(r"\b(?:date|dated|signed\s+on)\s*:\s*$", re.I)
+_WITNESS = re.compile(r"\bIN\s+WITNESS\s+WHEREOF\b|\bduly\s+authori[sz]ed\b|\bexecuted\s+(?:this|as\s+of)\b", re.I)
+
+
+def signature_date(text: str) -> str:
+    """The date a contract's signature block gives, for a contract whose opening states none: the first date
+    labelled "Date:" after the agreement's text starts, else the first date within 400 characters after "IN
+    WITNESS WHEREOF", else the first date alone on a line in the last third. "" when none."""
+    mentions = _dated_mentions(text)
+    for at, iso in mentions:
+        if len(iso) == 10 and _SIGNED_LABEL.search(text[max(0, at - 12): at]):
+            return iso
+    w = _WITNESS.search(text, len(text) // 3)
+    if w:
+        for at, iso in mentions:
+            if w.start() <= at <= w.end() + 400 and len(iso) == 10:
+                return iso
+    for at, iso in mentions:
+        if at >= len(text) * 2 // 3 and len(iso) == 10:
+            line_start = text.rfind("\n", 0, at) + 1
+            line_end = text.find("\n", at)
+            line = text[line_start: line_end if line_end >= 0 else len(text)]
+            if len(line.strip()) <= 24 or re.match(r"^\s*[A-Z][\w.-]+(?:[ /][A-Z][\w.-]+)?,\s*$", text[line_start: at]):
+                return iso  # "19 Jan. 1998" alone, or a place and the date: "Hamburg, November 19th, 2012"
+    return ""
 
 
 def find_dates(text: str, limit: int = 6) -> list[str]:
@@ -441,12 +482,23 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
         seg = text[m.end(): m.end() + 1200]
         seg = seg[: min(_segment_end(seg), 900)]
         for piece in _split_parties(seg):
-            name = _party_name(piece)
+            name = _tidy_party(_party_name(piece))  # "iPAYMENT, INC. SPONSORSHIP AGREEMENT": the title after the name goes
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
     if len(parties) < 2:
+        # no "between": "Synchron, a California corporation …, and Rare Element Resources Ltd., a British Columbia
+        # Corporation …, agree as follows" — a name followed by what kind of entity it is
+        for m in _DESCRIBED.finditer(text[:2500]):
+            raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            raw = re.sub(r"^.*\b[A-Za-z][a-z]{2,}\.\s+(?=[A-Z])", "", raw)  # "… System. Bankers Bank": a sentence ended
+            name = _clean_party(raw, acronyms)
+            if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and name.lower() not in (
+                    p.lower() for p in parties):
+                parties.append(name)
+    if len(parties) < 2:
         for m in _COMPANY.finditer(text[:2500]):
             raw = re.split(rf"\b{_AGREEMENT_NOUN}\b|\bEXHIBIT\s+[\w.]+|\bExhibit\s+[\w.]+", m.group(1))[-1].strip(" ,")
+            raw = re.sub(r"^.*\b[A-Za-z][a-z]{2,}\.\s+(?=[A-Z])", "", raw)  # "… System. Bankers Bank": a sentence ended
             name = _clean_party(raw, acronyms)
             if name and not _NOTICE.search(name) and not _BAD_PARTY.search(name) and len(name.split()) <= 7 and name.lower() not in (p.lower() for p in parties):
                 parties.append(name)
@@ -454,7 +506,7 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 break
     out: list[str] = []
     for p in parties:
-        p = re.sub(r"^(?:and|AND|&)\s+", "", p).strip(" ,;")
+        p = re.sub(r"^(?:and|AND|And|&)\s+", "", p).strip(" ,;")
         p = _tidy_party(p)
         if _BAD_PARTY.search(p):
             continue
@@ -463,6 +515,11 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
             out.append(p)
     return out[:MAX_PARTIES]
+
+
+_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),\s+an?\s+"
+                        r"(?:[A-Z][\w.-]*\s+){1,3}(?i:corporation|company|limited\s+liability\s+company|partnership|"
+                        r"limited\s+partnership|bank|trust)\b")
 
 
 def _split_parties(seg: str) -> list[str]:
@@ -476,7 +533,13 @@ def _split_parties(seg: str) -> list[str]:
         elif ch in ")]":
             depth = max(0, depth - 1)
         elif depth == 0:
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"])|\s+-\s*and\s*-\s+|,\s+(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?:" + _SUFFIX + r")\b)", seg[i:])
+            amp = re.match(r"\s+&\s+(?=[A-Z])", seg[i:])
+            if amp and re.search(r"\b(?:LLC|Inc\.?|INC\.?|Ltd\.?|LTD\.?|Corp\.?|CORP\.?)$", seg[:i]):
+                pieces.append(seg[start:i])  # "ANTHEMIC, LLC & VNUE": an "&" after a legal form joins two parties
+                i += amp.end()
+                start = i
+                continue
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -491,7 +554,7 @@ def _split_parties(seg: str) -> list[str]:
         # part before it has no legal form, description or defined name, the part after it ends in a legal form
         head = re.split(r"[,(]", p)[0].strip()
         if out and not re.search(r"[,(]", out[-1]) and len(out[-1].split()) <= 4 and not re.search(
-                rf"\b{_SUFFIX}\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}{_SUFFIX}\.?", head):
+                rf"\b(?i:{_SUFFIX})\b", out[-1]) and re.fullmatch(rf"(?:[A-Z][\w&'’.-]*\s+){{0,3}}(?i:{_SUFFIX})\.?", head):
             out[-1] = f"{out[-1]} and {p}"
         else:
             out.append(p)
@@ -499,16 +562,24 @@ def _split_parties(seg: str) -> list[str]:
 
 
 _NAME_LABEL = re.compile(r"^(?:(?:client|customer|company|party|vendor|supplier)\s+name|name|and)\s*:\s*", re.I)
-_AFTER_SUFFIX = re.compile(rf"^(.*?\b{_SUFFIX}\.?)(?:\s+of\s+.*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*)$")
+_AFTER_SUFFIX = re.compile(rf"^(.*?\b(?:{_SUFFIX}|INC|LTD|CORP|CORPORATION|COMPANY|LIMITED)\.?)(?:\s+of\s+(?=.{{0,40}}\d).*|,?\s+(?:a|an)\s+.*|,\s+(?!{_SUFFIX}\b)[A-Z].*|\s+\d.*|"
+                           rf"\s+(?:[A-Z][\w&-]*\s+){{0,5}}(?:Agreement|AGREEMENT|Contract|CONTRACT)\b.*)$")
 _TAIL_JUNK = re.compile(
-    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
+    rf",?\s+as\s+(?:the\s+)?[A-Z][a-z]+\b.*$|,\s+the\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?$|,?\s+(?:acting\s+)?through\s+(?:its|their)\b.*$|,?\s+a/k/a\b.*$|,\s+including\b.*$|\s+{_MONTH_RX}\s+\d{{1,2}},?\s+\d{{4}}.*$|"
     r",\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?,\s+[A-Z][a-z]{1,5}\.?$", re.I)
+
+
+_SIGNS_FOR = re.compile(r"^[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]*){1,3},\s+(?i:(?:the\s+)?(?:director|president|chief\s+"
+                        r"executive\s+officer|ceo|officer|managing\s+director|manager|owner|partner|chairman)\s+of)\s+(.+)$")
 
 
 def _tidy_party(name: str) -> str:
     """A party's name without what a preamble puts around it: "Client Name:", ", as Servicer", a date, an address
     after the legal form ("LEO Pharma A/S of Industriparken 55"), a city ("…, Anaheim, Calif")."""
     name = _NAME_LABEL.sub("", name.strip())
+    m = _SIGNS_FOR.match(name)
+    if m:
+        name = m.group(1)  # "Natalija Tunevic, director of FreeCook": the person signs for the party
     name = _TAIL_JUNK.sub("", name).strip(" ,;")
     name = re.sub(r"\s+(?:of|at|in)$", "", name)  # "NIGEL CROCKETT of (the “Employee”)": the address was left blank
     m = _AFTER_SUFFIX.match(name)
@@ -522,13 +593,14 @@ def _party_name(piece: str) -> str:
     # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
     piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
     piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
-    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
+    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
     name = re.sub(r"^(?:and|AND|&)\s+", "", name)
-    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]", name)):
-        return ""  # a name starts with a capital or a digit, or is styled "eGain", "iShip.com", "e-Centives"
+    if not name or not (name[0].isupper() or name[0].isdigit() or re.match(r"^[a-z]{1,2}-?[A-Z]|^[a-z]+[A-Z]", name)
+                        or re.match(rf"^[a-z][\w.-]*(?:\s+[\w.-]+){{0,3}},?\s+(?i:{_SUFFIX})\b\.?$", name)):
+        return ""  # a name starts with a capital or a digit, or is styled "eGain", "eFashion", "drkoop.com, inc."
     if len(name.split()) > 12 or re.match(r"^(?:the\s+)?(?:parties|party|each|both|all)\b", name, re.I):
         return ""
     return name
@@ -580,15 +652,18 @@ PORTIONS SECURITIES EXCHANGE BEEN HAVE HAS THIS DOCUMENT EXECUTION VERSION FORM 
 def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> str:
     cands: list[str] = []
     pending = ""  # a title line ending on a connector ("FIRST AMENDMENT TO"): the next line completes it
-    for s in [_squash(x) for x in lines[:30]]:
-        s = re.sub(r"^(?:EXHIBIT|Exhibit)\s+[\w.()-]+\s*[:.-]?\s*", "", s)
-        s = re.sub(r"^\[[^\]]*\]\s*", "", s)
-        s = re.sub(r"\s*\[[^\]]*\]$", "", s)
+    heads = [_title_head(x) for x in lines[:30]]
+    at = -1  # the line the title was taken from
+    for i, s in enumerate(heads):
+        if re.fullmatch(r"FORM\s+OF", s, re.I) and not pending:
+            pending = s  # "FORM OF" above "FRANCHISE AGREEMENT": the title of a form is "Form of …"
+            continue
         if not s or len(s) > 140 or len(s.split()) > 16 or _NOTICE.search(s):
             continue
         if pending:
             if len(s.split()) <= 10 and (_mostly_upper(s) or _title_like(s)):
                 cands.append(f"{pending} {s}".strip(" ,.:;"))
+                at = i
                 break
             cands.append(pending)
             break
@@ -599,11 +674,14 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
         if (_HAS_AGREEMENT_NOUN.search(s) and (_mostly_upper(s) or _title_like(s)) or short_lower) and not re.search(
                 r"\b(?:shall|hereby|is made|entered into)\b", s):
             s = re.split(r"\s+(?:by\s+and\s+between|between|among|dated|made|entered)\b", s, flags=re.I)[0]
-            if re.search(r"\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)$", s) and len(s.split()) <= 10:
-                pending = s
+            if re.search(r"(?:\b(?:TO|to|OF|of|AND|and|FOR|for|THE|the)|,)$", s) and len(s.split()) <= 10:
+                pending = s  # "SCHEDULE TO Software License," + "Customization and Maintenance Agreement"
                 continue
             cands.append(s.strip(" ,.:;"))
+            at = i
             break
+    if cands and at >= 0:
+        cands[0] = _complete_title(cands[0], heads, at)
     if not cands:
         # page 1 was a cover or a notice: the ALL-CAPS words right before the first agreement noun of the opening
         # ("… FILED WITH THE COMMISSION ENDORSEMENT AGREEMENT This Agreement …" → "ENDORSEMENT AGREEMENT")
@@ -628,6 +706,40 @@ def contract_title(lines: Sequence[str], opening: str, acronyms: set[str]) -> st
     if _mostly_upper(t):
         return title_case(t, acronyms)
     return " ".join(title_case(w, acronyms) if len(w) > 3 and w.isupper() and w.lower() not in acronyms else w for w in t.split())
+
+
+def _title_head(line: str) -> str:
+    s = _squash(line)
+    s = re.sub(r"^(?:EXHIBIT|Exhibit)\s+[\w.()-]+\s*[:.-]?\s*", "", s)
+    s = re.sub(r"^\[[^\]]*\]\s*", "", s)
+    return re.sub(r"\s*\[[^\]]*\]$", "", s)
+
+
+_AMENDMENT_LINE = re.compile(r"^(?:AMENDMENT|Amendment|ADDENDUM|Addendum|SUPPLEMENT|Supplement)\s+(?:NO\.?|No\.?|NUMBER|Number|#)"
+                             r"\s*[\w-]+$")
+
+
+def _complete_title(title: str, heads: list[str], at: int) -> str:
+    """A title line with what the lines around it add: a prefix line ending in a comma or a product mark
+    ("ELECTRONIC JOURNAL SOFTWARE DEVELOPMENT," / "COLOGUARD®" above "… AGREEMENT"), an amendment number on
+    the next line ("AMENDMENT NO. 1"), or the fuller title a few lines below ("DISTRIBUTOR AGREEMENT" on a cover,
+    "EXCLUSIVE DISTRIBUTOR AGREEMENT" over the text; "IP Rights Agreement" over "INTELLECTUAL PROPERTY RIGHTS
+    AGREEMENT")."""
+    prev = next((heads[j] for j in range(at - 1, max(-1, at - 2), -1) if heads[j]), "")
+    if prev and _mostly_upper(prev) and len(prev.split()) <= 6 and not _HAS_AGREEMENT_NOUN.search(prev) and not \
+            _NOTICE.search(prev) and prev.rstrip().endswith((",", "®", "™")) and not title.lower().startswith("form of"):
+        title = f"{prev} {title}"
+    below = [h for h in heads[at + 1: at + 5] if h]
+    if below and _AMENDMENT_LINE.match(below[0]) and not re.search(r"\b(?:AMENDMENT|Amendment)\b", title):
+        return f"{title} {below[0]}"
+    tail = " ".join(re.findall(r"[a-z0-9]+", title.lower()))
+    for h in below[:3]:
+        if not (_mostly_upper(h) and _HAS_AGREEMENT_NOUN.search(h) and len(h.split()) <= 10) or _NOTICE.search(h):
+            continue
+        words = " ".join(re.findall(r"[a-z0-9]+", h.lower()))
+        if words != tail and words.endswith(" " + tail) or not _mostly_upper(title) and h is below[0]:
+            return h.strip(" ,.:;")
+    return title
 
 
 def _title_like(s: str) -> bool:
@@ -951,6 +1063,8 @@ def profile_from_text(
     dates = find_dates(_squash(first_page if domain == "paper" else opening))
     if domain == "contract":
         made = agreement_date(_squash(text[:15000]))  # the date it is made or dated first, then the others
+        if not made and not any(len(d) == 10 for d in dates):
+            made = signature_date(text)  # no date at all in the opening: the date its signatures give
         if made:
             dates = [made] + [d for d in dates if d != made]
     return Profile(

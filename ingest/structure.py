@@ -214,7 +214,8 @@ def _note_like(rest: str) -> bool:
     return (
         bool(_NOTE_START.search(rest[:12]))
         or bool(re.search(r",\s*[“\"]", rest))  # Author, “Title” — a citation
-        or (len(last) == 1 and last.isalpha() and last.isupper())  # ends on an initial: "See Salil K."
+        # ends on an initial: "See Salil K." — not an ALL-CAPS title ending on a letter ("COSTS OF SEGMENT S")
+        or (len(last) == 1 and last.isalpha() and last.isupper() and not _mostly_upper(rest))
     )
 
 
@@ -229,6 +230,9 @@ def _tabular(s: str) -> bool:
     return numeric >= 2 or bool(re.search(r"[\[\]✓✗=<>%|]|\bReg\. No\b", s)) or (numeric >= 1 and len(tokens) <= 3)
 
 
+_TITLE_THEN_SUB = re.compile(r"^(\d{1,2})\.?\s+([A-Z][A-Z0-9 &,/'’()-]{2,70}?)\.?\s+\1\.\d{1,2}\.?\s+\S")
+
+
 def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
     """A long line can still open a section: "Section 2.1 Grant. During …", "WHEREAS, …"."""
     m = _INLINE_CLAUSE.match(s)
@@ -237,6 +241,10 @@ def _classify_paragraph(s: str, state: dict) -> tuple[int, str, str] | None:
         level = depth + (1 if state.get("articles") and depth == 1 else 0)
         prefix = "Section " if s[:1] in "Ss" else ""
         return level, _trim(f"{prefix}{m.group(1)} {m.group(2)}"), "legal"
+    m = _TITLE_THEN_SUB.match(s)
+    if m and int(m.group(1)) <= 60:
+        # "1. DEFINITIONS 1.1 “Licensed Technology” shall mean …": a capitalised title runs into its first sub-clause
+        return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
     m = _INLINE_TOP.match(s)
     if m and int(m.group(1)) <= 60 and not _note_like(m.group(2)):
         return 1, _trim(f"{m.group(1)}. {m.group(2)}"), "legal"
@@ -280,7 +288,8 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
     if m and (not m.group(2) or _short(m.group(2)) and not _SENT_END.search(m.group(2))):
         title = f"Article {m.group(1)}"
         rest = m.group(2)
-        if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt):
+        if not rest and nxt and _short(nxt, 10) and _mostly_upper(nxt) and not re.match(r"^\s*\d", nxt):
+            # "ARTICLE 3" over "INDEMNIFICATION" is one heading; over "4. WARRANTIES" the next line is a heading of its own
             rest = nxt.strip()
             state["skip_next"] = True
         return 1, _trim(f"{title} {rest}" if rest else title), "legal"
@@ -295,13 +304,19 @@ def _classify(line: str, nxt: str, state: dict) -> tuple[int, str, str] | None:
             _short(rest, 10)
             and not rest.endswith((";", ","))
             and rest[:1].isalpha()
-            and (_title_case(rest) or _mostly_upper(rest))
+            and (_title_case(rest) or _mostly_upper(rest)
+                 # "§ 6 Limitation of liability": the section sign marks a heading in sentence case too
+                 or s[:1] == "§" and _short(rest, 8) and rest[:1].isupper() and not _SENT_END.search(rest))
         ):
             return level, _trim(f"Section {m.group(1)} {rest}".strip()), "legal"
         m2 = _INLINE_CLAUSE.match(s)
         if m2:
             return level, _trim(f"Section {m2.group(1)} {m2.group(2)}"), "legal"
-        return _inline_titled(s, state)
+        got = _inline_titled(s, state)
+        if got is None and re.match(r"^(?:Section|SECTION|§)\s*\d{1,2}(?:\.\d{1,3})*\.\s+[A-Z(“\"]", s):
+            # "Section 2.7. Prices for the units are …": an untitled section opens with its number and a stop
+            return level, f"Section {m.group(1).rstrip('.')}", "legal"
+        return got
     m = _ATTACH.match(s)
     if m and (m.group(3) or "")[:1] in tuple(")],") or (m and re.match(r"^[a-z]", m.group(3) or "") and not s.isupper()):
         m = None  # "EXHIBIT A) and coupons for …": a reference that a line break left at the start of a line
@@ -452,7 +467,8 @@ def detect_headings(text: str) -> list[Heading]:
 
 def _drop_stray_numbers(found: list[tuple[int, int, str, str, int]]) -> list[tuple[int, int, str, str, int]]:
     """Top-level numbered headings ("3 Methods") keep the document's style and go up; figure labels
-    and list items that look like them ("1 Clustering" after "2 Summarization") do not."""
+    and list items that look like them ("1 Clustering" after "2 Summarization") do not. An exhibit, schedule
+    or appendix heading starts the count again: "EXHIBIT A" then "1. DEFINITIONS" is its section 1."""
     tops = [f for f in found if f[3] == "numbered" and re.match(r"^\d{1,2} ", f[2])]
     if len(tops) < 3:
         return found
@@ -460,7 +476,11 @@ def _drop_stray_numbers(found: list[tuple[int, int, str, str, int]]) -> list[tup
     want_caps = caps * 2 > len(tops)
     drop = set()
     last = 0
-    for f in tops:
+    restart = {f[0] for f in found if f[3] in ("attachment", "appendix")}
+    for f in sorted(tops + [f for f in found if f[0] in restart], key=lambda f: f[0]):
+        if f[0] in restart:
+            last = 0  # an exhibit or schedule numbers its own sections from 1 again
+            continue
         n = int(f[2].split()[0])
         if _mostly_upper(f[2]) != want_caps or n < last:
             drop.add(f[0])

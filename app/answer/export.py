@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.answer.printed_pages import display_text
-from app.answer.results import Answer, Matrix, Summary
+from app.answer.results import Answer, Matrix, Summary, checked_note
 from app.answer.table_blocks import body_parts, docx_table, has_table, markdown_body, pdf_table
 from app.answer.verbatim import answer_md_text, md_text, plain
 from app.errors import ExportError
@@ -93,9 +93,9 @@ def metadata(result) -> list[tuple[str, str]]:
         ("Tokens", usage_line(result)),
         ("Cost", cost_line(result)),
     ]
-    share = getattr(result, "verified_share", None)
-    if share is not None:
-        rows.append(("Verified", f"{share:.0%} of cited sentences are backed by their passages"))
+    checked = checked_note(result)
+    if checked:
+        rows.append(("Checked", checked + " (not whether they answer the question)"))
     route = getattr(result, "route", None)
     if route is not None and getattr(route, "reason", ""):
         rows.append(("Read", route.reason))  # which documents the answer was read from, and why

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer import as_written, chinese
+from app.answer import as_written, chinese, stance
+from app.answer.boundaries import rejoin, whole_sentences
 from app.answer.cite import content_words, make_label, sentence_spans, squash, word_count
 from app.answer.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
@@ -207,10 +208,10 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
     out: list[Unit] = []
     for ch in chunks:
         spans = chinese.whole_sentences(ch.text, sentence_spans(ch.text))
-        texts = _merge_short([as_written.sentence(ch.text[s:e]) for s, e in spans])
-        for text, s in zip(texts, _starts(ch.text, texts, spans)):
+        texts = rejoin(_merge_short([as_written.sentence(ch.text[s:e]) for s, e in spans]))
+        for text, s, whole in zip(texts, _starts(ch.text, texts, spans), whole_sentences(texts)):
             key = squash(text)
-            if key in seen or _is_noise(text):
+            if key in seen or _is_noise(text) or not whole:  # quotes start and end where sentences do
                 continue
             seen.add(key)
             section = ch.section_at(ch.char_start + s) if hasattr(ch, "section_at") else getattr(ch, "section_path", "")
@@ -260,11 +261,11 @@ def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
     for p in packed.passages:
         spans = _chunk_pages_in(p, chunks_by_id) if chunks_by_id and p.page_start != p.page_end else []
         spans_ = chinese.whole_sentences(p.text, sentence_spans(p.text))
-        texts_ = _merge_short([as_written.sentence(p.text[s:e]) for s, e in spans_])
+        texts_ = rejoin(_merge_short([as_written.sentence(p.text[s:e]) for s, e in spans_]))
         starts = _starts(p.text, texts_, spans_)
-        for text, s in zip(texts_, starts):
+        for text, s, whole in zip(texts_, starts, whole_sentences(texts_)):
             key = (p.doc_id, squash(text))
-            if key in seen or _is_noise(text):
+            if key in seen or _is_noise(text) or not whole:  # no fragment cut at the passage's edge
                 continue
             seen.add(key)
             a, b = p.page_start, p.page_end
@@ -401,14 +402,17 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
     if zh is not None:  # Chinese: the question's content words and figures decide (app.answer.chinese)
         final = final + zh.bonus[cand_ix]
         relevance = np.asarray([zh.relevance(i, NOT_FOUND_MIN) for i in cand], dtype=np.float32)
+    # a clause that shares the question's words but states the other side (for cause, non-exclusive, "no …")
+    adj = np.asarray([stance.weight(question, t) for t in texts], dtype=np.float32)
+    final, relevance = final * adj, relevance * adj
     best = float(final.max())
-    picked = _mmr(final, vecs, texts, k)
+    picked = [i for i in _mmr(final, vecs, texts, k) if adj[i] >= 1.0] or _mmr(final, vecs, texts, k)
     # "which of the following (1)…(2)…", "each", "these agreements": every document gets its say
     every_doc = bool(_EVERY_DOC.search(question))
     if per_doc:
         docs_in = {units[cand[i]].doc_id for i in picked}
         for doc in sorted({u.doc_id for u in units} - docs_in):
-            own = [i for i in range(len(cand)) if units[cand[i]].doc_id == doc]
+            own = [i for i in range(len(cand)) if units[cand[i]].doc_id == doc and adj[i] >= 1.0]
             if own:
                 i = max(own, key=lambda j: final[j])
                 if (every_doc or final[i] >= 0.75 * best) and relevance[i] >= NOT_FOUND_MIN:

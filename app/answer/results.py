@@ -388,3 +388,21 @@ class Matrix:
             "dry_run": self.dry_run.to_json() if self.dry_run else None,
             "strategy": self.strategy,
         }
+
+
+def _as_is(text: str, /, **values: object) -> str:
+    return text.format(**values) if values else text
+
+
+def checked_note(result, words=_as_is) -> str:
+    """What the citation check says, in words that do not overclaim: it checks that a quote is in the passage it
+    cites (verbatim for extractive quotes, by wording for a model's sentences), not that the quote answers the
+    question — so never "verified". "" when nothing was cited. Every face and export prints this one line
+    (`words` translates it: the UI passes its catalog's `t`)."""
+    share = getattr(result, "verified_share", None)
+    if share is None:
+        return ""
+    if getattr(result, "mode", "") == "extractive":
+        return words("quotes checked verbatim")
+    return words("quotes checked verbatim: {share} of cited sentences found in their passages", share=f"{share:.0%}")
+

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.answer import stance
 from app.answer.cite import split_sentences
 from app.answer.results import usage_json
 from app.answer.session import backend as backend_for
@@ -270,13 +271,17 @@ def extractive_verdict(ev: DocEvidence) -> tuple[str, float]:
     the question's content terms the best passage holds and how close its meaning is. "yes" needs one sentence
     holding every term and a close meaning;
     anything weaker is "unclear" — the best passage of a document without the clause is still *a* passage,
-    and an absence cannot be read off a ranking, so the extractive review never answers a confident "no"."""
+    and an absence cannot be read off a ranking, so the extractive review never answers a confident "no". Nor is it
+    "yes" where the sentences holding the terms state the opposite (app/answer/stance.py: a termination for cause
+    for "for convenience", a non-exclusive grant for "exclusivity")."""
     if not ev.passages:
         return "unclear", 0.0
     dense = max(0.0, min(1.0, (ev.dense - 0.2) / 0.5))
     strength = round(0.5 * ev.cover + 0.5 * dense, 3)
     if ev.sentence_cover >= YES_COVER and ev.dense >= YES_DENSE:
-        return "yes", strength
+        holding = [x for x in split_sentences(ev.passages[0].text) if coverage(ev.terms, x) >= YES_COVER]
+        if stance.states_opposite(ev.question, holding) is None:  # not a for-cause clause for "for convenience"
+            return "yes", strength
     return "unclear", strength
 
 

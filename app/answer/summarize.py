@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 
-from app.answer import chinese_aspects, cite, extractive
+from app.answer import chinese_aspects, cite, extractive, stance
 from app.answer.printed_pages import with_printed_pages
 from app.answer.prompts import STYLE_TASKS, build_messages, synthesis_messages
 from app.answer.results import (
@@ -251,6 +251,25 @@ def _doc_sections(style: str, d, units: list[extractive.Unit]) -> tuple[list[Sum
     return sections, used
 
 
+def _addresses(d, a: extractive.Aspect, units: list[extractive.Unit]) -> extractive.Unit | None:
+    """The sentence by which document `d` addresses aspect `a`, or None. A shared topic needs the topic in each
+    document: an aspect of another kind of document is not looked for (a court opinion has no "payment"
+    clause, whatever its words), the sentence must state the aspect's clause pattern, not merely share words
+    with it, and not negate it ("demand water without payment")."""
+    own = extractive.ASPECTS_BY_DOMAIN.get(d.domain)
+    if own is not None and a.name not in {x.name for x in own}:
+        return None
+    r = extractive.best_for_aspect(units, a, None, k=1)
+    if not (r.found and r.units):
+        return None
+    u = r.units[0]
+    if a.pattern and not re.search(a.pattern, u.text, re.I):
+        return None
+    if stance.assess(f"What does it say about {a.name}?", u.text).opposite:
+        return None
+    return u
+
+
 def _agreements(documents, units_by_doc, index) -> SummarySection:
     """Extractive 'agreements and differences': which aspects every document states, which only some do."""
     domains = {d.domain for d in documents}
@@ -264,9 +283,9 @@ def _agreements(documents, units_by_doc, index) -> SummarySection:
     for a in aspects:
         found = {}
         for d in documents:
-            r = extractive.best_for_aspect(units_by_doc[d.doc_id], a, None, k=1)
-            if r.found and r.units:
-                found[d.doc_id] = r.units[0]
+            u = _addresses(d, a, units_by_doc[d.doc_id])
+            if u is not None:
+                found[d.doc_id] = u
         if len(found) == len(documents):
             everyone.append(a.name)
             lines.append(f"- {a.name.capitalize()}: " + "; ".join(f"{u.text} [{u.label}]" for u in found.values()))

@@ -207,3 +207,134 @@ def test_the_agreement_date_is_the_date_it_is_made_not_an_earlier_agreements():
     assert agreement_date("shall be effective as of _Dec. 8, 2005 (hereinafter") == "2005-12-08"
     assert agreement_date("This Amendment No. 2 amends that certain Distributor Agreement dated March 1, 1996. This "
                           "Amendment is made as of July 15, 1998.") == "1998-07-15"
+
+
+# ---- issue 26 item 2: titles from the lines around the title line, dates in other forms and in signatures -----
+
+@pytest.mark.parametrize("lines, want", [
+    (["EXHIBIT 10.1", "ELECTRONIC JOURNAL SOFTWARE DEVELOPMENT,", "HOSTING AND MANAGEMENT AGREEMENT",
+      "This AGREEMENT is made"], "Electronic Journal Software Development, Hosting and Management Agreement"),
+    (["Exhibit 10.1", "WIDGETRON®", "PROMOTION AGREEMENT", "BY AND BETWEEN"], "Widgetron® Promotion Agreement"),
+    (["EXHIBIT 10.2", "DISTRIBUTOR AGREEMENT", "EXHIBIT 10.2", "EXCLUSIVE DISTRIBUTOR AGREEMENT", "THIS EXCLUSIVE …"],
+     "Exclusive Distributor Agreement"),
+    (["Exhibit 10.1", "NON-COMPETITION AGREEMENT", "AMENDMENT NO. 1", "This NON-COMPETITION AGREEMENT …"],
+     "Non-Competition Agreement Amendment No. 1"),
+    (["FORM OF", "FRANCHISE AGREEMENT", "Location of the Premises:"], "Form of Franchise Agreement"),
+    (["SCHEDULE TO Software License,", "Customization and Maintenance Agreement", "Supplier Name: X"],
+     "Schedule TO Software License, Customization and Maintenance Agreement"),
+    (["Acme Corp. EXECUTION COPY", "IP Rights Agreement", "INTELLECTUAL PROPERTY RIGHTS AGREEMENT", "Beta, a company"],
+     "Intellectual Property Rights Agreement"),
+])
+def test_a_contract_title_takes_what_the_lines_around_it_add(lines, want):
+    from ingest.profile import contract_title
+
+    assert contract_title(lines, " ".join(lines), set()) == want
+
+
+def test_agreement_dates_in_other_forms_and_in_the_signature_block():
+    from ingest.profile import agreement_date, signature_date
+
+    assert agreement_date("This Outsourcing Agreement is executed as of this 1 st day of May 2006, by") == "2006-05-01"
+    assert agreement_date("is made and effective as of1 August 2019, by and between") == "2019-08-01"
+    assert agreement_date("This AGREEMENT is made the 20 March day of 1998 BETWEEN") == "1998-03-20"
+    assert agreement_date("Agreement Number: CW1 Effective Date: 11/4/10 Company Name: X") == "2010-11-04"
+    body = "This Agreement sets out the terms. " * 40
+    assert signature_date(body + "Title: President Date: November 5, 2019 Date: November 6, 2019") == "2019-11-05"
+    assert signature_date(body + "IN WITNESS WHEREOF the parties have signed by their officers duly authorized.\n"
+                                 "Rome/Houston, 2 April 2020 Kiromix Ltd") == "2020-04-02"
+    assert signature_date(body + "\nMMI John Dick General Manager\n19 Jan. 1998\nACME INC.\n12 Jan. 1998") == "1998-01-19"
+    assert signature_date(body) == ""
+
+
+def test_an_earlier_agreement_between_the_parties_and_a_place_and_date_signature():
+    from ingest.profile import agreement_date, signature_date
+
+    assert agreement_date("except the Confidentiality Agreement between the parties dated September 26th, 2012.") == ""
+    body = "This Agreement sets out the terms. " * 40
+    assert signature_date(body + "\n\nHamburg, November 19th, 2012 /s/ Thomas K. /s/ R. Stephan") == "2012-11-19"
+
+
+@pytest.mark.parametrize("opening, want", [
+    ('This Agreement is entered into as of March 11, 1999 by and between drkoop.com, inc., a Delaware corporation '
+     '("drkoop.com"), and Vitamin Shoppe Industries, Inc., a New Jersey corporation ("Sponsor"). WHEREAS, x',
+     ["drkoop.com, inc.", "Vitamin Shoppe Industries, Inc."]),
+    ('This Agreement is made by and between eFashion Solutions, LLC, a New Jersey limited liability company ("EFS") '
+     'and Playboy.com, Inc., a Delaware corporation ("Client"). WHEREAS', ["eFashion Solutions, LLC", "Playboy.com, Inc."]),
+    ('Agreement Between Commnet Wireless, LLC And AT&T Mobility LLC Mobility Network General Agreement TABLE OF CONTENTS',
+     ["Commnet Wireless, LLC", "At&t Mobility LLC"]),
+    ('JOINT VENTURE AGREEMENT BETWEEN KIROMIC BIOPHARMA Inc., a Delaware Company, Houston TX 77054 USA, in person of '
+     'dr. Prof. Maurizio Chiriva, PhD AND MOLIPHARMA S.R.L. an Italian Company stated in Campobasso',
+     ["Kiromic Biopharma Inc.", "Molipharma S.R.L."]),
+    ('This AGREEMENT is made the 20 March day of 1998 BETWEEN 1. HealthGate Data Corp., a Delaware corporation '
+     '("HealthGate"), having an address at 380 Pleasant Street, USA AND 2. Blackwell Science Limited a company '
+     'registered in England ("Blackwell"), whose registered office is Osney Mead, England, and Munksgaard A/S, a company '
+     'registered in Denmark ("Munksgaard") WHEREAS', ["HealthGate Data Corp.", "Blackwell Science Limited", "Munksgaard A/S"]),
+    ('This Sponsorship Agreement is made between National Processing Company ("NPC") and National City Bank of Kentucky '
+     '("NCB") effective June 30, 1996.', ["National Processing Company", "National City Bank of Kentucky"]),
+    ('INTELLECTUAL PROPERTY AGREEMENT by and among UNITED TECHNOLOGIES CORPORATION, OTIS WORLDWIDE CORPORATION and '
+     'CARRIER GLOBAL CORPORATION Dated as of April 2, 2020', ["United Technologies Corporation",
+                                                              "Otis Worldwide Corporation", "Carrier Global Corporation"]),
+    ('SPONSORSHIP AGREEMENT dated January 29, 2007 between FIRST DATA MERCHANT SERVICES CORPORATION, WELLS FARGO BANK, '
+     'N.A. and iPAYMENT, INC. SPONSORSHIP AGREEMENT This Sponsorship Agreement (this “Agreement”) dated as of',
+     ["First Data Merchant Services Corporation", "Wells Fargo Bank, N.A.", "Ipayment, Inc."]),
+])
+def test_preamble_parties_styled_in_lower_case_all_caps_numbered_and_of_a_place(opening, want):
+    from ingest.profile import find_parties
+
+    assert find_parties(opening, set()) == want
+
+
+@pytest.mark.parametrize("opening, want", [
+    ('IP Rights Agreement INTELLECTUAL PROPERTY RIGHTS AGREEMENT Synchron, a California corporation having a principal '
+     'place of business at 3550 General Court, San Diego (the "Investor"), and Rare Element Resources Ltd., a British '
+     'Columbia Corporation having a principal place of business at P.O. Box 271049 (the "Company") agree as follows',
+     ["Synchron", "Rare Element Resources Ltd."]),
+    ('This Agreement is made by and between Cremer Oleo GmbH & Co KG, Glockengiesserwall 3, 20095 Hamburg ("Cremer") '
+     'and Ultragenyx Pharmaceutical Inc ("Ultragenyx").', ["Cremer Oleo GmbH & Co KG", "Ultragenyx Pharmaceutical Inc"]),
+    ('This Agreement is made by and between Network 1 Financial, Inc. ("NOF") and Payment Data Systems, Inc., the '
+     'Affiliate Office ("Affiliate").', ["Network 1 Financial, Inc.", "Payment Data Systems, Inc."]),
+    ('This Agreement is made between Tigrent Learning UK Limited of Boston House, 69-75 Boston Manor Road ("Tigrent") '
+     'and Celebrity Speakers Ltd ("CSA").', ["Tigrent Learning UK Limited", "Celebrity Speakers Ltd"]),
+])
+def test_parties_without_between_with_an_address_or_an_appositive(opening, want):
+    from ingest.profile import find_parties
+
+    assert find_parties(opening, set()) == want
+
+
+def test_a_described_party_starts_at_its_name_not_at_the_words_before_it():
+    from ingest.profile import find_parties
+
+    got = find_parties("RESELLER AGREEMENT The agreement under which MediaNet Group Technologies, Inc., a Florida "
+                       "corporation, authorizes International Direct Response, Inc., a Nevada corporation, to resell.",
+                       set())
+    assert not any(p.lower().startswith(("under", "authorizes", "by and")) for p in got), got
+
+
+def test_all_caps_names_with_and_inside_and_an_ampersand_after_a_legal_form():
+    from ingest.profile import find_parties
+
+    assert find_parties("JOINT DEVELOPMENT AGREEMENT between FUELCELL ENERGY, INC. and EXXONMOBIL RESEARCH AND "
+                        "ENGINEERING COMPANY TABLE OF CONTENTS ARTICLE 1", set()) == [
+        "Fuelcell Energy, Inc.", "Exxonmobil Research and Engineering Company"]
+    assert find_parties("SPONSORSHIP AGREEMENT BY AND BETWEEN ANTHEMIC, LLC & VNUE This Sponsorship Agreement (the "
+                        "Agreement) is entered into as of JUNE 23, 2015", set()) == ["Anthemic, LLC", "Vnue"]
+    assert find_parties('This Agreement is made between Johnson & Johnson, a New Jersey corporation ("J&J") and Acme '
+                        'Inc. ("Acme").', set()) == ["Johnson & Johnson", "Acme Inc."]
+
+
+def test_a_person_signing_for_a_company_names_the_company():
+    from ingest.profile import _tidy_party
+
+    assert _tidy_party("Natalija Tunevic, director of FreeCook") == "FreeCook"
+    assert _tidy_party("Mitchell Vitalis, Director of Mitchell's Web Advance, PLC") == "Mitchell's Web Advance, PLC"
+    assert _tidy_party("Wells Fargo Bank, N.A.") == "Wells Fargo Bank, N.A."
+
+
+def test_a_party_acting_through_a_unit_and_a_described_party_after_a_full_stop():
+    from ingest.profile import _tidy_party, find_parties
+
+    assert _tidy_party("Cargill, Incorporated through its Bio Technology Development Center") == "Cargill, Incorporated"
+    got = find_parties("Support is given by the System. Bankers Bank, a Georgia banking corporation, and Netzee, Inc., "
+                       "a Delaware corporation, agree as follows.", set())
+    assert "Bankers Bank" in got and not any(p.startswith("System") for p in got), got

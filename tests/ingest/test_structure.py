@@ -340,3 +340,57 @@ def test_chinese_headings_one_per_line():
     assert titles(hs) == ["一、一般规定", "第一条", "（一）研究方法", "摘要", "关键词", "1 引言", "2.1 数据来源",
                           "参考文献"], titles(hs)
     assert hs[-1].is_references
+
+
+def test_an_exhibit_numbers_its_own_sections_from_one_again():
+    """Issue 26 item 1: "EXHIBIT A" then "1. DEFINITIONS" is the exhibit's section 1, not a stray number to drop."""
+    text = ("1. DEFINITIONS\nTerms are defined here.\n2. LICENSE\nA licence is granted.\n3. TERM\nFive years.\n"
+            "4. PAYMENT\nFees are due.\n5. GENERAL\nMiscellaneous terms.\n"
+            "EXHIBIT A\nSERVICE LEVELS\n1. MAINTENANCE\nThe provider maintains the site.\n2. UPTIME GUARANTEE\n"
+            "The site is up 99 % of the time.\n3. REPORTING\nMonthly reports are sent.\n")
+    titles = [h.title for h in detect_headings(text)]
+    assert "1 MAINTENANCE" in titles and "2 UPTIME GUARANTEE" in titles and "3 REPORTING" in titles, titles
+    hs = detect_headings(text)
+    at = text.index("The site is up")
+    path, _ = section_path_at(hs, at)
+    assert path[-1] == "2 UPTIME GUARANTEE", path
+
+
+def test_section_sign_headings_in_sentence_case():
+    """Issue 26 item 1: "§ 6 Limitation of liability" is a heading though only its first word is capitalised."""
+    text = ("§ 1 Participation by the Software Publisher\nThe publisher joins the program.\n"
+            "§ 2 Integration of the link\nThe link is placed on the site.\n§ 3 Limitation of liability\n"
+            "Liability is limited to fees paid.\n")
+    hs = detect_headings(text)
+    path, _ = section_path_at(hs, text.index("Liability is limited"))
+    assert path[-1] == "Section 3 Limitation of liability", [h.title for h in hs]
+
+
+def test_an_untitled_section_that_opens_with_its_number_and_a_stop():
+    """Issue 26 item 1: "Section 2.7. Prices for the units …" is section 2.7; "Section 2.8 of this Agreement" is not."""
+    text = ("Section 2.6. Orders. Orders are placed by fax.\nSection 2.7. Prices for the units are provided in Exhibit C "
+            "and may\nchange on notice.\nSection 2.8 of this Agreement governs delivery.\n")
+    hs = detect_headings(text)
+    assert [h.title for h in hs] == ["Section 2.6 Orders", "Section 2.7"]
+    assert section_path_at(hs, text.index("change on"))[0][-1] == "Section 2.7"
+
+
+def test_a_title_running_into_its_first_sub_clause_and_an_article_over_a_numbered_heading():
+    """Issue 26 item 1: "1. DEFINITIONS 1.1 …" on one long line opens section 1; "ARTICLE 3" does not swallow the
+    numbered heading on the next line as its title."""
+    t = ("1. DEFINITIONS 1.1 \"Licensed Technology\" shall mean software licensed under this Agreement as set out in "
+         "Schedule A hereto, including all updates, upgrades and new releases thereof provided by the Licensor.\n"
+         "2. LICENSE 2.1 Grant. Licensor grants Licensee a license to use the Licensed Technology within the Territory "
+         "for the Term of this Agreement and for no other purpose whatsoever unless agreed.\n")
+    assert [h.title for h in detect_headings(t)] == ["1. DEFINITIONS", "2. LICENSE"]
+    t2 = "ARTICLE 3\n4. LIQUIDMETAL'S REPRESENTATIONS AND WARRANTIES.\n4.1 Liquidmetal represents that it owns the patents.\n"
+    hs = detect_headings(t2)
+    assert not any(h.title.startswith("Article 3 4.") for h in hs), [h.title for h in hs]
+
+
+def test_an_all_caps_title_may_end_on_a_letter_a_citation_may_not():
+    """Issue 26 item 1: "13 DEFINITION OF CAPITAL COSTS OF SEGMENT S" is a heading; "6. See Salil K." is a note."""
+    text = ("12 OWNERSHIP PRICING\nPrices are shared.\n13 DEFINITION OF CAPITAL COSTS OF SEGMENT S\nCosts are defined.\n"
+            "14 ALLOCATION AND BILLING\nCosts are billed.\n")
+    assert "13 DEFINITION OF CAPITAL COSTS OF SEGMENT S" in [h.title for h in detect_headings(text)]
+    assert not any("Salil" in h.title for h in detect_headings("Intro text here.\n6. See Salil K.\nMore text.\n"))

@@ -155,3 +155,15 @@ def test_an_english_name_of_a_chinese_law_beats_a_loose_english_match():
     rt = route("Under the PRC Copyright Law, who owns the copyright in a commissioned work when the contract is silent?",
                build_index(docs))
     assert rt.doc_ids == (docs[5].doc_id,) and not rt.items[0].implicit, rt.reason
+def test_party_names_route_with_the_reason_shown():
+    """Issue 26 item 3: a question that names a party reads that party's contract first and says why."""
+    docs = [
+        _doc(0, "Adams Golf Endorsement Agreement", ["Tom Watson", "Adams Golf, Ltd."], ["Consultant"], ["2019-01-13"]),
+        _doc(1, "Distributor Agreement", ["Airspan Networks, Inc.", "Acme Ltd."], ["Distributor", "Airspan"]),
+        _doc(2, "Outsourcing Agreement", ["Aspirity Holdings LLC", "Twin Cities Power"], ["Company", "Provider"]),
+    ]
+    idx = build_index(docs)
+    rt = route("Which law governs the agreement with Tom Watson?", idx)
+    assert rt.doc_ids == (docs[0].doc_id,) and "Tom Watson" in rt.reason, rt.reason
+    rt = route("Can Aspirity Holdings terminate for convenience?", idx)
+    assert rt.doc_ids == (docs[2].doc_id,) and "Aspirity" in rt.reason, rt.reason

@@ -421,6 +421,9 @@ def test_ask_generative_streams_with_reasoning_usage_and_history(monkeypatch, tm
     exp = next(e for e in at.chat_message[1].expander if e.label == "Reasoning")
     assert exp.proto.expanded is False
     assert any("prompt 1,000 tokens (600 cached)" in c.value for c in at.chat_message[1].caption)
+    # issue 26: the footer says what the check checks, never "verified"
+    assert any("quotes checked verbatim" in c.value for c in at.chat_message[1].caption)
+    assert not any("verified" in c.value for c in at.chat_message[1].caption)
     assert any(_shown(b.label).startswith("[D1 p.1") for b in at.chat_message[1].button)
 
     at.chat_input(key="ask_input").set_value("and what about termination?").run()

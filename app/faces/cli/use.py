@@ -32,6 +32,7 @@ from app.answer.export import (
 )
 from app.answer.pages import evidence_pages
 from app.answer.printed_pages import display_text
+from app.answer.results import checked_note
 from app.answer.summarize import STYLES, summarize
 from app.faces import present
 from app.faces.cli.fail import fail, guard
@@ -222,7 +223,7 @@ def ask_cmd(
     _print_citations(ans.citations)
     _print_route(ans.route)
     _print_coverage(ans.coverage)
-    share = "" if ans.verified_share is None or ans.mode == "extractive" else f" · {ans.verified_share:.0%} of cited sentences verified"
+    share = f" · {checked_note(ans)}" if checked_note(ans) else ""
     out.print(f"\n[dim]{present.usage_line(ans)}{share} · {time.monotonic() - started:.1f}s[/dim]")
     guard(lambda: _export(ans, export_to, page_images))
 

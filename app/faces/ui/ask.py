@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.answer.ask import ask
 from app.answer.printed_pages import display_text
+from app.answer.results import checked_note
 from app.answer.session import backend, is_generative
 from app.answer.table_blocks import answer_md_tables
 from app.answer.verbatim import answer_md
@@ -83,9 +84,8 @@ def draw_answer(settings, ans, key: str) -> None:
         st.warning(t("{n} sentence(s) are not backed by the passages they cite.", n=len(unsupported)))
     draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
     draw_coverage(ans.coverage)
-    share = "" if ans.verified_share is None else " · " + t("{share} of cited sentences verified",
-                                                              share=f"{ans.verified_share:.0%}")
-    st.caption(present.usage_line(ans) + share)
+    checked = checked_note(ans, t)
+    st.caption(present.usage_line(ans) + (f" · {checked}" if checked else ""))
 
 
 def _send(settings, question: str) -> None:

@@ -28,7 +28,16 @@ from app.library.storage import check_quota, disk_full, is_disk_full
 from app.library.stores import get_store
 from ingest.safety import ensure_inside, safe_filename
 
-ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md")
+ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
+# Office files we cannot read, each with what to do instead of a bare "not accepted"
+OFFICE_ADVICE = {
+    ".doc": "a Word 97–2003 .doc file: save it as .docx or PDF and upload that",
+    ".docm": "a macro-enabled Word file (.docm): save it as .docx or PDF",
+    ".rtf": "an RTF file: save it as .docx or PDF",
+    ".odt": "an OpenDocument text (.odt): save it as .docx or PDF",
+    ".xlsx": "an Excel workbook: save it as PDF", ".xls": "an Excel workbook: save it as PDF",
+    ".pptx": "a PowerPoint file: save it as PDF", ".ppt": "a PowerPoint file: save it as PDF",
+}
 STAGING = ".staging"
 _BLOCK = 1 << 20
 
@@ -64,7 +73,8 @@ def _check_name(original: str) -> str:
     if not name:
         raise UploadError(original or "(no name)", "the file name is empty after removing unsafe characters")
     if not name.lower().endswith(ACCEPTED_SUFFIXES):
-        raise UploadError(name, "not a PDF, .txt or .md file", status=415)
+        advice = OFFICE_ADVICE.get(Path(name).suffix.lower())
+        raise UploadError(name, advice or "not a PDF, Word (.docx), .txt or .md file", status=415)
     return name
 
 

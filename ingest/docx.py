@@ -1,0 +1,374 @@
+"""Read a Word file (.docx) into the same ParsedDocument a PDF becomes: text as it would print, with pages.
+
+What "as it would print" means here: headings and Word's automatic clause numbers ("12.3", computed by
+ingest.docx_numbering), tables as Markdown tables (a row per line, so the chunker's line breaks keep
+rows whole), footnotes right after the paragraph that cites them ("[1] …"), tracked changes accepted
+(w:ins text kept, w:del and moved-from text out), comments and hidden text left out.
+
+Pages: when LibreOffice is there (ingest.docx_render) the file is laid out as a PDF and every block is
+placed on the rendered page where its words appear, so a citation names the page a Word user prints.
+Without it, each numbered clause starts a "page" labelled "cl. 12.3": the citation then shows the
+clause number, and the page view says why it shows text (metadata["render_note"]).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.docx_numbering import W, Numbering
+from ingest.docx_package import check_word_file
+from ingest.docx_render import pdf_page_texts, render_pdf
+from ingest.structure import guess_domain, guess_title
+from ingest.types import FAILED, NO_TEXT, Heading, IngestError, Page, ParsedDocument
+
+BLOCK_SEP = "\n\n"
+PAGE_SEP = "\n\n"  # as ingest.pdf: the document text is the pages joined by a blank line
+CLAUSE_PREFIX = "cl. "
+LABELS_RENDERED = "docx-rendered"  # page_labels_source when the pages are LibreOffice's
+LABELS_CLAUSES = "docx-clauses"  # … when each "page" is a clause (no LibreOffice)
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_SKIP = {W + t for t in ("del", "moveFrom", "delText", "delInstrText", "instrText", "pPr", "rPr", "tblPr",
+                          "trPr", "tcPr", "commentReference", "annotationRef", "footnoteRef", "endnoteRef")}
+_SKIP.add(_MC + "Fallback")
+_WORDS = re.compile(r"\w+")
+_NOTE_OPEN, _NOTE_CLOSE = "\ue000", "\ue001"  # private-use marks around a note reference until it is numbered
+
+
+@dataclass
+class Block:
+    """One printed unit: a paragraph, a heading, a table, or a paragraph's footnotes."""
+
+    kind: str  # "para" | "heading" | "table" | "notes"
+    text: str
+    label: str = ""  # the clause number as printed ("12.3", "(a)")
+    full_label: str = ""  # with its parents where the printed one omits them ("12.3(a)")
+    level: int = 0  # 1 = top
+    notes: list[str] = field(default_factory=list)  # footnote ids cited in this paragraph
+
+
+# ---- paragraph text ------------------------------------------------------------------------------
+def _hidden(run) -> bool:
+    rpr = run.find(W + "rPr")
+    v = rpr.find(W + "vanish") if rpr is not None else None
+    return v is not None and v.get(W + "val") not in ("0", "false")
+
+
+def _walk(el, out: list[str], notes: list[tuple[str, str]]) -> None:
+    for c in el:
+        tag = c.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag == W + "t":
+            out.append(c.text or "")
+        elif tag == W + "tab":
+            out.append("\t")
+        elif tag in (W + "br", W + "cr"):
+            out.append("\n")
+        elif tag == W + "noBreakHyphen":
+            out.append("-")
+        elif tag in (W + "footnoteReference", W + "endnoteReference"):
+            kind = "footnote" if tag == W + "footnoteReference" else "endnote"
+            notes.append((kind, c.get(W + "id", "")))
+            out.append(f"{_NOTE_OPEN}{len(notes)}{_NOTE_CLOSE}")  # the note's running number, set by the caller
+        elif tag == W + "r" and _hidden(c):
+            continue
+        elif tag in (W + "p", W + "tbl"):
+            continue  # text boxes inside a run: not part of the line
+        else:
+            _walk(c, out, notes)
+
+
+def _para_text(p) -> tuple[str, list[tuple[str, str]]]:
+    out: list[str] = []
+    notes: list[tuple[str, str]] = []
+    _walk(p, out, notes)
+    text = "".join(out).replace("\t", " ")
+    text = "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+    return text, notes
+
+
+def _mark_deleted(p) -> bool:
+    """The paragraph mark itself is a tracked deletion (the paragraph merges away when accepted)."""
+    ppr = p.find(W + "pPr")
+    rpr = ppr.find(W + "rPr") if ppr is not None else None
+    return rpr is not None and rpr.find(W + "del") is not None
+
+
+# ---- styles --------------------------------------------------------------------------------------
+_HEADING_NAME = re.compile(r"^heading\s*(\d)$", re.I)
+
+
+def _heading_levels(styles_el) -> dict[str, int]:
+    """styleId → heading level (Heading 1…9, Title = 1, or an outline level in the style)."""
+    levels: dict[str, int] = {}
+    if styles_el is None:
+        return levels
+    for s in styles_el.findall(W + "style"):
+        sid = s.get(W + "styleId", "")
+        name_el = s.find(W + "name")
+        name = (name_el.get(W + "val") if name_el is not None else "") or ""
+        m = _HEADING_NAME.match(name.strip())
+        if m:
+            levels[sid] = int(m.group(1))
+        elif name.strip().lower() == "title":
+            levels[sid] = 1
+        else:
+            ppr = s.find(W + "pPr")
+            ol = ppr.find(W + "outlineLvl") if ppr is not None else None
+            if ol is not None and (ol.get(W + "val") or "").isdigit() and int(ol.get(W + "val")) < 9:
+                levels[sid] = int(ol.get(W + "val")) + 1
+    return levels
+
+
+# ---- tables --------------------------------------------------------------------------------------
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table_markdown(tbl, para_text) -> str:
+    rows: list[list[str]] = []
+    for tr in tbl.findall(W + "tr"):
+        cells = []
+        for tc in tr.findall(W + "tc"):
+            parts = [para_text(p) for p in tc.iter(W + "p")]
+            cells.append(_cell(" ".join(t for t in parts if t)))
+        if cells:
+            rows.append(cells)
+    if not rows:
+        return ""
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    lines = ["| " + " | ".join(rows[0]) + " |", "| " + " | ".join(["---"] * width) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
+    return "\n".join(lines)
+
+
+# ---- the document --------------------------------------------------------------------------------
+def _note_texts(part, kind: str) -> dict[str, str]:
+    """footnote/endnote id → its text (separators and continuation notices left out)."""
+    out: dict[str, str] = {}
+    if part is None:
+        return out
+    for n in part.findall(W + kind):
+        if n.get(W + "type") in ("separator", "continuationSeparator", "continuationNotice"):
+            continue
+        texts = [_para_text(p)[0] for p in n.iter(W + "p")]
+        out[n.get(W + "id", "")] = " ".join(t for t in texts if t)
+    return out
+
+
+def _related(doc, suffix: str):
+    """The XML root of the main part's related part of type …/`suffix` (footnotes, endnotes), or None."""
+    from lxml import etree  # python-docx's own XML library
+
+    for rel in doc.part.rels.values():
+        if rel.reltype.endswith("/" + suffix) and not rel.is_external:
+            parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+            return etree.fromstring(rel.target_part.blob, parser)
+    return None
+
+
+def read_blocks(path: Path) -> tuple[list[Block], dict]:
+    """The document's blocks in reading order, and its core properties (title)."""
+    import docx  # python-docx, imported here: PDF-only ingest never pays for it
+
+    try:
+        d = docx.Document(str(path))
+    except Exception as e:  # noqa: BLE001 - python-docx raises KeyError/ValueError/XMLSyntaxError on damage
+        msg = " ".join(str(e).split())[:160] or type(e).__name__
+        raise IngestError(FAILED, f"unreadable Word file ({type(e).__name__}: {msg})") from None
+    try:
+        numbering_el = d.part.numbering_part.element
+    except (NotImplementedError, KeyError, AttributeError):
+        numbering_el = None
+    styles_el = d.styles.element
+    numbering = Numbering.read(numbering_el, styles_el)
+    heading_levels = _heading_levels(styles_el)
+    notes_text = {"footnote": _note_texts(_related(d, "footnotes"), "footnote"),
+                  "endnote": _note_texts(_related(d, "endnotes"), "endnote")}
+
+    blocks: list[Block] = []
+    stack: dict[int, str] = {}  # numbering level → full label in force
+    note_no = 0
+
+    def para_text_only(p) -> str:
+        label = numbering.label(p)  # numbered paragraphs inside tables still move the counters
+        text = re.sub(f"{_NOTE_OPEN}\\d+{_NOTE_CLOSE}", "", _para_text(p)[0])
+        return f"{label[0]} {text}".strip() if label else text
+
+    def paragraph(p) -> None:
+        nonlocal note_no
+        text, notes = _para_text(p)
+        if _mark_deleted(p) and not text:
+            return
+        label = numbering.label(p) if text else None
+        ppr = p.find(W + "pPr")
+        sty = ppr.find(W + "pStyle") if ppr is not None else None
+        hlevel = heading_levels.get(sty.get(W + "val", "") if sty is not None else "", 0)
+        ref_lines = []
+        for i, (kind, nid) in enumerate(notes, start=1):
+            note_no += 1
+            text = text.replace(f"{_NOTE_OPEN}{i}{_NOTE_CLOSE}", f"[{note_no}]", 1)
+            ref_lines.append(f"[{note_no}] {notes_text[kind].get(nid, '')}".rstrip())
+        if not text:
+            return
+        if label:
+            printed, ilvl = label
+            parent = stack.get(ilvl - 1, "") if ilvl > 0 else ""
+            core = printed.rstrip(".")
+            full = core if not parent or core.startswith(parent) else parent + core
+            stack[ilvl] = full
+            for deeper in [k for k in stack if k > ilvl]:
+                del stack[deeper]
+            blocks.append(Block("heading" if hlevel else "para", f"{printed} {text}", printed, full,
+                                hlevel or ilvl + 1))
+        elif hlevel:
+            blocks.append(Block("heading", text, level=hlevel))
+        else:
+            blocks.append(Block("para", text))
+        if ref_lines:
+            blocks.append(Block("notes", "\n".join(ref_lines)))
+
+    def walk(parent) -> None:
+        for el in parent:
+            if el.tag == W + "p":
+                paragraph(el)
+            elif el.tag == W + "tbl":
+                md = _table_markdown(el, para_text_only)
+                if md:
+                    blocks.append(Block("table", md))
+            elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "ins", W + "moveTo"):
+                walk(el)
+
+    walk(d.element.body)
+    title = (d.core_properties.title or "").strip()
+    return blocks, {"title": title}
+
+
+def _short_title(b: Block, words: int = 10) -> str:
+    if b.kind == "heading" and len(b.text) <= 120:
+        return b.text.split("\n")[0]
+    ws = b.text.split()
+    return " ".join(ws[:words]) + (" …" if len(ws) > words else "")
+
+
+def _key(text: str) -> str:
+    return "".join(_WORDS.findall(text.lower()))
+
+
+def place_on_pages(blocks: list[Block], page_texts: list[str]) -> list[int]:
+    """The rendered page (1-based) each block starts on: its words found in the PDF's text, in order.
+
+    Only letters and digits are compared (the PDF splits lines, hyphenates, draws tables cell by cell and
+    prints numbers Word computed); each block's opening is looked for after the previous block's, so
+    repeated boilerplate lands on the right page. A block not found stays on the previous block's page."""
+    flat, starts = [], []
+    pos = 0
+    for t in page_texts:
+        k = _key(t)
+        starts.append(pos)
+        flat.append(k)
+        pos += len(k)
+    whole = "".join(flat)
+    cursor, page = 0, 1
+    out: list[int] = []
+
+    def page_of(at: int) -> int:
+        n = 1
+        for i, s in enumerate(starts):
+            if s <= at:
+                n = i + 1
+        return n
+
+    for b in blocks:
+        text = b.text
+        if b.label and text.startswith(b.label):
+            text = text[len(b.label):]
+        if b.kind == "table":
+            text = " ".join(c for c in re.split(r"[|\n]", text) if c.strip() and set(c.strip()) != {"-"})
+        key = _key(text)[:40]
+        at = whole.find(key, cursor) if len(key) >= 4 else -1
+        if at >= 0 and (at - cursor) < 20000:
+            page = page_of(at)
+            cursor = at + len(key)
+        out.append(page)
+    return out
+
+
+def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_pages: int = 5000,
+              render_timeout_s: int = 180) -> ParsedDocument:
+    """Parse one .docx; raises IngestError (one line) for everything a user can cause."""
+    check_word_file(path)
+    blocks, props = read_blocks(path)
+    if not any(b.text.strip() for b in blocks):
+        raise IngestError(NO_TEXT, "no text in the Word file")
+
+    meta: dict = {"format": "docx", "bytes": size}
+    page_of: list[int] | None = None
+    pdf, note = render_pdf(path, render, render_timeout_s)
+    if pdf is not None:
+        texts = pdf_page_texts(pdf)
+        if texts and len(texts) <= max_pages:
+            page_of = place_on_pages(blocks, texts)
+            meta["rendered_pdf"] = str(pdf)
+            meta["rendered_pages"] = len(texts)
+        else:
+            shutil.rmtree(pdf.parent.parent, ignore_errors=True)
+            note = "LibreOffice's PDF could not be read"
+    if page_of is None:
+        meta["render_note"] = note
+        page_of, labels = _clause_pages(blocks)
+        source = LABELS_CLAUSES
+        count = max(page_of) if page_of else 1
+    else:
+        labels, source = (), LABELS_RENDERED
+        count = meta["rendered_pages"]
+
+    # the text: blocks joined by a blank line, page by page
+    per_page: list[list[int]] = [[] for _ in range(count)]
+    for i, p in enumerate(page_of):
+        per_page[min(max(p, 1), count) - 1].append(i)
+    pages: list[Page] = []
+    headings: list[Heading] = []
+    pieces: list[str] = []
+    offset = 0
+    for n, idx in enumerate(per_page, start=1):
+        at = offset
+        parts: list[str] = []
+        for i in idx:
+            b = blocks[i]
+            if b.kind == "heading" or b.label:
+                headings.append(Heading(at, b.level, _short_title(b)))
+            parts.append(b.text)
+            at += len(b.text) + len(BLOCK_SEP)
+        text = BLOCK_SEP.join(parts)
+        pages.append(Page(number=n, text=text, char_start=offset))
+        pieces.append(text)
+        offset += len(text) + len(PAGE_SEP)
+    full = PAGE_SEP.join(pieces)
+    first_lines = "\n".join(b.text for b in blocks[:8])
+    domain = guess_domain(full, path.name)
+    title = guess_title(props.get("title") or None, first_lines, path.name, tuple(headings), domain)
+    return ParsedDocument(
+        doc_id=doc_id, file=path.name, path=str(path), title=title, domain=domain, text=full,
+        pages=tuple(pages), page_count=len(pages), headings=tuple(headings),
+        metadata={**meta, "first_lines": first_lines}, page_labels=tuple(labels), page_labels_source=source,
+    )
+
+
+def _clause_pages(blocks: list[Block]) -> tuple[list[int], tuple[str, ...]]:
+    """Without a layout: a new "page" at every numbered clause, labelled "cl. 12.3" (the text before the
+    first clause: "before cl. 1"); one unlabelled page when nothing is numbered."""
+    first = next((b.full_label for b in blocks if b.full_label), "")
+    labels: list[str] = []
+    page_of: list[int] = []
+    for b in blocks:
+        if b.full_label:
+            labels.append(CLAUSE_PREFIX + b.full_label)
+        elif not labels:
+            labels.append(f"before {CLAUSE_PREFIX}{first}" if first else "")
+        page_of.append(len(labels))
+    return page_of, tuple(labels) if first else ()

@@ -1,0 +1,132 @@
+"""Word files: the text as it prints (clause numbers, accepted changes, footnotes, tables), pages, refusals.
+
+The fixture .docx is made by python-docx with real Word numbering (tests/fixtures/word.py). Rendering
+through LibreOffice is tested where `soffice` is installed; the clause-page fallback everywhere
+(LONGDOC_DOCX_RENDER=off forces it).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.docx_render import soffice
+from ingest.pdf import load_document
+from ingest.types import FAILED, NEEDS_PASSWORD, IngestError
+from tests.fixtures.word import COMMENT, FOOTNOTE, make_contract
+
+needs_office = pytest.mark.skipif(soffice() is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
+
+
+@pytest.fixture(scope="module")
+def contract(tmp_path_factory) -> Path:
+    return make_contract(tmp_path_factory.mktemp("word") / "supply.docx")
+
+
+@pytest.fixture(scope="module")
+def clauses(contract):
+    return load_document(contract, docx_render="off")
+
+
+def test_numbers_are_word_numbering_as_printed(clauses):
+    text = clauses.text
+    assert "12. Payment" in text and "\n\n1. Definitions" in text
+    assert "12.3 The Buyer shall pay each instalment within 45 days" in text
+    assert "(a) Late payments bear interest" in text
+    assert [h.title for h in clauses.headings if h.title.startswith("12.3")], "clause 12.3 is a section"
+
+
+def test_tracked_change_prints_accepted_and_comment_is_left_out(clauses):
+    assert "within 45 days" in clauses.text
+    assert "30" not in clauses.text.split("12.3", 1)[1].split("\n")[0], "deleted text is not printed"
+    assert COMMENT not in clauses.text and "Secret negotiating" not in clauses.text
+
+
+def test_footnote_follows_its_paragraph_and_table_is_markdown(clauses):
+    text = clauses.text
+    assert "invoices issued by the Supplier.[1]\n\n[1] " + FOOTNOTE in text
+    assert "| Instalment | Due | Amount (EUR) |\n| --- | --- | --- |\n| First | On signing | 120,000 |" in text
+
+
+def test_without_libreoffice_each_clause_is_a_page_labelled_by_its_number(clauses):
+    assert clauses.page_labels_source == "docx-clauses"
+    assert clauses.page_labels[0] == "before cl. 1"
+    n = clauses.page_labels.index("cl. 12.3")
+    page = clauses.pages[n]
+    assert page.text.startswith("12.3 The Buyer shall pay") and clauses.page_at(page.char_start) == n + 1
+    assert "LONGDOC_DOCX_RENDER=off" in clauses.metadata["render_note"]
+    assert "\n\n".join(p.text for p in clauses.pages) == clauses.text
+
+
+@needs_office
+def test_libreoffice_lays_it_out_and_blocks_land_on_their_pages(tmp_path):
+    src = make_contract(tmp_path / "long.docx", filler=40)  # recitals push the clauses onto later pages
+    doc = load_document(src)
+    try:
+        assert doc.page_labels_source == "docx-rendered" and doc.page_labels == ()
+        assert doc.page_count >= 3
+        pdf = Path(doc.metadata["rendered_pdf"])
+        from ingest.docx_render import pdf_page_texts
+
+        rendered = pdf_page_texts(pdf)
+        assert len(rendered) == doc.page_count
+        at = doc.text.index("12.3 The Buyer shall pay")
+        page = doc.page_at(at)
+        assert "escrow account held by" in " ".join(rendered[page - 1].split()), "on the page LibreOffice printed it"
+        assert page > 1 and "\n\n".join(p.text for p in doc.pages) == doc.text
+    finally:
+        import shutil
+
+        shutil.rmtree(Path(doc.metadata["rendered_pdf"]).parent.parent, ignore_errors=True)
+
+
+# ---- refusals: one line each, never a traceback -------------------------------------------------------
+def _reason(path: Path) -> IngestError:
+    with pytest.raises(IngestError) as e:
+        load_document(path, docx_render="off")
+    assert "\n" not in e.value.message
+    return e.value
+
+
+def test_damaged_docx_gets_one_line(contract, tmp_path):
+    bad = tmp_path / "cut.docx"
+    bad.write_bytes(contract.read_bytes()[: contract.stat().st_size // 2])
+    e = _reason(bad)
+    assert e.status == FAILED and "unreadable Word file" in e.message
+
+
+def test_encrypted_docx_and_legacy_doc_are_named(tmp_path):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504
+    enc = tmp_path / "locked.docx"
+    enc.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le"))
+    e = _reason(enc)
+    assert e.status == NEEDS_PASSWORD and "encrypted Word file" in e.message
+    doc = tmp_path / "old.doc"
+    doc.write_bytes(ole + "WordDocument".encode("utf-16-le"))
+    assert "Word 97–2003 .doc" in _reason(doc).message
+
+
+def test_zip_bomb_is_refused_before_inflating(tmp_path):
+    bomb = tmp_path / "bomb.docx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", b"<" + b"a" * (24 * 2**20) + b"/>")  # inflates ~1000x
+    assert bomb.stat().st_size < 2**20
+    e = _reason(bomb)
+    assert e.status == FAILED and "zip bomb" in e.message
+    from ingest.docx_package import check_word_file
+
+    with pytest.raises(IngestError, match="would expand to"):  # and the total, whatever the ratio
+        check_word_file(bomb, max_uncompressed=2**20)
+
+
+def test_other_office_files_get_their_own_message(tmp_path):
+    x = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(x, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    assert "Excel" in _reason(x).message
+    renamed = tmp_path / "renamed.pdf"  # a ZIP under a PDF's name: named by its bytes, not "not a PDF"
+    renamed.write_bytes(x.read_bytes())
+    assert "Excel" in _reason(renamed).message

@@ -175,7 +175,7 @@ def original(request: Request, who: Caller, m: str, doc_id: str):
                  "properties": {"file": {"type": "string", "format": "binary"},
                                 "password": {"type": "string", "description": "for an encrypted PDF"}}}}}}})
 async def upload_document(request: Request, who: Caller, m: str) -> JSONResponse:
-    """Upload one PDF, .txt or .md (multipart field `file`; optional `password`); returns the job that ingests it.
+    """Upload one PDF, Word file (.docx), .txt or .md (multipart field `file`; optional `password`); returns the job that ingests it.
 
     Limits and name cleaning are the UI's: max_file_mb per file, unsafe characters removed from the name."""
     s = _scoped(request, who, m, "editor")

@@ -241,8 +241,8 @@ def render(settings) -> None:
         files = None
     else:
         files = st.file_uploader(
-            f"Add PDFs (also .txt and .md) — up to {settings.max_file_mb} MB each",
-            type=["pdf", "txt", "md"],
+            f"Add PDFs or Word files (also .txt and .md) — up to {settings.max_file_mb} MB each",
+            type=["pdf", "docx", "txt", "md"],
             accept_multiple_files=True,
             key="uploader",
         )

@@ -65,9 +65,7 @@ class Settings:
     chunk_overlap: int = 32  # word pieces carried over between neighbouring chunks
     workers: int = 2  # parser processes (per ingest worker)
     ocr: str = "auto"  # auto | off | force
-    # Word files: "auto" lays a .docx out with LibreOffice (when installed) for page numbers and the page view;
-    # "off" never does: citations name the clause ("cl. 12.3") and the page view shows text
-    docx_render: str = "auto"
+    docx_render: str = "auto"  # Word files: auto = laid out by LibreOffice when installed (page numbers, page images) | off = clause citations ("cl. 12.3")
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
     max_file_mb: int = 200  # a bigger file fails with a clear message (also the upload limit of the UI and API)
     matter_quota: str | None = None  # bytes one matter may hold ("500MB", "2GB"); an upload past it is refused; unset = no quota

@@ -359,6 +359,34 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
     )
 
 
+_CLAUSE_NO = re.compile(r"^(\(?\d+(?:\.\d+)*\.?\)?|\([A-Za-z]{1,4}\)|[A-Za-z]{1,4}[.)])(?=\s|$)")
+
+
+def clause_of_section(section: str) -> str:
+    """The full clause number a section path ends in ("12. Payment > 12.3 The Buyer …" → "12.3", "… > (a) …"
+    → "12.3(a)"), built as read_blocks builds full labels; "" when the path holds no number."""
+    full = ""
+    for part in section.split(" > "):
+        m = _CLAUSE_NO.match(part.strip())
+        if not m:
+            continue
+        core = m.group(1).rstrip(".")
+        full = core if not full or core.startswith(full) else full + core
+    return full
+
+
+def clause_page(labels, section: str, first: int, last: int) -> int | None:
+    """The clause "page" in `first`…`last` whose label is the clause `section` ends in (a document read
+    without LibreOffice: every clause is a page), None when none is."""
+    want = clause_of_section(section)
+    if not want:
+        return None
+    for p in range(first, last + 1):
+        if 1 <= p <= len(labels) and labels[p - 1] == CLAUSE_PREFIX + want:
+            return p
+    return None
+
+
 def _clause_pages(blocks: list[Block]) -> tuple[list[int], tuple[str, ...]]:
     """Without a layout: a new "page" at every numbered clause, labelled "cl. 12.3" (the text before the
     first clause: "before cl. 1"); one unlabelled page when nothing is numbered."""

@@ -55,20 +55,25 @@ def render_pdf(path: Path, mode: str = "auto", timeout_s: int = DEFAULT_TIMEOUT_
     The caller owns the folder (`pdf.parent.parent`) and removes it."""
     if mode == "off":
         return None, "Word page rendering is off (LONGDOC_DOCX_RENDER=off)"
+    return convert(path, "pdf:writer_pdf_Export", ".docx", timeout_s)
+
+
+def convert(path: Path, target: str, as_suffix: str, timeout_s: int = DEFAULT_TIMEOUT_S) -> tuple[Path | None, str]:
+    """Convert `path`, read as a `as_suffix` file, to `target` ("pdf:writer_pdf_Export", "docx:MS Word 2007
+    XML") in a fresh temporary folder: (the result in `<folder>/out/`, "") or (None, why not)."""
     exe = soffice()
     if exe is None:
         return None, "LibreOffice is not installed (libreoffice-writer-nogui)"
     tmp = Path(tempfile.mkdtemp(prefix="longdoc-docx-"))
     out = tmp / "out"
-    src = tmp / "document.docx"  # LibreOffice picks its filter by the name; a job may read a copy without one
+    src = tmp / f"document{as_suffix}"  # LibreOffice picks its filter by the name; a job may read a copy without one
     try:
         shutil.copyfile(path, src)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)
         return None, f"could not copy the file for LibreOffice: {e.strerror or e}"
     cmd = [exe, f"-env:UserInstallation={(tmp / 'profile').as_uri()}", "--headless", "--invisible", "--norestore",
-           "--nologo", "--nodefault", "--nolockcheck", "--convert-to", "pdf:writer_pdf_Export",
-           "--outdir", str(out), str(src)]
+           "--nologo", "--nodefault", "--nolockcheck", "--convert-to", target, "--outdir", str(out), str(src)]
     env = {**os.environ, "HOME": str(tmp), "SAL_USE_VCLPLUGIN": "svp"}
     try:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -82,13 +87,17 @@ def render_pdf(path: Path, mode: str = "auto", timeout_s: int = DEFAULT_TIMEOUT_
         _kill_group(proc)
         shutil.rmtree(tmp, ignore_errors=True)
         return None, f"LibreOffice gave up after {timeout_s} s"
+    except BaseException:  # the parser's own per-file alarm: nothing of this attempt stays behind
+        _kill_group(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     finally:
         _kill_group(proc)  # soffice.bin and anything it left behind, even when the wait was interrupted
-    pdf = out / "document.pdf"
-    if proc.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+    result = out / f"document.{target.split(':', 1)[0]}"
+    if proc.returncode != 0 or not result.is_file() or result.stat().st_size == 0:
         shutil.rmtree(tmp, ignore_errors=True)
         return None, f"LibreOffice could not convert the file (exit {proc.returncode})"
-    return pdf, ""
+    return result, ""
 
 
 def pdf_page_texts(pdf: Path) -> list[str]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from app.answer.cite import find_citations
 from app.answer.results import Answer, Citation, Matrix, Summary, pages_text
 from app.library import documents as library
+from ingest.docx import LABELS_CLAUSES, clause_page
 
 
 def printed(doc, page: int) -> str:
@@ -30,6 +31,12 @@ def page_display(doc, a: int, b: int, ocr: bool = False) -> str:
 
 
 def label_citation(c: Citation, doc) -> Citation:
+    if doc is not None and c.doc_id and getattr(doc, "page_labels_source", "") == LABELS_CLAUSES and c.section:
+        # a Word file read without LibreOffice: its "pages" are clauses, and the cited text's section names
+        # the one clause it lies in, where the chunk's page range spans several
+        hit = clause_page(doc.page_labels, c.section, c.page_start, c.page_end)
+        if hit is not None:
+            c.page_start = c.page_end = hit
     if doc is not None and c.doc_id:
         c.printed_start = printed(doc, c.page_start)
         c.printed_end = printed(doc, c.page_end)

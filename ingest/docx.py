@@ -18,7 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.docx_numbering import W, Numbering
+from ingest.docx_numbering import Numbering, W
 from ingest.docx_package import check_word_file
 from ingest.docx_render import pdf_page_texts, render_pdf
 from ingest.structure import guess_domain, guess_title

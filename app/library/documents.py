@@ -22,8 +22,8 @@ from app.library.stores import forget_stores as forget_stores
 from app.library.stores import get_embedder_for as get_embedder_for
 from app.library.stores import get_store as get_store
 from ingest import originals
-from ingest.embed import LazyEmbedder
 from ingest.docx_render import RENDER_MODES
+from ingest.embed import LazyEmbedder
 from ingest.pdf import TEXT_ENGINES
 from ingest.pipeline import IngestConfig, ingest_paths
 from ingest.store import Store

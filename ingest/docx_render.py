@@ -55,7 +55,58 @@ def render_pdf(path: Path, mode: str = "auto", timeout_s: int = DEFAULT_TIMEOUT_
     The caller owns the folder (`pdf.parent.parent`) and removes it."""
     if mode == "off":
         return None, "Word page rendering is off (LONGDOC_DOCX_RENDER=off)"
-    return convert(path, "pdf:writer_pdf_Export", ".docx", timeout_s)
+    if soffice() is None:
+        return None, "LibreOffice is not installed (libreoffice-writer-nogui)"
+    fd, name = tempfile.mkstemp(prefix="longdoc-accepted-", suffix=".docx")
+    os.close(fd)
+    try:
+        try:
+            accept_changes(path, Path(name))
+        except Exception:  # noqa: BLE001 - a part we cannot rewrite: LibreOffice lays out the file as it is
+            shutil.copyfile(path, name)
+        return convert(Path(name), "pdf:writer_pdf_Export", ".docx", timeout_s)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_DROP = {_W + t for t in ("del", "moveFrom", "rPrChange", "pPrChange", "sectPrChange", "tblPrChange", "trPrChange",
+                          "tcPrChange", "tblGridChange", "numberingChange", "moveFromRangeStart", "moveFromRangeEnd",
+                          "moveToRangeStart", "moveToRangeEnd", "cellDel")}
+_UNWRAP = {_W + "ins", _W + "moveTo", _W + "cellIns"}
+_PARTS = ("word/document.xml", "word/footnotes.xml", "word/endnotes.xml")
+
+
+def _accept(xml: bytes) -> bytes:
+    from lxml import etree  # python-docx's XML library
+
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    for el in [e for e in root.iter() if e.tag in _DROP]:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+    for el in [e for e in root.iter() if e.tag in _UNWRAP]:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        at = parent.index(el)
+        for k, child in enumerate(list(el)):
+            parent.insert(at + k, child)
+        parent.remove(el)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def accept_changes(src: Path, dst: Path) -> None:
+    """A copy of the .docx with every tracked change accepted: LibreOffice would otherwise print deletions
+    struck through beside the insertions ("3045 days"), and the page would not read as the text does."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename in _PARTS or info.filename.startswith(("word/header", "word/footer")):
+                data = _accept(data)
+            zout.writestr(info, data)
 
 
 def convert(path: Path, target: str, as_suffix: str, timeout_s: int = DEFAULT_TIMEOUT_S) -> tuple[Path | None, str]:

@@ -74,7 +74,9 @@ def test_libreoffice_lays_it_out_and_blocks_land_on_their_pages(tmp_path):
         assert len(rendered) == doc.page_count
         at = doc.text.index("12.3 The Buyer shall pay")
         page = doc.page_at(at)
-        assert "escrow account held by" in " ".join(rendered[page - 1].split()), "on the page LibreOffice printed it"
+        printed = " ".join(rendered[page - 1].split())
+        assert "escrow account held by" in printed, "on the page LibreOffice printed it"
+        assert "within 45 days" in printed and "3045" not in printed, "the rendering prints the changes accepted"
         assert page > 1 and "\n\n".join(p.text for p in doc.pages) == doc.text
     finally:
         import shutil

@@ -110,6 +110,14 @@ def original_pdf(settings: Settings, doc: Document) -> Path:
     )
 
 
+def original_name(doc: Document) -> str:
+    """The file name to download `original_pdf` under: a Word file's page-view PDF is its LibreOffice
+    rendering, so "supply.docx" downloads as "supply.pdf"."""
+    if doc.file.lower().endswith(".pdf"):
+        return doc.file
+    return (doc.file.rsplit(".", 1)[0] or doc.file) + ".pdf"
+
+
 def page_for_label(doc: Document, label: str) -> int:
     """The PDF page whose printed number is `label` ("487", "iv"); LookupError if none or several."""
     want = label.strip().lower()

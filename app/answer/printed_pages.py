@@ -11,6 +11,7 @@ re-mapped by guess, and a lawyer sees the number to cite next to the page to ope
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 
 from app.answer.cite import find_citations
@@ -31,16 +32,41 @@ def page_display(doc, a: int, b: int, ocr: bool = False) -> str:
 
 
 def label_citation(c: Citation, doc) -> Citation:
-    if doc is not None and c.doc_id and getattr(doc, "page_labels_source", "") == LABELS_CLAUSES and c.section:
-        # a Word file read without LibreOffice: its "pages" are clauses, and the cited text's section names
-        # the one clause it lies in, where the chunk's page range spans several
-        hit = clause_page(doc.page_labels, c.section, c.page_start, c.page_end)
-        if hit is not None:
-            c.page_start = c.page_end = hit
     if doc is not None and c.doc_id:
         c.printed_start = printed(doc, c.page_start)
         c.printed_end = printed(doc, c.page_end)
     return c
+
+
+def _narrow_to_clauses(c: Citation, doc, chunks: list) -> None:
+    """A Word file read without LibreOffice: its "pages" are its clauses, and a chunk spans several. Each
+    quoted sentence of the citation is found in its chunk, the section in force there names its clause,
+    and the citation is narrowed to the clauses its sentences lie in ("cl. 12.3", not "cl. 9 – cl. 12.3")."""
+    if c.page_start == c.page_end or not c.text:
+        return
+    found: list[int] = []
+    for piece in (p for p in c.text.split(" … ") if p.strip()):
+        words = piece.split()
+        head = re.compile(r"\s+".join(re.escape(w) for w in words[:10]))
+        tail = re.compile(r"\s+".join(re.escape(w) for w in words[-10:]))
+        placed = False
+        for ch in chunks:
+            if ch.page_end < c.page_start or ch.page_start > c.page_end:
+                continue
+            m = head.search(ch.text)
+            e = tail.search(ch.text, m.start()) if m else None
+            if m and e:
+                ends = [clause_page(doc.page_labels, ch.section_at(ch.char_start + at), c.page_start, c.page_end)
+                        for at in (m.start(), e.start())]
+                if None in ends:
+                    return  # a sentence outside any numbered clause: keep the chunk's range
+                found += ends
+                placed = True
+                break
+        if not placed:
+            return  # a sentence not placed (it runs over two chunks): keep the chunk's range, right if wide
+    if found:
+        c.page_start, c.page_end = min(found), max(found)
 
 
 def citations_of(result) -> list[Citation]:
@@ -57,8 +83,14 @@ def attach(settings, result):
 
     store = library.get_store(settings)
     docs = {d.doc_id: d for d in store.documents()}
+    chunks: dict[str, list] = {}
     for c in cites:
-        label_citation(c, docs.get(c.doc_id))
+        doc = docs.get(c.doc_id)
+        if doc is not None and doc.page_labels_source == LABELS_CLAUSES:
+            if c.doc_id not in chunks:
+                chunks[c.doc_id] = store.chunks(c.doc_id)
+            _narrow_to_clauses(c, doc, chunks[c.doc_id])
+        label_citation(c, doc)
     return result
 
 

@@ -34,6 +34,9 @@ def test_upload_a_docx_and_ask_it(api, tmp_path):
         if soffice() is not None:  # the worker laid it out: the page view is the rendered page, marked
             assert r.status_code == 200 and r.headers["content-type"] == "image/png", r.text
             assert r.headers["X-Longdoc-Highlight-Found"] == "1"
+            r = c.get(f"/v1/matters/wordm/documents/{job['doc_id']}/original", headers=auth(tok))
+            assert r.status_code == 200 and r.content.startswith(b"%PDF-"), r.text[:200]
+            assert 'filename="supply.pdf"' in r.headers["content-disposition"], "the rendering, named as a PDF"
         else:
             assert r.status_code == 409 and "without LibreOffice" in r.text, r.text
 

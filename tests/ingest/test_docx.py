@@ -132,3 +132,12 @@ def test_other_office_files_get_their_own_message(tmp_path):
     renamed = tmp_path / "renamed.pdf"  # a ZIP under a PDF's name: named by its bytes, not "not a PDF"
     renamed.write_bytes(x.read_bytes())
     assert "Excel" in _reason(renamed).message
+
+
+def test_clause_of_a_section_path_is_the_full_number():
+    from ingest.docx import clause_of_section
+
+    assert clause_of_section("12. Payment > 12.3 The Buyer shall pay …") == "12.3"
+    assert clause_of_section("12. Payment > 12.3 The Buyer … > (a) Late payments …") == "12.3(a)"
+    assert clause_of_section("Supply Agreement") == ""
+    assert clause_of_section("1. Definitions > 1.1 Capitalised terms …") == "1.1"

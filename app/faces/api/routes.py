@@ -163,10 +163,10 @@ def page_image(request: Request, who: Caller, m: str, doc_id: str, page: int,
 @router.get("/matters/{m}/documents/{doc_id}/original", tags=["documents"], response_class=FileResponse,
             responses={200: {"content": {"application/pdf": {}}}})
 def original(request: Request, who: Caller, m: str, doc_id: str):
-    """The document's original PDF, as ingested (the library's own copy)."""
+    """The document's original PDF, as ingested (the library's own copy; a Word file's LibreOffice rendering)."""
     s = _scoped(request, who, m)
     doc = library.get_document(s, doc_id)
-    return FileResponse(pages.original_pdf(s, doc), media_type="application/pdf", filename=doc.file)
+    return FileResponse(pages.original_pdf(s, doc), media_type="application/pdf", filename=pages.original_name(doc))
 
 
 @router.post("/matters/{m}/documents", tags=["documents"], status_code=202,

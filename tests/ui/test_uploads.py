@@ -134,3 +134,13 @@ def test_forget_removes_the_kept_copy_only(settings):
     assert not a.exists() and b.exists()
     uploads.forget(settings, "../../etc")  # not a hash: ignored
     assert b.exists()
+
+
+def test_word_files_are_accepted_and_other_office_files_say_what_to_do(settings):
+    s = uploads.stage(settings, "s", "Supply Agreement.docx", b"PK\x03\x04 a docx")
+    assert s.name == "Supply Agreement.docx" and s.path.is_file()
+    for name, says in (("old.doc", "Word 97–2003 .doc"), ("book.xlsx", "Excel"), ("deck.pptx", "PowerPoint"),
+                       ("text.odt", "OpenDocument")):
+        with pytest.raises(uploads.UploadError, match=says) as e:
+            uploads.stage(settings, "s", name, b"\xd0\xcf\x11\xe0")
+        assert e.value.status == 415

@@ -21,7 +21,7 @@ from pathlib import Path
 from ingest.docx_numbering import Numbering, W
 from ingest.docx_package import check_word_file
 from ingest.docx_render import pdf_page_texts, render_pdf
-from ingest.structure import guess_domain, guess_title
+from ingest.structure import detect_headings, guess_domain, guess_title
 from ingest.types import FAILED, NO_TEXT, Heading, IngestError, Page, ParsedDocument
 
 BLOCK_SEP = "\n\n"
@@ -320,6 +320,8 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
             note = "LibreOffice's PDF could not be read"
     if page_of is None:
         meta["render_note"] = note
+        if not any(b.full_label for b in blocks):
+            blocks = split_at_typed_clauses(blocks)
         page_of, labels = _clause_pages(blocks)
         source = LABELS_CLAUSES
         count = max(page_of) if page_of else 1
@@ -349,6 +351,8 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
         pieces.append(text)
         offset += len(text) + len(PAGE_SEP)
     full = PAGE_SEP.join(pieces)
+    if not headings:  # no heading styles, no Word numbering (a file typed like a text): read them as a PDF's
+        headings = detect_headings(full)
     first_lines = "\n".join(b.text for b in blocks[:8])
     domain = guess_domain(full, path.name)
     title = guess_title(props.get("title") or None, first_lines, path.name, tuple(headings), domain)
@@ -362,12 +366,15 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
 _CLAUSE_NO = re.compile(r"^(\(?\d+(?:\.\d+)*\.?\)?|\([A-Za-z]{1,4}\)|[A-Za-z]{1,4}[.)])(?=\s|$)")
 
 
+_NAMED = re.compile(r"^(?:section|article|clause)\s+(?=\d)", re.I)
+
+
 def clause_of_section(section: str) -> str:
     """The full clause number a section path ends in ("12. Payment > 12.3 The Buyer …" → "12.3", "… > (a) …"
     → "12.3(a)"), built as read_blocks builds full labels; "" when the path holds no number."""
     full = ""
     for part in section.split(" > "):
-        m = _CLAUSE_NO.match(part.strip())
+        m = _CLAUSE_NO.match(_NAMED.sub("", part.strip(), count=1))
         if not m:
             continue
         core = m.group(1).rstrip(".")
@@ -387,15 +394,60 @@ def clause_page(labels, section: str, first: int, last: int) -> int | None:
     return None
 
 
+_TYPED_NO = re.compile(r"^(?:(?:section|article|clause)\s+(\d{1,3}(?:\.\d{1,3})*)|(\d{1,3}\.\d{1,3}(?:\.\d{1,3})*)\.?"
+                       r"|(\d{1,3})[.)])\s+\S", re.I)
+
+
+def typed_number(text: str) -> str:
+    """A clause number typed into the text rather than made by Word ("12.3 The Buyer …", "Section 5 …")."""
+    m = _TYPED_NO.match(text)
+    return next((g for g in m.groups() if g), "") if m else ""
+
+
+_TYPED_START = re.compile(r"\s+(?=(?:Section|SECTION|Article|ARTICLE|Clause)\s+\d{1,3}(?:\.\d{1,3})*\b"
+                          r"|\d{1,3}\.\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z“\"])")
+_ENDS = tuple('.;:”"’)')
+
+
+def _starts_clause(text: str, at: int) -> bool:
+    """Is the typed number at `at` a clause start, not a cross-reference ("as set forth in Section 4.1")?
+    It is when the word before it ends a sentence or is a heading in capitals ("TERMINATION Section 8.1")."""
+    before = text[:at].rsplit(None, 1)
+    prev = before[-1] if before else ""
+    return prev.endswith(_ENDS) or (len(prev) > 1 and prev.isupper())
+
+
+def split_at_typed_clauses(blocks: list[Block]) -> list[Block]:
+    """A file without Word numbering whose clauses run on inside one paragraph ("… the Term. Section 8.1 Term.
+    The term …", as text pasted from a PDF): each typed clause number after a sentence end starts a block of
+    its own, so that it can start a clause "page"."""
+    out: list[Block] = []
+    for b in blocks:
+        if b.kind != "para":
+            out.append(b)
+            continue
+        last = 0
+        for m in _TYPED_START.finditer(b.text):
+            if not _starts_clause(b.text, m.start()):
+                continue
+            out.append(Block("para", b.text[last:m.start()]))
+            last = m.end()
+        out.append(Block("para", b.text[last:]) if last else b)
+    return out
+
+
 def _clause_pages(blocks: list[Block]) -> tuple[list[int], tuple[str, ...]]:
     """Without a layout: a new "page" at every numbered clause, labelled "cl. 12.3" (the text before the
-    first clause: "before cl. 1"); one unlabelled page when nothing is numbered."""
-    first = next((b.full_label for b in blocks if b.full_label), "")
+    first clause: "before cl. 1"); one unlabelled page when nothing is numbered. A file without Word
+    numbering (typed numbers, a converted text) is paged at the numbers typed at its paragraphs' starts."""
+    typed = not any(b.full_label for b in blocks)
+    numbers = [typed_number(b.text) if typed and b.kind != "table" else b.full_label for b in blocks]
+    first = next((n for n in numbers if n), "")
     labels: list[str] = []
     page_of: list[int] = []
-    for b in blocks:
-        if b.full_label:
-            labels.append(CLAUSE_PREFIX + b.full_label)
+    for n in numbers:
+        if n:
+            labels.append(CLAUSE_PREFIX + n)
         elif not labels:
             labels.append(f"before {CLAUSE_PREFIX}{first}" if first else "")
         page_of.append(len(labels))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from ingest.types import FAILED, NEEDS_PASSWORD, IngestError
+from ingest.types import FAILED, IngestError
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -57,8 +57,9 @@ def check_word_file(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> Non
     if head.startswith(OLE_MAGIC):
         kind = _ole_kind(path)
         if kind == "encrypted":
-            raise IngestError(NEEDS_PASSWORD, "encrypted Word file: save it without a password (File → Info → "
-                                              "Protect Document) and add it again")
+            # FAILED, not needs_password: a password would not help, longdoc does not decrypt Word files
+            raise IngestError(FAILED, "encrypted Word file: save it without a password (File → Info → "
+                                      "Protect Document) and add it again")
         if kind == "doc":
             raise IngestError(FAILED, "a Word 97–2003 .doc file: open it in Word or LibreOffice and save it as "
                                       ".docx or PDF")
@@ -92,4 +93,4 @@ def check_word_file(path: Path, max_uncompressed: int = MAX_UNCOMPRESSED) -> Non
             raise IngestError(FAILED, f"refused: {i.filename} expands {i.file_size // max(1, i.compress_size)}× "
                                       "— a zip bomb?")
         if i.flag_bits & 0x1:
-            raise IngestError(NEEDS_PASSWORD, "encrypted Word file (ZIP encryption): save it without a password")
+            raise IngestError(FAILED, "encrypted Word file (ZIP encryption): save it without a password")

@@ -137,3 +137,10 @@ def test_a_real_contract_made_into_a_docx_by_libreoffice(shared_dir, tmp_path):
     assert "June 27, 2011" in a.answer, a.answer
     c = next(c for c in a.citations if "June 27, 2011" in c.text)
     assert c.pages.startswith("p.") and c.file == docx.name
+
+    # without LibreOffice: no Word numbering in this file, so the clause numbers typed in it page it
+    s = load_settings(env={}, home=tmp_path / "home-off", workers=0, docx_render="off")
+    assert library.ingest(s, [docx])[0].status == "ingested"
+    a = ask(s, q["question"])
+    c = next(c for c in a.citations if "June 27, 2011" in c.text)
+    assert "cl. 8.1" in c.pages, (c.pages, c.section)

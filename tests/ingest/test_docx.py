@@ -14,7 +14,7 @@ import pytest
 
 from ingest.docx_render import soffice
 from ingest.pdf import load_document
-from ingest.types import FAILED, NEEDS_PASSWORD, IngestError
+from ingest.types import FAILED, IngestError
 from tests.fixtures.word import COMMENT, FOOTNOTE, make_contract
 
 needs_office = pytest.mark.skipif(soffice() is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
@@ -104,7 +104,7 @@ def test_encrypted_docx_and_legacy_doc_are_named(tmp_path):
     enc = tmp_path / "locked.docx"
     enc.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + "EncryptedPackage".encode("utf-16-le"))
     e = _reason(enc)
-    assert e.status == NEEDS_PASSWORD and "encrypted Word file" in e.message
+    assert e.status == FAILED and "encrypted Word file" in e.message  # no password field: it would not help
     doc = tmp_path / "old.doc"
     doc.write_bytes(ole + "WordDocument".encode("utf-16-le"))
     assert "Word 97–2003 .doc" in _reason(doc).message
@@ -141,3 +141,23 @@ def test_clause_of_a_section_path_is_the_full_number():
     assert clause_of_section("12. Payment > 12.3 The Buyer … > (a) Late payments …") == "12.3(a)"
     assert clause_of_section("Supply Agreement") == ""
     assert clause_of_section("1. Definitions > 1.1 Capitalised terms …") == "1.1"
+    assert clause_of_section("ARTICLE VIII TERM > Section 8.1 Term") == "8.1"
+
+
+def test_typed_clause_numbers_page_a_file_without_word_numbering(tmp_path):
+    """Text pasted from a PDF: no Word numbering, clauses run on inside paragraphs; cross-references stay put."""
+    import docx
+
+    from ingest.docx import typed_number
+
+    d = docx.Document()
+    d.add_paragraph("PROMOTION AGREEMENT between Depomed and King.")
+    d.add_paragraph("ARTICLE VIII TERM AND TERMINATION Section 8.1 Term. The term ends on June 27, 2011 as set forth "
+                    "in Section 4.1 below. Section 8.2 Termination. Either party may terminate on notice.")
+    d.add_paragraph("9.1 Notices. Notices are given in writing.")
+    d.save(str(tmp_path / "typed.docx"))
+    doc = load_document(tmp_path / "typed.docx", docx_render="off")
+    assert doc.page_labels == ("before cl. 8.1", "cl. 8.1", "cl. 8.2", "cl. 9.1")
+    assert doc.pages[1].text.startswith("Section 8.1 Term.") and "Section 4.1 below" in doc.pages[1].text
+    assert [typed_number(t) for t in ("12.3 The Buyer", "Section 5 Term", "3 years after", "2011 was")] == \
+        ["12.3", "5", "", ""]

@@ -337,6 +337,9 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
     headings: list[Heading] = []
     pieces: list[str] = []
     offset = 0
+    inner: Heading | None = None  # the innermost heading in force
+    after_table: Heading | None = None  # … when the block before was a table
+    tables = 0
     for n, idx in enumerate(per_page, start=1):
         at = offset
         parts: list[str] = []
@@ -344,6 +347,18 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
             b = blocks[i]
             if b.kind == "heading" or b.label:
                 headings.append(Heading(at, b.level, _short_title(b)))
+                inner = headings[-1]
+            elif b.kind == "table" and inner is not None:
+                # a table starts a (sub)section of its own: the chunker breaks before it, so it tends to be a
+                # chunk of its own, and its citation names it ("12.2 The instalments … > Table 1")
+                tables += 1
+                header = " · ".join(c.strip() for c in b.text.split("\n", 1)[0].strip("| ").split(" | "))
+                headings.append(Heading(at, min(9, inner.level + 1), f"Table {tables}: {header}"[:80]))
+                after_table = inner
+            elif after_table is not None:  # prose after the table belongs to the section around it again
+                headings.append(Heading(at, after_table.level, after_table.title))
+            if b.kind != "table":
+                after_table = None
             parts.append(b.text)
             at += len(b.text) + len(BLOCK_SEP)
         text = BLOCK_SEP.join(parts)

@@ -48,6 +48,9 @@ def test_footnote_follows_its_paragraph_and_table_is_markdown(clauses):
     text = clauses.text
     assert "invoices issued by the Supplier.[1]\n\n[1] " + FOOTNOTE in text
     assert "| Instalment | Due | Amount (EUR) |\n| --- | --- | --- |\n| First | On signing | 120,000 |" in text
+    table = next(h for h in clauses.headings if h.title.startswith("Table 1"))
+    assert table.title == "Table 1: Instalment · Due · Amount (EUR)" and table.level == 3, "a section of its own"
+    assert text[table.char_start:].startswith("| Instalment")
 
 
 def test_without_libreoffice_each_clause_is_a_page_labelled_by_its_number(clauses):

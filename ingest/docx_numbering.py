@@ -109,6 +109,8 @@ class Numbering:
         if not num_id or num_id == "0" or num_id not in self.nums:
             return None
         ilvl = ilvl or 0
+        if not 0 <= ilvl < 9:  # Word has nine levels; anything else is a damaged file
+            return None
         aid = self.nums[num_id]
         levels = self.abstract.get(aid)
         if not levels or ilvl not in levels:

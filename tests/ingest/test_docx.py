@@ -164,3 +164,33 @@ def test_typed_clause_numbers_page_a_file_without_word_numbering(tmp_path):
     assert doc.pages[1].text.startswith("Section 8.1 Term.") and "Section 4.1 below" in doc.pages[1].text
     assert [typed_number(t) for t in ("12.3 The Buyer", "Section 5 Term", "3 years after", "2011 was")] == \
         ["12.3", "5", "", ""]
+
+
+def test_mangled_parts_end_in_a_result_or_one_line(contract, tmp_path):
+    """Numbering, styles and body with values Word never writes: a document or an IngestError, never a crash."""
+    import random
+
+    rng = random.Random(24)
+    with zipfile.ZipFile(contract) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    swaps = [(b'w:ilvl w:val="1"', b'w:ilvl w:val="42"'), (b'w:val="decimal"', b'w:val="klingon"'),
+             (b'w:numId w:val="90"', b'w:numId w:val="-7"'), (b'w:start w:val="1"', b'w:start w:val="x"'),
+             (b"%1.%2", b"%9.%%"), (b"<w:t>", b"<w:t><w:t>"), (b"</w:p>", b"")]
+    level_42 = [(b'<w:lvl w:ilvl="1"', b'<w:lvl w:ilvl="42"'), (b'w:ilvl w:val="1"', b'w:ilvl w:val="42"')]
+    for k in range(12):
+        mangled = dict(parts)
+        for name in ("word/document.xml", "word/numbering.xml", "word/styles.xml"):
+            data = mangled[name]
+            for old, new in (level_42 if k == 0 else rng.sample(swaps, 3)):  # first: a list level Word has not
+                data = data.replace(old, new)
+            mangled[name] = data
+        path = tmp_path / f"m{k}.docx"
+        with zipfile.ZipFile(path, "w") as z:
+            for name, data in mangled.items():
+                z.writestr(name, data)
+        try:
+            doc = load_document(path, docx_render="off")
+        except IngestError as e:
+            assert "\n" not in e.message and e.message
+        else:
+            assert doc.text

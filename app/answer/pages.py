@@ -92,11 +92,14 @@ def original_pdf(settings: Settings, doc: Document) -> Path:
     kept = originals.original_path(settings.originals_dir, doc.doc_id)
     if kept.is_file():
         return kept
+    if doc.page_labels_source == "docx-rendered":
+        raise PageUnavailable("this Word file's rendered pages are missing from the library: remove the document "
+                              "(`longdoc rm`) and add it again")
     if doc.page_labels_source == "docx-clauses" or doc.file.lower().endswith(".docx"):
         raise PageUnavailable(  # ingest.docx: a Word file has pages only when LibreOffice laid it out
             "this Word file has no page images: it was read without LibreOffice (not installed, or "
-            "LONGDOC_DOCX_RENDER=off), so citations name clauses; install libreoffice-writer-nogui and ingest "
-            "it again to see its pages")
+            "LONGDOC_DOCX_RENDER=off), so citations name clauses; to see its pages, install "
+            "libreoffice-writer-nogui, remove the document (`longdoc rm`) and add it again")
     if not doc.file.lower().endswith(".pdf"):
         raise PageUnavailable("a text file has no page images")
     src = Path(doc.path) if doc.path else None

@@ -26,7 +26,9 @@ from app.config import Settings
 from app.errors import QuotaExceeded, UploadError
 from app.library.storage import check_quota, disk_full, is_disk_full
 from app.library.stores import get_store
+from ingest.docx_package import check_word_file
 from ingest.safety import ensure_inside, safe_filename
+from ingest.types import IngestError
 
 ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
 # Office files we cannot read, each with what to do instead of a bare "not accepted"
@@ -78,6 +80,15 @@ def _check_name(original: str) -> str:
     return name
 
 
+def _check_word(name: str, path: Path) -> None:
+    """A Word upload that cannot be read (encrypted, a .doc renamed, a damaged ZIP, a zip bomb) is refused at
+    the door with its one-line reason, before a job is queued for it; only the ZIP directory is read."""
+    try:
+        check_word_file(path)
+    except IngestError as e:
+        raise UploadError(name, e.message, status=422) from None
+
+
 def stage(
     settings: Settings,
     session: str,
@@ -120,6 +131,8 @@ def stage(
             check_quota(settings, size)
         except QuotaExceeded as e:
             raise UploadError(clean, e.message, status=413) from None
+        if clean.lower().endswith(".docx"):
+            _check_word(clean, tmp)
         sha = digest.hexdigest()
         if seen is not None and sha in seen:
             tmp.unlink(missing_ok=True)

@@ -43,6 +43,7 @@ class Numbering:
     style_base: dict[str, str] = field(default_factory=dict)  # styleId → basedOn
     counters: dict[str, list[int]] = field(default_factory=dict)  # abstractNumId → counter per level
     started: set[str] = field(default_factory=set)  # numIds whose overrides were applied
+    links: dict[str, str] = field(default_factory=dict)  # abstractNumId → numbering style it takes its levels from
 
     @classmethod
     def read(cls, numbering_el, styles_el) -> Numbering:
@@ -64,7 +65,11 @@ class Numbering:
                         restart=int(restart) if restart and restart.isdigit() else None,
                         legal=lvl.find(W + "isLgl") is not None and _val(lvl, "isLgl") not in ("0", "false"),
                     )
-                n.abstract[a.get(W + "abstractNumId", "")] = levels
+                aid = a.get(W + "abstractNumId", "")
+                n.abstract[aid] = levels
+                link = _val(a, "numStyleLink")
+                if link and not levels:  # a list style's lists: the levels live in the style's own abstractNum
+                    n.links[aid] = link
             for num in numbering_el.findall(W + "num"):
                 nid = num.get(W + "numId", "")
                 n.nums[nid] = _val(num, "abstractNumId") or ""
@@ -94,6 +99,17 @@ class Numbering:
             style = self.style_base.get(style)
         return None, None
 
+    def _resolve(self, aid: str) -> str:
+        """Follow w:numStyleLink: the abstractNum whose levels (and counters) a list style's lists share."""
+        seen: set[str] = set()
+        while aid in self.links and aid not in seen:
+            seen.add(aid)
+            num_id, _ = self._style_numpr(self.links[aid])
+            if not num_id or num_id not in self.nums:
+                break
+            aid = self.nums[num_id]
+        return aid
+
     def label(self, p) -> tuple[str, int] | None:
         """The number Word prints before paragraph `p` (a w:p element) and its level, advancing the counters;
         None when the paragraph is not numbered (or its level prints nothing)."""
@@ -111,7 +127,7 @@ class Numbering:
         ilvl = ilvl or 0
         if not 0 <= ilvl < 9:  # Word has nine levels; anything else is a damaged file
             return None
-        aid = self.nums[num_id]
+        aid = self._resolve(self.nums[num_id])
         levels = self.abstract.get(aid)
         if not levels or ilvl not in levels:
             return None

@@ -194,3 +194,33 @@ def test_mangled_parts_end_in_a_result_or_one_line(contract, tmp_path):
             assert "\n" not in e.message and e.message
         else:
             assert doc.text
+
+
+def test_list_style_numbering_takes_the_styles_levels(tmp_path):
+    """Legal templates number through a list style: the paragraphs' list (w:numStyleLink) has no levels of its
+    own; they are the style's list's, and so are its counters."""
+    import docx
+    from docx.oxml import parse_xml
+
+    from tests.fixtures.word import NSDECL, W_NS
+
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    lvls = "".join(f'<w:lvl w:ilvl="{i}"><w:start w:val="1"/><w:numFmt w:val="{f}"/><w:lvlText w:val="{t}"/></w:lvl>'
+                   for i, f, t in ((0, "upperRoman", "Article %1"), (1, "decimal", "%1.%2")))
+    first = numbering.find(f"{{{W_NS}}}num")
+    for xml in (f'<w:abstractNum {NSDECL} w:abstractNumId="91"><w:styleLink w:val="LegalList"/>{lvls}</w:abstractNum>',
+                f'<w:abstractNum {NSDECL} w:abstractNumId="92"><w:numStyleLink w:val="LegalList"/></w:abstractNum>'):
+        first.addprevious(parse_xml(xml)) if first is not None else numbering.append(parse_xml(xml))
+    for nid, aid in (("91", "91"), ("92", "92")):
+        numbering.append(parse_xml(f'<w:num {NSDECL} w:numId="{nid}"><w:abstractNumId w:val="{aid}"/></w:num>'))
+    d.styles.element.append(parse_xml(
+        f'<w:style {NSDECL} w:type="numbering" w:styleId="LegalList"><w:name w:val="Legal List"/>'
+        '<w:pPr><w:numPr><w:numId w:val="91"/></w:numPr></w:pPr></w:style>'))
+    for text, level in (("Scope", 0), ("The scope is narrow.", 1), ("Price", 0), ("The price is fixed.", 1)):
+        p = d.add_paragraph(text)
+        p._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {NSDECL}><w:ilvl w:val="{level}"/><w:numId w:val="92"/></w:numPr>'))
+    d.save(str(tmp_path / "legal.docx"))
+    doc = load_document(tmp_path / "legal.docx", docx_render="off")
+    assert "Article I Scope\n\nI.1 The scope is narrow.\n\nArticle II Price\n\nII.1 The price is fixed." in doc.text

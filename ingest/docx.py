@@ -49,6 +49,18 @@ class Block:
     notes: list[str] = field(default_factory=list)  # footnote ids cited in this paragraph
 
 
+_SUBITEM = re.compile(r"^\(?[A-Za-z0-9]{1,6}\)$")
+
+
+def _full_label(parent: str, printed: str) -> str:
+    """A clause's number with its parent's where the printed one leaves it out: "(a)" under "12.3" is
+    "12.3(a)"; "12.3" under "12" and "I.1" under "Article I" print their own."""
+    core = printed.rstrip(".")
+    if parent and not core.startswith(parent) and _SUBITEM.match(core):
+        return parent + core
+    return core
+
+
 # ---- paragraph text ------------------------------------------------------------------------------
 def _hidden(run) -> bool:
     rpr = run.find(W + "rPr")
@@ -218,8 +230,7 @@ def read_blocks(path: Path) -> tuple[list[Block], dict]:
         if label:
             printed, ilvl = label
             parent = stack.get(ilvl - 1, "") if ilvl > 0 else ""
-            core = printed.rstrip(".")
-            full = core if not parent or core.startswith(parent) else parent + core
+            full = _full_label(parent, printed)
             stack[ilvl] = full
             for deeper in [k for k in stack if k > ilvl]:
                 del stack[deeper]
@@ -392,8 +403,7 @@ def clause_of_section(section: str) -> str:
         m = _CLAUSE_NO.match(_NAMED.sub("", part.strip(), count=1))
         if not m:
             continue
-        core = m.group(1).rstrip(".")
-        full = core if not full or core.startswith(full) else full + core
+        full = _full_label(full, m.group(1))
     return full
 
 

@@ -224,3 +224,4 @@ def test_list_style_numbering_takes_the_styles_levels(tmp_path):
     d.save(str(tmp_path / "legal.docx"))
     doc = load_document(tmp_path / "legal.docx", docx_render="off")
     assert "Article I Scope\n\nI.1 The scope is narrow.\n\nArticle II Price\n\nII.1 The price is fixed." in doc.text
+    assert doc.page_labels == ("cl. Article I", "cl. I.1", "cl. Article II", "cl. II.1")

@@ -44,7 +44,8 @@ def test_upload_a_docx_ask_and_open_the_cited_clause(render, tmp_path):
             chat = page.locator('[data-testid="stChatInputTextArea"]')
             chat.fill(QUESTION)
             chat.press("Enter")
-            want = "[D1 cl. 12.3]" if render == "off" else "[D1 p."
+            # without LibreOffice the citation names the clauses its sentences lie in (12 to 12.3 here)
+            want = "[D1 cl. 12" if render == "off" else "[D1 p."
             cite = page.locator('[data-testid="stChatMessage"] button', has_text=want).first
             cite.wait_for()
             _idle(page)
@@ -54,7 +55,7 @@ def test_upload_a_docx_ask_and_open_the_cited_clause(render, tmp_path):
             pop = page.locator('[data-testid="stDialog"]').first
             if render == "off":
                 pop.get_by_text("without LibreOffice").first.wait_for()
-                assert "cl. 12.3" in pop.inner_text() and "within 45 days" in pop.inner_text()
+                assert "cl. 12" in pop.inner_text() and "12.3 The Buyer shall pay" in pop.inner_text()
             else:
                 img = pop.locator("img.ld-page").first
                 img.wait_for()

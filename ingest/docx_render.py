@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 RENDER_MODES = ("auto", "off")
@@ -99,8 +100,6 @@ def _accept(xml: bytes) -> bytes:
 def accept_changes(src: Path, dst: Path) -> None:
     """A copy of the .docx with every tracked change accepted: LibreOffice would otherwise print deletions
     struck through beside the insertions ("3045 days"), and the page would not read as the text does."""
-    import zipfile
-
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             data = zin.read(info)

@@ -623,7 +623,7 @@ def _keep_rendered(originals_dir: Path | None, parsed: _Parsed) -> None:
     """A Word file's LibreOffice rendering becomes its page-view PDF (`<doc_id>.pdf`); its temporary folder goes."""
     if not parsed.rendered_pdf:
         return
-    from ingest.originals import keep_rendered
+    from ingest.originals import keep_rendered  # as _keep_original: the page-view copies load only when needed
 
     keep_rendered(originals_dir, Path(parsed.rendered_pdf), parsed.doc_id)
 

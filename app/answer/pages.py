@@ -36,7 +36,7 @@ from ingest.page_labels import label_runs
 from ingest.types import Document
 
 MIN_WIDTH, MAX_WIDTH = 200, 4000
-CACHE_VERSION = "2"  # bump when rendering or highlighting changes what a cached image shows
+CACHE_VERSION = "3"  # bump when rendering or highlighting changes what a cached image shows
 _TRIM_EVERY = 25
 _writes = 0
 _lock = threading.Lock()
@@ -321,7 +321,13 @@ def page_image(
         method = ""
         if highlight:
             try:
-                boxes, method = locate_boxes(_Source(settings, d, pdf), page, highlight, span)
+                src = _Source(settings, d, pdf)
+                # an extractive citation quotes several sentences joined by " … ", not in page order: each is
+                # a passage of its own
+                for piece in (q for q in highlight.split(" … ") if q.strip()):
+                    got, how = locate_boxes(src, page, piece, span)
+                    boxes += got
+                    method = method or how
             except Exception:  # noqa: BLE001 - an unreadable text layer costs the highlight, not the page
                 boxes, method = [], ""
         try:

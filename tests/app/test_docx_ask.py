@@ -104,6 +104,8 @@ def test_with_libreoffice_the_answer_cites_the_rendered_page_and_the_view_marks_
     assert on[0] > 1, "recitals push the clause past page 1: a page number that means something"
     img = pages.page_image(rendered_lib, doc, on[0], highlight="within 45 days of the invoice date")
     assert img.found and img.boxes, "the cited words are highlighted on the rendered page"
+    img = pages.page_image(rendered_lib, doc, c.page_start, highlight=c.text, span=(c.page_start, c.page_end))
+    assert img.found, "the extractive citation's sentences, joined by ' … ' out of page order, are each marked"
 
 
 @needs_office

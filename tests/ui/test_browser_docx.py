@@ -60,12 +60,12 @@ def test_upload_a_docx_ask_and_open_the_cited_clause(render, tmp_path):
                 img = pop.locator("img.ld-page").first
                 img.wait_for()
                 shown = pop.inner_text()
-                # the rendered page of the cited passage, under the clause it lies in (the extractive passage
-                # joins sentences out of order, so its highlight is checked with a clean quote in
-                # tests/app/test_docx_ask.py, not here)
+                # the rendered page of the cited passage, under the clause it lies in, its sentences marked
                 assert "supply.docx" in shown and "12.3 The Buyer shall pay" in shown, shown[:300]
                 cited = [int(x) for x in re.findall(r"\d+", cite.inner_text().split("p.", 1)[1])]
                 assert cited[0] <= int(img.get_attribute("data-page")) <= cited[-1]
+                assert img.get_attribute("data-found") == "1" and img.get_attribute("data-boxes") != "[]", \
+                    "the quoted sentences are marked on the rendered page"
             _no_exception(page)
             _shot(page, f"09-docx-citation-{render}")
         except Exception:

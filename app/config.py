@@ -41,6 +41,18 @@ def check_matter_name(name: str | None) -> str:
     return clean
 
 
+UI_LANGS = ("en", "zh")  # the UI's languages: English (default) and Simplified Chinese
+
+
+def check_lang(lang: str | None) -> str:
+    """The UI language code as stored ("zh-CN", "zh_hans" → "zh"), or ValueError naming the choices."""
+    code = (lang or "en").strip().lower().replace("_", "-")
+    code = "zh" if code.startswith("zh") else "en" if code.startswith("en") else code
+    if code not in UI_LANGS:
+        raise ValueError(f"LONGDOC_LANG must be one of {', '.join(UI_LANGS)} (got '{lang}')")
+    return code
+
+
 def _redact(value: str | None) -> str:
     if not value:
         return "<unset>"
@@ -72,6 +84,7 @@ class Settings:
     max_pages: int = 5000  # a document with more pages fails with a clear message
     file_timeout_s: int = 600  # a file whose parsing takes longer fails with a clear message
     chunk_headers: bool = True  # a short document header in each chunk's embedded and BM25 text (issue 16)
+    trash_days: float = 30.0  # a deleted document stays restorable this many days (or until its matter is deleted)
 
     # jobs (app/library/jobs.py): with no broker a local worker runs them from a SQLite queue under home
     # jobs run by `longdoc worker` on any machine; needs LONGDOC_CHROMA_URL
@@ -86,6 +99,7 @@ class Settings:
     reserve_prompt: int = 2048  # tokens kept free for the prompt around the documents
     rerank_model: str | None = None  # local CrossEncoder path; off by default
     routing: bool = True  # route questions that name documents to them (issue 16); off = search everything
+    ask_review: bool = True  # ask answers a whole-library question ("which contracts …") with a review (issue 23)
 
     # model
     backend: str = "none"  # none | deepseek | openai | anthropic | transformers
@@ -105,6 +119,7 @@ class Settings:
     # ui
     ui_port: int = 8501  # where `longdoc ui` listens
     ui_address: str = "127.0.0.1"  # beyond localhost only once sign-in is configured
+    lang: str = "en"  # the UI's language: en | zh (Simplified Chinese); each session may switch in Settings
 
     # matters, API and sign-in (issue 13)
     matter: str = "default"  # the workspace everything below is scoped to (LONGDOC_MATTER)
@@ -281,4 +296,6 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = None,
         values["home"] = Path(values["home"]).expanduser()
     if "matter" in values:
         values["matter"] = check_matter_name(values["matter"])
+    if "lang" in values:
+        values["lang"] = check_lang(values["lang"])
     return Settings(**values)

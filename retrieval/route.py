@@ -535,7 +535,9 @@ def route(question: str, idx: ProfileIndex, embedder: Any = None) -> Route:
     if spans:
         items = [match_span(idx, s, embedder=embedder) for s in spans]
         for k, it in enumerate(items):
-            if it.status == "unmatched":  # "the 2019 Endorsement", "《劳动合同法》": a title the words missed
+            # "the 2019 Endorsement", "《劳动合同法》": a title the words missed; "the PRC Copyright Law": the English
+            # name of a Chinese law, which a word of it ("PRC") matches only loosely in English documents
+            if it.status == "unmatched" or (it.implicit and _en_to_zh(spans[k])):
                 got = name_items(spans[k], idx)
                 if len(got) == 1:
                     items[k] = dataclasses.replace(got[0], span=spans[k])

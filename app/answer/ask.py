@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
-from app.answer import cite, extractive, route_note
+from app.answer import cite, extractive, route_note, sweep
 from app.answer.printed_pages import with_printed_pages
 from app.answer.prompts import build_messages
 from app.answer.results import (
@@ -39,7 +39,7 @@ from app.errors import InvalidRequest
 from app.library import documents as library
 from model.base import ContentDelta
 from retrieval.pack import render_context
-from retrieval.routed import routed_context
+from retrieval.routed import plan_route, routed_context
 
 # ---- follow-ups -----------------------------------------------------------------------------
 
@@ -60,6 +60,14 @@ def rewrite_followup(question: str, history: list[dict] | None) -> str:
     if short or _ANAPHORA.search(question) or question.strip().lower().startswith(("and ", "what about", "how about")):
         return f"{last.strip()} {question.strip()}"
     return question
+
+
+def wide_question(settings: Settings, store, embedder, question: str, documents, history) -> bool:
+    """Answer by a review: the question selects among the documents ("which contracts …", "列出所有合同…"), names
+    none of them, more than one is in scope, it is no follow-up and `settings.ask_review` is on."""
+    if history or not settings.ask_review or len(documents) < 2 or not sweep.is_library_wide(question):
+        return False
+    return plan_route(store, embedder, question, docs=documents).mode == "library"
 
 
 # ---- ask -------------------------------------------------------------------------------------
@@ -87,6 +95,9 @@ def ask(
     store = library.get_store(settings)
     embedder = library.get_embedder_for(settings)
     query = rewrite_followup(question, history)
+    if wide_question(settings, store, embedder, question, documents, history):  # issue 23
+        return sweep.answer_by_review(settings, question, [d.doc_id for d in documents] if docs else None,
+                                      on_event=on_event, dry_run=dry_run)
     size = context_budget(settings, b, budget)
     search_query = query
     if not is_generative(b):  # the extractive answerer only sees what is packed: add the clause vocabulary

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.answer.cite import content_words, make_label, normalize, sentence_spans, squash, word_count
+from app.answer import as_written, chinese
+from app.answer.cite import content_words, make_label, sentence_spans, squash, word_count
 from app.answer.results import EXTRACTIVE_LABEL, Citation, SentenceSupport
 
 ANSWER_SENTENCES = 3
@@ -205,8 +206,8 @@ def units_from_chunks(chunks: list, doc_index: int, file: str, title: str) -> li
     seen: set[str] = set()
     out: list[Unit] = []
     for ch in chunks:
-        spans = sentence_spans(ch.text)
-        texts = _merge_short([normalize(ch.text[s:e]) for s, e in spans])
+        spans = chinese.whole_sentences(ch.text, sentence_spans(ch.text))
+        texts = _merge_short([as_written.sentence(ch.text[s:e]) for s, e in spans])
         for text, s in zip(texts, _starts(ch.text, texts, spans)):
             key = squash(text)
             if key in seen or _is_noise(text):
@@ -247,7 +248,7 @@ def _starts(text: str, merged: list[str], spans: list[tuple[int, int]]) -> list[
         n = len(m)
         consumed = 0
         while j < len(spans) and consumed < n:
-            consumed += len(normalize(text[spans[j][0] : spans[j][1]])) + 1
+            consumed += len(as_written.sentence(text[spans[j][0] : spans[j][1]])) + 1
             j += 1
     return out
 
@@ -258,8 +259,8 @@ def units_from_packed(packed, chunks_by_id: dict | None = None) -> list[Unit]:
     out: list[Unit] = []
     for p in packed.passages:
         spans = _chunk_pages_in(p, chunks_by_id) if chunks_by_id and p.page_start != p.page_end else []
-        spans_ = sentence_spans(p.text)
-        texts_ = _merge_short([normalize(p.text[s:e]) for s, e in spans_])
+        spans_ = chinese.whole_sentences(p.text, sentence_spans(p.text))
+        texts_ = _merge_short([as_written.sentence(p.text[s:e]) for s, e in spans_])
         starts = _starts(p.text, texts_, spans_)
         for text, s in zip(texts_, starts):
             key = (p.doc_id, squash(text))
@@ -378,7 +379,8 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
     lex = _bm25_scores(units, terms)
     boost = _pattern_boost(units, aspects)
     cover = _focus_cover(units, focus)
-    pre = 0.6 * lex + boost + 0.3 * cover
+    zh = chinese.signals(focus_text, [u.text for u in units])  # None unless the question is Chinese
+    pre = 0.6 * lex + boost + 0.3 * cover + (zh.bonus if zh else 0.0)
     order = list(np.argsort(-pre, kind="stable"))
     cand = order[:candidates]
     if per_doc:  # every document keeps its own best candidates in the running
@@ -396,6 +398,9 @@ def rank(question: str, units: list[Unit], embedder=None, *, k: int = ANSWER_SEN
         dense = None
         final = 0.7 * lex[cand_ix] + boost[cand_ix] + 0.35 * cover[cand_ix]
         relevance = 0.8 * cover[cand_ix] + 1.8 * boost[cand_ix]
+    if zh is not None:  # Chinese: the question's content words and figures decide (app.answer.chinese)
+        final = final + zh.bonus[cand_ix]
+        relevance = np.asarray([zh.relevance(i, NOT_FOUND_MIN) for i in cand], dtype=np.float32)
     best = float(final.max())
     picked = _mmr(final, vecs, texts, k)
     # "which of the following (1)…(2)…", "each", "these agreements": every document gets its say

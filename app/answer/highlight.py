@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 MIN_PIECE = 12  # squashed characters: a shorter prefix on a page is not evidence that the passage starts there
 MIN_COVER = 0.6  # share of the quote that a fuzzy alignment must find to count as found
-_KEEP = re.compile(r"[0-9a-z]")
+# letters and digits as `app.cite.squash` keeps them: Latin, and Chinese, Japanese and Korean characters (a Chinese
+# quote squashed to nothing was never found on its page)
+_KEEP = re.compile(r"[0-9a-z\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def squash_chars(text: str) -> tuple[str, list[int]]:

@@ -224,6 +224,7 @@ class Answer:
     dry_run: DryRun | None = None
     seconds: float = 0.0
     route: Any = None  # retrieval.route.Route: which documents were read and why (issue 16)
+    review: Any = None  # app.answer.review.ReviewTable: a whole-library question answered by a review (issue 23)
 
     @property
     def title(self) -> str:
@@ -257,6 +258,7 @@ class Answer:
             "created": self.created,
             "dry_run": self.dry_run.to_json() if self.dry_run else None,
             "route": self.route.as_dict() if self.route is not None else None,
+            **({"review": self.review.to_json()} if self.review is not None else {}),
         }
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 
-from app.answer import cite, extractive
+from app.answer import chinese_aspects, cite, extractive
 from app.answer.printed_pages import with_printed_pages
 from app.answer.prompts import STYLE_TASKS, build_messages, synthesis_messages
 from app.answer.results import (
@@ -209,8 +209,10 @@ def _doc_sections(style: str, d, units: list[extractive.Unit]) -> tuple[list[Sum
     if style == "brief" and d.domain == "contract":
         # a contract's gist is who, how long, what is paid, how it ends, which law: one clause each
         picked = []
+        zh = chinese_aspects.is_chinese_document(units)
         for name in BRIEF_CONTRACT_ASPECTS:
-            r = extractive.best_for_aspect(units, extractive.aspect(name), None, k=1)
+            a = extractive.aspect(name)
+            r = extractive.best_for_aspect(units, chinese_aspects.bilingual(a) if zh else a, None, k=1)
             if r.found and r.units and r.units[0] not in picked:
                 picked.append(r.units[0])
         picked.sort(key=lambda u: u.order)
@@ -222,13 +224,18 @@ def _doc_sections(style: str, d, units: list[extractive.Unit]) -> tuple[list[Sum
         used += picked
         sections.append(SummarySection(d.title or d.file, _line(picked), [u.label for u in picked], d.doc_id))
     elif style in ("legal", "scientific"):
-        for a in _aspects_for(style, d.domain):
+        aspects = _aspects_for(style, d.domain)
+        zh = style == "legal" and chinese_aspects.is_chinese_document(units)
+        if zh:  # 适用法律, 付款, 违约责任 … are worded otherwise in Chinese contracts, and 争议解决 joins them
+            aspects = chinese_aspects.legal_aspects(aspects)
+        for a in aspects:
+            name = chinese_aspects.heading(a) if zh else a.name.capitalize()
             r = extractive.best_for_aspect(units, a, None, k=a.k)
             if r.found and r.units:
                 used += r.units
-                sections.append(SummarySection(a.name.capitalize(), _line(r.units), [u.label for u in r.units], d.doc_id))
+                sections.append(SummarySection(name, _line(r.units), [u.label for u in r.units], d.doc_id))
             else:
-                sections.append(SummarySection(a.name.capitalize(), "not stated (no sentence found)", [], d.doc_id))
+                sections.append(SummarySection(name, "not stated (no sentence found)", [], d.doc_id))
     else:  # detailed: the central sentences of each top-level section, in reading order
         groups: dict[str, list[extractive.Unit]] = {}
         for u in units:

@@ -1,4 +1,4 @@
-"""The MCP face: tools search / ask / summarize / compare / list_documents / page, documents and pages (text and
+"""The MCP face: tools search / ask / summarize / compare / review / list_documents / page, documents and pages (text and
 image) as resources.
 
 Built on the official SDK's MCPServer. Over stdio (`longdoc mcp`) it acts as the local operator on the
@@ -19,6 +19,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp_types import ListResourcesResult, Resource
 from starlette.routing import Route
 
+from app.answer import review_jobs
 from app.answer.ask import ask as ask_question
 from app.answer.compare import compare as compare_documents
 from app.answer.pages import page_image, requested_page
@@ -157,6 +158,31 @@ def build(settings: Settings, *, http: bool, principal: access.Principal | None 
 
         s = face.scoped(ctx, matter)
         return (await _call(compare_documents, s, docs=docs, aspects=aspects)).to_json()
+
+    @server.tool()
+    async def review(ctx: Context, questions: list[str], docs: list[str] | None = None, wait_s: float = 0,
+                     matter: str | None = None) -> dict:
+        """Review the documents (default all): each question asked of each document, one cited cell each
+        (verdict yes/no/unclear, a few words, the evidence with its page). Starts a job and returns its record;
+        with wait_s > 0 waits up to that long and returns the table when it is ready (else poll review_status)."""
+        s = face.scoped(ctx, matter)
+        job = await _call(review_jobs.start, s, questions, docs)
+        deadline = anyio.current_time() + min(max(0.0, float(wait_s)), 600.0)
+        while not job.finished and anyio.current_time() < deadline:
+            await anyio.sleep(0.5)
+            job = await _call(review_jobs.get, s, job.id)
+        if job.finished and job.state in ("ready", "stopped"):
+            return {"job": job.as_dict(), **(await _call(review_jobs.table_json, s, job.id))}
+        return {"job": job.as_dict()}
+
+    @server.tool()
+    async def review_status(ctx: Context, job_id: str, table: bool = True, matter: str | None = None) -> dict:
+        """A review's progress (documents done of total, state); its table (as `longdoc review --json`) when ready."""
+        s = face.scoped(ctx, matter)
+        job = await _call(review_jobs.get, s, job_id)
+        if table and job.state in ("ready", "stopped"):
+            return {"job": job.as_dict(), **(await _call(review_jobs.table_json, s, job.id))}
+        return {"job": job.as_dict()}
 
     @server.resource("longdoc://{matter}/documents", mime_type="application/json")
     async def documents_resource(matter: str, ctx: Context) -> str:

@@ -59,27 +59,36 @@ class Failure:
         return f"{self.message} — {self.hint}" if self.hint else self.message
 
 
-def model_hint(e: ModelError) -> str:
+def _same(words: str) -> str:
+    return words
+
+
+# A face that speaks another language passes `words` (the UI: app/faces/ui/i18n.t): the presenter's own fixed
+# words go through it; what an error quotes (a file name, a server's message) never does.
+Words = Callable[[str], str]
+
+
+def model_hint(e: ModelError, words: Words = _same) -> str:
     """What to do about a model failure (a retired or unserved model name has its own line: `explain`)."""
     name = type(e).__name__
     if name == "BadRequestError" and any(w in (e.message or "").lower() for w in CONTEXT_WORDS):
-        return "the prompt exceeds what the server accepts: lower --budget (or LONGDOC_BUDGET)"
-    return MODEL_HINTS.get(name, "retry, or unset LONGDOC_BACKEND to answer extractively")
+        return words("the prompt exceeds what the server accepts: lower --budget (or LONGDOC_BUDGET)")
+    return words(MODEL_HINTS.get(name, "retry, or unset LONGDOC_BACKEND to answer extractively"))
 
 
-def failure(e: BaseException, *, os_errors: bool = False) -> Failure | None:
+def failure(e: BaseException, *, os_errors: bool = False, words: Words = _same) -> Failure | None:
     """The Failure for an error the user caused or can act on; None for a bug (a 500, a traceback in the log).
 
     `os_errors`: an OSError is the user's too (the CLI: a path that cannot be read or written); a server
-    that cannot read its own disk has a bug, not a bad request."""
+    that cannot read its own disk has a bug, not a bad request. `words` translates the fixed words."""
     if isinstance(e, LongdocError):
-        return Failure(e.status, _line(e), e.hint)
+        return Failure(e.status, _line(e), words(e.hint) if e.hint else e.hint)
     if is_disk_full(e):  # ENOSPC, or SQLite/Chroma saying so, where no code knew to expect it: 507, not a 500
-        return Failure(507, "disk full: a write failed (no space left on the device)", DiskFull.hint)
+        return Failure(507, words("disk full: a write failed (no space left on the device)"), words(DiskFull.hint))
     if isinstance(e, _SETTINGS_ERRORS):
         return Failure(503 if isinstance(e, BackendUnavailable) else 502, explain(e))
     if isinstance(e, ModelError):
-        return Failure(502, f"model call failed: {e.message}", model_hint(e))
+        return Failure(502, words("model call failed: {message}").format(message=e.message), model_hint(e, words))
     if isinstance(e, LookupError):  # an unknown name or id (a KeyError's message comes quoted: unquoted here)
         return Failure(404, _line(e))
     if isinstance(e, ValueError):  # a bad value (retrieval's SearchError and EvalError are ValueErrors)
@@ -89,15 +98,30 @@ def failure(e: BaseException, *, os_errors: bool = False) -> Failure | None:
     return None
 
 
+SHORT_NAME = 40  # characters of a document's name beside a citation label
+
+
+def short_name(title: str, file: str = "", limit: int = SHORT_NAME) -> str:
+    """A document's short name as a citation shows it beside its label ("[D3 p.17] Outsourcing Agreement"):
+    its title cut at a word before `limit` characters, else its file name without the extension."""
+    name = " ".join((title or "").split())
+    if not name or name == file:
+        name = file.rsplit(".", 1)[0] if "." in file else file
+    if len(name) <= limit:
+        return name
+    cut = name[:limit].rsplit(" ", 1)[0] if " " in name[:limit] else name[:limit]
+    return cut.rstrip(",;:-–— ") + "…"
+
+
 def internal(e: BaseException) -> Failure:
     """A bug: the kind of error, never its text (the traceback goes to the log)."""
     return Failure(500, f"internal error ({type(e).__name__})")
 
 
-def shown(e: BaseException) -> str:
+def shown(e: BaseException, words: Words = _same) -> str:
     """The line a person sees for any exception where no status is answered (the UI): a Failure's line, or
     for a bug its own words (the traceback goes to the log)."""
-    known = failure(e)
+    known = failure(e, words=words)
     return known.line if known else (getattr(e, "message", None) or _line(e) or type(e).__name__)
 
 

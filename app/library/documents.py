@@ -14,7 +14,7 @@ from pathlib import Path
 
 from app.config import Settings
 from app.errors import InvalidRequest, NoSuchDocument
-from app.library import uploads
+from app.library import trash, uploads
 
 # the stores documents live in, named here too: every use case reaches the library through this module
 from app.library.stores import embedder_for as embedder_for
@@ -24,7 +24,7 @@ from app.library.stores import get_store as get_store
 from ingest import originals
 from ingest.docx_render import RENDER_MODES
 from ingest.embed import LazyEmbedder
-from ingest.pdf import TEXT_ENGINES
+from ingest.pdf import TEXT_ENGINES, sha256_file
 from ingest.pipeline import IngestConfig, ingest_paths
 from ingest.store import Store
 from ingest.types import Document, IngestResult
@@ -220,10 +220,49 @@ def get_document(settings: Settings, ref: str) -> Document:
 
 
 def delete_document(settings: Settings, ref: str) -> Document:
-    """Remove a document from the library and its uploaded copy (content-addressed: nothing else uses it)."""
-    doc = remove(settings, ref)
+    """Remove a document from the library — its chunks, vectors and BM25 rows go at once, so nothing searches
+    it — keeping its bytes in the matter's trash for `LONGDOC_TRASH_DAYS` (`restore` brings it back).
+    Every face deletes through here, so every face's delete can be undone."""
+    store = get_store(settings)
+    doc = _find(store, ref)
+    trash.keep(settings, doc_id=doc.doc_id, file=doc.file, title=doc.title or doc.file, pages=doc.pages,
+               chunks=doc.chunks, source=_bytes_of(settings, doc))
+    remove(settings, doc.doc_id)
     uploads.forget(settings, doc.doc_id)
     return doc
+
+
+def _bytes_of(settings: Settings, doc: Document) -> Path | None:
+    """Where the document's own bytes are: the library's copy of a PDF, the kept upload, or its source file
+    (only when that still hashes to the document: a source folder changes after ingest)."""
+    kept = originals.original_path(settings.originals_dir, doc.doc_id)
+    if kept.is_file():
+        return kept
+    up = uploads.kept_path(settings, doc.doc_id, doc.file)
+    if up is not None:
+        return up
+    src = Path(doc.path) if getattr(doc, "path", None) else None
+    try:
+        if src is not None and src.is_file() and sha256_file(src) == doc.doc_id:
+            return src
+    except OSError:
+        pass
+    return None
+
+
+def recently_deleted(settings: Settings) -> list[trash.TrashEntry]:
+    """This matter's deleted documents that can still be restored, newest first."""
+    return trash.entries(settings, in_library={d.doc_id for d in get_store(settings).all_rows()})
+
+
+def find_deleted(settings: Settings, ref: str) -> trash.TrashEntry:
+    """A recently deleted document by id, id prefix (6+ characters) or file name; NoSuchDocument otherwise."""
+    ref = (ref or "").strip()
+    for e in recently_deleted(settings):
+        if e.doc_id == ref or (len(ref) >= 6 and e.doc_id.startswith(ref)) or e.file == ref:
+            return e
+    raise NoSuchDocument(f"no recently deleted document matches '{ref}' (see `longdoc restore` for the list; "
+                         f"deleted documents are kept {settings.trash_days:g} days)")
 
 
 def document_json(doc: Document) -> dict:

@@ -139,3 +139,19 @@ def test_cuad_titles_route_in_small_libraries():
     for d in docs:
         rt = route(f"Which law governs the {d.profile.title}?", idx)
         assert rt.doc_ids == (d.doc_id,), (d.profile.title, rt.reason)
+
+
+def test_an_english_name_of_a_chinese_law_beats_a_loose_english_match():
+    """Issue 25 open setting: "the PRC Copyright Law" once read an English document that mentions the PRC first (its
+    word "PRC" matched) instead of 中华人民共和国著作权法."""
+    docs = _zh_library() + [
+        _doc(10, "Distribution Agreement for the PRC Territory", ["PRC Trading Co., Ltd.", "Acme Inc."], ["PRC"]),
+    ]
+    notes = ("SOURCES — dev-zh. Chinese-language evaluation set: long PRC legal PDFs with questions. Copyright basis: "
+             "Article 5 of the PRC Copyright Law (2020): the law does not apply to laws, regulations and other PRC "
+             "documents of a legislative, administrative or judicial nature.")
+    docs.append(Document(f"{11:064x}", "SOURCES.md", "SOURCES — dev-zh", "other", 1, 1, "ready",
+                         profile=Profile(version="1", title="SOURCES — dev-zh", first_page=notes)))
+    rt = route("Under the PRC Copyright Law, who owns the copyright in a commissioned work when the contract is silent?",
+               build_index(docs))
+    assert rt.doc_ids == (docs[5].doc_id,) and not rt.items[0].implicit, rt.reason

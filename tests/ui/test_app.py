@@ -167,9 +167,23 @@ def test_upload_ingest_password_retry_and_delete(monkeypatch, tmp_path):
     s = load_settings(env={"LONGDOC_HOME": str(home)})
     note = next(d for d in library.list_documents(s) if d.file == "notes.txt")
     at.button(key=f"del_{note.doc_id}").click().run()
+    assert any(d.file == "notes.txt" for d in library.list_documents(s)), "the icon alone must only ask"
+    assert "Delete **notes.txt** and all its chunks?" in _text(at)
+    at.button(key="del_cancel").click().run()
+    assert "Delete **notes.txt** and all its chunks?" not in _text(at)
+    at.button(key=f"del_{note.doc_id}").click().run()
+    at.button(key="del_confirm").click().run()
     assert "Deleted notes.txt" in _text(at)
     assert all(d.file != "notes.txt" for d in library.list_documents(s))
-    assert not list((home / "uploads").rglob("notes.txt")), "the kept copy goes with the document"
+    assert not list((home / "uploads").rglob("notes.txt")), "the kept copy leaves the uploads (for the trash)"
+    # its job no longer says "ingested"; it is listed under Recently deleted, and restored from there
+    assert "**notes.txt** — ingested" not in _text(at)
+    assert [e.file for e in library.recently_deleted(s)] == ["notes.txt"]
+    at.button(key=f"restore_{note.doc_id}").click().run()
+    _until_jobs_done(at)
+    assert "**notes.txt** — ingested" in _text(at)
+    assert any(d.file == "notes.txt" for d in library.list_documents(s))
+    assert library.recently_deleted(s) == []
 
 
 def test_oversized_upload_is_refused(monkeypatch, tmp_path):

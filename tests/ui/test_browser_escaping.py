@@ -1,6 +1,6 @@
 """Issue 27: nothing from a document runs in the page. A document whose title, parties, file name and text carry
 <img>, <a>, <script>, javascript: and Markdown link and image tricks is listed, searched, quoted, summarized,
-compared and opened in a real browser; none of it becomes an element or a link that hides where it leads in any
+compared, reviewed and opened in a real browser; none of it becomes an element or a link that hides where it leads in any
 area, and the text stays readable as written."""
 
 from __future__ import annotations
@@ -118,6 +118,32 @@ def test_no_document_text_becomes_markup_in_any_area(planted_ui):
             page.get_by_text("Download").first.wait_for()
             _idle(page)
             _clean(page, "Compare")
+
+            _area(page, "Review")  # issue 23: the grid shows file names and clauses as written
+            box = page.get_by_label("Question", exact=True)
+            box.fill("Which law governs the agreement? See [the rules](javascript:window.__pwned=4) <b>now</b>")
+            box.press("Tab")
+            _idle(page)
+            page.get_by_role("button", name="Add question").click()
+            _idle(page)
+            page.get_by_role("button", name="Estimate cost and time").click()
+            page.get_by_text("2 documents × 1 questions").wait_for()
+            _idle(page)
+            page.get_by_role("button", name="Run review").click()
+            page.get_by_text("Review ready").first.wait_for()
+            page.get_by_role("button", name="Download XLSX").wait_for()
+            _idle(page)
+            _clean(page, "Review")
+            grid = page.locator('[data-testid="stMain"]').inner_text()
+            assert FILE in grid, "the file name is shown as written in the grid"
+            assert "[the rules](javascript:window.__pwned=4) <b>now</b>" in grid, "the question is shown as written"
+            # the planted document's cell quotes its clause with every Markdown special as written
+            assert "[the rules](javascript:window.__pwned=3) and ![logo](https://evil.example/logo.png)" in grid, grid
+            page.locator('[data-testid="stMain"] button:visible').filter(has_text="p.1").first.click()
+            page.locator('[data-testid="stDialog"]').first.wait_for()
+            _idle(page)
+            _clean(page, "Review page view")
+            page.keyboard.press("Escape")
         finally:
             shots = Path(__file__).resolve().parents[2] / "tests" / "output" / "ui"
             shots.mkdir(parents=True, exist_ok=True)

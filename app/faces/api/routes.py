@@ -28,6 +28,7 @@ from app.faces.api.http import error, principal
 from app.library import access, jobs, matters, uploads
 from app.library import documents as library
 from app.library.recovery import is_stalled, status_text
+from app.library.restore import restore
 
 router = APIRouter(prefix="/v1")
 Caller = Annotated[access.Principal, Depends(principal)]
@@ -140,6 +141,21 @@ def delete_document(request: Request, who: Caller, m: str, doc_id: str) -> dict:
     s = _scoped(request, who, m, "editor")
     doc = library.delete_document(s, doc_id)
     return {"deleted": doc.doc_id, "file": doc.file, "chunks": doc.chunks}
+
+
+@router.get("/matters/{m}/deleted", tags=["documents"])
+def list_deleted(request: Request, who: Caller, m: str) -> dict:
+    """Recently deleted documents of the matter, restorable until `LONGDOC_TRASH_DAYS` pass."""
+    s = _scoped(request, who, m)
+    return {"matter": s.matter, "kept_days": s.trash_days,
+            "deleted": [e.as_dict() for e in library.recently_deleted(s)]}
+
+
+@router.post("/matters/{m}/deleted/{doc_id}/restore", tags=["documents"], status_code=202)
+def restore_document(request: Request, who: Caller, m: str, doc_id: str) -> dict:
+    """Restore a recently deleted document: its kept file is ingested again, as a job (needs editor)."""
+    s = _scoped(request, who, m, "editor")
+    return restore(s, doc_id).as_dict()
 
 
 @router.get("/matters/{m}/documents/{doc_id}/pages/{page}", tags=["documents"], response_class=FileResponse,

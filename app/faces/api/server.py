@@ -20,7 +20,7 @@ from app.config import Settings
 from app.errors import LongdocError
 from app.faces import mcp as mcp_face
 from app.faces import present
-from app.faces.api import routes
+from app.faces.api import review_routes, routes
 from app.faces.api.http import error
 from app.library import jobs
 from model.base import ModelError
@@ -145,6 +145,7 @@ def create_app(settings: Settings, *, mcp: bool = True) -> FastAPI:
         return error(500, f"internal error ({type(e).__name__}); the server log has the details")
 
     app.include_router(routes.router)
+    app.include_router(review_routes.router)
     if mcp_server is not None:
         app.router.routes.append(mcp_face.http_route(mcp_server, settings))
     app.add_middleware(BodyLimit, settings=settings)

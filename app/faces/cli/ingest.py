@@ -1,4 +1,5 @@
-"""`longdoc ingest`, `longdoc docs`, `longdoc rm`: put files in the library (as jobs), list it, take them out."""
+"""`longdoc ingest`, `longdoc docs`, `longdoc rm`, `longdoc restore`: put files in the library (as jobs), list it,
+take them out, bring a deleted one back."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.faces.cli.fit import Column, fit_table
 from app.faces.cli.root import cli, settings
 from app.library import documents as library
 from app.library import jobs
+from app.library.restore import restore
 from model.base import ModelError
 
 PROBLEMS = ("failed", "needs_password", "no_text")
@@ -221,11 +223,41 @@ def describe_cmd(
 
 @cli.command("rm")
 def rm_cmd(ref: str = typer.Argument(..., help="Document id, id prefix (6+ characters) or file name.")) -> None:
-    """Remove a document and all its chunks from the library."""
+    """Remove a document and all its chunks from the library (restorable for LONGDOC_TRASH_DAYS: `longdoc restore`)."""
+    s = settings()
     try:
-        doc = library.remove(settings(), ref)
+        doc = library.delete_document(s, ref)
     except (LookupError, ValueError) as e:
         fail_with(e)
     except Exception as e:  # noqa: BLE001 - one line, never a traceback (e.g. Chroma unreachable)
         fail_with(e, 2, unexpected=True)
-    Console().print(f"removed {doc.file} ({doc.doc_id[:12]}, {doc.chunks} chunks)", highlight=False)
+    kept = any(e.doc_id == doc.doc_id for e in library.recently_deleted(s))
+    note = f"; `longdoc restore {doc.doc_id[:12]}` brings it back" if kept else "; no copy of its file was left to restore"
+    Console().print(f"removed {doc.file} ({doc.doc_id[:12]}, {doc.chunks} chunks){note}", highlight=False)
+
+
+@cli.command("restore")
+def restore_cmd(
+    ref: Optional[str] = typer.Argument(None, help="A deleted document's id, id prefix (6+ characters) or file name; "
+                                                   "none = list the recently deleted documents."),
+) -> None:
+    """Bring back a recently deleted document (ingested again from its kept file), or list them."""
+    s = settings()
+    out = Console()
+    try:
+        if not ref:
+            gone = library.recently_deleted(s)
+            for e in gone:
+                out.print(f"{e.doc_id[:12]}  {e.as_dict()['deleted_at']}  {e.file}  ({e.pages} pages)", highlight=False)
+            out.print(f"{len(gone)} recently deleted document(s); kept {s.trash_days:g} days", highlight=False)
+            return
+        job = restore(s, ref)
+        done = jobs.wait(s, [job.id])
+    except (LookupError, ValueError) as e:
+        fail_with(e)
+    except Exception as e:  # noqa: BLE001 - one line, never a traceback
+        fail_with(e, 2, unexpected=True)
+    r = done[0].as_result()
+    out.print(_summary_line(r), highlight=False, soft_wrap=True)
+    if r.status in PROBLEMS:
+        raise typer.Exit(1)

@@ -71,7 +71,7 @@ def review_cmd(
         if as_json:
             print(json.dumps(table.to_json(), ensure_ascii=False))
             return
-        _print_table(table)
+        print_table(table)
 
     _guard(body)
 
@@ -96,7 +96,8 @@ def _print_estimate(table, as_json: bool) -> None:
         out.print(e.note)
 
 
-def _print_table(table) -> None:
+def print_table(table) -> None:
+    """The grid as a rich table (also under a whole-library `ask`'s answer)."""
     t = Table(show_lines=True)
     t.add_column("document", overflow="fold", max_width=40)
     for q in table.questions:

@@ -35,6 +35,7 @@ from app.answer.printed_pages import display_text
 from app.answer.summarize import STYLES, summarize
 from app.faces import present
 from app.faces.cli.fail import fail, guard
+from app.faces.cli.review import print_table as print_review_table
 from app.faces.cli.root import cli, settings
 from model.base import ContentDelta, ReasoningDelta
 from model.registry import EFFORTS
@@ -195,6 +196,8 @@ def ask_cmd(
         return
     if ans.dry_run is not None:
         _print_dry_run(ans.dry_run)
+        if ans.review is not None:  # a whole-library question: the review it would run
+            out.print(ans.dry_run.message, markup=False)
         _print_route(ans.route)
         return
     if ans.reasoning and not streamed["reasoning"]:  # thinking that was not streamed live: shown apart, first
@@ -214,6 +217,8 @@ def ask_cmd(
         out.print(f"\n[yellow]Not backed by the cited passages ({len(bad)}):[/yellow]")
         for s in bad:
             out.print(f"  ✗ {s.text}", markup=False)
+    if ans.review is not None:  # a whole-library question: answered by a review (issue 23)
+        print_review_table(ans.review)
     _print_citations(ans.citations)
     _print_route(ans.route)
     _print_coverage(ans.coverage)

@@ -10,7 +10,9 @@ from app.answer.session import backend, is_generative
 from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
+from app.faces.ui import review as review_area
 from app.faces.ui.common import md
+from app.faces.ui.i18n import t
 from app.faces.ui.page_view import citation_button
 
 EXTRACTIVE_BANNER = (
@@ -48,13 +50,13 @@ def draw_coverage(coverage) -> None:
     rows = present.coverage_rows(coverage)
     if not rows:
         return
-    with st.expander("Coverage: which pages were read", expanded=False):
+    with st.expander(t("Coverage: which pages were read"), expanded=False):
         for r in rows:
             st.markdown(
-                f"**{md(r.label)} {md(r.file)}**{' (whole document)' if r.whole else ''}: pages {r.read} of "
-                f"{r.pages_total} · {r.tokens:,} tokens"
-                + (f" · not in context: {r.missing}" if r.missing else "")
-                + (" · its vectors are still being computed: found by keyword search only" if r.keyword_only else "")
+                f"**{md(r.label)} {md(r.file)}**{t(' (whole document)') if r.whole else ''}: "
+                + t("pages {read} of {total} · {tokens} tokens", read=r.read, total=r.pages_total, tokens=f"{r.tokens:,}")
+                + (" · " + t("not in context: {pages}", pages=r.missing) if r.missing else "")
+                + (" · " + t("its vectors are still being computed: found by keyword search only") if r.keyword_only else "")
             )
 
 
@@ -67,18 +69,21 @@ def draw_route(route) -> None:
 def draw_answer(settings, ans, key: str) -> None:
     draw_route(getattr(ans, "route", None))
     if ans.reasoning:
-        with st.expander("Reasoning", expanded=False):
+        with st.expander(t("Reasoning"), expanded=False):
             st.markdown(answer_md(ans.reasoning))
 
     st.markdown(answer_md(display_text(ans.answer, ans.citations)))
+    if getattr(ans, "review", None) is not None:  # a whole-library question, answered by a review (issue 23)
+        review_area.draw_in_answer(settings, ans, key)
     if ans.incomplete:
-        st.warning(f"The answer is incomplete (finish reason: {md(ans.finish_reason or 'cut off')}).")
+        st.warning(t("The answer is incomplete (finish reason: {reason}).", reason=md(ans.finish_reason or t("cut off"))))
     unsupported = [s for s in ans.sentences if s.supported is False]
     if unsupported:
-        st.warning(f"{len(unsupported)} sentence(s) are not backed by the passages they cite.")
+        st.warning(t("{n} sentence(s) are not backed by the passages they cite.", n=len(unsupported)))
     draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
     draw_coverage(ans.coverage)
-    share = "" if ans.verified_share is None else f" · {ans.verified_share:.0%} of cited sentences verified"
+    share = "" if ans.verified_share is None else " · " + t("{share} of cited sentences verified",
+                                                              share=f"{ans.verified_share:.0%}")
     st.caption(present.usage_line(ans) + share)
 
 
@@ -112,10 +117,10 @@ def _send(settings, question: str) -> None:
             ans = box["answer"]
             holder.empty()
         else:
-            with st.spinner("Reading…"):
+            with st.spinner(t("Reading…")):
                 ans = ask(settings, question, **kwargs)
         if ans.rewritten_query and ans.rewritten_query.strip() != question.strip():
-            st.caption(f"Searched for: {md(ans.rewritten_query)}")
+            st.caption(t("Searched for: {query}", query=md(ans.rewritten_query)))
         # the same key the history gives this turn next run (its index in the chat), so a click on one of
         # its citation buttons is seen by the button drawn again in that run
         draw_answer(settings, ans, key=f"h{len(chat) + 1}")
@@ -127,39 +132,44 @@ def _estimate(settings) -> None:
     """The cost of sending the next question, before it is sent (a dry run: no model call)."""
     # the context depends on the question only when the documents do not fit whole; the last one is a fair guess
     asked = [t["content"] for t in _chat() if t["role"] == "user"]
-    q = asked[-1] if asked else "What do these documents say?"
+    q = asked[-1] if asked else "What do these documents say?"  # a query, not a label: never translated
     est = ask(settings, q, docs=common.selected_doc_ids(), budget=settings.budget or None,
               history=history_messages(_chat()) or None, dry_run=True)
     d = est.dry_run
     if d is None:
-        st.caption("No estimate available.")
+        st.caption(t("No estimate available."))
         return
-    rate = f" at the {d.price_window} rate" if d.price_window in ("peak", "off-peak") else ""
-    other = (f"; {present.money(d.estimated_cost_other_usd)} at the {d.other_window} rate" if d.other_window else "")
+    rate = t(" at the {window} rate", window=t(d.price_window)) if d.price_window in ("peak", "off-peak") else ""
+    other = ("; " + t("{cost} at the {window} rate", cost=present.money(d.estimated_cost_other_usd),
+                      window=t(d.other_window)) if d.other_window else "")
     st.caption(
-        f"Next call: about {d.prompt_tokens:,} prompt tokens (context {d.packed_tokens:,} of a {d.budget:,} budget; "
-        f"~{d.cache_hit_tokens:,} at the cache-hit price, ~{d.cache_miss_tokens:,} at the miss price"
-        f"{', prefix likely cached' if d.prefix_cached_likely else ''}) + a {d.answer_tokens:,}-token answer → "
-        f"{present.money(d.estimated_cost_usd)}{rate}{other} on {d.backend} · {d.model}"
-        f"{' · thinking on' if d.thinking else ''} (at most {present.money(d.max_cost_usd)} if the whole output room "
-        f"of {d.max_output:,} tokens were used)"
+        t("Next call: about {prompt} prompt tokens (context {packed} of a {budget} budget; ~{hit} at the cache-hit "
+          "price, ~{miss} at the miss price{cached}) + a {answer}-token answer → ",
+          prompt=f"{d.prompt_tokens:,}", packed=f"{d.packed_tokens:,}", budget=f"{d.budget:,}",
+          hit=f"{d.cache_hit_tokens:,}", miss=f"{d.cache_miss_tokens:,}", answer=f"{d.answer_tokens:,}",
+          cached=t(", prefix likely cached") if d.prefix_cached_likely else "")
+        + f"{present.money(d.estimated_cost_usd)}{rate}{other} " + t("on") + f" {d.backend} · {d.model}"
+        + (" · " + t("thinking on") if d.thinking else "")
+        + " " + t("(at most {cost} if the whole output room of {tokens} tokens were used)",
+                  cost=present.money(d.max_cost_usd), tokens=f"{d.max_output:,}")
     )
 
 
 def render(settings) -> None:
-    st.header("Ask")
+    st.header(t("Ask"))
     b = backend(settings)
     generative = is_generative(b)
     top = st.columns([5, 1.4])
     if not generative:
-        top[0].info(EXTRACTIVE_BANNER, icon=":material/format_quote:")
+        top[0].info(t(EXTRACTIVE_BANNER), icon=":material/format_quote:")
     else:
-        top[0].caption(f"Answering with {b.name} · {b.model} (context window {b.context_window:,} tokens)")
-    if top[1].button("New conversation", icon=":material/add_comment:", key="new_chat"):
+        top[0].caption(t("Answering with {backend} · {model} (context window {window} tokens)", backend=b.name,
+                         model=b.model, window=f"{b.context_window:,}"))
+    if top[1].button(t("New conversation"), icon=":material/add_comment:", key="new_chat"):
         st.session_state.chat = []
     chosen = common.selected_doc_ids()
-    st.caption("Over " + (f"{len(chosen)} selected document(s)" if chosen else "all documents")
-               + " — choose in the sidebar.")
+    st.caption(t("Over {n} selected document(s) — choose in the sidebar.", n=len(chosen)) if chosen
+               else t("Over all documents — choose in the sidebar."))
     chat = _chat()
     for i, turn in enumerate(chat):
         with st.chat_message(turn["role"]):
@@ -168,14 +178,14 @@ def render(settings) -> None:
             else:
                 ans = turn["answer"]
                 if ans.rewritten_query and ans.rewritten_query.strip() != ans.question.strip():
-                    st.caption(f"Searched for: {md(ans.rewritten_query)}")
+                    st.caption(t("Searched for: {query}", query=md(ans.rewritten_query)))
                 draw_answer(settings, ans, key=f"h{i}")
     if generative:
-        with st.expander("Cost of the next question (before sending)", expanded=False):
-            if st.button("Estimate", key="ask_estimate"):
+        with st.expander(t("Cost of the next question (before sending)"), expanded=False):
+            if st.button(t("Estimate"), key="ask_estimate"):
                 with common.guard("Estimate"):
                     _estimate(settings)
-    question = st.chat_input("Ask about the documents…", key="ask_input")
+    question = st.chat_input(t("Ask about the documents…"), key="ask_input")
     if question and question.strip():
         common.warm_up(settings)
         _send(settings, question.strip())

@@ -20,6 +20,8 @@ from app.answer.context_view import passage_in_context
 from app.answer.verbatim import html_text, md  # the faces draw text from documents through these
 from app.config import Settings, load_settings
 from app.faces import present
+from app.faces.ui import i18n
+from app.faces.ui.i18n import t
 from app.library import documents as library
 from app.library.access import has_role
 from retrieval.tokens import get_tokenizer
@@ -34,8 +36,11 @@ def _base_settings() -> Settings:
 
 
 def base_settings() -> Settings:
-    """The environment's settings (before the session's matter and choices)."""
-    return _base_settings()
+    """The environment's settings (before the session's matter and choices); LONGDOC_LANG is the language of
+    sessions that chose none."""
+    base = _base_settings()
+    i18n.set_default(base.lang)
+    return base
 
 
 def current_settings() -> Settings:
@@ -52,41 +57,45 @@ def current_settings() -> Settings:
     return dataclasses.replace(base, **changes)
 
 
-@st.cache_resource(show_spinner="Opening the library…")
+@st.cache_resource(show_spinner=False)
 def _store(home: str, chroma_url: str | None, collection: str, embedder: str, _settings: Settings):
     return library.get_store(_settings)
 
 
-@st.cache_resource(show_spinner="Loading the embedder…")
+@st.cache_resource(show_spinner=False)
 def _embedder(name: str, _settings: Settings):
     return library.get_embedder_for(_settings)
 
 
-@st.cache_resource(show_spinner="Loading the tokenizer…")
+@st.cache_resource(show_spinner=False)
 def _tokenizer(family: str = "deepseek-v4"):
     return get_tokenizer(family)
 
 
 def store(settings: Settings):
-    return _store(str(settings.data_dir), settings.chroma_url, settings.collection, settings.embedder, settings)
+    with st.spinner(t("Opening the library…")):
+        return _store(str(settings.data_dir), settings.chroma_url, settings.collection, settings.embedder, settings)
 
 
 def embedder(settings: Settings):
-    return _embedder(settings.embedder, settings)
+    with st.spinner(t("Loading the embedder…")):
+        return _embedder(settings.embedder, settings)
 
 
 def warm_up(settings: Settings) -> None:
     """Load the store, embedder and tokenizer once per process, so the first question is quick."""
     store(settings)
     embedder(settings)
-    _tokenizer()
+    with st.spinner(t("Loading the tokenizer…")):
+        _tokenizer()
 
 
 # ---- errors -------------------------------------------------------------------------------------
 
 def error_message(exc: BaseException) -> str:
-    """One line a person can act on, never a traceback (present's words, as every face)."""
-    return present.shown(exc)
+    """One line a person can act on, never a traceback (present's words, as every face; its fixed words in the
+    session's language)."""
+    return present.shown(exc, words=t)
 
 
 @contextmanager
@@ -97,7 +106,7 @@ def guard(area: str) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - the user must see a message, not a traceback
         # (st.rerun / st.stop raise BaseException subclasses, so they pass through untouched)
         traceback.print_exc()
-        st.error(f"{area}: {md(error_message(exc))}")
+        st.error(f"{t(area)}: {md(error_message(exc))}")
 
 
 def safe_callback(area: str):
@@ -110,7 +119,7 @@ def safe_callback(area: str):
                 return fn(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - shown by show_callback_errors()
                 traceback.print_exc()
-                st.session_state.setdefault("callback_errors", []).append(f"{area}: {md(error_message(exc))}")
+                st.session_state.setdefault("callback_errors", []).append(f"{t(area)}: {md(error_message(exc))}")
 
         return wrapper
 
@@ -178,9 +187,20 @@ def pick_documents(container, docs, key: str) -> list[str]:
     (nothing picked = the sidebar selection, or every document)."""
     by_id = {d.doc_id: d for d in docs}
     default = [i for i in (selected_doc_ids() or []) if i in by_id]
-    chosen = container.multiselect("Documents (none = the sidebar selection, or all)", list(by_id), default=default,
+    chosen = container.multiselect(t("Documents (none = the sidebar selection, or all)"), list(by_id), default=default,
                                    format_func=lambda i: by_id[i].file, key=key)
     return list(chosen) or selected_doc_ids() or list(by_id)
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=32)
+def _short_names(home: str, collection: str, _settings) -> dict[str, str]:
+    return {d.doc_id: present.short_name(d.title or d.profile.title, d.file) for d in library.list_documents(_settings)}
+
+
+def short_name(settings, doc_id: str, file: str = "") -> str:
+    """A cited document's short name (its title, shortened), per matter; its file name when it is not listed."""
+    names = _short_names(str(settings.data_dir), settings.collection, settings)
+    return names.get(doc_id) or present.short_name("", file)
 
 
 def can_edit() -> bool:

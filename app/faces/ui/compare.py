@@ -7,6 +7,7 @@ import streamlit as st
 from app.answer.compare import compare
 from app.faces import present
 from app.faces.ui import common
+from app.faces.ui.i18n import t
 from app.faces.ui.page_view import citation_button
 from app.faces.ui.summaries import draw_downloads, export_bytes
 from app.library import documents as library
@@ -45,7 +46,7 @@ def draw_matrix(settings, m) -> None:
     its page with the passage highlighted."""
     widths = [1.2] + [3] * len(m.documents)
     head = st.columns(widths)
-    head[0].markdown("**aspect**")
+    head[0].markdown(f"**{t('aspect')}**")
     for col, d in zip(head[1:], m.documents):
         col.markdown(f"**{common.md((d.label + ' ') if d.label else '')}{common.md(d.file)}**")
     for r, a in enumerate(m.aspects):
@@ -55,7 +56,7 @@ def draw_matrix(settings, m) -> None:
             for k, (col, d) in enumerate(zip(row[1:], m.documents)):
                 c = m.cell(d.doc_id, a)
                 if c is None or not c.found:
-                    col.caption("not found")
+                    col.caption(t("not found"))
                     continue
                 col.markdown(common.md(c.answer))
                 if c.citation is not None:
@@ -63,26 +64,27 @@ def draw_matrix(settings, m) -> None:
 
 
 def render(settings) -> None:
-    st.header("Compare")
+    st.header(t("Compare"))
     docs = library.list_documents(settings)
     if not docs:
-        st.info("The library is empty: add documents in Library first.")
+        st.info(t("The library is empty: add documents in Library first."))
         return
     ids = common.pick_documents(st, docs, key="cmp_docs")
     aspects_text = st.text_input(
-        "Aspects, comma-separated (empty = the default set for the documents' domain)",
-        key="cmp_aspects", placeholder="governing law, term, termination, liability cap",
+        t("Aspects, comma-separated (empty = the default set for the documents' domain)"),
+        key="cmp_aspects", placeholder=t("governing law, term, termination, liability cap"),
     )
-    if st.button("Compare", type="primary", icon=":material/table_chart:", key="cmp_go"):
+    if st.button(t("Compare"), type="primary", icon=":material/table_chart:", key="cmp_go"):
         common.warm_up(settings)
 
         aspects = [a.strip() for a in aspects_text.split(",") if a.strip()] or None
-        bar = st.progress(0.0, text=f"Comparing {len(ids)} documents…")
+        bar = st.progress(0.0, text=t("Comparing {n} documents…", n=len(ids)))
 
         def progress(ev: dict) -> None:
             if ev.get("total"):
                 bar.progress(min(1.0, ev["done"] / ev["total"]),
-                             text=f"Comparing: {ev.get('stage', '')} {ev.get('doc', '')} ({ev['done']}/{ev['total']})")
+                             text=t("Comparing: {stage} {doc} ({done}/{total})", stage=ev.get("stage", ""),
+                                    doc=ev.get("doc", ""), done=ev["done"], total=ev["total"]))
 
         m = compare(settings, docs=ids, aspects=aspects, progress=progress)
         bar.empty()
@@ -93,7 +95,7 @@ def render(settings) -> None:
 
     with st.container(border=True):
         if m.mode == "extractive":
-            st.info("Extractive comparison (no model configured): each cell quotes the best-matching clause.",
+            st.info(t("Extractive comparison (no model configured): each cell quotes the best-matching clause."),
                     icon=":material/format_quote:")
         st.subheader(common.md(m.title))
         draw_matrix(settings, m)

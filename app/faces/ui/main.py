@@ -1,4 +1,4 @@
-"""The Streamlit UI (`longdoc ui`): Library, Search, Ask, Summaries, Compare, Settings.
+"""The Streamlit UI (`longdoc ui`): Library, Search, Ask, Summaries, Compare, Review, Settings.
 
 Every area only draws: it calls the same `app/` functions as the CLI. Each area runs inside a
 guard, so a failure is a message in the page, never a Streamlit traceback.
@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
 import streamlit as st  # noqa: E402 - after the sys.path repair above
 
 from app.faces.ui import common, signin  # noqa: E402 - after the sys.path repair above
+from app.faces.ui.i18n import t  # noqa: E402 - after the sys.path repair above
 from app.library import documents as library  # noqa: E402 - after the sys.path repair above
 
 PAGES = {
@@ -29,6 +30,7 @@ PAGES = {
     "Ask": "ask",
     "Summaries": "summaries",
     "Compare": "compare",
+    "Review": "review",
     "Settings": "settings_page",
 }
 AREAS = tuple(PAGES)
@@ -42,13 +44,14 @@ def _doc_picker(settings) -> None:
     if chosen != (st.session_state.get("selected_docs") or []):
         st.session_state.selected_docs = chosen
     st.multiselect(
-        "Documents (none = all)",
+        t("Documents (none = all)"),
         options=list(by_id),
         format_func=lambda i: by_id[i].file,
         key="selected_docs",
-        help="The documents Search, Ask, Summaries and Compare work on.",
+        help=t("The documents Search, Ask, Summaries and Compare work on."),
     )
-    st.caption(f"{len(docs)} document{'' if len(docs) == 1 else 's'} in matter {settings.matter} · data in `{settings.data_dir}`")
+    st.caption(t("{n} document(s) in matter {matter} · data in `{data}`", n=len(docs), matter=settings.matter,
+                 data=settings.data_dir))
 
 
 def main() -> None:
@@ -58,7 +61,7 @@ def main() -> None:
     st.sidebar.title("longdoc")
     if signin.matter_picker(common.base_settings(), who) is None:
         st.stop()
-    area = st.sidebar.radio("Area", AREAS, key="area", label_visibility="collapsed")
+    area = st.sidebar.radio(t("Area"), AREAS, key="area", label_visibility="collapsed", format_func=t)
     picker = st.sidebar.container()
     settings = common.current_settings()
 

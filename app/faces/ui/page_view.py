@@ -17,8 +17,8 @@ import streamlit as st
 from app.answer import pages
 from app.answer.pages import original_pdf
 from app.answer.results import pages_text
-from app.faces import present
 from app.faces.ui import common
+from app.faces.ui.i18n import t
 
 STATE = "page_view"
 ZOOMS = {"Fit": 100, "150%": 150, "200%": 200}
@@ -36,22 +36,23 @@ def target(doc_id: str, file: str, page: int, *, highlight: str | None, span: tu
 def open_page(settings, view: dict) -> None:
     """Show the viewer for `view` (call it in the run in which the user clicked)."""
     st.session_state[STATE] = dict(view)
-    _dialog(settings)
+    st.dialog(t("Page"), width="large")(_dialog)(settings)  # titled in the session's language
 
 
 def citation_button(settings, c, key: str, container=None) -> None:
-    """A citation's button: its label as people cite it; a click opens its page."""
+    """A citation's button: its label as people cite it and the document's short name ("[D3 p.17] Outsourcing
+    Agreement": a label alone says nothing about which document); a click opens its page."""
     mark = "" if c.verified else " ⚠"
     where = container or st
     help_ = f"{common.md(c.file)} · {common.md(c.pages)}" + (f" · {common.md(c.section)}" if c.section else "") + (
-        "" if c.verified else " · not verified: check the passage")
-    if where.button(f"\\[{common.md(c.display_label)}\\]{mark}", key=key, help=help_, width="stretch",
-                    disabled=not c.doc_id):
+        "" if c.verified else " · " + t("not verified: check the passage"))
+    name = common.short_name(settings, c.doc_id, c.file) if c.doc_id else ""
+    label = f"\\[{common.md(c.display_label)}\\]{mark}" + (f" {common.md(name)}" if name else "")
+    if where.button(label, key=key, help=help_, width="stretch", disabled=not c.doc_id):
         open_page(settings, target(c.doc_id, c.file, c.page_start, highlight=c.text, span=(c.page_start, c.page_end),
                                    section=c.section))
 
 
-@st.dialog("Page", width="large")
 def _dialog(settings) -> None:
     with common.guard("Page"):
         draw_viewer(settings, st.session_state.get(STATE) or {})
@@ -70,7 +71,7 @@ def _original_bytes(settings, doc):
 
 def draw_viewer(settings, view: dict) -> None:
     if not view.get("doc_id"):
-        st.info("Nothing to show.")
+        st.info(t("Nothing to show."))
         return
     doc = pages.find_document(settings, view["doc_id"])
     n = max(1, doc.pages)
@@ -82,16 +83,16 @@ def draw_viewer(settings, view: dict) -> None:
 
     shown = pages_text(page, page, label, label) + (", OCR" if page in set(doc.ocr_pages) else "")
     # the cited passage's section, only on the pages of that passage (after "Next ▶" it is another page's)
-    top[0].markdown(f"**{common.md(doc.file)}** · {common.md(shown)} · page {page} of {n}"
+    top[0].markdown(f"**{common.md(doc.file)}** · {common.md(shown)} · " + t("page {page} of {n}", page=page, n=n)
                     + (f" · _{common.md(view.get('section'))}_" if view.get("section") and in_span else ""))
-    top[1].button("◀ Previous", key="pv_prev", disabled=page <= 1, on_click=_step, args=(-1, n), width="stretch")
-    top[2].button("Next ▶", key="pv_next", disabled=page >= n, on_click=_step, args=(1, n), width="stretch")
-    zoom = top[3].selectbox("Zoom", list(ZOOMS), index=list(ZOOMS).index(view.get("zoom", "Fit")),
-                            key="pv_zoom", label_visibility="collapsed")
+    top[1].button(t("◀ Previous"), key="pv_prev", disabled=page <= 1, on_click=_step, args=(-1, n), width="stretch")
+    top[2].button(t("Next ▶"), key="pv_next", disabled=page >= n, on_click=_step, args=(1, n), width="stretch")
+    zoom = top[3].selectbox(t("Zoom"), list(ZOOMS), index=list(ZOOMS).index(view.get("zoom", "Fit")),
+                            key="pv_zoom", label_visibility="collapsed", format_func=t)
     view["zoom"] = zoom
     try:
         data = _original_bytes(settings, doc)
-        top[4].download_button("Download PDF", data=data, file_name=pages.original_name(doc), mime="application/pdf",
+        top[4].download_button(t("Download PDF"), data=data, file_name=pages.original_name(doc), mime="application/pdf",
                                key="pv_download", icon=":material/download:", width="stretch")
     except pages.PageUnavailable:
         pass
@@ -100,16 +101,17 @@ def draw_viewer(settings, view: dict) -> None:
         img = pages.page_image(settings, doc, page, highlight=highlight, span=span,
                                width=BASE_WIDTH * ZOOMS[zoom] // 100)
     except pages.PageUnavailable as e:
-        st.info(f"The page cannot be shown as an image: {common.md(present.shown(e))}. Here is its text.")
+        st.info(t("The page cannot be shown as an image: {reason}. Here is its text.",
+                  reason=common.md(common.error_message(e))))
         _text_view(settings, doc, page, view)
         return
     if highlight and not img.found:
-        st.caption("The passage could not be located on this page's image: check its text below."
-                   if page == (span[0] if span else page) else "The passage does not continue on this page.")
+        st.caption(t("The passage could not be located on this page's image: check its text below.")
+                   if page == (span[0] if span else page) else t("The passage does not continue on this page."))
     elif img.found and span and page < span[1]:
-        st.caption("The passage continues on the next page (Next ▶).")
+        st.caption(t("The passage continues on the next page (Next ▶)."))
     st.markdown(_img_html(img, ZOOMS[zoom]), unsafe_allow_html=True)
-    with st.expander("Passage text", expanded=False):
+    with st.expander(t("Passage text"), expanded=False):
         _text_view(settings, doc, page, view)
 
 
@@ -123,7 +125,7 @@ def _img_html(img, zoom: int) -> str:
         top = max(0.0, min(b[1] for b in img.boxes) - 0.04) * 100
         name = f"ld-hl-{img.doc_id[:12]}-{img.page}"
         anchor = f'<div id="{name}" style="position:absolute;left:0;top:{top:.2f}%;width:1px;height:1px"></div>'
-        link = f'<a href="#{name}" style="font-size:0.85rem">Go to the highlighted passage ↓</a>'
+        link = f'<a href="#{name}" style="font-size:0.85rem">{html.escape(t("Go to the highlighted passage ↓"))}</a>'
     return (
         f"{link}"
         '<div class="ld-page-frame" style="overflow:auto;max-height:72vh;border:1px solid #ddd;background:#f6f6f6">'
@@ -142,7 +144,7 @@ def _text_view(settings, doc, page: int, view: dict) -> None:
     if not passage or not (int(span[0]) <= page <= int(span[1])):  # this page's own text
         on_page = [c for c in common.store(settings).chunks(doc.doc_id) if c.page_start <= page <= c.page_end]
         if not on_page:
-            st.caption("No text was read from this page.")
+            st.caption(t("No text was read from this page."))
             return
         passage, a, b, span = on_page[0].text, on_page[0].char_start, on_page[0].char_end, [page, page]
     common.show_in_context(settings, doc.doc_id, a, b, page_start=int(span[0]), page_end=int(span[1]),

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app.config import Settings
 from app.faces import signin
+from app.faces.ui.i18n import t
 from app.library import access
 
 
@@ -35,7 +36,7 @@ def _wrong_origin_hint(redirect_uri: str) -> None:
     here = getattr(st.context, "url", None)
     want = _origin(redirect_uri.replace("{port}", str(st.get_option("server.port"))))
     if here and _origin(here) != want:
-        st.warning(f"Sign-in returns to {want}: open longdoc at [{want}/]({want}/) to sign in.")
+        st.warning(t("Sign-in returns to {url}: open longdoc at [{url}/]({url}/) to sign in.", url=want))
 
 
 def _oidc(settings: Settings) -> access.Principal:
@@ -43,17 +44,17 @@ def _oidc(settings: Settings) -> access.Principal:
         st.title("longdoc")
         auth = _auth_section()
         if not auth.get("redirect_uri") or not auth.get("cookie_secret"):
-            st.error("Sign-in through the identity provider is configured, but this UI was started without it: "
-                     "start it with `longdoc ui`, which hands the provider's settings to Streamlit.")
+            st.error(t("Sign-in through the identity provider is configured, but this UI was started without it: "
+                       "start it with `longdoc ui`, which hands the provider's settings to Streamlit."))
             st.stop()
-        st.write("Sign in to open your matters.")
+        st.write(t("Sign in to open your matters."))
         _wrong_origin_hint(str(auth.get("redirect_uri")))
         providers = [k for k, v in auth.items() if hasattr(v, "get") and v.get("client_id")]
         if auth.get("client_id") or not providers:
-            st.button("Sign in", on_click=st.login, type="primary", key="oidc_login")
+            st.button(t("Sign in"), on_click=st.login, type="primary", key="oidc_login")
         else:  # named providers ([auth.google], [auth.microsoft], …): one button each
             for name in providers:
-                st.button(f"Sign in with {name}", on_click=st.login, args=(name,), key=f"oidc_login_{name}")
+                st.button(t("Sign in with {name}", name=name), on_click=st.login, args=(name,), key=f"oidc_login_{name}")
         st.stop()
     claims = st.user.to_dict()
     email = signin.identity_email(claims)
@@ -62,14 +63,14 @@ def _oidc(settings: Settings) -> access.Principal:
     if who is None or not who.matters(settings):
         st.title("longdoc")
         if refused:
-            st.error(f"Signed in as {email}, but not opened: {refused}.")
+            st.error(t("Signed in as {email}, but not opened: {reason}.", email=email, reason=refused))
         elif email is None:
-            st.error("The identity provider did not vouch for an e-mail address (no `email` claim, or one it "
-                     "marks unverified), so longdoc cannot tell whose matters to open. Ask your administrator.")
+            st.error(t("The identity provider did not vouch for an e-mail address (no `email` claim, or one it "
+                       "marks unverified), so longdoc cannot tell whose matters to open. Ask your administrator."))
         else:
-            st.error(f"Signed in as {email}, but no matter is granted to you. Ask an administrator to run "
-                     f"`longdoc user add {email} --matter NAME --role reader --sso`.")
-        st.button("Sign out", on_click=st.logout, key="oidc_logout")
+            st.error(t("Signed in as {email}, but no matter is granted to you. Ask an administrator to run "
+                       "`longdoc user add {email} --matter NAME --role reader --sso`.", email=email))
+        st.button(t("Sign out"), on_click=st.logout, key="oidc_logout")
         st.stop()
     return who
 
@@ -81,14 +82,14 @@ def _local(settings: Settings) -> access.Principal:
         return who
     st.title("longdoc")
     with st.form("signin"):
-        st.write("Sign in to open your matters.")
-        user = st.text_input("User name", key="signin_user")
-        password = st.text_input("Password", type="password", key="signin_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
+        st.write(t("Sign in to open your matters."))
+        user = st.text_input(t("User name"), key="signin_user")
+        password = st.text_input(t("Password"), type="password", key="signin_password")
+        submitted = st.form_submit_button(t("Sign in"), type="primary")
     if submitted:
         who = access.sign_in(settings, user, password)
         if who is None:
-            st.error("Wrong user name or password.")
+            st.error(t("Wrong user name or password."))
         else:
             st.session_state.signed_in_as = who.name
             st.session_state.pop("signin_password", None)
@@ -116,20 +117,20 @@ def matter_picker(settings: Settings, who: access.Principal) -> str | None:
     """The sidebar's matter choice among the granted ones (kept in the session); None when none is granted."""
     names = who.matters(settings)
     if not names:
-        st.sidebar.error("No matter is granted to you.")
+        st.sidebar.error(t("No matter is granted to you."))
         return None
     if st.session_state.get("matter") not in names:
         st.session_state.matter = settings.matter if settings.matter in names else names[0]
     if len(names) > 1:
-        st.sidebar.selectbox("Matter", names, key="matter", help="Each matter is a separate library.",
+        st.sidebar.selectbox(t("Matter"), names, key="matter", help=t("Each matter is a separate library."),
                              on_change=lambda: st.session_state.pop("selected_docs", None))
     else:
-        st.sidebar.caption(f"Matter: **{names[0]}**")
+        st.sidebar.caption(t("Matter: **{name}**", name=names[0]))
     role = who.role_for(st.session_state.matter)
     st.session_state.role = role
     if who.kind == "user":
         c = st.sidebar.columns([3, 2])
-        c[0].caption(f"{who.name} · {role}")
+        c[0].caption(f"{who.name} · {t(role)}")
         out = st.logout if st.session_state.get("signin_method") == "oidc" else sign_out
-        c[1].button("Sign out", key="sign_out", on_click=out)
+        c[1].button(t("Sign out"), key="sign_out", on_click=out)
     return st.session_state.matter

@@ -16,6 +16,7 @@ from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
 from app.faces.ui.ask import draw_citations, draw_coverage
+from app.faces.ui.i18n import t
 from app.library import documents as library
 
 STYLES = ("brief", "legal", "scientific", "detailed")
@@ -44,7 +45,7 @@ def evidence_for(settings, result, wanted: bool) -> list | None:
     if not wanted:
         return None
 
-    with st.spinner("Drawing the cited pages…"):
+    with st.spinner(t("Drawing the cited pages…")):
         return evidence_pages(settings, result)
 
 
@@ -57,33 +58,34 @@ def draw_downloads(files: dict[str, bytes], stem: str, formats: dict, key: str) 
     for col, (suf, data) in zip(cols, files.items()):
         name, mime = formats[suf]
         col.download_button(
-            f"Download {name}", data=data, file_name=f"{stem}{suf}", mime=mime, key=f"{key}{suf}",
+            t("Download {format}", format=name), data=data, file_name=f"{stem}{suf}", mime=mime, key=f"{key}{suf}",
             icon=":material/download:", on_click="ignore",
         )
 
 
 def render(settings) -> None:
-    st.header("Summaries")
+    st.header(t("Summaries"))
     docs = library.list_documents(settings)
     if not docs:
-        st.info("The library is empty: add documents in Library first.")
+        st.info(t("The library is empty: add documents in Library first."))
         return
     c1, c2 = st.columns([4, 1])
     ids = common.pick_documents(c1, docs, key="sum_docs")
-    style = c2.selectbox("Style", STYLES, key="sum_style")
-    if st.button("Summarize", type="primary", icon=":material/summarize:", key="sum_go"):
+    style = c2.selectbox(t("Style"), STYLES, key="sum_style", format_func=t)
+    if st.button(t("Summarize"), type="primary", icon=":material/summarize:", key="sum_go"):
         common.warm_up(settings)
 
-        bar = st.progress(0.0, text="Summarizing…")
+        bar = st.progress(0.0, text=t("Summarizing…"))
 
         def progress(event) -> None:
             if isinstance(event, dict):
                 done, total = event.get("done"), event.get("total")
-                label = " ".join(x for x in (event.get("stage"), event.get("doc")) if x) or "working"
+                label = " ".join(x for x in (event.get("stage"), event.get("doc")) if x) or t("working")
             else:  # (done, total, label) tuples are accepted too
                 done, total, label = (list(event) + [None, None, None])[:3]
             if done is not None and total:
-                bar.progress(min(1.0, done / total), text=f"Summarizing: {label} ({done}/{total})")
+                bar.progress(min(1.0, done / total), text=t("Summarizing: {label} ({done}/{total})", label=label,
+                                                             done=done, total=total))
 
         result = summarize(settings, docs=ids, style=style,
                            budget=settings.budget or None, progress=progress)
@@ -94,7 +96,7 @@ def render(settings) -> None:
     if "summary" not in st.session_state:
         return
     result, stem, files = st.session_state.summary
-    images = st.checkbox("Append each cited page, the passage highlighted, to the DOCX and PDF downloads",
+    images = st.checkbox(t("Append each cited page, the passage highlighted, to the DOCX and PDF downloads"),
                          key="sum_page_images")
     if images != st.session_state.get("summary_images", False):
         files = export_bytes(result, tuple(FORMATS), stem, evidence_for(settings, result, images))
@@ -103,7 +105,7 @@ def render(settings) -> None:
 
     with st.container(border=True):
         if result.mode == "extractive" and "extractive" not in result.summary[:200].lower():
-            st.info("Extractive summary (no model configured): central sentences quoted from the documents.",
+            st.info(t("Extractive summary (no model configured): central sentences quoted from the documents."),
                     icon=":material/format_quote:")
         st.subheader(common.md(result.title))
 

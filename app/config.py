@@ -77,6 +77,7 @@ class Settings:
     chunk_overlap: int = 32  # word pieces carried over between neighbouring chunks
     workers: int = 2  # parser processes (per ingest worker)
     ocr: str = "auto"  # auto | off | force
+    docx_render: str = "auto"  # Word files: auto = laid out by LibreOffice when installed (page numbers, page images) | off = clause citations ("cl. 12.3")
     pdf_text: str = "pdfium"  # how PDF text is read: pdfium (~7x faster; pypdf for a page or file it fails on) | pypdf
     tables: bool = True  # tables of ruled PDF pages kept as Markdown tables, each its own chunk (issue 24)
     max_file_mb: int = 200  # a bigger file fails with a clear message (also the upload limit of the UI and API)

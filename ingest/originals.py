@@ -71,6 +71,37 @@ def keep_original(folder: Path, src: Path, doc_id: str) -> Path | None:
     return dst
 
 
+def keep_rendered(folder: Path | None, pdf: Path, doc_id: str) -> Path | None:
+    """Move a Word file's LibreOffice rendering (ingest.docx_render) in as `<doc_id>.pdf` — the id is the
+    .docx's hash, so it is not checked against the PDF's bytes — and remove its temporary folder."""
+    tmp_root = Path(pdf).parent.parent
+    try:
+        if folder is None or not _valid_id(doc_id) or not Path(pdf).is_file():
+            return None
+        dst = original_path(folder, doc_id)
+        if dst.is_file():
+            return dst
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".copy-", suffix=PDF_SUFFIX, dir=str(folder))
+        try:
+            with os.fdopen(fd, "wb") as out, open(pdf, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    out.write(block)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, dst)
+        except OSError:
+            Path(tmp).unlink(missing_ok=True)
+            return None
+        return dst
+    except OSError:
+        return None
+    finally:
+        if tmp_root.name.startswith("longdoc-docx-"):
+            import shutil  # reason: only Word renderings need a folder removed
+
+            shutil.rmtree(tmp_root, ignore_errors=True)
+
+
 def save_words(folder: Path, doc_id: str, words: dict[int, list]) -> None:
     """The OCR'd pages' word boxes (page → [[x0, y0, x1, y1, text, line], …])."""
     if not words or not _valid_id(doc_id):

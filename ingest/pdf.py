@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 
 from ingest.clean import clean_document
+from ingest.docx import load_docx
+from ingest.docx_package import WORD_SUFFIXES, looks_like_office
 from ingest.letters import visible_chars
 from ingest.page_labels import choose_page_labels, pdf_page_labels
 from ingest.structure import detect_headings, guess_domain, guess_title
@@ -74,6 +76,15 @@ def _sniff_not_pdf(head: bytes) -> str:
         return "looks like plain text"
     except UnicodeDecodeError:
         return "no %PDF- header"
+
+
+def _office_bytes(path: Path) -> bool:
+    """Does the file start like a ZIP or OLE container (a Word file under another name)?"""
+    try:
+        with open(path, "rb") as f:
+            return looks_like_office(f.read(8))
+    except OSError:
+        return False
 
 
 def _read_text_file(path: Path) -> str:
@@ -375,10 +386,13 @@ def load_document(
     max_bytes: int = 200 * 2**20,
     text_engine: str = DEFAULT_TEXT_ENGINE,
     tables: bool = True,
+    docx_render: str = "auto",
 ) -> ParsedDocument:
     """Parse, clean and structure one file. Raises IngestError for every user-caused failure.
 
-    `tables`: find the tables of a digital PDF's ruled pages and write them as Markdown (ingest/tables.py)."""
+    `tables`: find the tables of a digital PDF's ruled pages and write them as Markdown (ingest/tables.py).
+    A Word file (by its name, or by its ZIP/OLE bytes under any other name) goes to ingest.docx;
+    `docx_render` says whether LibreOffice may lay it out for page numbers ("auto") or not ("off")."""
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -395,10 +409,13 @@ def load_document(
     except OSError as e:
         raise IngestError(FAILED, f"cannot read file: {e.strerror or e}") from None
 
+    suffix = path.suffix.lower()
+    if suffix in WORD_SUFFIXES or suffix == ".doc" or (suffix not in TEXT_SUFFIXES and _office_bytes(path)):
+        return load_docx(path, doc_id=doc_id, size=size, render=docx_render, max_pages=max_pages)
     meta: dict = {}
     failed: list[int] = []
     ocr_pages: list[int] = []
-    if path.suffix.lower() in TEXT_SUFFIXES:
+    if suffix in TEXT_SUFFIXES:
         if size == 0:
             raise IngestError(NO_TEXT, "empty text file")
         text = _read_text_file(path)

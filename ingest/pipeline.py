@@ -41,7 +41,7 @@ from ingest.types import (
     Profile,
 )
 
-SUFFIXES = {".pdf", ".txt", ".md"}
+SUFFIXES = {".pdf", ".txt", ".md", ".docx"}
 DEFAULT_MEMORY_MB = 2048
 
 Progress = Callable[[dict], None]
@@ -141,6 +141,7 @@ class _Parsed:
     page_labels: tuple[str, ...] = ()
     page_labels_source: str = ""
     ocr_words: dict = field(default_factory=dict)
+    rendered_pdf: str = ""  # a Word file laid out by LibreOffice (ingest.docx_render): a temporary PDF, moved to originals
 
 
 def _profile_of(doc) -> Profile:
@@ -199,6 +200,7 @@ def parse_file(
     chunk_headers: bool = False,
     text_engine: str = DEFAULT_TEXT_ENGINE,
     tables: bool = True,
+    docx_render: str = "auto",
 ) -> _Parsed | tuple[str, str]:
     """Parse and chunk one file. Returns _Parsed, or (status, message) for a failure the user can act on."""
     from ingest.chunk import chunk_document, embedded_share, with_context_counts
@@ -223,7 +225,7 @@ def parse_file(
     try:
         with cap:
             doc = load_document(path, password=password, ocr=ocr, max_pages=max_pages, max_bytes=max_bytes,
-                                text_engine=text_engine, tables=tables)
+                                text_engine=text_engine, tables=tables, docx_render=docx_render)
         out = _Parsed(
             doc_id=doc.doc_id,
             file=doc.file,
@@ -238,6 +240,7 @@ def parse_file(
             page_labels=tuple(doc.page_labels),
             page_labels_source=doc.page_labels_source,
             ocr_words=dict(doc.ocr_words),
+            rendered_pdf=str(doc.metadata.get("rendered_pdf", "")),
         )
         with cap:
             out.profile = _profile_of(doc)
@@ -350,6 +353,7 @@ class IngestConfig:
     # where the library keeps its own copy of each PDF and its OCR word boxes (ingest.originals), for the
     # page view; None keeps none
     originals_dir: Path | None = None
+    docx_render: str = "auto"  # lay Word files out with LibreOffice for page numbers (auto) or not (off)
 
 
 def _spawn_pool(workers: int, memory_mb: int) -> ProcessPoolExecutor:
@@ -430,13 +434,14 @@ class Ingester:
         ctx_json = cfg.context_tokenizer[0] if cfg.context_tokenizer else None
         if self.workers <= 0:
             return parse_file(*args, memory_mb=0, ctx_tokenizer_json=ctx_json, chunk_headers=cfg.chunk_headers,
-                              text_engine=cfg.text_engine, tables=cfg.tables)
+                              text_engine=cfg.text_engine, tables=cfg.tables,
+                              docx_render=cfg.docx_render)
         hard = (cfg.file_timeout_s * 1.5 + 30) if cfg.file_timeout_s and cfg.file_timeout_s > 0 else None
         gave_up = (FAILED, f"gave up after {cfg.file_timeout_s} s (per-file time limit)")
         ex, gen = self._get_pool()
         try:
             fut = ex.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, cfg.text_engine,
-                            cfg.tables)
+                            cfg.tables, cfg.docx_render)
             return self._result(fut, hard)
         except TimeoutError:
             self._broken(gen)  # the hung worker goes with its pool; the other files there run again alone
@@ -450,7 +455,7 @@ class Ingester:
         # nesting under the memory cap kills the process) reads it with pypdf, which fails in Python, cleanly
         try:
             return self._result(solo.submit(parse_file, *args, self.memory_mb, ctx_json, cfg.chunk_headers, "pypdf",
-                                             cfg.tables), hard)
+                                             cfg.tables, cfg.docx_render), hard)
         except TimeoutError:
             return gave_up
         except BrokenProcessPool:
@@ -516,6 +521,7 @@ class Ingester:
             parsed = self.parse(path, cfg, password, getattr(embedder, "tokenizer_file", None), max_tokens)
             if isinstance(parsed, tuple):
                 return result(parsed[0], message=parsed[1])
+            _keep_rendered(cfg.originals_dir, parsed)
             chunks = parsed.chunks
             if parsed.doc is not None:  # no tokenizer file for the workers: chunk here
                 from ingest.chunk import chunk_document
@@ -614,6 +620,15 @@ def _keep_original(originals_dir: Path | None, f: Path, doc_id: str) -> None:
 
     if is_pdf(f):  # by its bytes: a job's worker may read a temporary copy under another name
         keep_original(originals_dir, f, doc_id)
+
+
+def _keep_rendered(originals_dir: Path | None, parsed: _Parsed) -> None:
+    """A Word file's LibreOffice rendering becomes its page-view PDF (`<doc_id>.pdf`); its temporary folder goes."""
+    if not parsed.rendered_pdf:
+        return
+    from ingest.originals import keep_rendered  # as _keep_original: the page-view copies load only when needed
+
+    keep_rendered(originals_dir, Path(parsed.rendered_pdf), parsed.doc_id)
 
 
 def _max_tokens(embedder, cfg: IngestConfig) -> int:

@@ -36,7 +36,7 @@ from ingest.page_labels import label_runs
 from ingest.types import Document
 
 MIN_WIDTH, MAX_WIDTH = 200, 4000
-CACHE_VERSION = "2"  # bump when rendering or highlighting changes what a cached image shows
+CACHE_VERSION = "3"  # bump when rendering or highlighting changes what a cached image shows
 _TRIM_EVERY = 25
 _writes = 0
 _lock = threading.Lock()
@@ -92,6 +92,14 @@ def original_pdf(settings: Settings, doc: Document) -> Path:
     kept = originals.original_path(settings.originals_dir, doc.doc_id)
     if kept.is_file():
         return kept
+    if doc.page_labels_source == "docx-rendered":
+        raise PageUnavailable("this Word file's rendered pages are missing from the library: remove the document "
+                              "(`longdoc rm`) and add it again")
+    if doc.page_labels_source == "docx-clauses" or doc.file.lower().endswith(".docx"):
+        raise PageUnavailable(  # ingest.docx: a Word file has pages only when LibreOffice laid it out
+            "this Word file has no page images: it was read without LibreOffice (not installed, or "
+            "LONGDOC_DOCX_RENDER=off), so citations name clauses; to see its pages, install "
+            "libreoffice-writer-nogui, remove the document (`longdoc rm`) and add it again")
     if not doc.file.lower().endswith(".pdf"):
         raise PageUnavailable("a text file has no page images")
     src = Path(doc.path) if doc.path else None
@@ -103,6 +111,14 @@ def original_pdf(settings: Settings, doc: Document) -> Path:
         "the original PDF is no longer available (it was ingested before longdoc kept copies, and the file "
         "has moved or changed): ingest it again to see its pages"
     )
+
+
+def original_name(doc: Document) -> str:
+    """The file name to download `original_pdf` under: a Word file's page-view PDF is its LibreOffice
+    rendering, so "supply.docx" downloads as "supply.pdf"."""
+    if doc.file.lower().endswith(".pdf"):
+        return doc.file
+    return (doc.file.rsplit(".", 1)[0] or doc.file) + ".pdf"
 
 
 def page_for_label(doc: Document, label: str) -> int:
@@ -305,7 +321,13 @@ def page_image(
         method = ""
         if highlight:
             try:
-                boxes, method = locate_boxes(_Source(settings, d, pdf), page, highlight, span)
+                src = _Source(settings, d, pdf)
+                # an extractive citation quotes several sentences joined by " … ", not in page order: each is
+                # a passage of its own
+                for piece in (q for q in highlight.split(" … ") if q.strip()):
+                    got, how = locate_boxes(src, page, piece, span)
+                    boxes += got
+                    method = method or how
             except Exception:  # noqa: BLE001 - an unreadable text layer costs the highlight, not the page
                 boxes, method = [], ""
         try:

@@ -64,9 +64,16 @@ class Citation:
         return {**asdict(self), "pages_display": self.pages}
 
 
+CLAUSE_MARK = "cl. "  # a "page" label that names a clause: ingest.docx.CLAUSE_PREFIX
+
+
 def pages_text(a: int, b: int, printed_a: str = "", printed_b: str = "") -> str:
     """"p.4", "p.4–5", "p. 487 (PDF p. 4)", "pp. 487–488 (PDF pp. 4–5)", "p. ii (PDF p. 3)", and
-    "PDF pp. 1–2" when only one of the two pages prints a number."""
+    "PDF pp. 1–2" when only one of the two pages prints a number; "cl. 12.3" / "cl. 12.1 – cl. 12.3" for a
+    Word file read without LibreOffice, whose "pages" are its clauses."""
+    if CLAUSE_MARK in printed_a or CLAUSE_MARK in printed_b:  # a Word file read without a layout (ingest.docx)
+        last = printed_b or printed_a
+        return printed_a if a == b or printed_a == last else f"{printed_a} – {last}"
     pdf = f"p.{a}" if a == b else f"p.{a}–{b}"
     if a != b and bool(printed_a) != bool(printed_b):
         return f"PDF pp. {a}–{b}"  # one end prints a number, the other none: the PDF pages say it plainly

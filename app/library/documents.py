@@ -22,6 +22,7 @@ from app.library.stores import forget_stores as forget_stores
 from app.library.stores import get_embedder_for as get_embedder_for
 from app.library.stores import get_store as get_store
 from ingest import originals
+from ingest.docx_render import RENDER_MODES
 from ingest.embed import LazyEmbedder
 from ingest.pdf import TEXT_ENGINES, sha256_file
 from ingest.pipeline import IngestConfig, ingest_paths
@@ -36,6 +37,8 @@ from retrieval.tokens import tokenizer_id, tokenizer_path
 def ingest_config(settings: Settings) -> IngestConfig:
     if settings.pdf_text not in TEXT_ENGINES:
         raise InvalidRequest(f"LONGDOC_PDF_TEXT must be {' or '.join(TEXT_ENGINES)} (got '{settings.pdf_text}')")
+    if settings.docx_render not in RENDER_MODES:
+        raise InvalidRequest(f"LONGDOC_DOCX_RENDER must be {' or '.join(RENDER_MODES)} (got '{settings.docx_render}')")
     return IngestConfig(
         ocr=settings.ocr,
         text_engine=settings.pdf_text,
@@ -49,6 +52,7 @@ def ingest_config(settings: Settings) -> IngestConfig:
         context_tokenizer=(str(tokenizer_path()), tokenizer_id()),
         chunk_headers=settings.chunk_headers,
         originals_dir=settings.originals_dir,
+        docx_render=settings.docx_render,
     )
 
 

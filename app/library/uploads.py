@@ -26,9 +26,20 @@ from app.config import Settings
 from app.errors import QuotaExceeded, UploadError
 from app.library.storage import check_quota, disk_full, is_disk_full
 from app.library.stores import get_store
+from ingest.docx_package import check_word_file
 from ingest.safety import ensure_inside, safe_filename
+from ingest.types import IngestError
 
-ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md")
+ACCEPTED_SUFFIXES = (".pdf", ".txt", ".md", ".docx")
+# Office files we cannot read, each with what to do instead of a bare "not accepted"
+OFFICE_ADVICE = {
+    ".doc": "a Word 97–2003 .doc file: save it as .docx or PDF and upload that",
+    ".docm": "a macro-enabled Word file (.docm): save it as .docx or PDF",
+    ".rtf": "an RTF file: save it as .docx or PDF",
+    ".odt": "an OpenDocument text (.odt): save it as .docx or PDF",
+    ".xlsx": "an Excel workbook: save it as PDF", ".xls": "an Excel workbook: save it as PDF",
+    ".pptx": "a PowerPoint file: save it as PDF", ".ppt": "a PowerPoint file: save it as PDF",
+}
 STAGING = ".staging"
 _BLOCK = 1 << 20
 
@@ -64,8 +75,18 @@ def _check_name(original: str) -> str:
     if not name:
         raise UploadError(original or "(no name)", "the file name is empty after removing unsafe characters")
     if not name.lower().endswith(ACCEPTED_SUFFIXES):
-        raise UploadError(name, "not a PDF, .txt or .md file", status=415)
+        advice = OFFICE_ADVICE.get(Path(name).suffix.lower())
+        raise UploadError(name, advice or "not a PDF, Word (.docx), .txt or .md file", status=415)
     return name
+
+
+def _check_word(name: str, path: Path) -> None:
+    """A Word upload that cannot be read (encrypted, a .doc renamed, a damaged ZIP, a zip bomb) is refused at
+    the door with its one-line reason, before a job is queued for it; only the ZIP directory is read."""
+    try:
+        check_word_file(path)
+    except IngestError as e:
+        raise UploadError(name, e.message, status=422) from None
 
 
 def stage(
@@ -110,6 +131,8 @@ def stage(
             check_quota(settings, size)
         except QuotaExceeded as e:
             raise UploadError(clean, e.message, status=413) from None
+        if clean.lower().endswith(".docx"):
+            _check_word(clean, tmp)
         sha = digest.hexdigest()
         if seen is not None and sha in seen:
             tmp.unlink(missing_ok=True)

@@ -174,10 +174,11 @@ def test_unchanged_replaced_and_not_a_pdf(tmp_path):
 
 def test_expand_paths_recurses_and_skips_folder_notes(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
-    for name in ("a/x.PDF", "a/b/y.md", "a/b/z.txt", "a/SOURCES.md", "a/.hidden.pdf", "a/b/skip.docx"):
+    for name in ("a/x.PDF", "a/b/y.md", "a/b/z.txt", "a/SOURCES.md", "a/.hidden.pdf", "a/b/w.DOCX", "a/b/skip.xlsx",
+                 "a/b/skip.doc"):
         (tmp_path / name).write_text("x")
     files, missing = expand_paths([tmp_path / "a", tmp_path / "a" / "b" / "z.txt", tmp_path / "nope"])
-    assert sorted(f.name for f in files) == ["x.PDF", "y.md", "z.txt"]
+    assert sorted(f.name for f in files) == ["w.DOCX", "x.PDF", "y.md", "z.txt"]
     assert [m.file for m in missing] == ["nope"]
 
 

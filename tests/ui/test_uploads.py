@@ -134,3 +134,19 @@ def test_forget_removes_the_kept_copy_only(settings):
     assert not a.exists() and b.exists()
     uploads.forget(settings, "../../etc")  # not a hash: ignored
     assert b.exists()
+
+
+def test_word_files_are_accepted_and_other_office_files_say_what_to_do(settings, tmp_path):
+    from tests.fixtures.word import make_contract
+
+    src = make_contract(tmp_path / "src.docx")
+    s = uploads.stage(settings, "s", "Supply Agreement.docx", src.read_bytes())
+    assert s.name == "Supply Agreement.docx" and s.path.is_file()
+    with pytest.raises(uploads.UploadError, match="damaged ZIP") as e:  # a broken one: refused at the door
+        uploads.stage(settings, "s", "cut.docx", src.read_bytes()[:2000])
+    assert e.value.status == 422 and not list(uploads.staging_dir(settings, "s").glob("*cut*"))
+    for name, says in (("old.doc", "Word 97–2003 .doc"), ("book.xlsx", "Excel"), ("deck.pptx", "PowerPoint"),
+                       ("text.odt", "OpenDocument")):
+        with pytest.raises(uploads.UploadError, match=says) as e:
+            uploads.stage(settings, "s", name, b"\xd0\xcf\x11\xe0")
+        assert e.value.status == 415

@@ -179,10 +179,10 @@ def page_image(request: Request, who: Caller, m: str, doc_id: str, page: int,
 @router.get("/matters/{m}/documents/{doc_id}/original", tags=["documents"], response_class=FileResponse,
             responses={200: {"content": {"application/pdf": {}}}})
 def original(request: Request, who: Caller, m: str, doc_id: str):
-    """The document's original PDF, as ingested (the library's own copy)."""
+    """The document's original PDF, as ingested (the library's own copy; a Word file's LibreOffice rendering)."""
     s = _scoped(request, who, m)
     doc = library.get_document(s, doc_id)
-    return FileResponse(pages.original_pdf(s, doc), media_type="application/pdf", filename=doc.file)
+    return FileResponse(pages.original_pdf(s, doc), media_type="application/pdf", filename=pages.original_name(doc))
 
 
 @router.post("/matters/{m}/documents", tags=["documents"], status_code=202,
@@ -191,7 +191,7 @@ def original(request: Request, who: Caller, m: str, doc_id: str):
                  "properties": {"file": {"type": "string", "format": "binary"},
                                 "password": {"type": "string", "description": "for an encrypted PDF"}}}}}}})
 async def upload_document(request: Request, who: Caller, m: str) -> JSONResponse:
-    """Upload one PDF, .txt or .md (multipart field `file`; optional `password`); returns the job that ingests it.
+    """Upload one PDF, Word file (.docx), .txt or .md (multipart field `file`; optional `password`); returns the job that ingests it.
 
     Limits and name cleaning are the UI's: max_file_mb per file, unsafe characters removed from the name."""
     s = _scoped(request, who, m, "editor")

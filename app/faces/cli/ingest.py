@@ -38,7 +38,7 @@ def _summary_line(r) -> str:
 
 @cli.command("ingest")
 def ingest_cmd(
-    paths: list[str] = typer.Argument(..., help="PDF, .txt or .md files, or folders (searched recursively)."),
+    paths: list[str] = typer.Argument(..., help="PDF, Word (.docx), .txt or .md files, or folders (searched recursively)."),
     password: Optional[str] = typer.Option(None, "--password", help="Password for encrypted PDFs."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Parser processes (LONGDOC_WORKERS, default 2)."),
     ocr: Optional[str] = typer.Option(None, "--ocr", help="OCR for pages without text: auto | off | force."),

@@ -92,7 +92,7 @@ def draw_viewer(settings, view: dict) -> None:
     view["zoom"] = zoom
     try:
         data = _original_bytes(settings, doc)
-        top[4].download_button(t("Download PDF"), data=data, file_name=doc.file, mime="application/pdf",
+        top[4].download_button(t("Download PDF"), data=data, file_name=pages.original_name(doc), mime="application/pdf",
                                key="pv_download", icon=":material/download:", width="stretch")
     except pages.PageUnavailable:
         pass

@@ -1,5 +1,5 @@
-"""The MCP face: tools search / ask / summarize / compare / review / list_documents / page, documents and pages (text and
-image) as resources.
+"""The MCP face: tools search / ask / summarize / compare / review (and review_status / review_cancel /
+review_resume) / list_documents / page, documents and pages (text and image) as resources.
 
 Built on the official SDK's MCPServer. Over stdio (`longdoc mcp`) it acts as the local operator on the
 chosen matter, or — with LONGDOC_TOKEN set — as that token (its matter, its role). Over streamable HTTP

@@ -98,7 +98,10 @@ def cancel(settings: Settings, job_id: str, wait_s: float = 0.0) -> ReviewJob:
         if job is None or job.finished:
             break
         time.sleep(0.1)
-    return get(settings, job_id)
+    job = get(settings, job_id)
+    if job.state in (records.READY, records.FAILED):  # it ended before it saw the request
+        records.clear_cancel(settings, job_id)
+    return job
 
 
 _STOPPED = "stopped on request: Resume computes the rest"

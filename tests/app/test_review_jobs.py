@@ -310,3 +310,13 @@ def test_the_cli_starts_a_review_in_the_background_lists_shows_stops_and_resumes
     assert r.exit_code == 2 and "need a review id" in r.output
     r = run.invoke(cli, ["review", LAW, "--background", "--limit", "1"], env=env)
     assert r.exit_code == 2 and "--background" in r.output
+
+
+def test_an_extractive_review_stops_between_documents_when_asked(fresh):
+    from app.answer.review import review
+
+    seen: list = []
+    t = review(fresh, [LAW, TERM], progress=seen.append, cancel=lambda: len(seen) >= 1)
+    assert not t.complete and len(seen) == 1 and t.computed == 2 and len(t.rows) == 1, (t.computed, len(t.rows))
+    rest = review(fresh, [LAW, TERM])  # the rest, the first document's cells from the cache
+    assert rest.complete and rest.cached == 2 and rest.computed == 6

@@ -93,6 +93,7 @@ class Settings:
     worker_jobs: int = 0  # jobs one worker holds at once (0 = parser processes × 2, at least 2)
     worker_idle_s: int = 60  # the local worker exits after this long with nothing to do
     redeliver_s: int = 60  # a worker silent this long is presumed dead: its jobs go to another
+    review_retries: int = 2  # a review whose process died is restarted by the next reader this many times, then fails
 
     # retrieval
     budget: int = 0  # 0 = model context window minus reserved answer + prompt tokens

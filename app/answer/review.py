@@ -476,12 +476,14 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
            budget: int = DEFAULT_BUDGET, k: int | None = None,
            dry_run: bool = False, progress: Callable[[dict], None] | None = None, limit: int | None = None,
            concurrency: int = DEFAULT_CONCURRENCY, backend: Any = None, use_cache: bool = True,
-           timings: dict | None = None) -> ReviewTable:
+           timings: dict | None = None, cancel: Callable[[], bool] | None = None) -> ReviewTable:
     """The review table of `questions` × documents (`doc_ids`: ids, id prefixes or file names; None = the
     library). `limit` stops after that many new cells (the rest stay to compute: `complete` is False).
     `budget`: evidence tokens per cell (a document's best passages up to that much; `k` chunks instead when given).
     `progress` receives {"done", "total", "doc", "stage"} as documents complete. `use_cache=False` neither
-    reads nor writes cached cells (an evaluation measuring the computation itself)."""
+    reads nor writes cached cells (an evaluation measuring the computation itself). `cancel`, asked before each
+    document's cells are computed, stops the run when it returns True (a review job stopped on request: the
+    cells done so far are kept and cached, `complete` is False)."""
     qs = [q.strip() for q in questions if q and q.strip()]
     qs = list(dict.fromkeys(qs))
     if not qs:
@@ -558,6 +560,9 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
 
     if not generative:
         for d in todo_docs:
+            if cancel is not None and cancel():
+                stopped = True
+                break
             its = items_of(d)
             if limit is not None and computed + len(its) > limit:
                 its = its[: max(0, limit - computed)]
@@ -567,7 +572,7 @@ def review(settings: Settings, questions: list[str], doc_ids: list[str] | None =
             if stopped:
                 break
     else:
-        stopped = _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mkey, store)
+        stopped = _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mkey, store, cancel)
         computed = sum(1 for key in cells if not cells[key].cached)
 
     # 3. the table, in document order
@@ -608,14 +613,15 @@ def _options(settings: Settings, b, n_questions: int):
                        max_tokens=min(room, int(cap)) if not settings.thinking else None)
 
 
-def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mkey, store) -> bool:
+def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mkey, store, cancel=None) -> bool:
     """One call per document with open questions, `concurrency` at a time; each document's cells recorded as
-    its call returns. Returns True when stopped early by `limit`. A key or balance error stops the run."""
+    its call returns. Returns True when stopped early by `limit` or `cancel`. A key or balance error stops the run."""
     stop = threading.Event()
     seconds: list[float] = []
     planned = 0
     jobs = []
     stopped = False
+    cancelled: list = []
     for d in todo_docs:
         its = items_of(d)
         if limit is not None and planned + len(its) > limit:
@@ -628,6 +634,9 @@ def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mke
             break
 
     def one(d, its):
+        if not stop.is_set() and cancel is not None and cancel():
+            stop.set()
+            cancelled.append(d)
         if stop.is_set():
             return d, its, None, None, "stopped"
         messages, passages = document_messages(d, its, store=store)
@@ -663,7 +672,7 @@ def _run_calls(settings, b, todo_docs, items_of, record, limit, concurrency, mke
     _remember_calls(settings, mkey, seconds)
     if fatal is not None:
         raise fatal
-    return stopped
+    return stopped or bool(cancelled)
 
 
 def _estimate(settings, b, docs, qs, todo_docs, items_of, n_cached, t_retrieval, concurrency, mkey,

@@ -1,5 +1,5 @@
-"""The MCP face: tools search / ask / summarize / compare / review / list_documents / page, documents and pages (text and
-image) as resources.
+"""The MCP face: tools search / ask / summarize / compare / review (and review_status / review_cancel /
+review_resume) / list_documents / page, documents and pages (text and image) as resources.
 
 Built on the official SDK's MCPServer. Over stdio (`longdoc mcp`) it acts as the local operator on the
 chosen matter, or — with LONGDOC_TOKEN set — as that token (its matter, its role). Over streamable HTTP
@@ -171,7 +171,7 @@ def build(settings: Settings, *, http: bool, principal: access.Principal | None 
         while not job.finished and anyio.current_time() < deadline:
             await anyio.sleep(0.5)
             job = await _call(review_jobs.get, s, job.id)
-        if job.finished and job.state in ("ready", "stopped"):
+        if job.finished and job.state in ("ready", "stopped") and await _call(review_jobs.has_table, s, job.id):
             return {"job": job.as_dict(), **(await _call(review_jobs.table_json, s, job.id))}
         return {"job": job.as_dict()}
 
@@ -180,9 +180,21 @@ def build(settings: Settings, *, http: bool, principal: access.Principal | None 
         """A review's progress (documents done of total, state); its table (as `longdoc review --json`) when ready."""
         s = face.scoped(ctx, matter)
         job = await _call(review_jobs.get, s, job_id)
-        if table and job.state in ("ready", "stopped"):
+        if table and job.state in ("ready", "stopped") and await _call(review_jobs.has_table, s, job.id):
             return {"job": job.as_dict(), **(await _call(review_jobs.table_json, s, job.id))}
         return {"job": job.as_dict()}
+
+    @server.tool()
+    async def review_cancel(ctx: Context, job_id: str, matter: str | None = None) -> dict:
+        """Stop a running review: it ends "stopped" with the cells done so far (review_resume computes the rest)."""
+        s = face.scoped(ctx, matter)
+        return {"job": (await _call(review_jobs.cancel, s, job_id, 10.0)).as_dict()}
+
+    @server.tool()
+    async def review_resume(ctx: Context, job_id: str, matter: str | None = None) -> dict:
+        """Start a stopped or failed review again: only its missing cells are computed."""
+        s = face.scoped(ctx, matter)
+        return {"job": (await _call(review_jobs.resume, s, job_id)).as_dict()}
 
     @server.resource("longdoc://{matter}/documents", mime_type="application/json")
     async def documents_resource(matter: str, ctx: Context) -> str:

@@ -5,11 +5,15 @@ another terminal or the API sees the same progress: the running process rewrites
 each document completes, and every face reads it. The records live inside the matter's own folder
 (`<data>/review/jobs/<id>.json`), so one matter's reviews are never listed or read from another. Whether the
 process still lives is read from its pid (a record left "running" by a killed process reads "interrupted", and
-can be resumed: the cell cache makes the resumed run compute only the missing cells).
+can be resumed: the cell cache makes the resumed run compute only the missing cells). Every rewrite of a record
+holds its lock file (`<id>.lock`, fcntl), so a conditional change (`update(..., when=...)`) is one step: two
+readers noticing the same dead process claim its restart once. A stop request is a file beside the record
+(`<id>.cancel`), never a field the running process could overwrite with its own older copy.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import socket
@@ -47,6 +51,7 @@ class ReviewJob:
     created_at: str = ""
     updated_at: str = ""
     runs: int = 0  # how many times it was started (1 + resumes)
+    recoveries: int = 0  # restarts after its process died, since it was last started by someone
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -125,16 +130,57 @@ def get(settings: Settings, job_id: str) -> ReviewJob | None:
     return ReviewJob(**{k: v for k, v in data.items() if k in _FIELDS})
 
 
-def update(settings: Settings, job_id: str, **changes) -> ReviewJob | None:
-    """Rewrite the record with `changes` (only the process running the job writes while it runs)."""
-    job = get(settings, job_id)
-    if job is None:
+class _Locked:
+    """The record's lock file held (fcntl, exclusive) for one read-modify-write: writers in other processes wait."""
+
+    def __init__(self, settings: Settings, job_id: str):
+        p = _path(settings, job_id)
+        assert p is not None
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(p.with_name(f"{job_id}.lock"), "a")
+
+    def __enter__(self) -> _Locked:
+        fcntl.flock(self._f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fcntl.flock(self._f, fcntl.LOCK_UN)
+        self._f.close()
+
+
+def update(settings: Settings, job_id: str, when=None, **changes) -> ReviewJob | None:
+    """Rewrite the record with `changes`, under its lock. With `when` (a test of the record as it is now) the
+    change is made only when it holds — None otherwise: a claim that only one of several writers wins."""
+    if _path(settings, job_id) is None:
         return None
-    for k, v in changes.items():
-        setattr(job, k, v)
-    job.updated_at = now_iso()
-    _write(settings, job)
-    return job
+    with _Locked(settings, job_id):
+        job = get(settings, job_id)
+        if job is None or (when is not None and not when(job)):
+            return None
+        for k, v in changes.items():
+            setattr(job, k, v)
+        job.updated_at = now_iso()
+        _write(settings, job)
+        return job
+
+
+def cancel_path(settings: Settings, job_id: str) -> Path:
+    p = _path(settings, job_id)
+    assert p is not None
+    return p.with_name(f"{job_id}.cancel")
+
+
+def request_cancel(settings: Settings, job_id: str) -> None:
+    """Ask the running process to stop (it checks between documents)."""
+    cancel_path(settings, job_id).touch()
+
+
+def cancel_requested(settings: Settings, job_id: str) -> bool:
+    return cancel_path(settings, job_id).exists()
+
+
+def clear_cancel(settings: Settings, job_id: str) -> None:
+    cancel_path(settings, job_id).unlink(missing_ok=True)
 
 
 def list_jobs(settings: Settings, limit: int = 20) -> list[ReviewJob]:

@@ -100,6 +100,48 @@ def test_api_review_job_gives_the_cli_table_and_its_files(samples_api):
     assert stable(json.loads(r.stdout)) == stable(table)
 
 
+def test_api_cancels_a_running_review_and_a_dead_one_restarts_by_itself(samples_api):
+    """POST …/cancel asks the review's process to stop; one whose process died is started again by the next
+    status read (here a record held by a stand-in process, then killed: as a crash leaves it)."""
+    import subprocess
+
+    import httpx
+
+    from app.library import review_records
+
+    url, home, token, s = samples_api
+    holder = subprocess.Popen(["sleep", "600"], start_new_session=True)
+    try:
+        with httpx.Client(base_url=url, timeout=180) as c:
+            def held() -> str:
+                job = review_records.create(s, [LAW], None, {"budget": 16000, "k": None, "concurrency": 4})
+                review_records.update(s, job.id, status="running", pid=holder.pid, host=review_records.HOST,
+                                      done=1, total=4, runs=1)
+                return job.id
+
+            stop_id, dead_id = held(), held()
+            r = c.post(f"/v1/matters/default/reviews/{stop_id}/cancel", headers=auth(token))
+            assert r.status_code == 202 and r.json()["state"] == "running", r.text
+            assert r.json()["message"] == "stopping on request"
+            holder.kill()
+            holder.wait()
+            stopped = c.get(f"/v1/matters/default/reviews/{stop_id}", headers=auth(token)).json()
+            assert stopped["state"] == "stopped" and stopped["recoveries"] == 0, stopped  # not restarted
+            restarted = c.get(f"/v1/matters/default/reviews/{dead_id}", headers=auth(token)).json()
+            assert restarted["state"] != "interrupted" and restarted["recoveries"] == 1, restarted
+            done = wait_review(c, "default", dead_id, token)
+            assert done["state"] == "ready" and done["runs"] == 2 and done["done"] == done["total"], done
+            r = c.post(f"/v1/matters/default/reviews/{stop_id}/resume", headers=auth(token))
+            assert r.status_code == 202, r.text
+            assert wait_review(c, "default", stop_id, token)["state"] == "ready"
+            again = c.post(f"/v1/matters/default/reviews/{stop_id}/cancel", headers=auth(token))
+            assert again.status_code == 202 and again.json()["state"] == "ready"  # finished: left as it is
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
 def test_api_ask_answers_a_whole_library_question_with_the_review(samples_api):
     import httpx
 
@@ -128,6 +170,9 @@ def test_a_review_in_one_matter_is_invisible_from_another(api):
                      f"/v1/matters/beta/reviews/{a_job}/table", f"/v1/matters/alpha/reviews/{a_job}/table",
                      f"/v1/matters/alpha/reviews/{a_job}/export"):
             assert c.get(path, headers=b).status_code == 404, path
+        for path in (f"/v1/matters/beta/reviews/{a_job}/cancel", f"/v1/matters/alpha/reviews/{a_job}/cancel",
+                     f"/v1/matters/beta/reviews/{a_job}/resume"):
+            assert c.post(path, headers=b).status_code == 404, path
         assert c.post("/v1/matters/alpha/reviews", headers=b, json={"questions": [LAW]}).status_code == 404
         assert c.get("/v1/matters/beta/reviews", headers=b).json()["reviews"] == []
         r = c.post("/v1/matters/beta/reviews", headers=b, json={"questions": [LAW]})
@@ -152,6 +197,10 @@ def test_a_review_in_one_matter_is_invisible_from_another(api):
             assert other.is_error
             other = await client.call_tool("review_status", {"job_id": a_job, "matter": "alpha"})
             assert other.is_error
+            stopped = _data(await client.call_tool("review_cancel", {"job_id": got["job"]["id"]}))
+            assert stopped["job"]["state"] == "ready"  # it had finished: left as it is
+            assert (await client.call_tool("review_cancel", {"job_id": a_job})).is_error
+            assert (await client.call_tool("review_resume", {"job_id": a_job, "matter": "alpha"})).is_error
 
     anyio.run(main)
 
@@ -173,6 +222,7 @@ def test_review_routes_refuse_bad_input_with_a_clear_4xx(api):
             for tail in ("", "/table", "/export"):
                 r = c.get(f"/v1/matters/alpha/reviews/{jid}{tail}", headers=a)
                 assert r.status_code in (404, 422) and "error" in r.json(), (jid, tail, r.status_code, r.text)
-            r = c.post(f"/v1/matters/alpha/reviews/{jid}/resume", headers=a)
-            assert r.status_code in (404, 405, 422), (jid, r.status_code)
+            for tail in ("/resume", "/cancel"):
+                r = c.post(f"/v1/matters/alpha/reviews/{jid}{tail}", headers=a)
+                assert r.status_code in (404, 405, 422), (jid, tail, r.status_code)
         assert c.post("/v1/matters/alpha/reviews", json={"questions": ["q"]}).status_code == 401

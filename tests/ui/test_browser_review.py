@@ -147,10 +147,10 @@ def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
     assert wb["evidence"].max_row == 7  # a header and one row per cell
 
 
-def test_a_running_review_shows_after_a_reload_and_an_interrupted_one_resumes(review_ui):
+def test_a_running_review_shows_after_a_reload_stops_on_request_and_resumes(review_ui):
     """A review mid-way in another process (its record says running, 1 of 3 documents, held by a live process):
-    a new browser session shows its progress; when that process dies the page says interrupted by itself, and
-    Resume finishes it."""
+    a new browser session shows its progress; Stop asks its process to stop, and when it has (here: dies) the
+    page says stopped by itself — not restarted, as a crashed review would be — and Resume finishes it."""
     import subprocess
 
     from playwright.sync_api import sync_playwright
@@ -181,9 +181,13 @@ def test_a_running_review_shows_after_a_reload_and_an_interrupted_one_resumes(re
                 _idle(page)
                 _area(page, "Review")
                 page.get_by_text("Review running: 1/3 documents").first.wait_for()
+                page.get_by_role("button", name="Stop").click()
+                _idle(page)
+                assert review_records.cancel_requested(s, job.id)
                 holder.kill()
                 holder.wait()
-                page.get_by_text("Review interrupted").first.wait_for()  # the page polls the record by itself
+                page.get_by_text("Review stopped").first.wait_for()  # the page polls the record by itself
+                _shot(page, "24-review-stopped")
                 page.get_by_role("button", name="Resume").click()
                 page.get_by_text("Review ready: 3/3 documents").first.wait_for()
                 _idle(page)

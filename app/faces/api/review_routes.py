@@ -54,17 +54,28 @@ def list_reviews(request: Request, who: Caller, m: str) -> dict:
 
 @router.get("/matters/{m}/reviews/{job_id}", tags=["review"])
 def get_review(request: Request, who: Caller, m: str, job_id: str) -> dict:
-    """A review's progress: state (queued, retrieving, running, ready, stopped, failed, interrupted), documents
-    done of total, the document last computed."""
+    """A review's progress: state (queued, retrieving, running, ready, stopped, failed), documents done of
+    total, the document last computed. A review whose process died is started again by this read."""
     s = _scoped(request, who, m)
     return review_jobs.get(s, job_id).as_dict()
 
 
 @router.post("/matters/{m}/reviews/{job_id}/resume", tags=["review"], status_code=202)
 def resume_review(request: Request, who: Caller, m: str, job_id: str) -> dict:
-    """Start an interrupted or stopped review again: only its missing cells are computed."""
+    """Start a stopped or failed review again: only its missing cells are computed. (An interrupted one — its
+    process died — is started again by itself when its status is read, up to LONGDOC_REVIEW_RETRIES times.)"""
     s = _scoped(request, who, m)
     return review_jobs.resume(s, job_id).as_dict()
+
+
+@router.post("/matters/{m}/reviews/{job_id}/cancel", tags=["review"], status_code=202)
+def cancel_review(request: Request, who: Caller, m: str, job_id: str,
+                  wait_s: float = Query(0.0, ge=0, le=30)) -> dict:
+    """Stop a running review before its next document: it ends "stopped" with the cells done so far (resume
+    computes the rest). Returns its record (state "stopped", or still running with message "stopping on request"
+    until its process stops; `wait_s` waits up to that long)."""
+    s = _scoped(request, who, m)
+    return review_jobs.cancel(s, job_id, wait_s=wait_s).as_dict()
 
 
 @router.get("/matters/{m}/reviews/{job_id}/table", tags=["review"])

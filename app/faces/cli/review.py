@@ -1,11 +1,14 @@
-"""`longdoc review` and `longdoc eval review` (registered on import): the review grid of issue 23.
+"""`longdoc review`, `longdoc reviews` and `longdoc eval review` (registered on import): the review grid of issue 23.
 
-Prints; the work is in app.answer.review (the use case) and app.answer.review_eval (the measures).
+Prints; the work is in app.answer.review (the use case), app.answer.review_jobs (reviews run as jobs: `review
+--background`, `reviews` to list, show, stop and resume them — the records the API and the UI read) and
+app.answer.review_eval (the measures).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import typer
@@ -14,9 +17,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.answer import review_jobs
 from app.answer.review import DEFAULT_BUDGET, export, review
 from app.answer.review_eval import run_review_eval
 from app.faces.cli.fail import guard as _guard
+from app.faces.cli.fail import usage as _usage
 from app.faces.cli.retrieval import eval_app
 from app.faces.cli.root import cli, settings
 
@@ -42,6 +47,7 @@ def review_cmd(
     k: int = typer.Option(0, "--k", min=0, help="Evidence chunks per cell instead of a token budget."),
     concurrency: int = typer.Option(16, "--concurrency", min=1, max=2500, help="Model calls in flight at once."),
     limit: int = typer.Option(0, "--limit", min=0, help="Stop after N new cells (the rest on the next run)."),
+    background: bool = typer.Option(False, "--background", help="Run it as a job and print its id at once (follow it with `longdoc reviews ID`)."),
 ) -> None:
     """Review the library: each question asked of each document, one cited cell each (verdict, answer, evidence
     with its page). Cells are cached: a second run, a new question or a new document computes only what is new."""
@@ -53,6 +59,17 @@ def review_cmd(
         if dry_run:
             table = review(s, qs, _refs(docs), **size, dry_run=True, concurrency=concurrency)
             _print_estimate(table, as_json)
+            return
+        if background:
+            if limit or export_to is not None:
+                _usage("--background runs the whole review as a job: no --limit or --export (export it with "
+                       "`longdoc reviews ID --export FILE` when it is ready)")
+            job = review_jobs.start(s, qs, _refs(docs), budget=budget or None, k=k or None, concurrency=concurrency)
+            if as_json:
+                print(json.dumps(job.as_dict(), ensure_ascii=False))
+            else:
+                print(job.id)
+                err.print(f"review started: follow it with `longdoc reviews {job.id[:12]}`")
             return
         quiet = as_json or not err.is_terminal
         with Progress(TextColumn("[bold]review[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -74,6 +91,85 @@ def review_cmd(
         print_table(table)
 
     _guard(body)
+
+
+_COLOUR = {"ready": "green", "failed": "red", "stopped": "yellow", "queued": "dim", "retrieving": "cyan",
+           "running": "cyan", "interrupted": "red"}
+
+
+@cli.command("reviews")
+def reviews_cmd(
+    job_id: str | None = typer.Argument(None, help="A review's id (or its first 6+ characters): show that one."),
+    as_json: bool = typer.Option(False, "--json", help="Print the record(s) as JSON (as the API answers)."),
+    cancel: bool = typer.Option(False, "--cancel", help="Stop that review: the cells done so far are kept."),
+    resume: bool = typer.Option(False, "--resume", help="Start that (stopped or failed) review again: only its missing cells are computed."),
+    wait: bool = typer.Option(False, "--wait", help="Follow that review until it ends, then print its table."),
+    export_to: Path | None = typer.Option(None, "--export", help="Write that review's table: review.xlsx | .csv | .md | .docx | .json"),
+    limit: int = typer.Option(20, "--limit", min=1, help="The newest N reviews."),
+) -> None:
+    """List this matter's reviews (state, documents done of total), or show, stop, resume or export one. Reading
+    a review whose process died starts it again (up to LONGDOC_REVIEW_RETRIES times)."""
+
+    def body():
+        s = settings()
+        if job_id is None:
+            if cancel or resume or wait or export_to is not None:
+                _usage("--cancel, --resume, --wait and --export need a review id (see `longdoc reviews`)")
+            listed = review_jobs.list_reviews(s, limit)
+            if as_json:
+                print(json.dumps({"matter": s.matter, "reviews": [j.as_dict() for j in listed]}, ensure_ascii=False))
+                return
+            _print_jobs(listed)
+            return
+        jid = review_jobs.resolve_id(s, job_id)
+        if cancel and resume:
+            _usage("--cancel or --resume, not both")
+        job = (review_jobs.cancel(s, jid, wait_s=30.0) if cancel else review_jobs.resume(s, jid) if resume
+               else review_jobs.get(s, jid))
+        if wait:
+            job = _follow(s, job)
+        if export_to is not None:
+            err.print(f"wrote {export(review_jobs.table(s, jid), export_to)}")
+        if as_json:
+            print(json.dumps(job.as_dict(), ensure_ascii=False))
+            return
+        _print_jobs([job])
+        if job.message:
+            out.print(f"[dim]{_esc(job.message)}[/dim]")
+        if wait and job.state in ("ready", "stopped") and review_jobs.has_table(s, jid):
+            print_table(review_jobs.table(s, jid))
+
+    _guard(body)
+
+
+def _follow(s, job):
+    """Poll the record (as the UI does) until the review ends, with a bar on a terminal."""
+    with Progress(TextColumn("[bold]review[/bold]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
+        task = bars.add_task(job.state, total=None)
+        while not job.finished:
+            bars.update(task, total=job.total or None, completed=job.done, description=f"{job.state} {job.doc}")
+            time.sleep(0.5)
+            job = review_jobs.get(s, job.id)
+    return job
+
+
+def _print_jobs(jobs) -> None:
+    if not jobs:
+        out.print("No reviews. Start one with: longdoc review \"QUESTION\" --background")
+        return
+    t = Table(show_lines=False)
+    for col, kw in (("id", {"no_wrap": True, "min_width": 12}), ("state", {"no_wrap": True}),
+                    ("documents", {"justify": "right", "no_wrap": True}), ("cells", {"justify": "right"}),
+                    ("questions", {"overflow": "fold", "max_width": 60}), ("started", {}), ("updated", {})):
+        t.add_column(col, **kw)
+    for j in jobs:
+        c = _COLOUR.get(j.state, "")
+        state = f"[{c}]{j.state}[/{c}]" if c else j.state
+        cells = f"{j.computed} new, {j.cached} cached" if j.state in ("ready", "stopped") else ""
+        t.add_row(j.id[:12], state, f"{j.done}/{j.total or '?'}", cells, _esc(" · ".join(j.questions)),
+                  j.created_at[5:16].replace("T", " "), j.updated_at[5:19].replace("T", " "))
+    out.print(t)
 
 
 def _print_estimate(table, as_json: bool) -> None:

@@ -317,6 +317,8 @@ ZH: dict[str, str] = {
     "Review {state}: {done}/{total} documents": "审阅{state}：{done}/{total} 份文档",
     " · last: {doc}": " · 最近：{doc}",
     "Resume (computes only the missing cells)": "继续（只计算缺少的单元格）",
+    "Stop": "停止",
+    "Stop the review: the cells done so far are kept, and Resume computes the rest": "停止审阅：保留已完成的单元格，“继续”会计算其余部分",
     "The review failed: {message}": "审阅失败：{message}",
     "document": "文档",
     "p.{page}": "第 {page} 页",

@@ -5,6 +5,7 @@ price now and at the other rate, time) comes first; Run starts a review job (app
 per-document progress is read from its record, so a page reload finds it again (the matter's latest review is
 shown when this session has none). The finished grid has questions as columns and documents as rows; a cell's
 page button opens the page view with the clause highlighted; the table downloads as XLSX, CSV or Markdown.
+Stop (beside the progress) ends the run with the cells done so far; Resume computes the rest.
 """
 
 from __future__ import annotations
@@ -95,8 +96,12 @@ def _status_line(job) -> str:
 @st.fragment(run_every=POLL_S)
 def _live(settings, job_id: str) -> None:
     """Re-read the job's record every second while it runs; a full rerun draws the grid when it ends."""
-    job = review_jobs.get(settings, job_id)
-    st.progress(min(1.0, job.done / job.total) if job.total else 0.0, text=_status_line(job))
+    job = review_jobs.get(settings, job_id)  # a job whose process died is started again by this read
+    bar, stop = st.columns([7, 1], vertical_alignment="bottom")
+    bar.progress(min(1.0, job.done / job.total) if job.total else 0.0, text=_status_line(job))
+    stop.button(t("Stop"), key="rv_stop", icon=":material/stop:", width="stretch",
+                help=t("Stop the review: the cells done so far are kept, and Resume computes the rest"),
+                on_click=common.safe_callback(AREA)(review_jobs.cancel), args=(settings, job_id))
     if job.finished:
         st.rerun()
 
@@ -153,7 +158,7 @@ def _draw_result(settings, job) -> None:
         if st.button(t("Resume (computes only the missing cells)"), key="rv_resume", icon=":material/replay:"):
             review_jobs.resume(settings, job.id)
             st.rerun()
-    if job.state not in ("ready", "stopped"):
+    if job.state not in ("ready", "stopped") or not review_jobs.has_table(settings, job.id):
         return
     cache = st.session_state.get("rv_table")
     if not cache or cache[0] != (job.id, job.updated_at):

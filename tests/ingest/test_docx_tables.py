@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.chunk import chunk_document
+from ingest.docx_render import pdf_page_texts, soffice
 from ingest.pdf import load_document
 from tests.fixtures.word import W_NS, _numbered, _numbering_xml
 
@@ -107,3 +108,21 @@ def test_a_value_question_is_answered_from_the_word_table_by_clause(schedule, tm
     assert "Table 3" in a.answer
     c = a.citations[0]
     assert c.text.startswith("| Instalment 2 | 2 March 2027 | 240,000 |") and c.pages == "cl. 12.2", (c.pages, c.text)
+
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
+def test_laid_out_by_libreoffice_the_table_answer_cites_its_rendered_page(schedule, tmp_path):
+    from app.answer.ask import ask
+    from app.config import load_settings
+    from app.library import documents as library
+    from ingest import originals
+
+    s = load_settings(env={}, home=tmp_path / "home", workers=0, docx_render="auto")
+    assert library.ingest(s, [schedule])[0].status == "ingested"
+    a = ask(s, "What is the amount of instalment 2?")
+    assert "Instalment 2 · Amount (EUR) = 240,000" in a.answer and "Table 3" in a.answer, a.answer
+    c = a.citations[0]
+    texts = pdf_page_texts(originals.original_path(s.originals_dir, c.doc_id))
+    printed_on = [n for n, t in enumerate(texts, start=1) if "240,000" in t]
+    assert printed_on and c.page_start <= printed_on[0] <= c.page_end and c.pages.startswith("p."), (c.pages, printed_on)

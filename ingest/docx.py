@@ -5,6 +5,11 @@ ingest.docx_numbering), tables as Markdown tables (a row per line, so the chunke
 rows whole), footnotes right after the paragraph that cites them ("[1] …"), tracked changes accepted
 (w:ins text kept, w:del and moved-from text out), comments and hidden text left out.
 
+Word tables become `ingest.tables.Table`s like a PDF's (header row, rows, caption and number when a
+paragraph next to the table prints "Table 3 …"), written with the same Markdown blocks (caption line, header,
+a row per line, a long table cut between rows with its header repeated) and listed in ParsedDocument.tables
+with their spans, so the chunker ends a chunk at each table block and never cuts inside a row.
+
 Pages: when LibreOffice is there (ingest.docx_render) the file is laid out as a PDF and every block is
 placed on the rendered page where its words appear, so a citation names the page a Word user prints.
 Without it, each numbered clause starts a "page" labelled "cl. 12.3": the citation then shows the
@@ -22,6 +27,7 @@ from ingest.docx_numbering import Numbering, W
 from ingest.docx_package import check_word_file
 from ingest.docx_render import pdf_page_texts, render_pdf
 from ingest.structure import detect_headings, guess_domain, guess_title
+from ingest.tables import _CAPTION, Table
 from ingest.types import FAILED, NO_TEXT, Heading, IngestError, Page, ParsedDocument
 
 BLOCK_SEP = "\n\n"
@@ -47,6 +53,7 @@ class Block:
     full_label: str = ""  # with its parents where the printed one omits them ("12.3(a)")
     level: int = 0  # 1 = top
     notes: list[str] = field(default_factory=list)  # footnote ids cited in this paragraph
+    table: Table | None = None  # kind "table": the table (its text is table.blocks() joined by BLOCK_SEP)
 
 
 _SUBITEM = re.compile(r"^\(?[A-Za-z0-9]{1,6}\)$")
@@ -136,26 +143,33 @@ def _heading_levels(styles_el) -> dict[str, int]:
 
 
 # ---- tables --------------------------------------------------------------------------------------
-def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
-
-
-def _table_markdown(tbl, para_text) -> str:
+def _table_rows(tbl, para_text) -> list[list[str]]:
+    """The table's rows of cell texts (a cell's paragraphs joined by a space), short rows padded."""
     rows: list[list[str]] = []
     for tr in tbl.findall(W + "tr"):
         cells = []
         for tc in tr.findall(W + "tc"):
             parts = [para_text(p) for p in tc.iter(W + "p")]
-            cells.append(_cell(" ".join(t for t in parts if t)))
+            cells.append(" ".join(" ".join(t for t in parts if t).split()))
         if cells:
             rows.append(cells)
-    if not rows:
-        return ""
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    lines = ["| " + " | ".join(rows[0]) + " |", "| " + " | ".join(["---"] * width) + " |"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows[1:]]
-    return "\n".join(lines)
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]
+
+
+def _table_block(table: Table) -> Block:
+    return Block("table", BLOCK_SEP.join(table.blocks()), table=table)
+
+
+def _caption_of(b: Block) -> str:
+    """The paragraph's text when it is a table caption ("Table 3 – Payment schedule"), else ""."""
+    return b.text if b.kind == "para" and not b.label and len(b.text) <= 300 and _CAPTION.match(b.text) else ""
+
+
+def _with_caption(table: Table, caption: str) -> Table:
+    m = _CAPTION.match(caption)
+    table.caption, table.number = caption, f"Table {m.group(2)}" if m else ""
+    return table
 
 
 # ---- the document --------------------------------------------------------------------------------
@@ -227,6 +241,11 @@ def read_blocks(path: Path) -> tuple[list[Block], dict]:
             ref_lines.append(f"[{note_no}] {notes_text[kind].get(nid, '')}".rstrip())
         if not text:
             return
+        last = blocks[-1] if blocks else None
+        if (not label and not hlevel and not ref_lines and last is not None and last.table is not None and not last.table.caption
+                and _caption_of(Block("para", text))):  # a caption below its table
+            blocks[-1] = _table_block(_with_caption(last.table, text))
+            return
         if label:
             printed, ilvl = label
             parent = stack.get(ilvl - 1, "") if ilvl > 0 else ""
@@ -248,9 +267,12 @@ def read_blocks(path: Path) -> tuple[list[Block], dict]:
             if el.tag == W + "p":
                 paragraph(el)
             elif el.tag == W + "tbl":
-                md = _table_markdown(el, para_text_only)
-                if md:
-                    blocks.append(Block("table", md))
+                rows = _table_rows(el, para_text_only)
+                if rows:
+                    table = Table(page=0, bbox=(0.0, 0.0, 0.0, 0.0), rows=rows)
+                    if blocks and _caption_of(blocks[-1]):  # "Table 3 …" just above: the table's title line
+                        _with_caption(table, blocks.pop().text)
+                    blocks.append(_table_block(table))
             elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "ins", W + "moveTo"):
                 walk(el)
 
@@ -351,6 +373,7 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
     inner: Heading | None = None  # the innermost heading in force
     after_table: Heading | None = None  # … when the block before was a table
     tables = 0
+    placed: list[Table] = []
     for n, idx in enumerate(per_page, start=1):
         at = offset
         parts: list[str] = []
@@ -363,13 +386,21 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
                 # a table starts a (sub)section of its own: the chunker breaks before it, so it tends to be a
                 # chunk of its own, and its citation names it ("12.2 The instalments … > Table 1")
                 tables += 1
-                header = " · ".join(c.strip() for c in b.text.split("\n", 1)[0].strip("| ").split(" | "))
-                headings.append(Heading(at, min(9, inner.level + 1), f"Table {tables}: {header}"[:80]))
+                title = b.table.caption if b.table is not None and b.table.caption else \
+                    f"Table {tables}: " + " · ".join(b.table.header() if b.table is not None else ())
+                headings.append(Heading(at, min(9, inner.level + 1), title[:80]))
                 after_table = inner
             elif after_table is not None:  # prose after the table belongs to the section around it again
                 headings.append(Heading(at, after_table.level, after_table.title))
             if b.kind != "table":
                 after_table = None
+            if b.table is not None:  # where its blocks lie in the document text (the chunker cuts there)
+                b.table.page, b.table.spans, k = n, [], 0
+                for piece in b.table.blocks():
+                    k = b.text.index(piece, k)
+                    b.table.spans.append((at + k, at + k + len(piece)))
+                    k += len(piece)
+                placed.append(b.table)
             parts.append(b.text)
             at += len(b.text) + len(BLOCK_SEP)
         text = BLOCK_SEP.join(parts)
@@ -386,6 +417,7 @@ def load_docx(path: Path, *, doc_id: str, size: int, render: str = "auto", max_p
         doc_id=doc_id, file=path.name, path=str(path), title=title, domain=domain, text=full,
         pages=tuple(pages), page_count=len(pages), headings=tuple(headings),
         metadata={**meta, "first_lines": first_lines}, page_labels=tuple(labels), page_labels_source=source,
+        tables=tuple(placed),
     )
 
 

@@ -1,4 +1,5 @@
-"""Exports users can hand on: Markdown, DOCX, PDF, JSON; CSV/XLSX for the comparison matrix.
+"""Exports users can hand on: Markdown, DOCX, PDF, JSON; CSV/XLSX for the comparison matrix; XLSX of the
+whole tables an answer cites (app/answer/table_export.py).
 
 Every file carries the title, date, documents (sha256, pages), backend/model or "extractive",
 usage, cost and the sources list mapping each citation label to document, page and passage.
@@ -19,6 +20,7 @@ from pathlib import Path
 from app.answer.printed_pages import display_text
 from app.answer.results import Answer, Matrix, Summary, checked_note
 from app.answer.table_blocks import body_parts, docx_table, has_table, markdown_body, pdf_table
+from app.answer.table_export import write_xlsx as write_tables_xlsx
 from app.answer.verbatim import answer_md_text, md_text, plain
 from app.errors import ExportError
 
@@ -28,6 +30,7 @@ EVIDENCE_SUFFIXES = (".docx", ".pdf")
 
 TEXT_SUFFIXES = (".md", ".docx", ".pdf", ".json")
 MATRIX_SUFFIXES = (".csv", ".xlsx")
+TABLES_SUFFIX = ".xlsx"  # … and for an answer's cited tables, whole (export(…, tables=cited_tables(…)))
 FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
@@ -441,11 +444,17 @@ def write_xlsx(m: Matrix, path: Path) -> None:
     wb.save(str(path))
 
 
-def export(result, path: str | Path, evidence: list | None = None) -> Path:
+def export(result, path: str | Path, evidence: list | None = None, tables: list | None = None) -> Path:
     """Write `result` to `path`; the suffix picks the format. Returns the path written.
-    `evidence` (app.pages.evidence_pages): the cited pages as highlighted images, appended to .docx/.pdf."""
+    `evidence` (app.pages.evidence_pages): the cited pages as highlighted images, appended to .docx/.pdf.
+    `tables` (app.answer.table_export.cited_tables): the whole tables an answer cites, for its .xlsx."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
+    if suffix == TABLES_SUFFIX and not isinstance(result, Matrix) and tables is not None:
+        if not tables:
+            raise ExportError("this answer cites no table: .xlsx holds the tables an answer cites",
+                              hint="use .md, .docx, .pdf or .json")
+        return _atomic(path, lambda p: write_tables_xlsx(tables, source_rows(result), p))
     if suffix in MATRIX_SUFFIXES and not isinstance(result, Matrix):
         raise ExportError(f"{suffix} export is for comparison matrices; use .md, .docx, .pdf or .json")
     if evidence is not None and suffix not in EVIDENCE_SUFFIXES:
@@ -462,11 +471,16 @@ def export(result, path: str | Path, evidence: list | None = None) -> Path:
     if suffix not in writers:
         allowed = ", ".join(TEXT_SUFFIXES + (MATRIX_SUFFIXES if isinstance(result, Matrix) else ()))
         raise ExportError(f"cannot export to '{path.name}': use one of {allowed}")
+    return _atomic(path, lambda p: writers[suffix](result, p))
+
+
+def _atomic(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write through a temporary name beside `path`, renamed when done: a failure leaves nothing half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".longdoc-", suffix=suffix, dir=str(path.parent))
+    fd, tmp = tempfile.mkstemp(prefix=".longdoc-", suffix=path.suffix.lower(), dir=str(path.parent))
     os.close(fd)
     try:
-        writers[suffix](result, Path(tmp))
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -106,7 +106,7 @@ class _Server(MCPServer):
             for d in docs:
                 extra.append(Resource(uri=f"longdoc://{name}/documents/{d.doc_id}", name=d.file,
                                       title=d.title or d.file, mime_type="text/plain",
-                                      description=f"{d.pages} pages · matter {name} · pages at …/pages/N"))
+                                      description=f"{library.page_count(d)} · matter {name} · pages at …/pages/N"))
         return ListResourcesResult(resources=base + extra)
 
 

@@ -22,6 +22,7 @@ from app.library.stores import forget_stores as forget_stores
 from app.library.stores import get_embedder_for as get_embedder_for
 from app.library.stores import get_store as get_store
 from ingest import originals
+from ingest.docx import LABELS_CLAUSES
 from ingest.docx_render import RENDER_MODES
 from ingest.embed import LazyEmbedder
 from ingest.pdf import TEXT_ENGINES, sha256_file
@@ -153,6 +154,17 @@ def routed_search(settings: Settings, query: str, doc_ids: list[str] | None, *, 
 SORTS = ("file", "title", "date", "ingested", "pages", "type")
 
 
+def page_unit(d: Document) -> str:
+    """What a document's "pages" are: "clauses" for a Word file read without LibreOffice (each numbered
+    clause is a "page", cited "cl. 12.3"), "pages" for everything else."""
+    return "clauses" if d.page_labels_source == LABELS_CLAUSES else "pages"
+
+
+def page_count(d: Document) -> str:
+    """"28 pages" / "28 clauses" — how lists show a document's length."""
+    return f"{d.pages} {page_unit(d)}"
+
+
 def profile_row(d: Document) -> dict:
     """One document as the library lists it: the registry row plus its profile's display fields."""
     p = d.profile
@@ -167,6 +179,7 @@ def profile_row(d: Document) -> dict:
         "court": p.court,
         "case_number": p.case_number,
         "pages": d.pages,
+        "page_unit": page_unit(d),
         "chunks": d.chunks,
         "ingested_at": d.ingested_at,
         "profile": p.present,
@@ -270,4 +283,5 @@ def document_json(doc: Document) -> dict:
     """A document as the API and MCP show it: without its path on the server's disk."""
     data = dataclasses.asdict(doc)
     data.pop("path", None)
+    data["page_unit"] = page_unit(doc)  # "clauses": `pages` counts a clause-paged Word file's clauses
     return data

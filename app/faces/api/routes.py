@@ -22,6 +22,7 @@ from app.answer.compare import compare as compare_documents
 from app.answer.export import export
 from app.answer.passages import packed_context, search_passages
 from app.answer.summarize import summarize as summarize_documents
+from app.answer.table_export import tables_for
 from app.config import Settings
 from app.faces import present
 from app.faces.api.http import error, principal
@@ -306,6 +307,7 @@ def compare(request: Request, who: Caller, m: str, body: CompareIn) -> dict:
 # ---- exports: the same results as files --------------------------------------------------------------
 
 TEXT_FORMATS = Literal["md", "docx", "pdf", "json"]
+ASK_FORMATS = Literal["md", "docx", "pdf", "json", "xlsx"]  # xlsx: the tables the answer cites, whole
 MATRIX_FORMATS = Literal["md", "docx", "pdf", "json", "csv", "xlsx"]
 
 
@@ -314,7 +316,7 @@ def _download(s: Settings, result, stem: str, fmt: str) -> FileResponse:
     folder = Path(s.out_dir) / "api"
     folder.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=folder))
-    path = export(result, tmp / f"{stem}.{fmt}")
+    path = export(result, tmp / f"{stem}.{fmt}", tables=tables_for(s, result, f".{fmt}"))
 
     def cleanup() -> None:
         path.unlink(missing_ok=True)
@@ -324,8 +326,8 @@ def _download(s: Settings, result, stem: str, fmt: str) -> FileResponse:
 
 
 @router.post("/matters/{m}/ask/export", tags=["exports"], response_class=FileResponse)
-def export_ask(request: Request, who: Caller, m: str, body: AskIn, format: TEXT_FORMATS = Query("md")):
-    """The answer as a file (.md .docx .pdf .json), like `longdoc ask --export`."""
+def export_ask(request: Request, who: Caller, m: str, body: AskIn, format: ASK_FORMATS = Query("md")):
+    """The answer as a file (.md .docx .pdf .json; .xlsx: the tables it cites), like `longdoc ask --export`."""
     s = _scoped(request, who, m)
     return _download(s, _ask(s, body.model_copy(update={"dry_run": False})), "answer", format)
 

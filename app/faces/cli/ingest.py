@@ -161,7 +161,8 @@ DOC_COLUMNS = [
     Column("parties", lambda d: "; ".join((d.profile.parties or d.profile.authors)[:3]), drop=5, flex=True,
            min_width=14),  # a paper's authors
     Column("date", lambda d: d.profile.date, drop=6),
-    Column("pages", lambda d: str(d.pages), justify="right"),
+    Column("pages", lambda d: str(d.pages) if library.page_unit(d) == "pages" else library.page_count(d),
+           justify="right"),  # "28 clauses": a Word file read without LibreOffice
     Column("chunks", lambda d: str(d.chunks) + ("" if d.status == "ready" else "*"), drop=4, justify="right"),
     Column("ingested at", lambda d: d.ingested_at.replace("T", " ")[:16], drop=3),
     Column("file", lambda d: d.file, flex=True, min_width=28, middle=True, grow=1),  # what --docs takes
@@ -202,7 +203,9 @@ def docs_cmd(
     if any(d.status != "ready" for d in docs):
         out.print("* vectors still being computed: found by keyword search and whole-document packing until then",
                   highlight=False)
-    out.print(f"{len(docs)} documents, {sum(d.pages for d in docs)} pages, {sum(d.chunks for d in docs)} chunks")
+    clauses = sum(d.pages for d in docs if library.page_unit(d) == "clauses")
+    out.print(f"{len(docs)} documents, {sum(d.pages for d in docs) - clauses} pages, "
+              + (f"{clauses} clauses, " if clauses else "") + f"{sum(d.chunks for d in docs)} chunks")
 
 
 @cli.command("describe")

@@ -32,8 +32,9 @@ from app.answer.export import (
 )
 from app.answer.pages import evidence_pages
 from app.answer.printed_pages import display_text
-from app.answer.results import checked_note
+from app.answer.results import CLAUSE_MARK, checked_note
 from app.answer.summarize import STYLES, summarize
+from app.answer.table_export import tables_for
 from app.faces import present
 from app.faces.cli.fail import fail, guard
 from app.faces.cli.review import print_table as print_review_table
@@ -109,7 +110,8 @@ def _print_citations(citations) -> None:
         mark = "[green]✓[/green]" if c.verified else "[red]✗[/red]"
         where = f"{c.file}, {c.pages}" if c.file else "not in the context"
         sec = f" · {c.section}" if c.section else ""
-        out.print(f" {mark} [{c.label}] {where}{sec}")
+        label = c.display_label if CLAUSE_MARK in (c.printed_start or "") else c.label  # "D1 cl. 12.3", not "D1 p.14"
+        out.print(f" {mark} [{label}] {where}{sec}")
 
 
 def _print_route(route) -> None:
@@ -147,7 +149,7 @@ def _export(result, path: Optional[Path], page_images: bool = False) -> None:
         if path.suffix.lower() not in EVIDENCE_SUFFIXES:
             raise ExportError(f"--page-images goes with a .docx or .pdf export, not {path.suffix or path.name}")
         evidence = evidence_pages(settings(), result)
-    written = export(result, path, evidence=evidence)
+    written = export(result, path, evidence=evidence, tables=tables_for(settings(), result, path.suffix))
     err.print(f"written: {written}" + (f" (with {sum(1 for e in evidence if e.path)} page image(s))" if evidence else ""))
 
 
@@ -160,7 +162,7 @@ def ask_cmd(
     effort: Optional[str] = typer.Option(None, "--effort", help="Thinking effort: low | high | max (with --thinking; default high)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show tokens and estimated cost; send nothing."),
-    export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json)."),
+    export_to: Optional[Path] = typer.Option(None, "--export", help="Also write the answer to FILE (.md .docx .pdf .json; .xlsx: the cited tables, whole)."),
     route_opt: Optional[bool] = typer.Option(None, "--route/--no-route", help="Read only the documents the question "
                                               "names (default: LONGDOC_ROUTING, on)."),
     page_images: bool = typer.Option(False, "--page-images", help="With a .docx/.pdf --export: append each cited page, the passage highlighted."),

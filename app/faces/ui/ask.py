@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import streamlit as st
 
 from app.answer.ask import ask
+from app.answer.export import export
 from app.answer.printed_pages import display_text
 from app.answer.results import checked_note
 from app.answer.session import backend, is_generative
 from app.answer.table_blocks import answer_md_tables
+from app.answer.table_export import XLSX_SUFFIX, tables_for
 from app.answer.verbatim import answer_md
 from app.faces import present
 from app.faces.ui import common
@@ -83,9 +88,32 @@ def draw_answer(settings, ans, key: str) -> None:
     if unsupported:
         st.warning(t("{n} sentence(s) are not backed by the passages they cite.", n=len(unsupported)))
     draw_citations(settings, ans.citations, key, common.query_terms(ans.rewritten_query or ans.question))
+    draw_tables_download(settings, ans, key)
     draw_coverage(ans.coverage)
     checked = checked_note(ans, t)
     st.caption(present.usage_line(ans) + (f" · {checked}" if checked else ""))
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def draw_tables_download(settings, ans, key: str) -> None:
+    """Under an answer that quotes a table row: the cited tables, whole, as XLSX (app/answer/table_export.py);
+    made once per answer (it reads the cited documents' text), kept in the session."""
+    if not any("|" in (c.text or "") for c in ans.citations):
+        return
+    made = st.session_state.setdefault("tables_xlsx", {})
+    mine = (key, ans.question, ans.answer)  # a key is reused once the chat is cleared
+    if mine not in made:
+        tables = tables_for(settings, ans, XLSX_SUFFIX)
+        data = b""
+        if tables:
+            with tempfile.TemporaryDirectory(prefix="longdoc-export-") as tmp:
+                data = export(ans, Path(tmp) / "tables.xlsx", tables=tables).read_bytes()
+        made[mine] = data
+    if made[mine]:
+        st.download_button(t("Download the cited tables (XLSX)"), data=made[mine], file_name="tables.xlsx",
+                           mime=XLSX_MIME, key=f"{key}_tables_xlsx", icon=":material/table:", on_click="ignore")
 
 
 def _send(settings, question: str) -> None:

@@ -194,6 +194,8 @@ ZH: dict[str, str] = {
     "Extractive summary (no model configured): central sentences quoted from the documents.":
         "摘录式摘要（未配置模型）：引用文档中的核心句子。",
     "Download {format}": "下载 {format}",
+    "Download the cited tables (XLSX)": "下载所引用的表格（XLSX）",
+    "{n} clauses": "{n} 个条款",
     # ---- compare --------------------------------------------------------------------------------------
     "Aspects, comma-separated (empty = the default set for the documents' domain)": "对比要点，以逗号分隔（留空 = 该领域的默认要点）",
     "governing law, term, termination, liability cap": "适用法律, 期限, 终止, 责任上限",

@@ -316,7 +316,7 @@ def _draw_documents(settings) -> None:
         who = "; ".join(row["parties"][:3]) + (" …" if len(row["parties"]) > 3 else "")
         c[1].markdown(f"{md(row['type'])}" + (f"  \n<small>{md(who)}</small>" if who else ""), unsafe_allow_html=True)
         c[2].markdown(md(row["date"] or "—"))
-        c[3].write(str(d.pages))
+        c[3].write(str(d.pages) if row["page_unit"] == "pages" else t("{n} clauses", n=d.pages))
         if d.status == "ready":
             c[4].write(str(d.chunks))
         else:  # askable by keywords and whole-document reading; semantic search once its vectors are in

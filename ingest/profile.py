@@ -65,7 +65,7 @@ _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
     r"\bas of\b|\beffective\b)|\n\s*\d+\.\s|\b(?:This|THIS)\s+(?:[A-Z][\w-]*\s+){0,4}(?:Agreement|AGREEMENT)\b")
-_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
+_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b|Hereafter\b|HEREAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
 _ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Prof|Avv|Ing|Hon|Messrs|Esq|Ltda|Pty|Pte|Plc|Bhd|"
                          r"S\.r\.l|S\.R\.L)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
@@ -92,7 +92,8 @@ _PARTY_CUT = re.compile(
     r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
     r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
     r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
-    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,\s*\d{2,}\s|\s+\d{2,}\s+(?![A-Z]{2,}\b)|,\s+(?:a|an)\s|;|"
+    r"\s+(?i:of)\s+(?=\d)|\s+of\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:House|Street|Road|Avenue|Building|Tower|Plaza|Centre|Center|Court)\b|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
            r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|KG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
@@ -476,8 +477,10 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     text = re.sub(r"(\b(?:laws?\s+of|incorporated\s+in|registered\s+in|organi[sz]ed\s+in|existing\s+in)\s+(?:the\s+)?"
                   r"[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)\s+and\s+(?=[A-Z])", r"\1 & ", text)
     text = re.sub(r"(?<=[\s:;,])\((?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\)\s+(?=[A-Z])", "", text)  # "BETWEEN: (1) X; and (2) Y"
+    # "…, through Ms. Pearl Kamdar a duly authorized person and Director of …, AND …": who signs, not a party
+    text = re.sub(r",?\s+through\s+(?:(?:Mr|Ms|Mrs|Dr)\.?\s+)?[A-Z][^,;()]{0,100},", ",", text)
     parties: list[str] = []
-    m = _BETWEEN.search(text[:3500])
+    m = _preamble_between(text[:3500])
     if m:
         seg = text[m.end(): m.end() + 1200]
         seg = seg[: min(_segment_end(seg), 900)]
@@ -517,7 +520,26 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     return out[:MAX_PARTIES]
 
 
-_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),\s+an?\s+"
+def _preamble_between(text: str) -> re.Match | None:
+    """The "between" that opens the list of parties: a cover or title line ("RATE FT-A AGREEMENT BETWEEN LG&E AND
+    TENNESSEE GAS PIPELINE COMPANY") often names them in short before the preamble names them in full, so a
+    "by and between", a "BETWEEN:" or a "between" after "made"/"entered into" is preferred to the first one."""
+    found = list(_BETWEEN.finditer(text))
+    recitals = re.search(r"\bWHEREAS\b|\bRECITALS?\b|\bBACKGROUND\b|\bWITNESSETH\b", text)
+    for m in found:
+        said = m.group(0).strip().lower()
+        before = text[max(0, m.start() - 120): m.start()]
+        if (recitals and m.start() > recitals.start()) or _EARLIER.search(before) or re.match(
+                r"(?:the\s+)?(?:part(?:y|ies)|us|them|itself)\b", text[m.end():], re.I):
+            continue  # an earlier agreement's parties, "between the parties"
+        if said.startswith("by and") or said.endswith(":") or re.search(
+                r"\b(?:made|entered\s+into|executed|dated|is)\b[^.]{0,120}$", before, re.I):
+            return m
+    return found[0] if found else None
+
+
+_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),?"
+                        r"(?:\s*\([^()]{1,60}\))?,\s+an?\s+"
                         r"(?:[A-Z][\w.-]*\s+){1,3}(?i:corporation|company|limited\s+liability\s+company|partnership|"
                         r"limited\s+partnership|bank|trust)\b")
 
@@ -539,7 +561,7 @@ def _split_parties(seg: str) -> list[str]:
                 i += amp.end()
                 start = i
                 continue
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]|,?\s+(?i:Inc|LLC|Ltd|Corp)\b))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -592,8 +614,9 @@ def _party_name(piece: str) -> str:
     piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
     # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
     piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
-    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
-    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
+    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)
+    piece = re.sub(r"^(?:Mr|Ms|Mrs|Miss|Dr|Messrs)\.?\s+(?=[A-Z])", "", piece)  # "Mr. Nirmal K. MINDA, s/o. …"  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
+    piece = re.sub(rf"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){{1,3}}(?=[A-Z])(?!(?i:{_SUFFIX})\b)", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")

@@ -476,6 +476,9 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     # "a company incorporated under the laws of England and Wales": the "and" of a jurisdiction joins no parties
     text = re.sub(r"(\b(?:laws?\s+of|incorporated\s+in|registered\s+in|organi[sz]ed\s+in|existing\s+in)\s+(?:the\s+)?"
                   r"[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)\s+and\s+(?=[A-Z])", r"\1 & ", text)
+    # "PARTIES (1) SHBV … (2) WASTE2ENERGY …", "BETWEEN: (1) WPP 2005 LIMITED (…) (2) JOHN ROGERS (…)": a numbered list
+    text = re.sub(r"\b(?:PARTIES|Parties)\s*:?\s*(?=\(1\)\s+[A-Z])", "BETWEEN: ", text)
+    text = re.sub(r"(?<=[\s:;,)])\s*(?:;\s*(?:and\s+)?)?\([2-9]\)\s+(?=[A-Z])", "; ", text)
     text = re.sub(r"(?<=[\s:;,])\((?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\)\s+(?=[A-Z])", "", text)  # "BETWEEN: (1) X; and (2) Y"
     # "…, through Ms. Pearl Kamdar a duly authorized person and Director of …, AND …": who signs, not a party
     text = re.sub(r",?\s+through\s+(?:(?:Mr|Ms|Mrs|Dr)\.?\s+)?[A-Z][^,;()]{0,100},", ",", text)
@@ -488,6 +491,10 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             name = _tidy_party(_party_name(piece))  # "iPAYMENT, INC. SPONSORSHIP AGREEMENT": the title after the name goes
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
+    labelled = labelled_parties(opening)
+    if len(labelled) >= 2 or (labelled and len(parties) < 2):
+        # "Party A: …", "Party B: …": a form's own list of its parties comes before what a "between" left
+        parties = [_clean_party(x, acronyms) for x in labelled] + parties
     if len(parties) < 2:
         # no "between": "Synchron, a California corporation …, and Rare Element Resources Ltd., a British Columbia
         # Corporation …, agree as follows" — a name followed by what kind of entity it is
@@ -517,6 +524,54 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             p = p[:-1]
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
             out.append(p)
+    return out[:MAX_PARTIES]
+
+
+_LABELLED = re.compile(r"(?:^|\s)(?:Party\s+[A-D1-4]|PARTY\s+[A-D1-4])\s*[:：]\s*(\S[^\n]{1,120})")
+
+
+def labelled_parties(opening: str) -> list[str]:
+    """Parties a form names on labelled lines ("Party A: Beijing Baidu Netcom Science and Technology Co., Ltd.",
+    then "Address: …"): the name runs to the line's end or to the next label."""
+    out = []
+    for m in _LABELLED.finditer(opening[:OPENING_CHARS]):
+        name = re.split(r"\s*\(|\s+(?:Party\s+[A-D1-4]|Address|Contact|Tel(?:ephone)?|Fax|Legal\s+representative|"
+                        r"Registered)\b\s*[:：]?", m.group(1))[0]
+        name = _tidy_party(name.strip(" ,;.") if not _ABBREV_END.search(name.strip(" ,;")[-6:]) else name.strip(" ,;"))
+        if name and not _BAD_PARTY.search(name) and name.lower() not in (o.lower() for o in out):
+            out.append(name)
+    return out
+
+
+_SIGNER = re.compile(r"^\s*By\s*:", re.I)
+
+
+def signature_parties(text: str) -> list[str]:
+    """Parties named only in the signature blocks: the entity line above "By: /s/ …" ("SCULPTOR CAPITAL LP" /
+    "By: /s/ Thomas Sipp"), or a person who signs in their own name ("/s/ Shelby J. Butterfield" with no entity
+    above). Read from the last pages, where a joint filing or a short form names its parties."""
+    lines = [x.strip() for x in text[-6000:].split("\n")]
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if _SIGNER.match(line):
+            above = next((x for x in reversed(lines[max(0, i - 3): i]) if x), "")
+            if (above and len(above.split()) <= 8 and not re.search(r"/s/|[:;]$|\bwitness|\bdated?\b|\d{3,}", above, re.I)
+                    and not (above.endswith(".") and not _ABBREV_END.search(above[:-1][-6:]))
+                    and (mostly_capitals(above, 3) or re.search(rf"\b{_SUFFIX}\b\.?$", above))):
+                name = _tidy_party(above.strip(" ,"))
+                if name and not _BAD_PARTY.search(name) and name not in out:
+                    out.append(name)
+            continue
+        m = re.match(r"^/s/\s*([A-Z].*)$", line)
+        above = next((x for x in reversed(lines[max(0, i - 2): i]) if x), "")
+        if m and not re.search(rf"\b{_SUFFIX}\b\.?$", above) and not mostly_capitals(above, 3):
+            words = m.group(1).split()
+            again = words.index(words[0], 1) if words[0] in words[1:] else len(words)
+            words = words[:again]  # "/s/ Shelby J. Butterfield Shelby J. Butterfield": the name typed under it
+            k = next((j for j, w in enumerate(words) if not re.fullmatch(r"[A-Z][\w'’-]*\.?", w)), len(words))
+            name = " ".join(words[:min(k, 4)])
+            if 2 <= min(k, 4) and name not in out:
+                out.append(name)
     return out[:MAX_PARTIES]
 
 
@@ -1055,6 +1110,9 @@ def profile_from_text(
     elif domain == "contract":
         title = contract_title(lines, opening, acronyms)
         parties = find_parties(opening, acronyms)
+        if len(parties) < 2:
+            known = {p.lower() for p in parties}
+            parties += [p for p in signature_parties(text) if p.lower() not in known][: MAX_PARTIES - len(parties)]
         doc_type = _agreement_kind(title) or "contract"
         abstract = _recitals(opening) or central_sentences(text)
     elif domain == "paper":
@@ -1068,6 +1126,8 @@ def profile_from_text(
     else:
         abstract = central_sentences(text)
         doc_type = domain or "other"
+        if domain == "other":
+            parties = signature_parties(text)  # a joint filing agreement: its parties sign it, one block each
     if not title:
         base = fallback_title or guess_title(meta_title, "\n".join(paper_title_lines(lines, vocab)), file, headings, domain)
         title = repair_spacing(base, vocab)

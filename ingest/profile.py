@@ -92,7 +92,7 @@ _PARTY_CUT = re.compile(
     r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
     r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
     r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
-    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,\s*\d{2,}\s|\s+\d{2,}\s+(?![A-Z]{2,}\b)|,\s+(?:a|an)\s|;|"
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+[sdwr]/o\b|,?\s+in\s+(?:his|her|its)\s+individual\b|,?\s+acting\b|,\s*\d{2,}\s|\s+\d{2,}\s+(?![A-Z]{2,}\b)|,\s+(?:a|an)\s|;|"
     r"\s+(?i:of)\s+(?=\d)|\s+of\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:House|Street|Road|Avenue|Building|Tower|Plaza|Centre|Center|Court)\b|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
@@ -537,7 +537,10 @@ def labelled_parties(opening: str) -> list[str]:
     for m in _LABELLED.finditer(opening[:OPENING_CHARS]):
         name = re.split(r"\s*\(|\s+(?:Party\s+[A-D1-4]|Address|Contact|Tel(?:ephone)?|Fax|Legal\s+representative|"
                         r"Registered)\b\s*[:：]?", m.group(1))[0]
-        name = _tidy_party(name.strip(" ,;.") if not _ABBREV_END.search(name.strip(" ,;")[-6:]) else name.strip(" ,;"))
+        name = name.strip(" ,;")
+        if name.endswith(".") and not _ABBREV_END.search(name[:-1][-6:]):
+            name = name[:-1]
+        name = _tidy_party(name)
         if name and not _BAD_PARTY.search(name) and name.lower() not in (o.lower() for o in out):
             out.append(name)
     return out
@@ -580,17 +583,21 @@ def _preamble_between(text: str) -> re.Match | None:
     TENNESSEE GAS PIPELINE COMPANY") often names them in short before the preamble names them in full, so a
     "by and between", a "BETWEEN:" or a "between" after "made"/"entered into" is preferred to the first one."""
     found = list(_BETWEEN.finditer(text))
-    recitals = re.search(r"\bWHEREAS\b|\bRECITALS?\b|\bBACKGROUND\b|\bWITNESSETH\b", text)
+    recitals = re.search(r"\b(?:WHEREAS|RECITALS?|Recitals?|BACKGROUND|Background|WITNESSETH)\b", text)
+    fair, cued = [], []
     for m in found:
         said = m.group(0).strip().lower()
         before = text[max(0, m.start() - 120): m.start()]
-        if (recitals and m.start() > recitals.start()) or _EARLIER.search(before) or re.match(
-                r"(?:the\s+)?(?:part(?:y|ies)|us|them|itself)\b", text[m.end():], re.I):
+        if _EARLIER.search(before) or re.match(r"(?:the\s+)?(?:part(?:y|ies)|us|them|itself)\b", text[m.end():], re.I):
             continue  # an earlier agreement's parties, "between the parties"
+        fair.append(m)
         if said.startswith("by and") or said.endswith(":") or re.search(
                 r"\b(?:made|entered\s+into|executed|dated|is)\b[^.]{0,120}$", before, re.I):
-            return m
-    return found[0] if found else None
+            cued.append(m)
+    # the preamble comes before the recitals ("WHEREAS"), which may mention other agreements' parties
+    early = [m for m in cued if not recitals or m.start() < recitals.start()]
+    before_recitals = [m for m in fair if not recitals or m.start() < recitals.start()]
+    return (early or cued or before_recitals or found[:1] or [None])[0]
 
 
 _DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),?"

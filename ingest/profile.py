@@ -584,20 +584,23 @@ def _preamble_between(text: str) -> re.Match | None:
     "by and between", a "BETWEEN:" or a "between" after "made"/"entered into" is preferred to the first one."""
     found = list(_BETWEEN.finditer(text))
     recitals = re.search(r"\b(?:WHEREAS|RECITALS?|Recitals?|BACKGROUND|Background|WITNESSETH)\b", text)
-    fair, cued = [], []
+    fair, cued, strong = [], [], []
     for m in found:
         said = m.group(0).strip().lower()
         before = text[max(0, m.start() - 120): m.start()]
         if _EARLIER.search(before) or re.match(r"(?:the\s+)?(?:part(?:y|ies)|us|them|itself)\b", text[m.end():], re.I):
             continue  # an earlier agreement's parties, "between the parties"
         fair.append(m)
+        if said.startswith("by and") or said.endswith(":"):
+            strong.append(m)  # "by and between", "BETWEEN:" open a list of parties; "dated … between" may be a title's
         if said.startswith("by and") or said.endswith(":") or re.search(
                 r"\b(?:made|entered\s+into|executed|dated|is)\b[^.]{0,120}$", before, re.I):
             cued.append(m)
     # the preamble comes before the recitals ("WHEREAS"), which may mention other agreements' parties
+    early_strong = [m for m in strong if not recitals or m.start() < recitals.start()]
     early = [m for m in cued if not recitals or m.start() < recitals.start()]
     before_recitals = [m for m in fair if not recitals or m.start() < recitals.start()]
-    return (early or cued or before_recitals or found[:1] or [None])[0]
+    return (early_strong or early or cued or before_recitals or found[:1] or [None])[0]
 
 
 _DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),?"

@@ -373,7 +373,9 @@ def test_a_party_acting_through_a_unit_and_a_described_party_after_a_full_stop()
      'CORPORATION ("Osprey"), a Washington Corporation, One Osprey Way, Redmond, with reference to the Recitals below. '
      'Recitals A. Kestrel develops software.', ["Kestrel Corporation", "Osprey Corporation"]),
     # "Hereafter referred to as" does not open a new sentence
-    ('This amendment is entered into on January 6th, 2016. BETWEEN: ALDER LINHAS S/A, a company incorporated under the '
+    ('Amendment n° 01 to the Global Maintenance Agreement ref. DS/C-39 Issue 7 dated March 9th, 2015 BETWEEN ALDER '
+     'LINHAS S/A AND BIRCH REGIONAL, G.I.E. ALDER–BIRCH Amendment N° 1 Global Maintenance Agreement TABLE OF CONTENTS '
+     'This amendment is entered into on January 6th, 2016. BETWEEN: ALDER LINHAS S/A, a company incorporated under the '
      'laws of Brazil, identified under number 09.296.295/0001-60. Hereafter referred to as the “Company”, On the one '
      'part, AND: BIRCH REGIONAL, G.I.E., a French groupement established under articles L.251-1, Hereafter referred to '
      'as “Birch”, On the other part. WHEREAS', ["Alder Linhas S/A", "Birch Regional, G.I.E."]),

@@ -491,6 +491,17 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             name = _tidy_party(_party_name(piece))  # "iPAYMENT, INC. SPONSORSHIP AGREEMENT": the title after the name goes
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
+        if len(parties) < 2 and m.group(0).strip().endswith(":"):
+            # "BETWEEN: X, a company …, whose registered office is at … Edif. Castello …, On the one part, AND: Y, …":
+            # an address may hold what reads as a full stop, the "AND:" still opens the next party
+            tail = text[m.end(): m.end() + 2500]
+            stop = re.search(r"\b(?:WHEREAS|RECITALS?|Recitals|BACKGROUND|WITNESSETH|IT\s+IS\s+AGREED|NOW,?\s+THEREFORE)\b", tail)
+            pieces = re.split(r"\bAND\s*:\s*", tail[: stop.start() if stop else 1500])
+            if len(pieces) >= 2:
+                for piece in pieces:
+                    name = _tidy_party(_party_name(piece))
+                    if name and not _BAD_PARTY.search(name) and name.lower() not in (p.lower() for p in parties):
+                        parties.append(_clean_party(name, acronyms))
     labelled = labelled_parties(opening)
     if len(labelled) >= 2 or (labelled and len(parties) < 2):
         # "Party A: …", "Party B: …": a form's own list of its parties comes before what a "between" left
@@ -514,6 +525,12 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 parties.append(name)
             if len(parties) >= 4:
                 break
+    # a letter agreement: "… hereby confirm their agreement with Keefe, Bruyette & Woods, Inc. (the “Agent”)"
+    for w in re.finditer(rf"\b(?:agreement|agree)\s+with\s+((?:[A-Z][\w&'’.-]*,?\s+|&\s+){{0,6}}?[A-Z][\w&'’.-]*,?\s+"
+                         rf"{_SUFFIX}\b\.?)\s*\(", text[:3500]):
+        name = _clean_party(w.group(1).strip(" ,"), acronyms)
+        if name.lower() not in (p.lower() for p in parties) and not _BAD_PARTY.search(name):
+            parties.append(name)
     out: list[str] = []
     for p in parties:
         p = re.sub(r"^(?:and|AND|And|&)\s+", "", p).strip(" ,;")
@@ -524,6 +541,8 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             p = p[:-1]
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
             out.append(p)
+    # "Woods, Inc." read on its own where "Keefe, Bruyette & Woods, Inc." is named in full: the piece goes
+    out = [p for p in out if not any(o != p and o.lower().endswith(("& " + p.lower(), ", " + p.lower())) for o in out)]
     return out[:MAX_PARTIES]
 
 

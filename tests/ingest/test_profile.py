@@ -386,6 +386,20 @@ def test_the_preamble_names_the_parties_not_a_cover_line_or_an_earlier_agreement
     assert find_parties(opening, set()) == want
 
 
+def test_a_letter_agreements_addressee_and_an_and_colon_list():
+    from ingest.profile import find_parties
+
+    got = find_parties("Ladies and Gentlemen: Heron Bancshares Corporation, a Tennessee corporation (the “Company”), and "
+                       "Heron Federal Community Bank, a federal savings bank (the “Bank”), hereby confirm their agreement "
+                       "with Kestrel, Bruyette & Woods, Inc. (the “Agent”) as follows: Section 1.", set())
+    assert got == ["Heron Bancshares Corporation", "Heron Federal Community Bank", "Kestrel, Bruyette & Woods, Inc."]
+    got = find_parties("This amendment is entered into on January 6th, 2016. BETWEEN: ALDER LINHAS S/A, a company "
+                       "incorporated under the laws of Brazil, whose office is at Avenida Marcos 939 - Edif. Castello "
+                       "Branco Office Park. Hereafter referred to as the “Company”, On the one part, AND: BIRCH REGIONAL, "
+                       "G.I.E., a French groupement, Hereafter referred to as “Birch”, On the other part. WHEREAS", set())
+    assert got == ["Alder Linhas S/A", "Birch Regional, G.I.E."]
+
+
 def test_labelled_parties_and_parties_named_only_where_they_sign():
     from ingest.profile import find_parties, profile_from_text, signature_parties
 

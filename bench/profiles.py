@@ -292,28 +292,91 @@ def norm_party(s: str) -> str:
 
 _ROLE_WORDS = frozenset("""company consultant distributor supplier customer licensee licensor party parties provider bank
 agent seller buyer purchaser franchisee franchisor employee employer contractor manufacturer reseller sponsor""".split())
+# nouns for what a party is, not who: CUAD lists a form's blank party by its role ("Franchisee", "sales agent",
+# "Web site owners", "U.S. registered broker-dealer affiliate of the Agent")
+_ROLE_NOUNS = _ROLE_WORDS | frozenset("""affiliate affiliates owner owners publisher publishers broker dealer member
+members entity individual person client vendor licensees franchisees sales agents""".split())
+_ALSO_KNOWN = re.compile(r"\s+(?:d\s*/\s*b\s*/\s*a|dba|doing\s+business\s+as|formerly\s+known\s+as|f\s*/\s*k\s*/\s*a|"
+                         r"a\s*/\s*k\s*/\s*a|also\s+known\s+as|trading\s+as|t\s*/\s*a)\.?\s+", re.I)
+_DESCRIPTION = re.compile(r",?\s+(?:including\s+(?:its|his|her|their)\b|on\s+behalf\s+of\b|together\s+with\s+its\b|"
+                          r"and\s+its\s+(?:subsidiaries|affiliates|successors)\b|and\s+who\b).*$", re.I | re.S)
+_COLLECTIVE = re.compile(r"[“\"]\s*Parties\s*[”\"]|\b(?:individually|each)\b[^()]{0,40}[“\"]\s*Party\s*[”\"]")
 
 
-def truth_parties(field: str) -> list[str]:
-    """CUAD's party names: its "; "-separated list without the defined names in parentheses, and without the
-    pieces that are its annotators' copies of a collective definition ("Oxbow and Global", "Company and
-    Consultant individually a …") rather than a party."""
-    aliases = {_norm(a) for a in re.findall(r"[\"“”]([^\"“”]{1,40})[\"“”]", field or "")}
-    pieces = [re.sub(r"\((?:[^()]|\([^()]*\))*\)", " ", x).strip() for x in (field or "").split(";")]
+def party_names(s: str) -> tuple[str, ...]:
+    """The names one party goes by, each up to case, punctuation and legal form: "Time Life, Inc. d/b/a Time Life
+    Music" is found as either name; a description after the name (", including its successors and permitted
+    assigns", ", on behalf of itself and its affiliates") is no part of it."""
+    s = _DESCRIPTION.sub("", re.sub(r"\((?:[^()]|\([^()]*\))*\)", " ", s or ""))
+    out = [norm_party(x) for x in _ALSO_KNOWN.split(s)]
+    return tuple(dict.fromkeys(x for x in out if x))
+
+
+def _pieces(field: str) -> list[str]:
+    """CUAD's entries: split on ";" and after a closing parenthesis that a new name follows (its annotators
+    sometimes leave out the ";": "VIVINT, INC. (… “Vivint”) Vivint Solar and Vivint (…)")."""
+    if field.count("(") > field.count(")") or re.match(r"^\s*\([^\"“”()]*\(", field):
+        field = re.sub(r"^\s*\(", "", field)  # "(Dragon Systems, Inc. (“Dragon Systems”); …": a stray bracket
+    if field.count(")") > field.count("("):
+        field = re.sub(r"\)\s*$", "", field)
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(field):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+            opened = field.rfind("(", start, i)
+            if depth == 0 and re.search(r"[\"“”]", field[opened:i]) and re.match(r"\s*,?\s+(?=[A-Z\[])", field[i + 1:]):
+                out.append(field[start: i + 1])
+                start = i + 1
+        elif ch == ";" and depth == 0:
+            out.append(field[start:i])
+            start = i + 1
+    out.append(field[start:])
+    return [x.strip(" ,") for x in out if x.strip(" ,")]
+
+
+def _names_no_one(raw: str, text_words: set[str]) -> bool:
+    """An entry that is a role, not a name ("Franchisee", "sales agent", "Software Publishers"): a role noun, and
+    every other word in lower case in CUAD's copy or a word the contract itself writes in lower case."""
+    words = re.findall(r"[A-Za-z][\w'’-]*", re.sub(r"\((?:[^()]|\([^()]*\))*\)", " ", raw))
+    if not words or re.search(r"\b(?:inc|llc|ltd|corp|gmbh|plc|limited|corporation|l\.?p)\b", raw, re.I):
+        return False
+    if not any(w.lower() in _ROLE_NOUNS for w in words):
+        return False
+    return all(w.lower() in _ROLE_NOUNS or w.islower() or w.lower() in _SMALL or len(w) <= 2 or w.lower() in text_words
+               for w in words)
+
+
+_SMALL = frozenset("a an and as at by for from in of on or the to with".split())
+
+
+def truth_parties(field: str, text: str = "") -> list[tuple[str, ...]]:
+    """CUAD's parties, each as the names it goes by (see party_names): its entries without the defined names in
+    parentheses, and without the entries that are its annotators' copies of a collective definition ("Oxbow and
+    Global", "Party A, Party B, Party C (individually a “Party” …)") or a role with no name ("Franchisee")."""
+    field = field or ""
+    aliases = {_norm(a) for a in re.findall(r"[\"“”]([^\"“”]{1,40})[\"“”]", field)}
+    raws = _pieces(field)
+    pieces = [re.sub(r"\((?:[^()]|\([^()]*\))*\)", " ", x).strip() for x in raws]
     firsts = {_norm(x).split()[0] for x in pieces if _norm(x)}
-    out = []
-    for raw, p in zip((field or "").split(";"), pieces):
+    text_words = {w for w in re.findall(r"\b[a-z][a-z'-]+\b", text)}
+    out: list[tuple[str, ...]] = []
+    for raw, p in zip(raws, pieces):
         n = norm_party(p)
-        if not p or raw.strip().startswith("(") or not re.search(r"[A-Za-z]{2}", p) or not n:
+        if not p or raw.strip().startswith(("(", "[")) or not re.search(r"[A-Za-z]{2}", p) or not n:
             continue
-        if re.search(r"\b(?:individually|collectively|referred|each|together|hereinafter)\b", n):
+        if _COLLECTIVE.search(raw) or re.search(r"\b(?:individually|collectively|referred|each|together|hereinafter)\b", n):
+            continue  # "Marathon Petroleum Company LP and Marathon Pipe Line LLC (jointly as “Parties” …)"
+        if _names_no_one(raw, text_words):
             continue
         halves = [h.strip() for h in re.split(r"\band\b", n)]
         if len(halves) == 2 and all(h and len(h.split()) <= 2 and (h in aliases or h in _ROLE_WORDS or h in firsts)
                                     for h in halves):
             continue
-        if n not in out:
-            out.append(n)
+        names = party_names(p)
+        if names and names not in out:
+            out.append(names)
     return out
 
 
@@ -322,6 +385,21 @@ def _same_party(a: str, b: str) -> bool:
     import difflib
 
     return a == b or (min(len(a), len(b)) >= 5 and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9)
+
+
+def _found(want: tuple[str, ...], got: list[tuple[str, ...]], others: list[tuple[str, ...]]) -> bool:
+    """A truth entry is found when one of its names is a profile party's name, or when it is two or more parties
+    in one entry ("American United Life Insurance Company and OneAmerica Securities, Inc.") and each is found
+    (or is another entry of the list)."""
+    names = [g for gs in got for g in gs]
+    if any(_same_party(w, g) for w in want for g in names):
+        return True
+    for w in want:
+        parts = [norm_party(x) for x in re.split(r"\s+and(?:\s+or)?\s+|\s*,\s*", w) if x.strip()]
+        if len(parts) >= 2 and all(any(_same_party(x, g) for g in names) or any(x in o for o in others)
+                                   for x in parts):
+            return True
+    return False
 
 
 def _iso(us: str) -> str:
@@ -337,7 +415,7 @@ def measure_profiles(docs, truth_file: Path, show: int = 0) -> dict:
         if line.strip():
             r = json.loads(line)
             truth[r["doc"]] = r
-    n = title_ok = title_near = parties_all = date_n = date_ok = 0
+    n = title_ok = title_near = parties_all = parties_n = date_n = date_ok = 0
     party_total = party_found = prof_parties = prof_good = 0
     misses: dict[str, list] = {"title": [], "parties": [], "date": []}
     for doc in docs:
@@ -357,14 +435,17 @@ def measure_profiles(docs, truth_file: Path, show: int = 0) -> dict:
             misses["title"].append((doc.file[:50], p.title, t["document_name"]))
         else:
             misses["title"].append((doc.file[:50], p.title, t["document_name"]))
-        want = truth_parties(t["parties"])
-        got = [norm_party(x) for x in p.parties]
-        found = [w for w in want if any(_same_party(w, g) for g in got)]
+        want = truth_parties(t["parties"], doc.text)
+        got = [party_names(x) for x in p.parties]
+        found = [w for w in want if _found(w, got, [o for o in want if o != w])]
         party_total += len(want)
+        parties_n += bool(want)
         party_found += len(found)
         prof_parties += len(got)
-        prof_good += sum(1 for g in got if any(_same_party(w, g) for w in want))
-        if want and len(found) == len(want):
+        prof_good += sum(1 for g in got if any(_found(w, [g], []) for w in want))
+        if not want:
+            pass  # a form whose parties are blanks ("[] (“Franchisee”)"): no name to find
+        elif len(found) == len(want):
             parties_all += 1
         else:
             misses["parties"].append((doc.file[:50], p.parties, want))
@@ -379,7 +460,8 @@ def measure_profiles(docs, truth_file: Path, show: int = 0) -> dict:
         "contracts": n,
         "title": round(title_ok / max(1, n), 4),
         "title_up_to_typos": round(title_near / max(1, n), 4),
-        "parties_all_found": round(parties_all / max(1, n), 4),
+        "parties_all_found": round(parties_all / max(1, parties_n), 4),
+        "parties_named": parties_n,
         "party_recall": round(party_found / max(1, party_total), 4),
         "party_precision": round(prof_good / max(1, prof_parties), 4),
         "date_stated": date_n,
@@ -513,7 +595,7 @@ def run(argv: list[str]) -> dict:
     truth = SHARED / "eval" / "review-cuad" / "profiles.jsonl"
     if "profiles" in what and parsed["cuad"] and truth.exists():
         r = measure_profiles(parsed["cuad"], truth, show)
-        print(f"profiles cuad  : title {r['title']:.2%} ({r['title_up_to_typos']:.2%} up to a typo), every party found {r['parties_all_found']:.2%} "
+        print(f"profiles cuad  : title {r['title']:.2%} ({r['title_up_to_typos']:.2%} up to a typo), every party found {r['parties_all_found']:.2%} of {r['parties_named']} naming one "
               f"(party recall {r['party_recall']:.2%}, precision {r['party_precision']:.2%}), agreement date "
               f"{r['agreement_date']:.2%} of {r['date_stated']} stating one — {r['contracts']} contracts")
         out["profiles_cuad"] = r

@@ -65,7 +65,7 @@ _PARTY_END = re.compile(
     r"\s*(?i:\bdated\b|\bWHEREAS\b|\bRECITALS?\b|\bWITNESSETH\b|\bNOW,?\s+THEREFORE\b|\bIN CONSIDERATION\b|"
     r"\bBACKGROUND\b|\bPREAMBLE\b|\bagrees?\b|\bhereby\b|\bEach of the parties\b|\bThe parties\b|\bTABLE OF CONTENTS\b|"
     r"\bas of\b|\beffective\b)|\n\s*\d+\.\s|\b(?:This|THIS)\s+(?:[A-Z][\w-]*\s+){0,4}(?:Agreement|AGREEMENT)\b")
-_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
+_SENTENCE_END = re.compile(r"\.\s+(?!Hereinafter\b|HEREINAFTER\b|Hereafter\b|HEREAFTER\b)(?=[A-Z][a-z]|\d+\.\s)|\.\s*$")
 _ABBREV_END = re.compile(r"(?:\b(?:Inc|Ltd|Co|Corp|Cos|Bros|Jr|Sr|No|St|Mr|Ms|Mrs|Dr|Prof|Avv|Ing|Hon|Messrs|Esq|Ltda|Pty|Pte|Plc|Bhd|"
                          r"S\.r\.l|S\.R\.L)|"
                          r"\b[A-Z](?:\.[A-Z])+|\b[A-Z])$", re.I)
@@ -92,7 +92,8 @@ _PARTY_CUT = re.compile(
     r"organi[sz]ation|entity|subsidiary|individual|citizen|resident|society|municipal|body|national|"
     r"[a-z]+\s+(?:corporation|company|partnership))|\(|,?\s+with\s+(?:its|a|an|offices|principal)\b|,?\s+having\b|"
     r",?\s+located\b|,?\s+whose\b|,?\s+organi[sz]ed\b|,?\s+incorporated\b|,?\s+represented\b|,?\s+residing\b|"
-    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+acting\b|,?\s+\d{2,}\s|,\s+(?:a|an)\s|;|"
+    r",?\s+doing business\b|,?\s+on behalf of\b|,?\s+[sdwr]/o\b|,?\s+in\s+(?:his|her|its)\s+individual\b|,?\s+acting\b|,\s*\d{2,}\s|\s+\d{2,}\s+(?![A-Z]{2,}\b)|,\s+(?:a|an)\s|;|"
+    r"\s+(?i:of)\s+(?=\d)|\s+of\s+(?:[A-Z][\w'’-]*\s+){1,3}(?:House|Street|Road|Avenue|Building|Tower|Plaza|Centre|Center|Court)\b|"
     r",?\s+an?\s+(?:[A-Z][\w.-]*\s+){0,3}(?:Company|Corporation|Limited Liability Company|Partnership|Individual)\b)")
 _SUFFIX = (r"(?:Inc|Incorporated|Corporation|Corp|Company|Co|LLC|L\.L\.C|Ltd|Limited|LLP|L\.L\.P|L\.P|LP|PLC|plc|"
            r"N\.A|S\.A|S\.A\.S|S\.R\.L|S\.r\.l|SRL|AG|KG|GmbH|B\.V|N\.V|S\.p\.A|SpA|Pty|S\.L|SE|AB|A/S|Oy|K\.K|Trust|Bank|University|Fund)")
@@ -475,9 +476,14 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
     # "a company incorporated under the laws of England and Wales": the "and" of a jurisdiction joins no parties
     text = re.sub(r"(\b(?:laws?\s+of|incorporated\s+in|registered\s+in|organi[sz]ed\s+in|existing\s+in)\s+(?:the\s+)?"
                   r"[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*)\s+and\s+(?=[A-Z])", r"\1 & ", text)
+    # "PARTIES (1) SHBV … (2) WASTE2ENERGY …", "BETWEEN: (1) WPP 2005 LIMITED (…) (2) JOHN ROGERS (…)": a numbered list
+    text = re.sub(r"\b(?:PARTIES|Parties)\s*:?\s*(?=\(1\)\s+[A-Z])", "BETWEEN: ", text)
+    text = re.sub(r"(?<=[\s:;,)])\s*(?:;\s*(?:and\s+)?)?\([2-9]\)\s+(?=[A-Z])", "; ", text)
     text = re.sub(r"(?<=[\s:;,])\((?:\d{1,2}|[a-hA-H]|[ivx]{1,4})\)\s+(?=[A-Z])", "", text)  # "BETWEEN: (1) X; and (2) Y"
+    # "…, through Ms. Pearl Kamdar a duly authorized person and Director of …, AND …": who signs, not a party
+    text = re.sub(r",?\s+through\s+(?:(?:Mr|Ms|Mrs|Dr)\.?\s+)?[A-Z][^,;()]{0,100},", ",", text)
     parties: list[str] = []
-    m = _BETWEEN.search(text[:3500])
+    m = _preamble_between(text[:3500])
     if m:
         seg = text[m.end(): m.end() + 1200]
         seg = seg[: min(_segment_end(seg), 900)]
@@ -485,6 +491,21 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             name = _tidy_party(_party_name(piece))  # "iPAYMENT, INC. SPONSORSHIP AGREEMENT": the title after the name goes
             if name and not _BAD_PARTY.search(name):
                 parties.append(_clean_party(name, acronyms))
+        if len(parties) < 2 and m.group(0).strip().endswith(":"):
+            # "BETWEEN: X, a company …, whose registered office is at … Edif. Castello …, On the one part, AND: Y, …":
+            # an address may hold what reads as a full stop, the "AND:" still opens the next party
+            tail = text[m.end(): m.end() + 2500]
+            stop = re.search(r"\b(?:WHEREAS|RECITALS?|Recitals|BACKGROUND|WITNESSETH|IT\s+IS\s+AGREED|NOW,?\s+THEREFORE)\b", tail)
+            pieces = re.split(r"\bAND\s*:\s*", tail[: stop.start() if stop else 1500])
+            if len(pieces) >= 2:
+                for piece in pieces:
+                    name = _tidy_party(_party_name(piece))
+                    if name and not _BAD_PARTY.search(name) and name.lower() not in (p.lower() for p in parties):
+                        parties.append(_clean_party(name, acronyms))
+    labelled = labelled_parties(opening)
+    if len(labelled) >= 2 or (labelled and len(parties) < 2):
+        # "Party A: …", "Party B: …": a form's own list of its parties comes before what a "between" left
+        parties = [_clean_party(x, acronyms) for x in labelled] + parties
     if len(parties) < 2:
         # no "between": "Synchron, a California corporation …, and Rare Element Resources Ltd., a British Columbia
         # Corporation …, agree as follows" — a name followed by what kind of entity it is
@@ -504,6 +525,12 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
                 parties.append(name)
             if len(parties) >= 4:
                 break
+    # a letter agreement: "… hereby confirm their agreement with Keefe, Bruyette & Woods, Inc. (the “Agent”)"
+    for w in re.finditer(rf"\b(?:agreement|agree)\s+with\s+((?:[A-Z][\w&'’.-]*,?\s+|&\s+){{0,6}}?[A-Z][\w&'’.-]*,?\s+"
+                         rf"{_SUFFIX}\b\.?)\s*\(", text[:3500]):
+        name = _clean_party(w.group(1).strip(" ,"), acronyms)
+        if name.lower() not in (p.lower() for p in parties) and not _BAD_PARTY.search(name):
+            parties.append(name)
     out: list[str] = []
     for p in parties:
         p = re.sub(r"^(?:and|AND|And|&)\s+", "", p).strip(" ,;")
@@ -514,10 +541,89 @@ def find_parties(opening: str, acronyms: set[str]) -> list[str]:
             p = p[:-1]
         if 2 <= len(p) <= 90 and p.lower() not in (o.lower() for o in out) and re.search(r"[A-Za-z]{2,}", p):
             out.append(p)
+    # "Woods, Inc." read on its own where "Keefe, Bruyette & Woods, Inc." is named in full: the piece goes
+    out = [p for p in out if not any(o != p and o.lower().endswith(("& " + p.lower(), ", " + p.lower())) for o in out)]
     return out[:MAX_PARTIES]
 
 
-_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),\s+an?\s+"
+_LABELLED = re.compile(r"(?:^|\s)(?:Party\s+[A-D1-4]|PARTY\s+[A-D1-4])\s*[:：]\s*(\S[^\n]{1,120})")
+
+
+def labelled_parties(opening: str) -> list[str]:
+    """Parties a form names on labelled lines ("Party A: Beijing Baidu Netcom Science and Technology Co., Ltd.",
+    then "Address: …"): the name runs to the line's end or to the next label."""
+    out = []
+    for m in _LABELLED.finditer(opening[:OPENING_CHARS]):
+        name = re.split(r"\s*\(|\s+(?:Party\s+[A-D1-4]|Address|Contact|Tel(?:ephone)?|Fax|Legal\s+representative|"
+                        r"Registered)\b\s*[:：]?", m.group(1))[0]
+        name = name.strip(" ,;")
+        if name.endswith(".") and not _ABBREV_END.search(name[:-1][-6:]):
+            name = name[:-1]
+        name = _tidy_party(name)
+        if name and not _BAD_PARTY.search(name) and name.lower() not in (o.lower() for o in out):
+            out.append(name)
+    return out
+
+
+_SIGNER = re.compile(r"^\s*By\s*:", re.I)
+
+
+def signature_parties(text: str) -> list[str]:
+    """Parties named only in the signature blocks: the entity line above "By: /s/ …" ("SCULPTOR CAPITAL LP" /
+    "By: /s/ Thomas Sipp"), or a person who signs in their own name ("/s/ Shelby J. Butterfield" with no entity
+    above). Read from the last pages, where a joint filing or a short form names its parties."""
+    lines = [x.strip() for x in text[-6000:].split("\n")]
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if _SIGNER.match(line):
+            above = next((x for x in reversed(lines[max(0, i - 3): i]) if x), "")
+            if (above and len(above.split()) <= 8 and not re.search(r"/s/|[:;]$|\bwitness|\bdated?\b|\d{3,}", above, re.I)
+                    and not (above.endswith(".") and not _ABBREV_END.search(above[:-1][-6:]))
+                    and (mostly_capitals(above, 3) or re.search(rf"\b{_SUFFIX}\b\.?$", above))):
+                name = _tidy_party(above.strip(" ,"))
+                if name and not _BAD_PARTY.search(name) and name not in out:
+                    out.append(name)
+            continue
+        m = re.match(r"^/s/\s*([A-Z].*)$", line)
+        above = next((x for x in reversed(lines[max(0, i - 2): i]) if x), "")
+        if m and not re.search(rf"\b{_SUFFIX}\b\.?$", above) and not mostly_capitals(above, 3):
+            words = m.group(1).split()
+            again = words.index(words[0], 1) if words[0] in words[1:] else len(words)
+            words = words[:again]  # "/s/ Shelby J. Butterfield Shelby J. Butterfield": the name typed under it
+            k = next((j for j, w in enumerate(words) if not re.fullmatch(r"[A-Z][\w'’-]*\.?", w)), len(words))
+            name = " ".join(words[:min(k, 4)])
+            if 2 <= min(k, 4) and name not in out:
+                out.append(name)
+    return out[:MAX_PARTIES]
+
+
+def _preamble_between(text: str) -> re.Match | None:
+    """The "between" that opens the list of parties: a cover or title line ("RATE FT-A AGREEMENT BETWEEN LG&E AND
+    TENNESSEE GAS PIPELINE COMPANY") often names them in short before the preamble names them in full, so a
+    "by and between", a "BETWEEN:" or a "between" after "made"/"entered into" is preferred to the first one."""
+    found = list(_BETWEEN.finditer(text))
+    recitals = re.search(r"\b(?:WHEREAS|RECITALS?|Recitals?|BACKGROUND|Background|WITNESSETH)\b", text)
+    fair, cued, strong = [], [], []
+    for m in found:
+        said = m.group(0).strip().lower()
+        before = text[max(0, m.start() - 120): m.start()]
+        if _EARLIER.search(before) or re.match(r"(?:the\s+)?(?:part(?:y|ies)|us|them|itself)\b", text[m.end():], re.I):
+            continue  # an earlier agreement's parties, "between the parties"
+        fair.append(m)
+        if said.startswith("by and") or said.endswith(":"):
+            strong.append(m)  # "by and between", "BETWEEN:" open a list of parties; "dated … between" may be a title's
+        if said.startswith("by and") or said.endswith(":") or re.search(
+                r"\b(?:made|entered\s+into|executed|dated|is)\b[^.]{0,120}$", before, re.I):
+            cued.append(m)
+    # the preamble comes before the recitals ("WHEREAS"), which may mention other agreements' parties
+    early_strong = [m for m in strong if not recitals or m.start() < recitals.start()]
+    early = [m for m in cued if not recitals or m.start() < recitals.start()]
+    before_recitals = [m for m in fair if not recitals or m.start() < recitals.start()]
+    return (early_strong or early or cued or before_recitals or found[:1] or [None])[0]
+
+
+_DESCRIBED = re.compile(r"(?<![\w,])((?:[A-Z][\w&.'’-]*(?:,?\s+|\s+(?:of|and|&)\s+)){0,5}[A-Z][\w&.'’-]*),?"
+                        r"(?:\s*\([^()]{1,60}\))?,\s+an?\s+"
                         r"(?:[A-Z][\w.-]*\s+){1,3}(?i:corporation|company|limited\s+liability\s+company|partnership|"
                         r"limited\s+partnership|bank|trust)\b")
 
@@ -539,7 +645,7 @@ def _split_parties(seg: str) -> list[str]:
                 i += amp.end()
                 start = i
                 continue
-            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
+            m = re.match(r";\s*(?:and\s+)?|,?\s+(?:and|AND|And)\s*:?\s+(?=[A-Z0-9“\"]|[a-z][\w-]*(?:\.[a-z]{2,4}\b|[A-Z]|,?\s+(?i:Inc|LLC|Ltd|Corp)\b))|\s+-\s*and\s*-\s+|,\s+(?!(?i:" + _SUFFIX + r")\b)(?=[A-Z][\w&.'’-]*(?:\s+[A-Z][\w&.'’-]*)*,?\s+(?i:" + _SUFFIX + r")\b)", seg[i:])
             if m and m.end() > 0:
                 pieces.append(seg[start:i])
                 i += m.end()
@@ -592,8 +698,9 @@ def _party_name(piece: str) -> str:
     piece = re.sub(r"^(?:the\s+(?:following\s+)?parties?:?\s*)", "", piece, flags=re.I)
     # "between professional golfer, TOM WATSON, (…)": a lower-case description in front of the name
     piece = re.sub(r"^[-–—\s]*(?:and|AND)?[-–—\s]+(?=\S)", "", piece)  # "- and - COMPANION HEALTHCARE …"
-    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
-    piece = re.sub(r"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){1,3}(?=[A-Z])", "", piece)
+    piece = re.sub(r"^\(?\d{1,2}[.)]\s+(?=[A-Za-z])", "", piece)
+    piece = re.sub(r"^(?:Mr|Ms|Mrs|Miss|Dr|Messrs)\.?\s+(?=[A-Z])", "", piece)  # "Mr. Nirmal K. MINDA, s/o. …"  # "BETWEEN 1. HealthGate Data Corp. … AND 2. Blackwell …"
+    piece = re.sub(rf"^(?:(?:an?|the)\s+)?(?:(?![a-z]+[A-Z])[a-z][\w-]*,?\s+){{1,3}}(?=[A-Z])(?!(?i:{_SUFFIX})\b)", "", piece)
     cut = _PARTY_CUT.search(piece)
     name = piece[: cut.start()] if cut else piece
     name = name.strip(" ,;:-–")
@@ -1032,6 +1139,9 @@ def profile_from_text(
     elif domain == "contract":
         title = contract_title(lines, opening, acronyms)
         parties = find_parties(opening, acronyms)
+        if len(parties) < 2:
+            known = {p.lower() for p in parties}
+            parties += [p for p in signature_parties(text) if p.lower() not in known][: MAX_PARTIES - len(parties)]
         doc_type = _agreement_kind(title) or "contract"
         abstract = _recitals(opening) or central_sentences(text)
     elif domain == "paper":
@@ -1045,6 +1155,8 @@ def profile_from_text(
     else:
         abstract = central_sentences(text)
         doc_type = domain or "other"
+        if domain == "other":
+            parties = signature_parties(text)  # a joint filing agreement: its parties sign it, one block each
     if not title:
         base = fallback_title or guess_title(meta_title, "\n".join(paper_title_lines(lines, vocab)), file, headings, domain)
         title = repair_spacing(base, vocab)

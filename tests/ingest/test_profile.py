@@ -338,3 +338,97 @@ def test_a_party_acting_through_a_unit_and_a_described_party_after_a_full_stop()
     got = find_parties("Support is given by the System. Bankers Bank, a Georgia banking corporation, and Netzee, Inc., "
                        "a Delaware corporation, agree as follows.", set())
     assert "Bankers Bank" in got and not any(p.startswith("System") for p in got), got
+
+
+# ---- issue 26 item 2, third pass: where contracts name their parties besides "between X and Y" -------------------
+
+@pytest.mark.parametrize("opening, want", [
+    # a cover line names the parties in short; the preamble's "by and between" names them in full
+    ('EXHIBIT 10.6 RATE AGREEMENT BETWEEN NGW AND NORTHERN PIPE COMPANY Service Package No: 123 THIS AGREEMENT is '
+     'made and entered into as of the 1st day of May, 2002, by and between NORTHERN PIPE COMPANY, a Delaware '
+     'Corporation, hereinafter referred to as “Transporter” and NORTH GAS AND WATER COMPANY, a Utah Corporation, '
+     'hereinafter referred to as “Shipper.” WHEREAS', ["Northern Pipe Company", "North Gas and Water Company"]),
+    # a numbered list without "and", a number inside a name
+    ('THIS AGREEMENT is made on 1 October 2019 BETWEEN:\n(1) ZEPHYR 2005 LIMITED (registered number 0100) whose '
+     'registered office is at 19 Upper Ground, London (the Company)\n(2) JANE HOLLOWAY (the Executive).\nIT IS AGREED',
+     ["Zephyr 2005 Limited", "Jane Holloway"]),
+    ('THIS AGREEMENT IS MADE ON THE 19 DAY OF MAY, 2010 PARTIES (1) ALDER (HONG KONG) LTD, a company incorporated in '
+     'Hong Kong (“Alder”); and (2) BIRCH GROUP HOLDINGS PLC a company incorporated in the Isle of Man (“Birch”). '
+     'BACKGROUND', ["Alder", "Birch Group Holdings PLC"]),
+    # who signs for a party, "Mr.", a name styled in lower case after "and"
+    ('This Agreement is made on 18 May 2001 BETWEEN Quill Technologies Inc., a company incorporated in Delaware '
+     '(hereinafter referred to as ‘QTI’), through Ms. Ann Reyes a duly authorized person and Director of Operations, '
+     'AND LOTUS INDUSTRIES LIMITED, a company incorporated in India (‘LIL’), AND Mr. Ravi K. Lotus, s/o. Mr. S. Lotus, '
+     'in his individual capacity. WHEREAS', ["Quill Technologies Inc.", "Lotus Industries Limited", "Ravi K. Lotus"]),
+    ('This agreement is entered into as of the 16th day of February, 2000, by and between the Harbor Corporation '
+     '("Harbor"), located at 450 Broadway, and e-widgets, Inc., ("Application Provider"), a Delaware corporation.',
+     ["Harbor Corporation", "e-widgets, Inc."]),
+    # an earlier agreement's parties are not this one's
+    ('WHEREAS, under the agreement dated September 28, 1989 between Redwood Pharma Inc. and Cedar AG, Cedar supplies '
+     'the product. This Agreement is made between Maple Labs Limited ("Maple") and Cedar AG ("Cedar").',
+     ["Maple Labs Limited", "Cedar AG"]),
+    # a name with its defined name before what it is: KESTREL CORPORATION ("Kestrel"), a California corporation
+    ('This Agreement is entered into and effective as of the later of the two signature dates below (the "Effective '
+     'Date") KESTREL CORPORATION ("Kestrel"), a California corporation, 1900 South Street, San Mateo, and OSPREY '
+     'CORPORATION ("Osprey"), a Washington Corporation, One Osprey Way, Redmond, with reference to the Recitals below. '
+     'Recitals A. Kestrel develops software.', ["Kestrel Corporation", "Osprey Corporation"]),
+    # "Hereafter referred to as" does not open a new sentence
+    ('Amendment n° 01 to the Global Maintenance Agreement ref. DS/C-39 Issue 7 dated March 9th, 2015 BETWEEN ALDER '
+     'LINHAS S/A AND BIRCH REGIONAL, G.I.E. ALDER–BIRCH Amendment N° 1 Global Maintenance Agreement TABLE OF CONTENTS '
+     'This amendment is entered into on January 6th, 2016. BETWEEN: ALDER LINHAS S/A, a company incorporated under the '
+     'laws of Brazil, identified under number 09.296.295/0001-60. Hereafter referred to as the “Company”, On the one '
+     'part, AND: BIRCH REGIONAL, G.I.E., a French groupement established under articles L.251-1, Hereafter referred to '
+     'as “Birch”, On the other part. WHEREAS', ["Alder Linhas S/A", "Birch Regional, G.I.E."]),
+])
+def test_the_preamble_names_the_parties_not_a_cover_line_or_an_earlier_agreement(opening, want):
+    from ingest.profile import find_parties
+
+    assert find_parties(opening, set()) == want
+
+
+def test_a_letter_agreements_addressee_and_an_and_colon_list():
+    from ingest.profile import find_parties
+
+    got = find_parties("Ladies and Gentlemen: Heron Bancshares Corporation, a Tennessee corporation (the “Company”), and "
+                       "Heron Federal Community Bank, a federal savings bank (the “Bank”), hereby confirm their agreement "
+                       "with Kestrel, Bruyette & Woods, Inc. (the “Agent”) as follows: Section 1.", set())
+    assert got == ["Heron Bancshares Corporation", "Heron Federal Community Bank", "Kestrel, Bruyette & Woods, Inc."]
+    got = find_parties("This amendment is entered into on January 6th, 2016. BETWEEN: ALDER LINHAS S/A, a company "
+                       "incorporated under the laws of Brazil, whose office is at Avenida Marcos 939 - Edif. Castello "
+                       "Branco Office Park. Hereafter referred to as the “Company”, On the one part, AND: BIRCH REGIONAL, "
+                       "G.I.E., a French groupement, Hereafter referred to as “Birch”, On the other part. WHEREAS", set())
+    assert got == ["Alder Linhas S/A", "Birch Regional, G.I.E."]
+
+
+def test_labelled_parties_and_parties_named_only_where_they_sign():
+    from ingest.profile import find_parties, profile_from_text, signature_parties
+
+    form = ("INTERNET CHANNEL COOPERATION AGREEMENT Contract Number: 18\nParty A: Beijing Kestrel Science and Technology "
+            "Co., Ltd.\nAddress: 10 Shangdi Street, Beijing\nParty B: Osprey Online (Hong Kong) Co., Ltd.\nAddress: 8/F\n"
+            "In this Agreement, Party A and Party B individually a “Party”.")
+    assert find_parties(form, set())[:2] == ["Beijing Kestrel Science and Technology Co., Ltd.", "Osprey Online"]
+    filing = ("JOINT FILING AGREEMENT The undersigned agree to file this Schedule 13G jointly.\nDATED: April 8, 2020\n"
+              "HERON CAPITAL LP\nBy: /s/ Tom Sipp Tom Sipp Chief Financial Officer\nHERON MANAGEMENT, INC.\n"
+              "By: /s/ Tom Sipp Tom Sipp Chief Financial Officer\n")
+    assert signature_parties(filing) == ["HERON CAPITAL LP", "HERON MANAGEMENT, INC."]
+    person = "The undersigned agree to file jointly.\nDated: March 27, 2020.\n/s/ Shelby J. Wren Shelby J. Wren\n"
+    assert signature_parties(person) == ["Shelby J. Wren"]
+    p = profile_from_text(filing, first_page=filing, domain="other")
+    assert [x.lower() for x in p.parties] == ["heron capital lp", "heron management, inc."]
+
+
+def test_the_party_measure_reads_cuads_entries_fairly():
+    """bench/profiles.py: a d/b/a entry is found by either name, a description after the name is no part of it, a
+    role with no name ("Franchisee") and the copy of a collective definition are no parties, and two parties in one
+    entry are found when both are."""
+    from bench.profiles import _found, party_names, truth_parties
+
+    want = truth_parties('Pretzel Co., Inc. doing business as Pretzel Time ("Franchisor"); Franchisee ("Franchisee")')
+    assert want == [("pretzel", "pretzel time")]
+    assert _found(want[0], [party_names("Pretzel Time")], [])
+    want = truth_parties('Osprey Inc. including its successors and permitted assigns ("OI"); Heron Ltd. ("HL"); Osprey Inc. '
+                         'and Heron Ltd. (individually a "Party", collectively the "Parties")')
+    assert want == [("osprey",), ("heron",)]
+    both = truth_parties('Alder Life Insurance Company and Birch Securities, Inc. (collectively "Servicing Agent")')
+    assert _found(both[0], [party_names("Alder Life Insurance Company"), party_names("Birch Securities, Inc.")], [])
+    assert not _found(both[0], [party_names("Alder Life Insurance Company")], [])

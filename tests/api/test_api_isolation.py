@@ -156,6 +156,12 @@ def test_openapi_lists_exactly_the_routes(api):
         ("POST", "/v1/matters/{m}/summarize"), ("POST", "/v1/matters/{m}/compare"),
         ("POST", "/v1/matters/{m}/ask/export"), ("POST", "/v1/matters/{m}/summarize/export"),
         ("POST", "/v1/matters/{m}/compare/export"),
+        # restorable deletes (issue 26; another matter's: tests/api/test_api_restore.py)
+        ("GET", "/v1/matters/{m}/deleted"), ("POST", "/v1/matters/{m}/deleted/{doc_id}/restore"),
+        # review jobs (issue 23; another matter's: tests/api/test_api_review.py)
+        ("POST", "/v1/matters/{m}/reviews"), ("GET", "/v1/matters/{m}/reviews"), ("GET", "/v1/matters/{m}/reviews/{job_id}"),
+        ("POST", "/v1/matters/{m}/reviews/{job_id}/resume"), ("POST", "/v1/matters/{m}/reviews/{job_id}/cancel"),
+        ("GET", "/v1/matters/{m}/reviews/{job_id}/table"), ("GET", "/v1/matters/{m}/reviews/{job_id}/export"),
     }
     assert paths == want
     assert httpx.get(api.url + "/docs").status_code == 200

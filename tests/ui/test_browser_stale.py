@@ -1,5 +1,5 @@
-"""Issue 26 item 5 in a real browser: after the Library, an area that hangs or fails leaves none of the Library's
-widgets greyed on the page.
+"""Issue 26 item 5 in a real browser: after the Library, an area that hangs or fails (or a failing callback) leaves
+none of the Library's widgets greyed on the page.
 
 Streamlit keeps the previous run's elements, faded (`data-stale`), until a run ends; a container drawn where
 another stood inherits its children. So an area that hangs on a store that does not answer (a Chroma server
@@ -10,6 +10,7 @@ when the area changes (common.area_box), which removes the previous area at once
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import time
@@ -116,16 +117,60 @@ def test_an_area_that_hangs_or_fails_leaves_no_greyed_library_behind(ui_server):
             _idle(page)
             _no_exception(page)
 
-            # 2. the store fails (its server gone) after an area has drawn some widgets: Review draws its header
-            #    and caption, then fails; the Documents picker and the warm-up fail after it
+            # 2. a callback fails (common.safe_callback): the delete asked for, the store gone before "Delete"
             _library_with_a_document(page, tmp)
+            doc_id = hashlib.sha256(LETTER.encode()).hexdigest()  # a document's id is its bytes' hash
+            page.locator(f".st-key-del_{doc_id} button:visible").first.click()
+            confirm = page.locator(".st-key-confirm_box")
+            confirm.wait_for()
+            _idle(page)
             stop_process(chroma)
+            confirm.get_by_role("button", name="Delete").click()
+            page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]').first.wait_for()
+            _idle(page)
+            assert page.evaluate(STALE_IN_MAIN) == []
+            _no_exception(page)
+
+            # 3. the store fails (its server gone) after an area has drawn some widgets: Review draws its header
+            #    and caption, then fails; the Documents picker and the warm-up fail after it
             _click_area(page, "Review")
             page.get_by_role("heading", name="Review").first.wait_for()
             _idle(page)
             page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]').first.wait_for()
             assert page.evaluate(STALE_IN_MAIN) == []
             _library_gone(page)
+            _no_exception(page)
+        finally:
+            browser.close()
+
+
+def test_a_failing_jobs_fragment_shows_a_message_not_streamlits_error_box(ui_server):
+    """The Library's jobs panel reruns itself every second (st.fragment) while an ingest runs; those reruns run
+    outside main's guard, so a store that went away showed Streamlit's redacted error box, faded between reruns."""
+    from playwright.sync_api import sync_playwright
+
+    from ingest.chroma_server import stop_process
+
+    url, tmp, chroma = ui_server
+    big = tmp / "long.txt"  # long enough that its ingest still runs when the store goes away
+    big.write_text("\n\n".join(f"{i}. Clause {i}. The Supplier shall deliver the goods numbered {i} to the Buyer "
+                               f"within {i} days of an order, and the Buyer shall pay within thirty days. " * 6
+                               for i in range(1500)))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(STEP_MS)
+        try:
+            page.goto(url)
+            page.get_by_role("heading", name="Library").wait_for()
+            _idle(page)
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(big)])
+            page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first.wait_for()
+            stop_process(chroma)
+            page.locator('[data-testid="stMain"] [data-testid="stAlertContentError"]',
+                         has_text="Library:").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(2500)  # two more reruns of the fragment
             _no_exception(page)
         finally:
             browser.close()

@@ -109,6 +109,27 @@ def guard(area: str) -> Iterator[None]:
         st.error(f"{t(area)}: {md(error_message(exc))}")
 
 
+def area_box(area: str):
+    """The main part of the page for `area`: a container that moves to the other of two places when the area changes.
+
+    Streamlit keeps the previous run's elements on the page, faded, until the new run ends, and a container drawn
+    where one stood keeps its children too. When the new area failed, hung on a store that does not answer or was
+    followed by a slow step, the previous area's widgets stayed greyed below it (issue 26). An invisible
+    placeholder takes the place of the previous area's container, which removes it and all its widgets at once; the
+    new area is drawn in the other place. Within one area the places stay, so its reruns do not flicker."""
+    ss = st.session_state
+    if ss.get("_drawn_area") != area:
+        ss["_drawn_area"] = area
+        ss["_area_place"] = 1 - ss.get("_area_place", 1)
+    if ss["_area_place"] == 0:
+        box = st.container()
+        st.empty()
+    else:
+        st.empty()
+        box = st.container()
+    return box
+
+
 def safe_callback(area: str):
     """Widget callbacks run before the script, outside any guard: keep their failures as messages too."""
 

@@ -202,8 +202,14 @@ def _forget_failed(settings, recent) -> None:
 def _jobs_panel(settings) -> None:
     running = any(not j.done for j in jobs.list_jobs(settings, jobs.matter_of(settings), limit=JOBS_SHOWN))
     if running and hasattr(st, "fragment"):
-        st.fragment(run_every=1.0)(_draw_jobs)(settings)
+        st.fragment(run_every=1.0)(_draw_jobs_guarded)(settings)
     else:
+        _draw_jobs(settings)
+
+
+def _draw_jobs_guarded(settings) -> None:
+    # a fragment's own reruns run outside main's guard: a failure there was Streamlit's redacted error box, faded
+    with common.guard("Library"):
         _draw_jobs(settings)
 
 

@@ -66,7 +66,7 @@ def main() -> None:
     settings = common.current_settings()
 
     common.show_callback_errors()
-    with common.guard(area):
+    with common.area_box(area), common.guard(area):
         # imported here so that one area's failure (or heavy import) cannot take the others down
         module = importlib.import_module(f"app.faces.ui.{PAGES[area]}")
         module.render(settings)

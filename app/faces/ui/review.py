@@ -95,15 +95,18 @@ def _status_line(job) -> str:
 
 @st.fragment(run_every=POLL_S)
 def _live(settings, job_id: str) -> None:
-    """Re-read the job's record every second while it runs; a full rerun draws the grid when it ends."""
-    job = review_jobs.get(settings, job_id)  # a job whose process died is started again by this read
-    bar, stop = st.columns([7, 1], vertical_alignment="bottom")
-    bar.progress(min(1.0, job.done / job.total) if job.total else 0.0, text=_status_line(job))
-    stop.button(t("Stop"), key="rv_stop", icon=":material/stop:", width="stretch",
-                help=t("Stop the review: the cells done so far are kept, and Resume computes the rest"),
-                on_click=common.safe_callback(AREA)(review_jobs.cancel), args=(settings, job_id))
-    if job.finished:
-        st.rerun()
+    """Re-read the job's record every second while it runs; a full rerun draws the grid when it ends.
+
+    Its own reruns run outside main's guard, so it carries one (a failure is a message, not Streamlit's box)."""
+    with common.guard(AREA):
+        job = review_jobs.get(settings, job_id)  # a job whose process died is started again by this read
+        bar, stop = st.columns([7, 1], vertical_alignment="bottom")
+        bar.progress(min(1.0, job.done / job.total) if job.total else 0.0, text=_status_line(job))
+        stop.button(t("Stop"), key="rv_stop", icon=":material/stop:", width="stretch",
+                    help=t("Stop the review: the cells done so far are kept, and Resume computes the rest"),
+                    on_click=common.safe_callback(AREA)(review_jobs.cancel), args=(settings, job_id))
+        if job.finished:
+            st.rerun()  # a BaseException: the guard lets it through
 
 
 def _table_bytes(table) -> dict[str, bytes]:

@@ -70,6 +70,23 @@ def _idle(page, timeout: int = STEP_MS) -> None:
     page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(timeout=timeout)
 
 
+def launch(pw, width: int = 1400, height: int = 900, **options):
+    """Chromium as every browser test runs it (Debian's, no sandbox, no GPU): the browser and one page whose steps
+    wait up to STEP_MS."""
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                 args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    page = browser.new_page(viewport={"width": width, "height": height}, **options)
+    page.set_default_timeout(STEP_MS)
+    return browser, page
+
+
+def open_library(page, url: str) -> None:
+    """The UI's first screen (Library), its script run finished."""
+    page.goto(url)
+    page.get_by_role("heading", name="Library").wait_for()
+    _idle(page)
+
+
 def _no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, "a traceback is shown in the page"
 
@@ -80,16 +97,9 @@ def test_upload_search_ask_summarize_in_a_browser(ui_server):
     url, tmp = ui_server
     pdf = next(SAMPLES.glob("DYNAMEX*.PDF"))
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 800}, accept_downloads=True)
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1200, 800, accept_downloads=True)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             _shot(page, "00-empty")
 
             # 1. upload a PDF and wait for it to be listed
@@ -195,16 +205,9 @@ def test_ingest_progress_survives_a_reload(ui_server):
     fcntl.flock(fd, fcntl.LOCK_EX)
     locked = True
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        page = browser.new_page(viewport={"width": 1200, "height": 800})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1200, 800)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
             page.get_by_text("waiting for another longdoc process").first.wait_for()
             page.locator('[data-testid="stProgress"]').first.wait_for()  # Streamlit draws elements one by one

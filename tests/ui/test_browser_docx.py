@@ -10,7 +10,7 @@ import pytest
 from ingest.docx_render import soffice
 from tests.fixtures.word import make_contract
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception, _shot
+from tests.ui.test_browser import CHROMIUM, _area, _idle, _no_exception, _shot, launch, open_library
 
 pytestmark = pytest.mark.slow
 QUESTION = "Within how many days must the Buyer pay each instalment?"
@@ -27,14 +27,9 @@ def test_upload_a_docx_ask_and_open_the_cited_clause(render, tmp_path):
     src = make_contract(tmp_path / "supply.docx", filler=40)
     with running_ui(ui_env(tmp_path / "home", LONGDOC_DOCX_RENDER=render), tmp_path) as url, \
             sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1300, 900)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(src))
             page.get_by_text("supply.docx — ingested").wait_for()
             _idle(page)

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SAMPLES
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception
+from tests.ui.test_browser import CHROMIUM, _area, _idle, _no_exception, launch, open_library
 
 pytestmark = pytest.mark.slow
 
@@ -67,14 +67,9 @@ def test_no_document_text_becomes_markup_in_any_area(planted_ui):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 900)
         try:
-            page.goto(planted_ui)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, planted_ui)
             body = page.locator('[data-testid="stMain"]').inner_text()
             assert "Documents (2)" in body
             assert "<i>x" in body or "[click](javascript" in body, "the file name is shown as written"

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception
+from tests.ui.test_browser import CHROMIUM, _area, _idle, _no_exception, launch, open_library
 
 pytestmark = pytest.mark.slow
 
@@ -56,14 +56,9 @@ def test_library_rows_delete_restore_and_messages(ui_server):
     slides = tmp / "slides.pptx"
     slides.write_bytes(b"PK\x03\x04 not something longdoc reads")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 900)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             _upload(page, letter, memo)
             page.get_by_text("Documents (2)").wait_for()
             _idle(page)

@@ -18,7 +18,7 @@ import pytest
 
 from tests.app.test_page_view import BREAK_SENTENCE, KING, SLIP, TESSERACT, changed, inside, pdfium_boxes, read_back
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception, _shot
+from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception, _shot, launch, open_library
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -79,14 +79,9 @@ def test_click_a_citation_and_see_the_page_with_the_passage_highlighted(ui_on_sa
     king, slip = store.find_document(KING), store.find_document(SLIP)
     llm.push(Scenario(content=ANSWER))
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 950})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 950)
         try:
-            page.goto(ui_on_samples)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, ui_on_samples)
             _area(page, "Ask")
             chat = page.locator('[data-testid="stChatInputTextArea"]')
             chat.fill("What happens to the minutes of the committee, and what is the first appendix?")

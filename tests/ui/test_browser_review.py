@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures.pdfs import small_contracts
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, SHOTS, STEP_MS, _area, _idle, _no_exception, _shot
+from tests.ui.test_browser import CHROMIUM, SHOTS, _area, _idle, _no_exception, _shot, launch, open_library
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +52,9 @@ def test_review_area_runs_a_job_opens_a_cell_and_downloads_the_xlsx(review_ui):
 
     url, names, _ = review_ui
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900}, accept_downloads=True)
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 900, accept_downloads=True)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             _area(page, "Review")
             _add(page, LAW)
             _add(page, TERM)
@@ -164,14 +159,9 @@ def test_a_running_review_shows_after_a_reload_stops_on_request_and_resumes(revi
         review_records.update(s, job.id, status="running", pid=holder.pid, host=review_records.HOST, done=1, total=3,
                               doc=names[0])
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.set_default_timeout(STEP_MS)
+            browser, page = launch(pw, 1400, 900)
             try:
-                page.goto(url)
-                page.get_by_role("heading", name="Library").wait_for()
-                _idle(page)
+                open_library(page, url)
                 _area(page, "Review")
                 page.get_by_text("Review running: 1/3 documents").first.wait_for()
                 page.locator('[data-testid="stProgress"]').first.wait_for()

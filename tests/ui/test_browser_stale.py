@@ -18,7 +18,7 @@ import time
 import pytest
 
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _idle, _no_exception
+from tests.ui.test_browser import CHROMIUM, _idle, _no_exception, launch, open_library
 
 pytestmark = pytest.mark.slow
 
@@ -87,14 +87,9 @@ def test_an_area_that_hangs_or_fails_leaves_no_greyed_library_behind(ui_server):
 
     url, tmp, chroma = ui_server
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 900)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             _library_with_a_document(page, tmp)
 
             # 1. the store hangs (its server stopped): Search draws its header, then waits on the store
@@ -157,14 +152,9 @@ def test_a_failing_jobs_fragment_shows_a_message_not_streamlits_error_box(ui_ser
                                f"within {i} days of an order, and the Buyer shall pay within thirty days. " * 6
                                for i in range(1500)))
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1400, 900)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files([str(big)])
             page.locator('[data-testid="stMain"] [data-testid="stProgress"]').first.wait_for()
             stop_process(chroma)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures import zh_contract
 from tests.ui.server import running_ui, ui_env
-from tests.ui.test_browser import CHROMIUM, STEP_MS, _area, _idle, _no_exception, _shot
+from tests.ui.test_browser import CHROMIUM, _area, _idle, _no_exception, _shot, launch, open_library
 
 pytestmark = pytest.mark.slow
 NAME = "服务合同.pdf"
@@ -48,14 +48,9 @@ def test_a_chinese_contract_in_the_browser(zh_ui):
     url, tmp, pdf = zh_ui
     article_page = zh_contract.page_of("第十二条")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
-        page.set_default_timeout(STEP_MS)
+        browser, page = launch(pw, 1200, 900, accept_downloads=True)
         try:
-            page.goto(url)
-            page.get_by_role("heading", name="Library").wait_for()
-            _idle(page)
+            open_library(page, url)
             page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(pdf))
             page.get_by_text(f"{NAME} — ingested").wait_for()
             _idle(page)

@@ -31,6 +31,14 @@ def has_table(text: str) -> bool:
     return "| ---" in text and any(k == "table" for k, _ in body_parts(text))
 
 
+def _md_table(table, cell) -> str:
+    """A parsed table as Markdown rows, each cell through `cell` (the export's and the UI's escaping differ)."""
+    _, header, rows = table
+    n = len(header)
+    return ("| " + " | ".join(cell(h) for h in header) + " |\n|" + "---|" * n + "\n"
+            + "\n".join("| " + " | ".join(cell(c) for c in (r + [""] * n)[:n]) + " |" for r in rows))
+
+
 def markdown_body(text: str, escape) -> str:
     """The answer for a Markdown export: text through `escape`, tables as tables with escaped cells."""
     out = []
@@ -38,10 +46,7 @@ def markdown_body(text: str, escape) -> str:
         if kind == "text":
             out.append(escape(val))
         else:
-            _, header, rows = val
-            n = len(header)
-            out.append("\n| " + " | ".join(_cell(h) for h in header) + " |\n|" + "---|" * n + "\n"
-                       + "\n".join("| " + " | ".join(_cell(c) for c in (r + [""] * n)[:n]) + " |" for r in rows) + "\n")
+            out.append("\n" + _md_table(val, _cell) + "\n")
     return "".join(out)
 
 
@@ -55,11 +60,7 @@ def answer_md_tables(text: str) -> str:
         if kind == "text":
             out.append(answer_md(val))
         else:
-            _, header, rows = val
-            n = len(header)
-            out.append("\n\n| " + " | ".join(_ui_cell(h) for h in header) + " |\n|" + "---|" * n + "\n"
-                       + "\n".join("| " + " | ".join(_ui_cell(c) for c in (r + [""] * n)[:n]) + " |" for r in rows)
-                       + "\n\n")
+            out.append("\n\n" + _md_table(val, _ui_cell) + "\n\n")
     return "".join(out)
 
 

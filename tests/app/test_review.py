@@ -21,16 +21,20 @@ TERM = "Can the agreement be terminated for convenience?"
 ABSENT = "Does the agreement regulate the export of lunar regolith samples to Mars colonies?"
 
 
-@pytest.fixture(scope="module")
-def home(samples_home, tmp_path_factory):
+def copied_samples(samples_home, tmp_path_factory, name: str):
     """A copy of the samples library: review caches write into the copy, never into the shared fixture."""
     from app.library import documents as library
 
-    dst = tmp_path_factory.mktemp("review") / "home"
+    dst = tmp_path_factory.mktemp(name) / "home"
     shutil.copytree(samples_home.home, dst)
     s = samples_home.replace(home=dst)
     yield s
     library.forget_stores(s)
+
+
+@pytest.fixture(scope="module")
+def home(samples_home, tmp_path_factory):
+    yield from copied_samples(samples_home, tmp_path_factory, "review")
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import time
 
 import pytest
 from conftest import KING, env_for, generative
-from test_review import LAW, TERM, SlowServer
+from test_review import LAW, TERM, SlowServer, copied_samples
 from typer.testing import CliRunner
 
 from app.answer import review_jobs
@@ -25,19 +25,15 @@ VOLATILE = ("cached", "seconds", "retrieval_seconds", "computed", "usage", "cost
 
 @pytest.fixture(scope="module")
 def home(samples_home, tmp_path_factory):
-    from app.library import documents as library
-
-    dst = tmp_path_factory.mktemp("review_jobs") / "home"
-    shutil.copytree(samples_home.home, dst)
-    s = samples_home.replace(home=dst)
-    yield s
-    library.forget_stores(s)
+    yield from copied_samples(samples_home, tmp_path_factory, "review_jobs")
 
 
 @pytest.fixture
 def fresh(home):
     shutil.rmtree(cache_dir(home), ignore_errors=True)
     return home
+
+
 
 
 def wait_done(settings, job_id: str, timeout_s: float = 240, seen: list | None = None):
